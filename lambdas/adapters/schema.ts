@@ -1,0 +1,93 @@
+/**
+ * The one schema module: table keys, attribute names, TTL attributes and the Safe bucket's layout.
+ * The CDK stateful stack, the adapters, the local runner's provisioning and sweeper, and the tests
+ * all read it, so a name changes in one place only. Attribute names appear nowhere else.
+ */
+
+export interface KeyAttribute {
+  readonly name: string;
+  readonly type: 'S' | 'N' | 'B';
+}
+
+export interface TableSchema {
+  /** Logical name: the CDK construct id and, locally, the suffix of the physical table name. */
+  readonly logicalName: string;
+  readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
+  /** Attribute holding the expiry time in epoch seconds, or undefined when items never expire. */
+  readonly ttlAttribute?: string;
+  /**
+   * Point-in-time recovery. Off where it would keep deleted data (delivered messages, sessions)
+   * restorable for 35 days, which would break delete-on-delivery.
+   */
+  readonly pointInTimeRecovery: boolean;
+}
+
+export const IDENTITIES = {
+  logicalName: 'identities',
+  partitionKey: { name: 'identity', type: 'S' },
+  pointInTimeRecovery: true,
+  attributes: {
+    identity: 'identity',
+    publicKey: 'publicKey',
+    state: 'state',
+    featureMask: 'featureMask',
+    issueDate: 'issueDate',
+    lastLogin: 'lastLogin',
+  },
+} as const satisfies TableSchema & { attributes: Record<string, string> };
+
+export const MAILBOX = {
+  logicalName: 'mailbox',
+  partitionKey: { name: 'recipient', type: 'S' },
+  sortKey: { name: 'seq', type: 'S' },
+  ttlAttribute: 'expiresAt',
+  pointInTimeRecovery: false,
+  attributes: {
+    recipient: 'recipient',
+    seq: 'seq',
+    sender: 'sender',
+    messageId: 'messageId',
+    nonce: 'nonce',
+    box: 'box',
+    flags: 'flags',
+    expiresAt: 'expiresAt',
+  },
+} as const satisfies TableSchema & { attributes: Record<string, string> };
+
+export const CONNECTIONS = {
+  logicalName: 'connections',
+  partitionKey: { name: 'connectionId', type: 'S' },
+  ttlAttribute: 'expiresAt',
+  pointInTimeRecovery: false,
+  attributes: {
+    connectionId: 'connectionId',
+    connectedAt: 'connectedAt',
+    expiresAt: 'expiresAt',
+  },
+} as const satisfies TableSchema & { attributes: Record<string, string> };
+
+/** Every table, keyed by logical name. */
+export const TABLES = {
+  identities: IDENTITIES,
+  mailbox: MAILBOX,
+  connections: CONNECTIONS,
+} as const satisfies Record<string, TableSchema>;
+
+export type TableName = keyof typeof TABLES;
+
+export const TABLE_NAMES = Object.keys(TABLES) as TableName[];
+
+/** The Safe bucket: every backup is one object under this prefix, named by its backup id. */
+export const SAFE_BUCKET = {
+  logicalName: 'safe',
+  backupPrefix: 'backups/',
+} as const;
+
+/** Physical table names used by the local runner and the tests (AWS lets CloudFormation name them). */
+export function localTableName(table: TableName): string {
+  return `switchyard-${table}`;
+}
+
+/** Physical bucket name used by the local runner and the tests. */
+export const LOCAL_SAFE_BUCKET = 'switchyard-safe';

@@ -1,0 +1,5 @@
+/** Lambda entry for `wsDefault` (see lambdas/runtime/manifest.ts). */
+import { awsDeps } from '../runtime/aws.ts';
+import { buildWsDefault } from '../runtime/compose.ts';
+
+export const handler = buildWsDefault(awsDeps('wsDefault'));

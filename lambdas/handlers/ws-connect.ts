@@ -1,0 +1,17 @@
+/** `$connect`: remember the connection so pushes can reach it; nothing about the client is stored. */
+import type { Clock } from '../domain/clock.ts';
+import { type ConnectionStore, newConnectionRecord } from '../domain/connections.ts';
+import type { WsEvent, WsHandler } from '../runtime/events.ts';
+
+export interface ConnectDeps {
+  readonly connections: ConnectionStore;
+  readonly clock: Clock;
+}
+
+export function makeConnectHandler(deps: ConnectDeps): WsHandler {
+  return async (event: WsEvent) => {
+    const { connectionId, connectedAt } = event.requestContext;
+    await deps.connections.open(newConnectionRecord(connectionId, connectedAt ?? deps.clock.now()));
+    return { statusCode: 200 };
+  };
+}

@@ -1,0 +1,14 @@
+/** `$disconnect`: forget the connection. Best effort on AWS, hence the record's TTL as well. */
+import type { ConnectionStore } from '../domain/connections.ts';
+import type { WsEvent, WsHandler } from '../runtime/events.ts';
+
+export interface DisconnectDeps {
+  readonly connections: ConnectionStore;
+}
+
+export function makeDisconnectHandler(deps: DisconnectDeps): WsHandler {
+  return async (event: WsEvent) => {
+    await deps.connections.close(event.requestContext.connectionId);
+    return { statusCode: 200 };
+  };
+}

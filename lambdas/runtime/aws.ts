@@ -1,0 +1,12 @@
+/**
+ * Composition on Lambda: parse this function's configuration from the environment at cold start
+ * (failing loudly), create the SDK clients once per container, and build the shared Deps.
+ */
+import { createClients } from './clients.ts';
+import { buildDeps, type Deps } from './deps.ts';
+import { configFromEnv } from './env.ts';
+import { FUNCTIONS, type FunctionName } from './manifest.ts';
+
+export function awsDeps(name: FunctionName): Deps {
+  return buildDeps(configFromEnv(process.env, FUNCTIONS[name]), createClients());
+}

@@ -1,0 +1,27 @@
+/**
+ * One builder per function in the manifest: handler factory + the shared observe wrapper. The AWS
+ * entry files call exactly one builder each; the local runner calls all of them with the same
+ * Deps shape, pointed at its own endpoints. esbuild keeps only the builder an entry imports.
+ */
+import { makeConnectHandler } from '../handlers/ws-connect.ts';
+import { makeDefaultHandler } from '../handlers/ws-default.ts';
+import { makeDisconnectHandler } from '../handlers/ws-disconnect.ts';
+import type { Deps } from './deps.ts';
+import type { HttpHandler, WsHandler } from './events.ts';
+import type { FunctionName } from './manifest.ts';
+import { observeWs } from './observe.ts';
+
+export const buildWsConnect = (deps: Deps): WsHandler => observeWs(deps, makeConnectHandler(deps));
+export const buildWsDisconnect = (deps: Deps): WsHandler => observeWs(deps, makeDisconnectHandler(deps));
+export const buildWsDefault = (deps: Deps): WsHandler => observeWs(deps, makeDefaultHandler());
+
+export type Built = { readonly kind: 'ws'; readonly handler: WsHandler } | { readonly kind: 'http'; readonly handler: HttpHandler };
+
+/** Every function's handler, for the local runner. */
+export function composeAll(deps: Deps): Record<FunctionName, Built> {
+  return {
+    wsConnect: { kind: 'ws', handler: buildWsConnect(deps) },
+    wsDisconnect: { kind: 'ws', handler: buildWsDisconnect(deps) },
+    wsDefault: { kind: 'ws', handler: buildWsDefault(deps) },
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * Environment → typed configuration, parsed once at cold start. A missing or malformed variable
+ * fails loudly with the variable's name (never its value). The CDK API stack sets exactly these
+ * variables; the local runner builds the same RuntimeConfig directly.
+ */
+import { LIMITS } from '../../protocol/limits.ts';
+import type { TableName } from '../adapters/schema.ts';
+import type { FunctionSpec } from './manifest.ts';
+
+export const ENV = {
+  tables: {
+    identities: 'TABLE_IDENTITIES',
+    mailbox: 'TABLE_MAILBOX',
+    connections: 'TABLE_CONNECTIONS',
+  },
+  safeBucket: 'SAFE_BUCKET',
+  managementEndpoint: 'WS_MANAGEMENT_ENDPOINT',
+  messageTtlDays: 'MESSAGE_TTL_DAYS',
+  safeMaxBackupBytes: 'SAFE_MAX_BACKUP_BYTES',
+  safeRetentionDays: 'SAFE_RETENTION_DAYS',
+} as const satisfies { tables: Record<TableName, string> } & Record<string, unknown>;
+
+export interface RuntimeConfig {
+  /** Physical table names, present for the tables this function may use. */
+  readonly tables: Partial<Record<TableName, string>>;
+  readonly safeBucket?: string;
+  /** `https://{api}.execute-api.{region}.amazonaws.com/{stage}` or the local runner's equivalent. */
+  readonly managementEndpoint?: string;
+  readonly messageTtlDays: number;
+  readonly safe: { readonly maxBackupBytes: number; readonly retentionDays: number };
+}
+
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`Configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === '') throw new ConfigError(name, 'is required');
+  return value.trim();
+}
+
+/** Reads a positive integer in [min, max], or the default when the variable is unset. */
+export function positiveInt(env: Env, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^[0-9]+$/.test(raw.trim())) throw new ConfigError(name, 'must be a whole number');
+  const value = Number(raw.trim());
+  if (value < 1 || value > max) throw new ConfigError(name, `must be between 1 and ${max}`);
+  return value;
+}
+
+/** Parses what `spec` needs from the environment; throws ConfigError on the first problem. */
+export function configFromEnv(env: Env, spec: FunctionSpec): RuntimeConfig {
+  const tables: Partial<Record<TableName, string>> = {};
+  for (const table of Object.keys(spec.tables) as TableName[]) {
+    tables[table] = required(env, ENV.tables[table]);
+  }
+  return {
+    tables,
+    ...(spec.safeBucket.length > 0 ? { safeBucket: required(env, ENV.safeBucket) } : {}),
+    ...(spec.manageConnections ? { managementEndpoint: required(env, ENV.managementEndpoint) } : {}),
+    messageTtlDays: positiveInt(env, ENV.messageTtlDays, LIMITS.messageTtlDaysDefault, 365),
+    safe: {
+      maxBackupBytes: positiveInt(env, ENV.safeMaxBackupBytes, LIMITS.safeMaxBackupBytesDefault, LIMITS.httpBodyBytes),
+      retentionDays: positiveInt(env, ENV.safeRetentionDays, LIMITS.safeRetentionDaysDefault, 3650),
+    },
+  };
+}

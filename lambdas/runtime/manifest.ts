@@ -1,0 +1,73 @@
+/**
+ * What each Lambda function is: its entry file, the routes it serves and the exact access it
+ * needs. The CDK API stack turns this into functions, routes, environment and grants; the local
+ * runner turns it into the same routes on its own HTTP and WebSocket servers; the AWS entry files
+ * read it to know which configuration to parse at cold start. Pure data: no AWS imports.
+ */
+import type { TableName } from '../adapters/schema.ts';
+
+/** DynamoDB actions a function may be granted on one table (and its indexes). */
+export type TableAction =
+  | 'dynamodb:GetItem'
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:Query'
+  | 'dynamodb:BatchGetItem'
+  | 'dynamodb:BatchWriteItem'
+  | 'dynamodb:ConditionCheckItem';
+
+/** S3 actions a function may be granted on the Safe bucket's backup objects. */
+export type BucketAction = 's3:GetObject' | 's3:PutObject' | 's3:DeleteObject';
+
+export interface FunctionSpec {
+  /** Entry file, relative to the repository root; exports `handler`. */
+  readonly entry: string;
+  /** HTTP API route keys (`METHOD /path`, `{param}` and `{proxy+}` as in API Gateway). */
+  readonly httpRoutes: readonly string[];
+  /** WebSocket API route keys (`$connect`, `$disconnect`, `$default` or an `action` value). */
+  readonly wsRoutes: readonly string[];
+  /** Exact DynamoDB actions per table. */
+  readonly tables: Partial<Record<TableName, readonly TableAction[]>>;
+  /** Exact S3 actions on the Safe bucket's backup objects. */
+  readonly safeBucket: readonly BucketAction[];
+  /** Whether the function pushes to other connections through the `@connections` API. */
+  readonly manageConnections: boolean;
+}
+
+export const FUNCTIONS = {
+  wsConnect: {
+    entry: 'lambdas/entry/ws-connect.ts',
+    httpRoutes: [],
+    wsRoutes: ['$connect'],
+    tables: { connections: ['dynamodb:PutItem'] },
+    safeBucket: [],
+    manageConnections: false,
+  },
+  wsDisconnect: {
+    entry: 'lambdas/entry/ws-disconnect.ts',
+    httpRoutes: [],
+    wsRoutes: ['$disconnect'],
+    tables: { connections: ['dynamodb:DeleteItem'] },
+    safeBucket: [],
+    manageConnections: false,
+  },
+  wsDefault: {
+    entry: 'lambdas/entry/ws-default.ts',
+    httpRoutes: [],
+    wsRoutes: ['$default'],
+    tables: {},
+    safeBucket: [],
+    manageConnections: false,
+  },
+} as const satisfies Record<string, FunctionSpec>;
+
+export type FunctionName = keyof typeof FUNCTIONS;
+
+export const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
+
+/**
+ * The WebSocket API's stage name, on AWS and locally. Clients connect to `…/ws`, and the
+ * `@connections` endpoint is `https://{api}/ws` (locally `http://127.0.0.1:{port}/ws`).
+ */
+export const WS_STAGE = 'ws';

@@ -1,0 +1,46 @@
+/**
+ * The one error hierarchy. Every error that reaches a client carries a stable `code` from
+ * {@link ERROR_CODES}; its message never contains an identifier, a key or any request data.
+ */
+export const ERROR_CODES = {
+  /** The request or frame is larger than the route accepts. */
+  too_large: { status: 413, message: 'Request too large' },
+  /** The request or frame is not in the documented shape. */
+  bad_request: { status: 400, message: 'Malformed request' },
+  /** The frame names an action the server does not know. */
+  unknown_action: { status: 400, message: 'Unknown action' },
+  /** No such resource. */
+  not_found: { status: 404, message: 'Not found' },
+  /** The HTTP method is not supported on this path. */
+  method_not_allowed: { status: 405, message: 'Method not allowed' },
+  /** Credentials are missing or wrong. */
+  unauthorized: { status: 401, message: 'Authentication required' },
+  /** Too many requests; retry later. */
+  rate_limited: { status: 429, message: 'Too many requests' },
+  /** A dependency (database, object store) failed; the request changed nothing it reports. */
+  unavailable: { status: 503, message: 'Service temporarily unavailable' },
+  /** Anything unexpected. Never exposes details. */
+  internal: { status: 500, message: 'Internal error' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An error with a stable code, an HTTP status and whether its message may be shown to a client. */
+export class SwitchyardError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly expose: boolean;
+
+  constructor(code: ErrorCode, options: { cause?: unknown; expose?: boolean } = {}) {
+    super(ERROR_CODES[code].message, { cause: options.cause });
+    this.name = 'SwitchyardError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.expose = options.expose ?? this.status < 500;
+  }
+}
+
+/** Any thrown value as a SwitchyardError: ours stay as they are, everything else is `internal`. */
+export function asSwitchyardError(error: unknown): SwitchyardError {
+  return error instanceof SwitchyardError ? error : new SwitchyardError('internal', { cause: error });
+}

@@ -1,0 +1,64 @@
+/**
+ * WebSocket text frames. Every frame is a UTF-8 JSON object with a string `action`, which API
+ * Gateway's route selection expression (`$request.body.action`) uses to pick a route:
+ *
+ *   {"action": "<name>", ...fields}
+ *
+ * Size is checked before parsing (UTF-8 bytes ≤ LIMITS.wsMessageBytes), then shape. Frames the
+ * server sends use the same envelope; errors are {"action":"error","code":"<ErrorCode>"}.
+ */
+import { type ErrorCode, SwitchyardError } from './errors.ts';
+import { LIMITS } from './limits.ts';
+
+/** The action name of the WebSocket route-selection expression. */
+export const ROUTE_SELECTION_EXPRESSION = '$request.body.action';
+
+/** Actions are short lowercase-initial ASCII words, so they can be route keys. */
+const ACTION_PATTERN = /^[a-z][a-zA-Z]{0,31}$/;
+
+export interface Envelope {
+  readonly action: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+}
+
+/** Parses a frame's envelope: size first, then JSON, then a valid `action`. */
+export function parseEnvelope(text: string): Envelope {
+  // A UTF-8 character is at most 4 bytes, so only long strings need an exact byte count.
+  if (text.length * 4 > LIMITS.wsMessageBytes && Buffer.byteLength(text, 'utf8') > LIMITS.wsMessageBytes) {
+    throw new SwitchyardError('too_large');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new SwitchyardError('bad_request', { cause });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SwitchyardError('bad_request');
+  const { action, ...fields } = value as Record<string, unknown>;
+  if (typeof action !== 'string' || !ACTION_PATTERN.test(action)) throw new SwitchyardError('bad_request');
+  return { action, fields };
+}
+
+/** Encodes a server frame. */
+export function encodeFrame(action: string, fields: Record<string, unknown> = {}): string {
+  return JSON.stringify({ action, ...fields });
+}
+
+/** The error frame for a code; it carries nothing but the code. */
+export function encodeErrorFrame(code: ErrorCode): string {
+  return encodeFrame('error', { code });
+}
+
+/**
+ * The keep-alive frame: {"action":"echo","data"?: string of at most LIMITS.echoDataChars}. The
+ * server answers with the same frame. Any inbound frame resets API Gateway's idle timer.
+ */
+export function parseEcho(fields: Readonly<Record<string, unknown>>): { data?: string } {
+  const keys = Object.keys(fields);
+  if (keys.some((key) => key !== 'data')) throw new SwitchyardError('bad_request');
+  if (fields.data === undefined) return {};
+  if (typeof fields.data !== 'string' || fields.data.length > LIMITS.echoDataChars) {
+    throw new SwitchyardError('bad_request');
+  }
+  return { data: fields.data };
+}
