@@ -33,7 +33,8 @@ export function parseEnvelope(text: string): Envelope {
   } catch (cause) {
     throw new SwitchyardError('bad_request', { cause });
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SwitchyardError('bad_request');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new SwitchyardError('bad_request');
   const { action, ...fields } = value as Record<string, unknown>;
   if (typeof action !== 'string' || !ACTION_PATTERN.test(action)) throw new SwitchyardError('bad_request');
   return { action, fields };

@@ -13,7 +13,11 @@ export function dynamoConnectionStore(dynamo: DynamoDBDocumentClient, tableName:
         dynamo.send(
           new PutCommand({
             TableName: tableName,
-            Item: { [A.connectionId]: record.connectionId, [A.connectedAt]: record.connectedAt, [A.expiresAt]: record.expiresAt },
+            Item: {
+              [A.connectionId]: record.connectionId,
+              [A.connectedAt]: record.connectedAt,
+              [A.expiresAt]: record.expiresAt,
+            },
           }),
         ),
       );

@@ -17,7 +17,8 @@ const THROTTLED = new Set([
 export function fromAwsError(error: unknown): SwitchyardError {
   if (error instanceof SwitchyardError) return error;
   const name = (error as { name?: unknown } | null)?.name;
-  if (typeof name === 'string' && THROTTLED.has(name)) return new SwitchyardError('rate_limited', { cause: error });
+  if (typeof name === 'string' && THROTTLED.has(name))
+    return new SwitchyardError('rate_limited', { cause: error });
   return new SwitchyardError('unavailable', { cause: error });
 }
 

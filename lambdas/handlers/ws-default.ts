@@ -8,7 +8,9 @@ import type { WsEvent, WsHandler } from '../runtime/events.ts';
 
 export function makeDefaultHandler(): WsHandler {
   return async (event: WsEvent) => {
-    const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+    const text = event.isBase64Encoded
+      ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
+      : (event.body ?? '');
     const { action, fields } = parseEnvelope(text);
     if (action !== 'echo') throw new SwitchyardError('unknown_action');
     return { statusCode: 200, body: encodeFrame('echo', parseEcho(fields)) };

@@ -26,8 +26,8 @@ export interface AwsClients {
   destroy(): void;
 }
 
-/** Credentials the local stand-ins accept; they check no signature. */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+/** Credentials the local stand-ins accept: s3rver knows only this key pair and checks no signature. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 export const LOCAL_REGION = 'us-east-1';
 
 export function createClients(options: ClientOptions = {}): AwsClients {
@@ -42,7 +42,10 @@ export function createClients(options: ClientOptions = {}): AwsClients {
   return {
     get dynamo() {
       dynamo ??= DynamoDBDocumentClient.from(
-        new DynamoDBClient({ ...common, ...(options.endpoints?.dynamodb ? { endpoint: options.endpoints.dynamodb } : {}) }),
+        new DynamoDBClient({
+          ...common,
+          ...(options.endpoints?.dynamodb ? { endpoint: options.endpoints.dynamodb } : {}),
+        }),
         { marshallOptions: { removeUndefinedValues: true } },
       );
       return dynamo;

@@ -15,7 +15,9 @@ export const buildWsConnect = (deps: Deps): WsHandler => observeWs(deps, makeCon
 export const buildWsDisconnect = (deps: Deps): WsHandler => observeWs(deps, makeDisconnectHandler(deps));
 export const buildWsDefault = (deps: Deps): WsHandler => observeWs(deps, makeDefaultHandler());
 
-export type Built = { readonly kind: 'ws'; readonly handler: WsHandler } | { readonly kind: 'http'; readonly handler: HttpHandler };
+export type Built =
+  | { readonly kind: 'ws'; readonly handler: WsHandler }
+  | { readonly kind: 'http'; readonly handler: HttpHandler };
 
 /** Every function's handler, for the local runner. */
 export function composeAll(deps: Deps): Record<FunctionName, Built> {

@@ -67,7 +67,12 @@ export function configFromEnv(env: Env, spec: FunctionSpec): RuntimeConfig {
     ...(spec.manageConnections ? { managementEndpoint: required(env, ENV.managementEndpoint) } : {}),
     messageTtlDays: positiveInt(env, ENV.messageTtlDays, LIMITS.messageTtlDaysDefault, 365),
     safe: {
-      maxBackupBytes: positiveInt(env, ENV.safeMaxBackupBytes, LIMITS.safeMaxBackupBytesDefault, LIMITS.httpBodyBytes),
+      maxBackupBytes: positiveInt(
+        env,
+        ENV.safeMaxBackupBytes,
+        LIMITS.safeMaxBackupBytesDefault,
+        LIMITS.httpBodyBytes,
+      ),
       retentionDays: positiveInt(env, ENV.safeRetentionDays, LIMITS.safeRetentionDaysDefault, 3650),
     },
   };

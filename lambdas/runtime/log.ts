@@ -25,7 +25,8 @@ export type Logger = (fields: LogFields) => void;
 const NUMERIC = ['status', 'durationMs', 'bytesIn', 'bytesOut', 'count'] as const;
 const OUTCOMES: readonly string[] = ['ok', 'rejected', 'error'];
 /** Route keys look like `$connect`, `echo` or `GET /safe/backups/{id}`: no concrete path values. */
-const ROUTE_PATTERN = /^(\$[a-z]+|[a-z][a-zA-Z]{0,31}|(GET|PUT|POST|HEAD|DELETE|PATCH|OPTIONS|ANY) \/[a-zA-Z0-9/_{}+.-]*)$/;
+const ROUTE_PATTERN =
+  /^(\$[a-z]+|[a-z][a-zA-Z]{0,31}|(GET|PUT|POST|HEAD|DELETE|PATCH|OPTIONS|ANY) \/[a-zA-Z0-9/_{}+.-]*)$/;
 
 /** Turns fields into one JSON line holding only allowlisted keys and values. */
 export function formatLogLine(fields: LogFields): string {
@@ -41,6 +42,8 @@ export function formatLogLine(fields: LogFields): string {
   return JSON.stringify(line);
 }
 
-export function createLogger(sink: (line: string) => void = (line) => process.stdout.write(`${line}\n`)): Logger {
+export function createLogger(
+  sink: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+): Logger {
   return (fields) => sink(formatLogLine(fields));
 }

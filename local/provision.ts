@@ -1,0 +1,68 @@
+/**
+ * Creates the tables and the bucket from the schema module when they are missing, as the CDK
+ * stateful stack does on AWS: same keys, same TTL attributes.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { BucketAlreadyOwnedByYou, CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { TABLE_NAMES, TABLES, type TableName, type TableSchema } from '../lambdas/adapters/schema.ts';
+
+export async function ensureTable(
+  dynamo: DynamoDBClient,
+  table: TableSchema,
+  tableName: string,
+): Promise<void> {
+  const keys = [table.partitionKey, ...(table.sortKey ? [table.sortKey] : [])];
+  try {
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: keys.map((key) => ({ AttributeName: key.name, AttributeType: key.type })),
+        KeySchema: keys.map((key, index) => ({
+          AttributeName: key.name,
+          KeyType: index === 0 ? 'HASH' : 'RANGE',
+        })),
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  const description = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+  if (description.Table?.TableStatus !== 'ACTIVE')
+    throw new Error(`Table ${table.logicalName} is not active`);
+  if (table.ttlAttribute) {
+    // DynamoDB Local records the setting but deletes nothing; the runner's sweeper does that.
+    await dynamo
+      .send(
+        new UpdateTimeToLiveCommand({
+          TableName: tableName,
+          TimeToLiveSpecification: { AttributeName: table.ttlAttribute, Enabled: true },
+        }),
+      )
+      .catch((error: Error) => {
+        if (!/already enabled/i.test(error.message)) throw error;
+      });
+  }
+}
+
+export async function ensureTables(
+  dynamo: DynamoDBClient,
+  names: (table: TableName) => string,
+): Promise<void> {
+  for (const table of TABLE_NAMES) await ensureTable(dynamo, TABLES[table], names(table));
+}
+
+export async function ensureBucket(s3: S3Client, bucket: string): Promise<void> {
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    if (!(error instanceof BucketAlreadyOwnedByYou) && (error as Error).name !== 'BucketAlreadyExists')
+      throw error;
+  }
+}

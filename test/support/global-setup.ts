@@ -1,0 +1,23 @@
+/**
+ * Starts one DynamoDB Local (in memory) and one s3rver for every integration test file, and stops
+ * them afterwards. Tests create their own uniquely named tables and buckets from the schema module.
+ */
+import type { TestProject } from 'vitest/node';
+import { startDynamoLocal } from '../../local/dynamodb.ts';
+import { startS3Local } from '../../local/s3.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    dynamoEndpoint: string;
+    s3Endpoint: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const [dynamo, s3] = await Promise.all([startDynamoLocal(), startS3Local()]);
+  project.provide('dynamoEndpoint', dynamo.endpoint);
+  project.provide('s3Endpoint', s3.endpoint);
+  return async () => {
+    await Promise.all([dynamo.stop(), s3.stop()]);
+  };
+}
