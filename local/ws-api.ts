@@ -288,9 +288,9 @@ export function createWsApi(options: WsApiOptions) {
       }
     } else if (request.method === 'GET') {
       reply(200, {
-        ConnectedAt: new Date(entry.connectedAt).toISOString(),
-        Identity: { SourceIp: entry.sourceIp, UserAgent: entry.userAgent },
-        LastActiveAt: new Date(entry.lastActiveAt).toISOString(),
+        connectedAt: new Date(entry.connectedAt).toISOString(),
+        identity: { sourceIp: entry.sourceIp, userAgent: entry.userAgent },
+        lastActiveAt: new Date(entry.lastActiveAt).toISOString(),
       });
     } else if (request.method === 'DELETE') {
       entry.socket.close(CLOSE.normal, 'Closed by the server');

@@ -24,9 +24,15 @@ export type Logger = (fields: LogFields) => void;
 
 const NUMERIC = ['status', 'durationMs', 'bytesIn', 'bytesOut', 'count'] as const;
 const OUTCOMES: readonly string[] = ['ok', 'rejected', 'error'];
-/** Route keys look like `$connect`, `echo` or `GET /safe/backups/{id}`: no concrete path values. */
-const ROUTE_PATTERN =
-  /^(\$[a-z]+|[a-z][a-zA-Z]{0,31}|(GET|PUT|POST|HEAD|DELETE|PATCH|OPTIONS|ANY) \/[a-zA-Z0-9/_{}+.-]*)$/;
+/**
+ * Route keys look like `$connect`, `echo` or `GET /safe/backups/{id}`: path segments are short
+ * lowercase words or `{placeholders}`, so a concrete id, hash or identity can never pass as a route.
+ */
+const SEGMENT = '([a-z][a-z0-9-]{0,23}|\\{[a-zA-Z]{1,16}\\+?\\})';
+const ROUTE_PATTERN = new RegExp(
+  `^(\\$[a-z]+|[a-z][a-zA-Z]{0,31}|(GET|PUT|POST|HEAD|DELETE|PATCH|OPTIONS|ANY) (/${SEGMENT})*/?)$`,
+);
+/^(\$[a-z]+|[a-z][a-zA-Z]{0,31}|(GET|PUT|POST|HEAD|DELETE|PATCH|OPTIONS|ANY) \/[a-zA-Z0-9/_{}+.-]*)$/;
 
 /** Turns fields into one JSON line holding only allowlisted keys and values. */
 export function formatLogLine(fields: LogFields): string {

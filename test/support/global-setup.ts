@@ -3,6 +3,10 @@
  * them afterwards. Tests create their own uniquely named tables and buckets from the schema module.
  */
 import type { TestProject } from 'vitest/node';
+
+// The lockfile pins SDK versions that run on Node 20; silence the SDK's reminder about Node 22.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
 import { startDynamoLocal } from '../../local/dynamodb.ts';
 import { startS3Local } from '../../local/s3.ts';
 

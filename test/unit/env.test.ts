@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, configFromEnv, ENV } from '../../lambdas/runtime/env.ts';
+import { FUNCTIONS, type FunctionSpec } from '../../lambdas/runtime/manifest.ts';
+import { LIMITS } from '../../protocol/limits.ts';
+
+const everything: FunctionSpec = {
+  entry: 'x.ts',
+  httpRoutes: [],
+  wsRoutes: [],
+  tables: { connections: ['dynamodb:PutItem'], mailbox: ['dynamodb:Query'] },
+  safeBucket: ['s3:GetObject'],
+  manageConnections: true,
+};
+
+describe('configuration from the environment', () => {
+  it('reads exactly what the function needs, with defaults for limits', () => {
+    const config = configFromEnv({ [ENV.tables.connections]: 'conn-table' }, FUNCTIONS.wsConnect);
+    expect(config.tables).toEqual({ connections: 'conn-table' });
+    expect(config.safeBucket).toBeUndefined();
+    expect(config.messageTtlDays).toBe(LIMITS.messageTtlDaysDefault);
+    expect(config.safe).toEqual({
+      maxBackupBytes: LIMITS.safeMaxBackupBytesDefault,
+      retentionDays: LIMITS.safeRetentionDaysDefault,
+    });
+  });
+
+  it('fails loudly, naming the variable, when something required is missing', () => {
+    expect(() => configFromEnv({}, FUNCTIONS.wsConnect)).toThrow(
+      new ConfigError(ENV.tables.connections, 'is required'),
+    );
+    const env = { [ENV.tables.connections]: 'c', [ENV.tables.mailbox]: 'm', [ENV.safeBucket]: 'b' };
+    expect(() => configFromEnv(env, everything)).toThrow(/WS_MANAGEMENT_ENDPOINT is required/);
+  });
+
+  it('refuses malformed and out-of-range numbers without echoing their value', () => {
+    const base = { [ENV.tables.connections]: 'c' };
+    expect(() => configFromEnv({ ...base, [ENV.messageTtlDays]: 'fourteen' }, FUNCTIONS.wsConnect)).toThrow(
+      'Configuration: MESSAGE_TTL_DAYS must be a whole number',
+    );
+    expect(() => configFromEnv({ ...base, [ENV.messageTtlDays]: '0' }, FUNCTIONS.wsConnect)).toThrow(
+      /between 1 and 365/,
+    );
+    expect(() => configFromEnv({ ...base, [ENV.safeRetentionDays]: '99999' }, FUNCTIONS.wsConnect)).toThrow(
+      /SAFE_RETENTION_DAYS/,
+    );
+    expect(configFromEnv({ ...base, [ENV.messageTtlDays]: '30' }, FUNCTIONS.wsConnect).messageTtlDays).toBe(
+      30,
+    );
+  });
+});

@@ -1,0 +1,74 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { SwitchyardError } from '../../protocol/errors.ts';
+import { encodeErrorFrame, encodeFrame, parseEcho, parseEnvelope } from '../../protocol/frames.ts';
+import { LIMITS } from '../../protocol/limits.ts';
+
+function codeOf(run: () => unknown): string | undefined {
+  try {
+    run();
+    return undefined;
+  } catch (error) {
+    return error instanceof SwitchyardError ? error.code : 'not-a-switchyard-error';
+  }
+}
+
+describe('frame envelope', () => {
+  it('parses an action and keeps the other fields', () => {
+    expect(parseEnvelope('{"action":"echo","data":"x"}')).toEqual({ action: 'echo', fields: { data: 'x' } });
+  });
+
+  it('refuses a frame over the message limit before parsing it', () => {
+    const text = `{"action":"echo","data":"${'a'.repeat(LIMITS.wsMessageBytes)}"}`;
+    expect(codeOf(() => parseEnvelope(text))).toBe('too_large');
+  });
+
+  it('counts UTF-8 bytes, not characters, against the limit', () => {
+    const text = `{"action":"echo","data":"${'€'.repeat(Math.ceil(LIMITS.wsMessageBytes / 3))}"}`;
+    expect(text.length).toBeLessThan(LIMITS.wsMessageBytes);
+    expect(codeOf(() => parseEnvelope(text))).toBe('too_large');
+  });
+
+  it.each([
+    ['not JSON', 'hello'],
+    ['an array', '[1,2]'],
+    ['null', 'null'],
+    ['no action', '{"data":1}'],
+    ['a numeric action', '{"action":1}'],
+    ['an action that could not be a route key', '{"action":"$connect"}'],
+    ['an over-long action', `{"action":"${'a'.repeat(40)}"}`],
+  ])('refuses %s as bad_request', (_name, text) => {
+    expect(codeOf(() => parseEnvelope(text))).toBe('bad_request');
+  });
+
+  it('yields a value or a typed error for any input, never a crash', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.string({ unit: 'binary' })), (text) => {
+        const code = codeOf(() => parseEnvelope(text));
+        expect(code === undefined || code === 'bad_request' || code === 'too_large').toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('encodes server frames and error frames that carry only the code', () => {
+    expect(JSON.parse(encodeFrame('echo', { data: 'x' }))).toEqual({ action: 'echo', data: 'x' });
+    expect(JSON.parse(encodeErrorFrame('unknown_action'))).toEqual({
+      action: 'error',
+      code: 'unknown_action',
+    });
+  });
+});
+
+describe('echo frame', () => {
+  it('accepts no data or a short string', () => {
+    expect(parseEcho({})).toEqual({});
+    expect(parseEcho({ data: 'ping' })).toEqual({ data: 'ping' });
+  });
+
+  it('refuses extra fields, non-strings and long data', () => {
+    expect(codeOf(() => parseEcho({ data: 'x', other: 1 }))).toBe('bad_request');
+    expect(codeOf(() => parseEcho({ data: 5 }))).toBe('bad_request');
+    expect(codeOf(() => parseEcho({ data: 'x'.repeat(LIMITS.echoDataChars + 1) }))).toBe('bad_request');
+  });
+});
