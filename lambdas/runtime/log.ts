@@ -32,7 +32,6 @@ const SEGMENT = '([a-z][a-z0-9-]{0,23}|\\{[a-zA-Z]{1,16}\\+?\\})';
 const ROUTE_PATTERN = new RegExp(
   `^(\\$[a-z]+|[a-z][a-zA-Z]{0,31}|(GET|PUT|POST|HEAD|DELETE|PATCH|OPTIONS|ANY) (/${SEGMENT})*/?)$`,
 );
-/^(\$[a-z]+|[a-z][a-zA-Z]{0,31}|(GET|PUT|POST|HEAD|DELETE|PATCH|OPTIONS|ANY) \/[a-zA-Z0-9/_{}+.-]*)$/;
 
 /** Turns fields into one JSON line holding only allowlisted keys and values. */
 export function formatLogLine(fields: LogFields): string {
