@@ -7,10 +7,25 @@ import {
   DescribeTableCommand,
   type DynamoDBClient,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { BucketAlreadyOwnedByYou, CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { TABLE_NAMES, TABLES, type TableName, type TableSchema } from '../lambdas/adapters/schema.ts';
+import {
+  type IndexSchema,
+  TABLE_NAMES,
+  TABLES,
+  type TableName,
+  type TableSchema,
+} from '../lambdas/adapters/schema.ts';
+
+function indexDefinition(index: IndexSchema) {
+  return {
+    IndexName: index.indexName,
+    KeySchema: [{ AttributeName: index.partitionKey.name, KeyType: 'HASH' as const }],
+    Projection: { ProjectionType: 'ALL' as const },
+  };
+}
 
 export async function ensureTable(
   dynamo: DynamoDBClient,
@@ -18,16 +33,19 @@ export async function ensureTable(
   tableName: string,
 ): Promise<void> {
   const keys = [table.partitionKey, ...(table.sortKey ? [table.sortKey] : [])];
+  const indexes = table.indexes ?? [];
+  const attributes = [...keys, ...indexes.map((index) => index.partitionKey)];
   try {
     await dynamo.send(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: keys.map((key) => ({ AttributeName: key.name, AttributeType: key.type })),
+        AttributeDefinitions: attributes.map((key) => ({ AttributeName: key.name, AttributeType: key.type })),
         KeySchema: keys.map((key, index) => ({
           AttributeName: key.name,
           KeyType: index === 0 ? 'HASH' : 'RANGE',
         })),
+        ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes.map(indexDefinition) } : {}),
       }),
     );
   } catch (error) {
@@ -36,6 +54,19 @@ export async function ensureTable(
   const description = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
   if (description.Table?.TableStatus !== 'ACTIVE')
     throw new Error(`Table ${table.logicalName} is not active`);
+  // A data folder from an older version may lack indexes added since: add them, as CloudFormation would.
+  const present = new Set((description.Table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of indexes.filter((candidate) => !present.has(candidate.indexName))) {
+    await dynamo.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [
+          { AttributeName: index.partitionKey.name, AttributeType: index.partitionKey.type },
+        ],
+        GlobalSecondaryIndexUpdates: [{ Create: indexDefinition(index) }],
+      }),
+    );
+  }
   if (table.ttlAttribute) {
     // DynamoDB Local records the setting but deletes nothing; the runner's sweeper does that.
     await dynamo

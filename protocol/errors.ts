@@ -15,6 +15,18 @@ export const ERROR_CODES = {
   method_not_allowed: { status: 405, message: 'Method not allowed' },
   /** Credentials are missing or wrong. */
   unauthorized: { status: 401, message: 'Authentication required' },
+  /** Directory: the challenge is unknown, already used, expired, or for another request. Ask for a new one. */
+  challenge_invalid: { status: 401, message: 'Challenge invalid or expired' },
+  /** Directory: the response does not prove possession of the identity's key. */
+  proof_invalid: { status: 401, message: 'Proof of key possession failed' },
+  /** Directory: this deployment registers new identities only with an operator's invite. */
+  invite_required: { status: 403, message: 'A valid invite is required' },
+  /** Directory: revocation refused (unknown identity, no revocation password, or a wrong one). */
+  revocation_failed: { status: 403, message: 'Revocation refused' },
+  /** Directory: the verification code is wrong, expired or out of tries. */
+  code_invalid: { status: 400, message: 'Verification code invalid' },
+  /** The deployment has this feature turned off. */
+  not_supported: { status: 501, message: 'Not supported by this server' },
   /** Too many requests; retry later. */
   rate_limited: { status: 429, message: 'Too many requests' },
   /** A dependency (database, object store) failed; the request changed nothing it reports. */

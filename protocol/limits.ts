@@ -24,6 +24,34 @@ export const LIMITS = {
   safeMaxBackupBytesDefault: 524_288,
   /** Threema Safe: a backup expires this many days after its last PUT. */
   safeRetentionDaysDefault: 180,
+  /** Directory: a challenge must be answered within this many seconds, once. */
+  challengeTtlSeconds: 60,
+  /** Directory: largest JSON request body (bytes). */
+  directoryBodyBytes: 64 * 1024,
+  /** Directory: most identities in one bulk lookup. */
+  lookupMaxIds: 100,
+  /** Directory: most hashes (e-mail and phone together) in one contact-matching request. */
+  matchMaxHashes: 256,
+  /** Directory: contact-matching hashes one identity may submit per day (the real protection). */
+  matchHashesPerDay: 1000,
+  /** Directory: new identities per deployment per hour under the open registration policy. */
+  createsPerHour: 1000,
+  /** Directory: challenges one public key or identity may request per hour. */
+  challengesPerHour: 120,
+  /** Directory: revocation attempts per identity per day, right or wrong. */
+  revocationAttemptsPerDay: 10,
+  /** Directory: verification codes sent per identity per day. */
+  verificationCodesPerDay: 5,
+  /** Directory: a verification code is valid this long (seconds) and for this many tries. */
+  verificationCodeTtlSeconds: 15 * 60,
+  verificationCodeTries: 5,
+  /** Directory: revocation passwords, in characters. */
+  revocationPasswordMinChars: 8,
+  revocationPasswordMaxChars: 256,
+  /** Directory: scrypt cost for stored revocation passwords (N, r, p): ~100 ms and 32 MiB per check. */
+  revocationScrypt: { N: 32768, r: 8, p: 1 },
+  /** Directory: invite tokens issued by the operator stay valid this many days. */
+  inviteTtlDays: 30,
   /** Largest HTTP request body any route reads (bytes); routes may set a lower bound. */
   httpBodyBytes: 10 * 1024 * 1024,
 } as const;

@@ -30,3 +30,17 @@ export async function translateAwsError<T>(call: () => Promise<T>): Promise<T> {
     throw fromAwsError(error);
   }
 }
+
+/**
+ * Runs a conditional write: true when it happened, false when its condition failed (the expected
+ * outcome of a lost race or an idempotent retry); any other failure is translated and thrown.
+ */
+export async function conditional(call: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await call();
+    return true;
+  } catch (error) {
+    if ((error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException') return false;
+    throw fromAwsError(error);
+  }
+}

@@ -9,11 +9,19 @@ export interface KeyAttribute {
   readonly type: 'S' | 'N' | 'B';
 }
 
+/** A global secondary index; sparse when its key attribute is optional. */
+export interface IndexSchema {
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+}
+
 export interface TableSchema {
   /** Logical name: the CDK construct id and, locally, the suffix of the physical table name. */
   readonly logicalName: string;
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
+  /** Global secondary indexes (keys only projected). */
+  readonly indexes?: readonly IndexSchema[];
   /** Attribute holding the expiry time in epoch seconds, or undefined when items never expire. */
   readonly ttlAttribute?: string;
   /**
@@ -26,6 +34,11 @@ export interface TableSchema {
 export const IDENTITIES = {
   logicalName: 'identities',
   partitionKey: { name: 'identity', type: 'S' },
+  // Sparse indexes for contact matching: only identities that linked an address appear in them.
+  indexes: [
+    { indexName: 'byEmailHash', partitionKey: { name: 'emailHash', type: 'B' } },
+    { indexName: 'byMobileNoHash', partitionKey: { name: 'mobileNoHash', type: 'B' } },
+  ],
   pointInTimeRecovery: true,
   attributes: {
     identity: 'identity',
@@ -34,6 +47,9 @@ export const IDENTITIES = {
     featureMask: 'featureMask',
     issueDate: 'issueDate',
     lastLogin: 'lastLogin',
+    emailHash: 'emailHash',
+    mobileNoHash: 'mobileNoHash',
+    revocation: 'revocation',
   },
 } as const satisfies TableSchema & { attributes: Record<string, string> };
 
@@ -67,11 +83,35 @@ export const CONNECTIONS = {
   },
 } as const satisfies TableSchema & { attributes: Record<string, string> };
 
+/**
+ * Short-lived directory state under one key attribute: challenges (`challenge:…`), rate-limit
+ * windows (`rate:…`), operator invites (`invite:…`) and pending address links (`link:…`). Every
+ * item carries a TTL; nothing here is worth restoring, so no point-in-time recovery.
+ */
+export const EPHEMERAL = {
+  logicalName: 'ephemeral',
+  partitionKey: { name: 'key', type: 'S' },
+  ttlAttribute: 'expiresAt',
+  pointInTimeRecovery: false,
+  attributes: {
+    key: 'key',
+    expiresAt: 'expiresAt',
+    count: 'count',
+    secret: 'secret',
+    purpose: 'purpose',
+    subject: 'subject',
+    hash: 'hash',
+    codeDigest: 'codeDigest',
+    tries: 'tries',
+  },
+} as const satisfies TableSchema & { attributes: Record<string, string> };
+
 /** Every table, keyed by logical name. */
 export const TABLES = {
   identities: IDENTITIES,
   mailbox: MAILBOX,
   connections: CONNECTIONS,
+  ephemeral: EPHEMERAL,
 } as const satisfies Record<string, TableSchema>;
 
 export type TableName = keyof typeof TABLES;

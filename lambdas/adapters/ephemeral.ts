@@ -1,0 +1,154 @@
+/** The ephemeral table behind EphemeralStore: challenges, rate windows, invites, pending links. */
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { toHex } from '../../protocol/bytes.ts';
+import type { ContactKind } from '../../protocol/contacts.ts';
+import type { IdentityId } from '../../protocol/identity.ts';
+import type { Challenge, EphemeralStore, PendingLink, Purpose } from '../domain/directory.ts';
+import { conditional, translateAwsError } from './errors.ts';
+import { EPHEMERAL } from './schema.ts';
+
+const A = EPHEMERAL.attributes;
+
+const keys = {
+  challenge: (token: Uint8Array) => `challenge:${toHex(token)}`,
+  invite: (digest: Uint8Array) => `invite:${toHex(digest)}`,
+  link: (identity: IdentityId, kind: ContactKind) => `link:${identity}:${kind}`,
+  rate: (bucket: string) => `rate:${bucket}`,
+};
+
+export function dynamoEphemeralStore(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  nowSeconds: () => number,
+): EphemeralStore {
+  const put = (item: Record<string, unknown>) =>
+    translateAwsError(() => dynamo.send(new PutCommand({ TableName: tableName, Item: item })));
+  const remove = (key: string) =>
+    translateAwsError(() => dynamo.send(new DeleteCommand({ TableName: tableName, Key: { [A.key]: key } })));
+
+  return {
+    async putChallenge(challenge: Challenge) {
+      await put({
+        [A.key]: keys.challenge(challenge.token),
+        [A.secret]: challenge.temporarySecret,
+        [A.purpose]: challenge.purpose,
+        [A.subject]: challenge.subject,
+        [A.expiresAt]: challenge.expiresAt,
+      });
+    },
+
+    async takeChallenge(token) {
+      // Delete-and-return is atomic: of two concurrent answers, only one gets the challenge.
+      const result = await translateAwsError(() =>
+        dynamo.send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: { [A.key]: keys.challenge(token) },
+            ReturnValues: 'ALL_OLD',
+          }),
+        ),
+      );
+      const item = result.Attributes;
+      if (!item) return undefined;
+      return {
+        token,
+        temporarySecret: item[A.secret] as Uint8Array,
+        purpose: item[A.purpose] as Purpose,
+        subject: String(item[A.subject]),
+        expiresAt: Number(item[A.expiresAt]),
+      };
+    },
+
+    consume(bucket, amount, limit, windowEndsAt) {
+      if (amount > limit) return Promise.resolve(false);
+      return conditional(() =>
+        dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { [A.key]: keys.rate(bucket) },
+            UpdateExpression: 'ADD #count :amount SET #exp = :exp',
+            ConditionExpression: 'attribute_not_exists(#count) OR #count <= :room',
+            ExpressionAttributeNames: { '#count': A.count, '#exp': A.expiresAt },
+            ExpressionAttributeValues: { ':amount': amount, ':exp': windowEndsAt, ':room': limit - amount },
+          }),
+        ),
+      );
+    },
+
+    async putInvite(digest, expiresAt) {
+      await put({ [A.key]: keys.invite(digest), [A.expiresAt]: expiresAt });
+    },
+
+    takeInvite(digest) {
+      // TTL deletes lazily: an expired invite may still be stored, so the condition checks the time.
+      return conditional(() =>
+        dynamo.send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: { [A.key]: keys.invite(digest) },
+            ConditionExpression: 'attribute_exists(#key) AND #exp > :now',
+            ExpressionAttributeNames: { '#key': A.key, '#exp': A.expiresAt },
+            ExpressionAttributeValues: { ':now': nowSeconds() },
+          }),
+        ),
+      );
+    },
+
+    async putPendingLink(link: PendingLink) {
+      await put({
+        [A.key]: keys.link(link.identity, link.kind),
+        [A.hash]: link.hash,
+        [A.codeDigest]: link.codeDigest,
+        [A.tries]: link.tries,
+        [A.expiresAt]: link.expiresAt,
+      });
+    },
+
+    async getPendingLink(identity, kind) {
+      const result = await translateAwsError(() =>
+        dynamo.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: { [A.key]: keys.link(identity, kind) },
+            ConsistentRead: true,
+          }),
+        ),
+      );
+      const item = result.Item;
+      if (!item) return undefined;
+      return {
+        identity,
+        kind,
+        hash: item[A.hash] as Uint8Array,
+        codeDigest: item[A.codeDigest] as Uint8Array,
+        tries: Number(item[A.tries]),
+        expiresAt: Number(item[A.expiresAt]),
+      };
+    },
+
+    async failPendingLink(identity, kind) {
+      await conditional(() =>
+        dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { [A.key]: keys.link(identity, kind) },
+            UpdateExpression: 'ADD #tries :one',
+            ConditionExpression: 'attribute_exists(#key)',
+            ExpressionAttributeNames: { '#tries': A.tries, '#key': A.key },
+            ExpressionAttributeValues: { ':one': 1 },
+          }),
+        ),
+      );
+    },
+
+    async deletePendingLink(identity, kind) {
+      await remove(keys.link(identity, kind));
+    },
+  };
+}
