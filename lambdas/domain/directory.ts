@@ -225,7 +225,7 @@ export function createDirectory(deps: DirectoryDeps) {
 
   async function activeOwner(identity: IdentityId): Promise<IdentityRecord & { publicKey: PublicKey }> {
     const record = await deps.identities.get(identity);
-    if (!record || record.state !== 'active' || !record.publicKey) throw new SwitchyardError('not_found');
+    if (record?.state !== 'active' || !record.publicKey) throw new SwitchyardError('not_found');
     return record as IdentityRecord & { publicKey: PublicKey };
   }
 
@@ -245,7 +245,7 @@ export function createDirectory(deps: DirectoryDeps) {
     );
     return unique.map((identity) => {
       const record = records.get(identity);
-      if (!record || record.state !== 'active' || !record.publicKey) return { identity, state: 2 } as const;
+      if (record?.state !== 'active' || !record.publicKey) return { identity, state: 2 } as const;
       return {
         identity,
         state: 0,
@@ -317,7 +317,7 @@ export function createDirectory(deps: DirectoryDeps) {
     /** One identity's public data; unknown, revoked and deleted identities are alike: not_found. */
     async lookup(identity: IdentityId): Promise<LookupResult> {
       const [result] = await lookupMany([identity]);
-      if (!result || result.state !== 0) throw new SwitchyardError('not_found');
+      if (result?.state !== 0) throw new SwitchyardError('not_found');
       return result;
     },
 
