@@ -24,6 +24,12 @@ export interface SwitchyardConfig {
   readonly wsRateLimit: number;
   /** WebSocket API: burst size (messages). */
   readonly wsBurstLimit: number;
+  /**
+   * Complete ARN of a Secrets Manager secret holding the Safe's HTTP Basic auth credentials, for a
+   * private Safe server; absent, the Safe is open as Threema's default. The secret must be in the
+   * deployment's account and encrypted with the default `aws/secretsmanager` key.
+   */
+  readonly safeBasicAuthSecretArn?: string;
 }
 
 export type ConfigKey = keyof SwitchyardConfig;
@@ -68,7 +74,14 @@ export const CONFIG_DEFAULTS: SwitchyardConfig = {
   wsBurstLimit: 1_000,
 };
 
-export const CONFIG_KEYS = Object.keys(CONFIG_DEFAULTS) as ConfigKey[];
+export const CONFIG_KEYS: readonly ConfigKey[] = [
+  ...(Object.keys(CONFIG_DEFAULTS) as ConfigKey[]),
+  'safeBasicAuthSecretArn',
+];
+
+/** A complete secret ARN: the name ends in the six characters Secrets Manager appends. */
+const SECRET_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 
 export class ConfigurationError extends Error {
   constructor(key: ConfigKey, problem: string, got: unknown) {
@@ -120,7 +133,21 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>): SwitchyardC
     httpBurstLimit: wholeNumber('httpBurstLimit', get('httpBurstLimit'), 1, ACCOUNT_BURST_LIMIT, QUOTA_HINT),
     wsRateLimit: wholeNumber('wsRateLimit', get('wsRateLimit'), 1, ACCOUNT_RATE_LIMIT, QUOTA_HINT),
     wsBurstLimit: wholeNumber('wsBurstLimit', get('wsBurstLimit'), 1, ACCOUNT_BURST_LIMIT, QUOTA_HINT),
+    ...safeBasicAuth(raw.safeBasicAuthSecretArn),
   };
+}
+
+/** The optional Basic auth secret; absent, null or empty means an open Safe. */
+function safeBasicAuth(raw: unknown): { safeBasicAuthSecretArn?: string } {
+  if (raw === undefined || raw === null || raw === '') return {};
+  if (typeof raw !== 'string' || !SECRET_ARN.test(raw.trim())) {
+    throw new ConfigurationError(
+      'safeBasicAuthSecretArn',
+      'must be the complete ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>)',
+      raw,
+    );
+  }
+  return { safeBasicAuthSecretArn: raw.trim() };
 }
 
 /** Reads every configuration key from the CDK context of `scope` and parses it. */

@@ -2,7 +2,14 @@
  * cdk-nag (AwsSolutions) helpers. Every finding that stays is acknowledged on the narrowest
  * construct that causes it, with a reason that says why the rule does not fit Switchyard.
  */
-import { Reference, Stack, Tokenization, Validations } from 'aws-cdk-lib';
+import {
+  type IResolvable,
+  type IResolveContext,
+  Reference,
+  Stack,
+  Tokenization,
+  Validations,
+} from 'aws-cdk-lib';
 import type { Grant } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 
@@ -17,7 +24,7 @@ export function acknowledge(scope: IConstruct, rule: string, reason: string): vo
 
 /**
  * Acknowledges the AwsSolutions-IAM5 findings a grant's wildcard resources cause (an object
- * prefix, a stage's `@connections/*`). cdk-nag 3 matches finding ids exactly, and names a
+ * prefix, a stage's `@connections/*`, a table's `index/*`). cdk-nag 3 matches finding ids exactly, and names a
  * wildcard resource by the flattened CloudFormation expression the policy will contain, so the
  * id is computed here from the grant itself instead of being pasted from a synth.
  */
@@ -34,17 +41,32 @@ export function acknowledgeWildcardResources(scope: IConstruct, grant: Grant, re
 /**
  * Rewrites references to resources of other stacks into the `Fn::ImportValue` that CDK's
  * (strong, same-Region) cross-stack references put into the consumer's template. `exportValue`
- * is CDK's documented way to get that very export; it is idempotent.
+ * is CDK's documented way to get that very export; it is idempotent. Lazy values (a table grant's
+ * `…/index/*`) are looked into, since the references they produce need the same rewrite.
  */
 function asSeenFrom(consumer: Stack, value: string): unknown {
   return Tokenization.reverseString(value)
-    .mapTokens({
-      mapToken: (token) =>
-        Reference.isReference(token) && Stack.of(token.target) !== consumer
-          ? Stack.of(token.target).exportValue(token)
-          : token,
-    })
+    .mapTokens({ mapToken: (token) => mapToken(consumer, token) })
     .join({ join: (left: unknown, right: unknown) => `${left ?? ''}${right ?? ''}` });
+}
+
+function mapToken(consumer: Stack, token: IResolvable): unknown {
+  if (Reference.isReference(token)) {
+    return Stack.of(token.target) === consumer ? token : Stack.of(token.target).exportValue(token);
+  }
+  const inner: unknown = token.resolve(shallowContext(consumer));
+  return typeof inner === 'string' ? asSeenFrom(consumer, inner) : token;
+}
+
+/** Lets a token produce its value without resolving what that value contains. */
+function shallowContext(scope: Stack): IResolveContext {
+  return {
+    scope,
+    preparing: false,
+    documentPath: [],
+    resolve: (x: unknown) => x,
+    registerPostProcessor: () => undefined,
+  };
 }
 
 /** cdk-nag's own flattening of a CloudFormation expression (cdk-nag/lib/utils/flatten-cfn-reference). */

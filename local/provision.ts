@@ -23,7 +23,7 @@ function indexDefinition(index: IndexSchema) {
   return {
     IndexName: index.indexName,
     KeySchema: [{ AttributeName: index.partitionKey.name, KeyType: 'HASH' as const }],
-    Projection: { ProjectionType: 'ALL' as const },
+    Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.include] },
   };
 }
 

@@ -13,6 +13,8 @@ export interface KeyAttribute {
 export interface IndexSchema {
   readonly indexName: string;
   readonly partitionKey: KeyAttribute;
+  /** Non-key attributes copied into the index (the table's keys always are). */
+  readonly include: readonly string[];
 }
 
 export interface TableSchema {
@@ -36,8 +38,16 @@ export const IDENTITIES = {
   partitionKey: { name: 'identity', type: 'S' },
   // Sparse indexes for contact matching: only identities that linked an address appear in them.
   indexes: [
-    { indexName: 'byEmailHash', partitionKey: { name: 'emailHash', type: 'B' } },
-    { indexName: 'byMobileNoHash', partitionKey: { name: 'mobileNoHash', type: 'B' } },
+    {
+      indexName: 'byEmailHash',
+      partitionKey: { name: 'emailHash', type: 'B' },
+      include: ['state', 'publicKey'],
+    },
+    {
+      indexName: 'byMobileNoHash',
+      partitionKey: { name: 'mobileNoHash', type: 'B' },
+      include: ['state', 'publicKey'],
+    },
   ],
   pointInTimeRecovery: true,
   attributes: {

@@ -1,0 +1,192 @@
+/**
+ * The stateless half: one Lambda function per manifest entry, the WebSocket API (chat switch,
+ * directory lookups) and the HTTP API (directory, Safe), each route wired to the function the
+ * manifest names. Nothing here is specific to one function: a new manifest entry gets its function,
+ * routes, environment and grants without touching this file.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  HttpApi,
+  type HttpMethod,
+  HttpStage,
+  WebSocketApi,
+  WebSocketStage,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { TableName } from '../lambdas/adapters/schema.ts';
+import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../lambdas/runtime/manifest.ts';
+import { ROUTE_SELECTION_EXPRESSION } from '../protocol/frames.ts';
+import type { SwitchyardConfig } from './config.ts';
+import { ManifestFunction } from './constructs/manifest-function.ts';
+import { acknowledge } from './nag.ts';
+
+/** Where the Safe routes live on the HTTP API; clients are configured with `{HttpApiUrl}safe/`. */
+const SAFE_PATH = 'safe/';
+
+/** WebSocket routes whose Lambda result is not a message to the caller. */
+const CONNECTION_ROUTES: ReadonlySet<string> = new Set(['$connect', '$disconnect']);
+
+const HTTP_ROUTE = /^(ANY|GET|POST|PUT|DELETE|HEAD|OPTIONS|PATCH) (\/\S*)$/;
+
+export interface ApiStackProps extends StackProps {
+  readonly config: SwitchyardConfig;
+  readonly tables: Readonly<Record<TableName, ITable>>;
+  readonly safeBucket: IBucket;
+  /**
+   * The functions to deploy.
+   * @default FUNCTIONS from lambdas/runtime/manifest.ts
+   */
+  readonly functions?: Readonly<Record<string, FunctionSpec>>;
+}
+
+export class ApiStack extends Stack {
+  readonly webSocketApi: WebSocketApi;
+  readonly webSocketStage: WebSocketStage;
+  readonly httpApi: HttpApi;
+  readonly httpStage: HttpStage;
+  /** One per manifest entry, by manifest name. */
+  readonly functions: Readonly<Record<string, ManifestFunction>>;
+
+  constructor(scope: Construct, id: string, props: ApiStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const specs = props.functions ?? FUNCTIONS;
+    assertUniqueRoutes(specs);
+
+    this.webSocketApi = new WebSocketApi(this, 'WebSocketApi', {
+      // A display name only: API names need not be unique, so this fixes no physical name.
+      apiName: `${this.stackName}-chat`,
+      routeSelectionExpression: ROUTE_SELECTION_EXPRESSION,
+      description: 'Switchyard chat switch',
+    });
+    this.webSocketStage = new WebSocketStage(this, 'WebSocketStage', {
+      webSocketApi: this.webSocketApi,
+      stageName: WS_STAGE,
+      autoDeploy: true,
+      throttle: { rateLimit: config.wsRateLimit, burstLimit: config.wsBurstLimit },
+    });
+
+    // The stage is created explicitly (not createDefaultStage) so its throttle is set through the L2.
+    this.httpApi = new HttpApi(this, 'HttpApi', {
+      apiName: `${this.stackName}-http`,
+      description: 'Switchyard directory and Safe',
+      createDefaultStage: false,
+    });
+    this.httpStage = new HttpStage(this, 'HttpStage', {
+      httpApi: this.httpApi,
+      autoDeploy: true,
+      throttle: { rateLimit: config.httpRateLimit, burstLimit: config.httpBurstLimit },
+    });
+
+    // Imported by complete ARN, so the grant names exactly this secret.
+    const safeAuthSecret =
+      config.safeBasicAuthSecretArn === undefined
+        ? undefined
+        : Secret.fromSecretCompleteArn(this, 'SafeBasicAuthSecret', config.safeBasicAuthSecretArn);
+
+    const functions: Record<string, ManifestFunction> = {};
+    for (const [name, spec] of Object.entries(specs)) {
+      const fn = new ManifestFunction(this, name, {
+        name,
+        spec,
+        tables: props.tables,
+        safeBucket: props.safeBucket,
+        connections: this.webSocketStage,
+        config,
+        ...(safeAuthSecret ? { safeAuthSecret } : {}),
+      });
+      functions[name] = fn;
+      this.addWebSocketRoutes(name, spec, fn);
+      this.addHttpRoutes(name, spec, fn);
+    }
+    this.functions = functions;
+
+    this.acknowledgeFindings();
+
+    new CfnOutput(this, 'WebSocketUrl', {
+      description: 'Chat switch endpoint for clients',
+      value: this.webSocketStage.url,
+    });
+    new CfnOutput(this, 'HttpApiUrl', {
+      description: 'Directory and Safe base URL',
+      value: this.httpStage.url,
+    });
+    new CfnOutput(this, 'SafeUrl', {
+      description: 'Custom Threema Safe server URL',
+      value: `${this.httpStage.url}${SAFE_PATH}`,
+    });
+  }
+
+  private addWebSocketRoutes(name: string, spec: FunctionSpec, fn: ManifestFunction): void {
+    if (spec.wsRoutes.length === 0) return;
+    const integration = new WebSocketLambdaIntegration(`${name}Integration`, fn.function);
+    for (const routeKey of spec.wsRoutes) {
+      this.webSocketApi.addRoute(routeKey, {
+        integration,
+        // Replies to the frame's sender travel as the route response (DESIGN.md, Chat switch):
+        // one call less per frame, and pushes stay under the @connections rate.
+        returnResponse: !CONNECTION_ROUTES.has(routeKey),
+      });
+    }
+  }
+
+  private addHttpRoutes(name: string, spec: FunctionSpec, fn: ManifestFunction): void {
+    if (spec.httpRoutes.length === 0) return;
+    const integration = new HttpLambdaIntegration(`${name}Integration`, fn.function);
+    for (const routeKey of spec.httpRoutes) {
+      const { method, path } = parseHttpRoute(name, routeKey);
+      this.httpApi.addRoutes({ path, methods: [method], integration });
+    }
+  }
+
+  private acknowledgeFindings(): void {
+    const noAccessLogs =
+      'No access logging on purpose: API Gateway access logs would record source IPs and request ' +
+      'metadata per user, which the metadata-restraint invariant forbids. Functions log an ' +
+      'allowlisted outcome line instead.';
+    acknowledge(this.webSocketStage, 'APIG1', noAccessLogs);
+    acknowledge(this.httpStage, 'APIG1', noAccessLogs);
+    acknowledge(
+      this.webSocketApi,
+      'APIG4',
+      'Clients authenticate inside the protocol: the login proves possession of the identity key ' +
+        'against a server challenge (DESIGN.md invariant 5), which an API Gateway authorizer cannot ' +
+        'check; and only $connect could carry an authorizer at all.',
+    );
+    acknowledge(
+      this.httpApi,
+      'APIG4',
+      'Public by design: Threema Safe backups are anonymous and addressed by a client-derived id, ' +
+        'and directory requests prove key possession in the request itself. Optional HTTP Basic auth ' +
+        'for private servers is answered by the functions (401 + WWW-Authenticate).',
+    );
+  }
+}
+
+/** `GET /safe/config` → GET + `/safe/config`; a malformed key fails the synth, naming the function. */
+export function parseHttpRoute(functionName: string, routeKey: string): { method: HttpMethod; path: string } {
+  const match = HTTP_ROUTE.exec(routeKey);
+  if (!match) {
+    throw new Error(
+      `Function "${functionName}": HTTP route "${routeKey}" must look like "METHOD /path" ` +
+        '(METHOD one of ANY, GET, POST, PUT, DELETE, HEAD, OPTIONS, PATCH).',
+    );
+  }
+  return { method: match[1] as HttpMethod, path: match[2] as string };
+}
+
+/** Two functions claiming one route would otherwise surface as an opaque construct-id clash. */
+function assertUniqueRoutes(specs: Readonly<Record<string, FunctionSpec>>): void {
+  const owners = new Map<string, string>();
+  for (const [name, spec] of Object.entries(specs)) {
+    for (const key of [...spec.wsRoutes.map((r) => `ws ${r}`), ...spec.httpRoutes.map((r) => `http ${r}`)]) {
+      const owner = owners.get(key);
+      if (owner !== undefined) throw new Error(`Route "${key}" is served by both "${owner}" and "${name}".`);
+      owners.set(key, name);
+    }
+  }
+}

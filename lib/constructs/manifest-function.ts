@@ -1,0 +1,200 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { SAFE_BUCKET, type TableName } from '../../lambdas/adapters/schema.ts';
+import { ENV } from '../../lambdas/runtime/env.ts';
+import type { FunctionSpec } from '../../lambdas/runtime/manifest.ts';
+import type { SwitchyardConfig } from '../config.ts';
+import { acknowledgeWildcardResources } from '../nag.ts';
+
+/** The repository root: manifest entries are relative to it, and its package-lock.json pins the bundle. */
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * The newest Node.js Lambda runtime this aws-cdk-lib offers. Pinned rather than NODEJS_LATEST so a
+ * CDK upgrade never changes the runtime of deployed functions behind the operator's back.
+ */
+export const NODE_RUNTIME = Runtime.NODEJS_24_X;
+
+/** Where a managed-connections function may push: the WebSocket stage's `@connections` API. */
+export interface ConnectionsManagement {
+  /** `https://{api}.execute-api.{region}.amazonaws.com/{stage}`, handed to the function. */
+  readonly callbackUrl: string;
+  /** Grants `execute-api:ManageConnections` on the stage's connections only. */
+  grantManagementApiAccess(grantee: IGrantable): Grant;
+}
+
+export interface ManifestFunctionProps {
+  /** The function's name in the manifest; also its description, so tests and consoles can find it. */
+  readonly name: string;
+  /** What the function is: entry, routes, and the exact access it needs. */
+  readonly spec: FunctionSpec;
+  /** Every table, by schema name; the function gets the names and grants of those in `spec.tables`. */
+  readonly tables: Readonly<Record<TableName, ITable>>;
+  /** The Safe bucket; used only when `spec.safeBucket` lists actions. */
+  readonly safeBucket: IBucket;
+  /** The WebSocket stage; used only when `spec.manageConnections` is set. */
+  readonly connections: ConnectionsManagement;
+  /** The deployment's configuration: log retention and the values handed to the function. */
+  readonly config: SwitchyardConfig;
+  /**
+   * The Safe's Basic auth secret, handed to functions with `spec.readsSafeAuthSecret`.
+   * @default - none: the Safe is open
+   */
+  readonly safeAuthSecret?: ISecret;
+  /**
+   * Directory that `spec.entry` is relative to.
+   * @default REPO_ROOT
+   */
+  readonly projectRoot?: string;
+}
+
+/**
+ * One Lambda function built from a manifest entry: an esbuild-bundled ESM handler on arm64, its own
+ * log group and role, exactly the environment variables its configuration parser reads, and
+ * exactly the grants the manifest lists. Routes are attached by the API stack.
+ */
+export class ManifestFunction extends Construct {
+  /** The Lambda function; its description is the manifest name. */
+  readonly function: NodejsFunction;
+  /** The function's own execution role, holding exactly the manifest's grants plus logging. */
+  readonly role: Role;
+  /** The function's own log group, with the configured retention. */
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: ManifestFunctionProps) {
+    super(scope, id);
+    const { name, spec, config } = props;
+    const projectRoot = props.projectRoot ?? REPO_ROOT;
+
+    // Log lines come from an allowlist and carry no user data, so the group can go with the stack.
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: config.logRetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // An own role instead of AWSLambdaBasicExecutionRole: that managed policy may create log groups
+    // and write to any of them; this one may only write to its own group.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Switchyard ${name}`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      description: name,
+      entry: join(projectRoot, spec.entry),
+      handler: 'handler',
+      projectRoot,
+      depsLockFilePath: join(projectRoot, 'package-lock.json'),
+      runtime: NODE_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      // SDK v3 keeps connections alive on its own; the v2 switch would only add an unused variable.
+      awsSdkConnectionReuse: false,
+      environment: this.environment(props),
+      bundling: {
+        // No Docker: bundle with the esbuild from devDependencies.
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        mainFields: ['module', 'main'],
+        // CommonJS dependencies bundled into ESM may still call require().
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        minify: true,
+        sourceMap: false,
+        // The Lambda Node.js runtime ships AWS SDK v3.
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+
+    this.grant(props);
+  }
+
+  /** Exactly the variables `configFromEnv` reads for this spec. */
+  private environment({
+    spec,
+    tables,
+    safeBucket,
+    connections,
+    config,
+    safeAuthSecret,
+  }: ManifestFunctionProps) {
+    const environment: Record<string, string> = {
+      // Every function parses these (lambdas/runtime/env.ts), so every function gets the
+      // configured values rather than silently falling back to the defaults.
+      [ENV.messageTtlDays]: String(config.messageTtlDays),
+      [ENV.safeMaxBackupBytes]: String(config.safeMaxBackupBytes),
+      [ENV.safeRetentionDays]: String(config.safeRetentionDays),
+    };
+    for (const table of tableNames(spec)) environment[ENV.tables[table]] = tables[table].tableName;
+    if (spec.safeBucket.length > 0) environment[ENV.safeBucket] = safeBucket.bucketName;
+    if (spec.manageConnections) environment[ENV.managementEndpoint] = connections.callbackUrl;
+    if (spec.readsSafeAuthSecret && safeAuthSecret) {
+      environment[ENV.safeBasicAuthSecretArn] = safeAuthSecret.secretArn;
+    }
+    return environment;
+  }
+
+  private grant({ spec, tables, safeBucket, connections, safeAuthSecret }: ManifestFunctionProps): void {
+    for (const table of tableNames(spec)) {
+      const actions = spec.tables[table] ?? [];
+      if (actions.length === 0) continue;
+      const grant = tables[table].grant(this.function, ...actions);
+      // With global secondary indexes, the grant also covers `<table>/index/*`.
+      acknowledgeWildcardResources(
+        this,
+        grant,
+        `The wildcard covers only the indexes of the ${table} table, for the same listed actions.`,
+      );
+    }
+
+    if (spec.safeBucket.length > 0) {
+      const grant = Grant.addToPrincipal({
+        grantee: this.function,
+        actions: [...spec.safeBucket],
+        resourceArns: [safeBucket.arnForObjects(`${SAFE_BUCKET.backupPrefix}*`)],
+      });
+      acknowledgeWildcardResources(
+        this,
+        grant,
+        'Backup objects are named by client-derived ids that the server cannot know in advance; the ' +
+          'grant is limited to the listed object actions under the backup prefix of the Safe bucket.',
+      );
+    }
+
+    if (spec.manageConnections) {
+      const grant = connections.grantManagementApiAccess(this.function);
+      acknowledgeWildcardResources(
+        this,
+        grant,
+        'Pushes go to connection ids only known at run time; the grant is limited to the ' +
+          '@connections API of this one WebSocket stage.',
+      );
+    }
+
+    if (spec.readsSafeAuthSecret && safeAuthSecret) {
+      // Only reading the value: not secret.grantRead, which adds DescribeSecret.
+      Grant.addToPrincipal({
+        grantee: this.function,
+        actions: ['secretsmanager:GetSecretValue'],
+        resourceArns: [safeAuthSecret.secretArn],
+      });
+    }
+  }
+}
+
+function tableNames(spec: FunctionSpec): TableName[] {
+  return Object.keys(spec.tables) as TableName[];
+}

@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import {
+  CONFIG_DEFAULTS,
+  CONFIG_KEYS,
+  type ConfigKey,
+  parseConfig,
+  readConfig,
+  SAFE_MAX_BACKUP_BYTES_LIMIT,
+} from '../../lib/config.ts';
+import { LIMITS } from '../../protocol/limits.ts';
+
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+  app: string;
+  context: Record<string, unknown>;
+};
+
+describe('deployment configuration', () => {
+  it('defaults to the limits table', () => {
+    expect(parseConfig({})).toEqual({
+      messageTtlDays: LIMITS.messageTtlDaysDefault,
+      safeMaxBackupBytes: LIMITS.safeMaxBackupBytesDefault,
+      safeRetentionDays: LIMITS.safeRetentionDaysDefault,
+      logRetentionDays: 30,
+      httpRateLimit: CONFIG_DEFAULTS.httpRateLimit,
+      httpBurstLimit: CONFIG_DEFAULTS.httpBurstLimit,
+      wsRateLimit: CONFIG_DEFAULTS.wsRateLimit,
+      wsBurstLimit: CONFIG_DEFAULTS.wsBurstLimit,
+    });
+  });
+
+  it('ships cdk.json context that spells out exactly the defaults', () => {
+    const fromCdkJson = Object.fromEntries(
+      CONFIG_KEYS.filter((key) => key in cdkJson.context).map((key) => [key, cdkJson.context[key]]),
+    );
+    expect(fromCdkJson).toEqual(CONFIG_DEFAULTS);
+    expect(parseConfig(cdkJson.context)).toEqual(CONFIG_DEFAULTS);
+  });
+
+  it('accepts whole numbers given as strings, as `cdk deploy -c key=value` passes them', () => {
+    const config = parseConfig({ messageTtlDays: '7', logRetentionDays: '90', wsBurstLimit: ' 20 ' });
+    expect(config.messageTtlDays).toBe(7);
+    expect(config.logRetentionDays).toBe(90);
+    expect(config.wsBurstLimit).toBe(20);
+  });
+
+  it('reads the CDK context of the app', () => {
+    const app = new App({ context: { messageTtlDays: 3, safeRetentionDays: '30' } });
+    expect(readConfig(app)).toMatchObject({ messageTtlDays: 3, safeRetentionDays: 30, wsRateLimit: 500 });
+  });
+
+  it('leaves the Safe open unless a complete Basic auth secret ARN is configured', () => {
+    expect(parseConfig({}).safeBasicAuthSecretArn).toBeUndefined();
+    expect(parseConfig({ safeBasicAuthSecretArn: '' }).safeBasicAuthSecretArn).toBeUndefined();
+    const arn = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:switchyard/safe-auth-AbC123';
+    expect(parseConfig({ safeBasicAuthSecretArn: arn }).safeBasicAuthSecretArn).toBe(arn);
+  });
+
+  it('keeps Safe backups within what a Lambda-backed HTTP route can receive', () => {
+    expect(SAFE_MAX_BACKUP_BYTES_LIMIT).toBeLessThanOrEqual(LIMITS.httpBodyBytes);
+    // base64 inside a 6 MB Lambda event
+    expect(SAFE_MAX_BACKUP_BYTES_LIMIT).toBeLessThan((6 * 1024 * 1024 * 3) / 4);
+    expect(parseConfig({ safeMaxBackupBytes: SAFE_MAX_BACKUP_BYTES_LIMIT }).safeMaxBackupBytes).toBe(
+      SAFE_MAX_BACKUP_BYTES_LIMIT,
+    );
+  });
+
+  const invalid: [ConfigKey, unknown][] = [
+    ['messageTtlDays', 0],
+    ['messageTtlDays', 366],
+    ['messageTtlDays', 1.5],
+    ['messageTtlDays', 'two weeks'],
+    ['messageTtlDays', ''],
+    ['messageTtlDays', true],
+    ['safeMaxBackupBytes', 0],
+    ['safeMaxBackupBytes', SAFE_MAX_BACKUP_BYTES_LIMIT + 1],
+    ['safeMaxBackupBytes', 10 * 1024 * 1024],
+    ['safeRetentionDays', 0],
+    ['safeRetentionDays', 3651],
+    ['safeRetentionDays', -1],
+    ['logRetentionDays', 0],
+    ['logRetentionDays', 31],
+    ['logRetentionDays', 9999],
+    ['logRetentionDays', 'forever'],
+    ['httpRateLimit', 0],
+    ['httpRateLimit', 10_001],
+    ['httpBurstLimit', 5_001],
+    ['wsRateLimit', -5],
+    ['wsBurstLimit', {}],
+    ['safeBasicAuthSecretArn', 'my-secret'],
+    ['safeBasicAuthSecretArn', 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:nosuffix'],
+    ['safeBasicAuthSecretArn', 42],
+  ];
+  for (const [key, value] of invalid) {
+    it(`rejects ${key} = ${JSON.stringify(value)}, naming the key`, () => {
+      expect(() => parseConfig({ [key]: value })).toThrow(`"${key}"`);
+    });
+  }
+
+  it('says how to fix a bad value', () => {
+    expect(() => parseConfig({ messageTtlDays: 400 })).toThrow(
+      /"messageTtlDays" must be a whole number from 1 to 365 \(got 400\).*-c messageTtlDays=/,
+    );
+    expect(() => parseConfig({ logRetentionDays: 31 })).toThrow(/one of 1, 3, 5, 7, 14, 30, 60/);
+  });
+});

@@ -1,0 +1,170 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SAFE_BUCKET, TABLE_NAMES, TABLES, type TableName } from '../../lambdas/adapters/schema.ts';
+import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../../lambdas/runtime/manifest.ts';
+import { ApiStack } from '../../lib/api-stack.ts';
+import { readConfig } from '../../lib/config.ts';
+import { StatefulStack } from '../../lib/stateful-stack.ts';
+
+const REPO_ROOT = new URL('../../', import.meta.url).pathname;
+const cdkContext = (
+  JSON.parse(readFileSync(join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> }
+).context;
+
+interface Report {
+  pluginReports: { pluginName: string; violations: { ruleName: string; severity: string }[] }[];
+}
+
+/** What cdk-nag left unacknowledged, as "severity rule" lines, from CDK's validation report. */
+function nagFindings(outdir: string): string[] {
+  const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as Report;
+  return report.pluginReports
+    .filter((plugin) => plugin.pluginName === 'AwsSolutions')
+    .flatMap((plugin) => plugin.violations.map((v) => `${v.severity} ${v.ruleName}`));
+}
+
+/** Every acknowledgement in the tree, as [construct path, finding id, reason]. */
+function acknowledgements(root: IConstruct): [string, string, string][] {
+  const found: [string, string, string][] = [];
+  for (const construct of root.node.findAll()) {
+    for (const entry of construct.node.metadata) {
+      if (entry.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [id, reason] of Object.entries(entry.data as Record<string, string>)) {
+        found.push([construct.node.path, id.replace(/^annotation::/i, ''), reason]);
+      }
+    }
+  }
+  return found;
+}
+
+/** The app as bin/switchyard.ts builds it, with the cdk-nag plugin; no bundling. */
+function nagApp(functions?: Readonly<Record<string, FunctionSpec>>) {
+  const outdir = mkdtempSync(join(tmpdir(), 'switchyard-nag-'));
+  const app = new App({ outdir, context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+  const config = readConfig(app);
+  const stateful = new StatefulStack(app, 'SwitchyardStateful', { config });
+  new ApiStack(app, 'SwitchyardApi', {
+    config,
+    tables: stateful.tables,
+    safeBucket: stateful.safeBucket,
+    ...(functions ? { functions } : {}),
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, outdir };
+}
+
+/** Exercises the acknowledgements that depend on the manifest: bucket objects, @connections. */
+const EVERYTHING: FunctionSpec = {
+  entry: FUNCTIONS.wsDefault.entry,
+  httpRoutes: ['ANY /infra-test/{proxy+}'],
+  wsRoutes: ['infraTestSend'],
+  tables: { mailbox: ['dynamodb:PutItem'], identities: ['dynamodb:Query'] },
+  safeBucket: ['s3:GetObject', 's3:PutObject'],
+  manageConnections: true,
+};
+
+const outdirs: string[] = [];
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe.each([
+  ['the real manifest', undefined],
+  ['an extra function with bucket and push access', { ...FUNCTIONS, everything: EVERYTHING }],
+])('cdk-nag AwsSolutions over %s', (_, functions) => {
+  let app: App;
+  let outdir: string;
+  beforeAll(() => {
+    ({ app, outdir } = nagApp(functions));
+    outdirs.push(outdir);
+    // Throws ValidationFailed if any error-level finding is unacknowledged.
+    app.synth();
+  });
+
+  it('leaves no finding unacknowledged, errors or warnings', () => {
+    expect(nagFindings(outdir)).toEqual([]);
+    expect(new AwsSolutionsChecks().validateScope(app).violations).toEqual([]);
+  });
+
+  it('gives every acknowledgement a written reason', () => {
+    const acks = acknowledgements(app);
+    expect(acks.length).toBeGreaterThan(0);
+    for (const [path, id, reason] of acks) expect(reason.trim().length, `${path} ${id}`).toBeGreaterThan(40);
+  });
+
+  it('acknowledges only the deliberate deviations, each on the construct that causes it', () => {
+    const specs: Readonly<Record<string, FunctionSpec>> = functions ?? FUNCTIONS;
+    const expected: [string, RegExp][] = [
+      ...TABLE_NAMES.filter((t) => !TABLES[t].pointInTimeRecovery).map((t): [string, RegExp] => [
+        `SwitchyardStateful/${TABLES[t].logicalName}`,
+        /^AwsSolutions-DDB3$/,
+      ]),
+      ['SwitchyardStateful/safe', /^AwsSolutions-S1$/],
+      ['SwitchyardApi/WebSocketStage', /^AwsSolutions-APIG1$/],
+      ['SwitchyardApi/HttpStage', /^AwsSolutions-APIG1$/],
+      ['SwitchyardApi/WebSocketApi', /^AwsSolutions-APIG4$/],
+      ['SwitchyardApi/HttpApi', /^AwsSolutions-APIG4$/],
+      ...Object.entries(specs).flatMap(([name, spec]) => {
+        // An IAM5 wildcard finding, acknowledged on the function, for a resource ending in `suffix`.
+        const wildcard = (suffix: string): [string, RegExp] => [
+          `SwitchyardApi/${name}`,
+          new RegExp(`^AwsSolutions-IAM5\\[Resource::.+${suffix.replace(/[*/]/g, '\\$&')}\\]$`),
+        ];
+        const indexed = (Object.keys(spec.tables) as TableName[]).filter(
+          (table) => 'indexes' in TABLES[table] && (spec.tables[table] ?? []).length > 0,
+        );
+        return [
+          ...indexed.map(() => wildcard('/index/*')),
+          ...(spec.safeBucket.length > 0 ? [wildcard(`/${SAFE_BUCKET.backupPrefix}*`)] : []),
+          ...(spec.manageConnections ? [wildcard(`/${WS_STAGE}/*/@connections/*`)] : []),
+        ];
+      }),
+    ];
+    const acks = acknowledgements(app);
+    expect(acks).toHaveLength(expected.length);
+    for (const [path, pattern] of expected) {
+      expect(
+        acks.some(([p, id]) => p === path && pattern.test(id)),
+        `${path} ${pattern}`,
+      ).toBe(true);
+    }
+  });
+});
+
+describe('cdk-nag wiring', () => {
+  it('fails the synth on an unacknowledged error', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'switchyard-nag-'));
+    outdirs.push(outdir);
+    const app = new App({ outdir, context: cdkContext });
+    new Bucket(new Stack(app, 'Careless'), 'Bucket');
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).toThrow(/AwsSolutions-S1/);
+  });
+
+  it('runs in bin/switchyard.ts: the real app synthesizes clean, with ESM bundles', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'switchyard-bin-'));
+    outdirs.push(outdir);
+    // The CDK CLI runs the app like this: cdk.json's context in CDK_CONTEXT_JSON, output in CDK_OUTDIR.
+    execFileSync(process.execPath, ['--import', 'tsx', 'bin/switchyard.ts'], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(cdkContext) },
+      stdio: 'pipe',
+    });
+    expect(nagFindings(outdir)).toEqual([]);
+    for (const stack of ['SwitchyardStateful', 'SwitchyardApi']) {
+      expect(existsSync(join(outdir, `${stack}.template.json`)), stack).toBe(true);
+    }
+    const bundles = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
+    expect(bundles).toHaveLength(Object.keys(FUNCTIONS).length);
+    for (const bundle of bundles) {
+      expect(readFileSync(join(outdir, bundle, 'index.mjs'), 'utf8')).toMatch(/^import \{ createRequire \}/);
+    }
+  });
+});

@@ -1,0 +1,505 @@
+import { readFileSync } from 'node:fs';
+import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SAFE_BUCKET, TABLE_NAMES, TABLES, type TableName } from '../../lambdas/adapters/schema.ts';
+import { ENV } from '../../lambdas/runtime/env.ts';
+import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../../lambdas/runtime/manifest.ts';
+import { ApiStack } from '../../lib/api-stack.ts';
+import { readConfig, type SwitchyardConfig } from '../../lib/config.ts';
+import { StatefulStack } from '../../lib/stateful-stack.ts';
+import { ROUTE_SELECTION_EXPRESSION } from '../../protocol/frames.ts';
+
+const cdkContext = (
+  JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+    context: Record<string, unknown>;
+  }
+).context;
+
+type Json = Record<string, unknown>;
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+interface Synth {
+  config: SwitchyardConfig;
+  specs: Readonly<Record<string, FunctionSpec>>;
+  stateful: StatefulStack;
+  api: ApiStack;
+  statefulTemplate: Template;
+  apiTemplate: Template;
+}
+
+/** The app as bin/switchyard.ts builds it, from cdk.json's context plus `context`; no bundling. */
+function synth(context: Json = {}, functions?: Readonly<Record<string, FunctionSpec>>): Synth {
+  const app = new App({ context: { ...cdkContext, ...context, 'aws:cdk:bundling-stacks': [] } });
+  const config = readConfig(app);
+  const stateful = new StatefulStack(app, 'SwitchyardStateful', { config });
+  const api = new ApiStack(app, 'SwitchyardApi', {
+    config,
+    tables: stateful.tables,
+    safeBucket: stateful.safeBucket,
+    ...(functions ? { functions } : {}),
+  });
+  return {
+    config,
+    specs: functions ?? FUNCTIONS,
+    stateful,
+    api,
+    statefulTemplate: Template.fromStack(stateful),
+    apiTemplate: Template.fromStack(api),
+  };
+}
+
+/**
+ * A function the manifest does not have, exercising every path at once: HTTP routes (ANY too),
+ * message routes, several tables, the bucket, pushes and the Basic auth secret. Its routes are
+ * named so that no real manifest entry will ever claim them.
+ */
+const EVERYTHING: FunctionSpec = {
+  entry: FUNCTIONS.wsDefault.entry,
+  httpRoutes: ['GET /infra-test/config', 'ANY /infra-test/{proxy+}'],
+  wsRoutes: ['infraTestSend', 'infraTestAck'],
+  tables: {
+    mailbox: ['dynamodb:PutItem', 'dynamodb:Query'],
+    connections: ['dynamodb:GetItem'],
+    identities: ['dynamodb:Query'],
+  },
+  safeBucket: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+  manageConnections: true,
+  readsSafeAuthSecret: true,
+};
+const EXTRA_FUNCTIONS = { ...FUNCTIONS, everything: EVERYTHING };
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:switchyard/safe-auth-AbC123';
+const CUSTOM_CONFIG = {
+  messageTtlDays: 7,
+  safeMaxBackupBytes: 100_000,
+  safeRetentionDays: 30,
+  logRetentionDays: 14,
+  httpRateLimit: 20,
+  httpBurstLimit: 40,
+  wsRateLimit: 200,
+  wsBurstLimit: 300,
+  safeBasicAuthSecretArn: SECRET_ARN,
+};
+
+/** Each app is synthesized once per file, on first use, and shared by every test. */
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= make();
+    return value;
+  };
+}
+const realApp = once(() => synth());
+const extraApp = once(() => synth(CUSTOM_CONFIG, EXTRA_FUNCTIONS));
+
+const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } }): string =>
+  stack.getLogicalId(construct.node.defaultChild as CfnElement);
+
+const actionsOf = (statement: Statement): string[] => [statement.Action].flat();
+const resourcesOf = (statement: Statement): unknown[] => [statement.Resource].flat();
+
+/** The function built from manifest entry `name` (its description is the name), with its role's policy. */
+function functionOf(template: Template, name: string) {
+  const found = Object.entries(
+    template.findResources('AWS::Lambda::Function', { Properties: { Description: name } }),
+  );
+  expect(found, `function ${name}`).toHaveLength(1);
+  const [id, resource] = found[0] as [string, Json];
+  const props = resource.Properties as Json;
+  const roleId = ((props.Role as Json)['Fn::GetAtt'] as string[])[0] as string;
+  const role = template.findResources('AWS::IAM::Role')[roleId] as Json;
+  const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+    .map((policy) => policy.Properties as Json)
+    .filter((policy) => (policy.Roles as Json[]).some((ref) => ref.Ref === roleId))
+    .flatMap((policy) => (policy.PolicyDocument as { Statement: Statement[] }).Statement);
+  const logGroupId = ((props.LoggingConfig as Json).LogGroup as Json).Ref as string;
+  const env = ((props.Environment as Json | undefined)?.Variables ?? {}) as Json;
+  return { id, props, role: role.Properties as Json, statements, logGroupId, env };
+}
+
+/** action → every resource it is allowed on, as JSON, sorted. */
+function grantsByAction(statements: Statement[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const statement of statements) {
+    expect(statement.Effect).toBe('Allow');
+    for (const action of actionsOf(statement)) {
+      out[action] = [...(out[action] ?? []), ...resourcesOf(statement).map((r) => JSON.stringify(r))].sort();
+    }
+  }
+  return out;
+}
+
+/** What the manifest says a function may do, as the API stack's template must spell it. */
+function expectedGrants(s: Synth, spec: FunctionSpec): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const add = (action: string, resource: string) => {
+    out[action] = [...(out[action] ?? []), JSON.stringify(s.api.resolve(resource))].sort();
+  };
+  for (const [table, actions] of Object.entries(spec.tables) as [TableName, readonly string[]][]) {
+    const arn = s.stateful.tables[table].tableArn;
+    for (const action of actions) {
+      add(action, arn);
+      // A table's grant also covers its own indexes (and only those).
+      if ('indexes' in TABLES[table]) add(action, `${arn}/index/*`);
+    }
+  }
+  for (const action of spec.safeBucket) {
+    add(action, s.stateful.safeBucket.arnForObjects(`${SAFE_BUCKET.backupPrefix}*`));
+  }
+  if (spec.manageConnections) {
+    const apiArn = s.api.formatArn({ service: 'execute-api', resource: s.api.webSocketApi.apiId });
+    add('execute-api:ManageConnections', `${apiArn}/${WS_STAGE}/*/@connections/*`);
+  }
+  if (spec.readsSafeAuthSecret && s.config.safeBasicAuthSecretArn) {
+    add('secretsmanager:GetSecretValue', s.config.safeBasicAuthSecretArn);
+  }
+  return out;
+}
+
+/** A route's integration URI names the function it invokes. */
+function routeTargets(template: Template, type: 'WebSocket' | 'HTTP', routeKey: string): string {
+  const apiId = Object.keys(
+    template.findResources('AWS::ApiGatewayV2::Api', {
+      Properties: { ProtocolType: type === 'HTTP' ? 'HTTP' : 'WEBSOCKET' },
+    }),
+  )[0];
+  const routes = Object.values(
+    template.findResources('AWS::ApiGatewayV2::Route', {
+      Properties: { RouteKey: routeKey, ApiId: { Ref: apiId } },
+    }),
+  );
+  expect(routes, `${type} route ${routeKey}`).toHaveLength(1);
+  const target = JSON.stringify((routes[0] as Json).Properties);
+  const integrationId = /"integrations\/",\{"Ref":"([^"]+)"\}/.exec(target)?.[1] as string;
+  const integration = template.findResources('AWS::ApiGatewayV2::Integration')[integrationId] as Json;
+  return JSON.stringify((integration.Properties as Json).IntegrationUri);
+}
+
+describe.each([
+  ['the real manifest with cdk.json defaults', realApp],
+  ['an extra Safe + push function with custom config', extraApp],
+])('stacks built from %s', (_, build) => {
+  let s: Synth;
+  beforeAll(() => {
+    s = build();
+  });
+
+  describe('tables', () => {
+    it.each(TABLE_NAMES)('builds %s from the schema module: keys, billing, TTL, PITR, retention', (name) => {
+      const schema = TABLES[name];
+      const resource = s.statefulTemplate.findResources('AWS::DynamoDB::Table')[
+        logicalId(s.stateful, s.stateful.tables[name])
+      ] as Json;
+      expect(resource.DeletionPolicy).toBe('Retain');
+      expect(resource.UpdateReplacePolicy).toBe('Retain');
+      const props = resource.Properties as Json;
+      const keys = [
+        { AttributeName: schema.partitionKey.name, KeyType: 'HASH' },
+        ...('sortKey' in schema ? [{ AttributeName: schema.sortKey.name, KeyType: 'RANGE' }] : []),
+      ];
+      expect(props.KeySchema).toEqual(keys);
+      expect(props.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(props.PointInTimeRecoverySpecification).toEqual({
+        PointInTimeRecoveryEnabled: schema.pointInTimeRecovery,
+      });
+      expect(props.TimeToLiveSpecification).toEqual(
+        'ttlAttribute' in schema ? { AttributeName: schema.ttlAttribute, Enabled: true } : undefined,
+      );
+      expect(props.GlobalSecondaryIndexes).toEqual(
+        'indexes' in schema
+          ? schema.indexes.map((index) => ({
+              IndexName: index.indexName,
+              KeySchema: [{ AttributeName: index.partitionKey.name, KeyType: 'HASH' }],
+              Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] },
+            }))
+          : undefined,
+      );
+      expect(props.SSESpecification).toEqual({ SSEEnabled: true });
+      expect(props.TableName).toBeUndefined();
+    });
+
+    it('keeps no point-in-time backups of delivered messages or sessions, but of identities', () => {
+      expect(TABLES.mailbox.pointInTimeRecovery).toBe(false);
+      expect(TABLES.connections.pointInTimeRecovery).toBe(false);
+      expect(TABLES.identities.pointInTimeRecovery).toBe(true);
+      expect(TABLES.mailbox.ttlAttribute).toBeDefined();
+      expect(TABLES.connections.ttlAttribute).toBeDefined();
+    });
+  });
+
+  describe('Safe bucket', () => {
+    it('is private, encrypted, unversioned, unlogged, unnamed and retained', () => {
+      s.statefulTemplate.hasResource('AWS::S3::Bucket', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: Match.objectEquals({
+          PublicAccessBlockConfiguration: {
+            BlockPublicAcls: true,
+            BlockPublicPolicy: true,
+            IgnorePublicAcls: true,
+            RestrictPublicBuckets: true,
+          },
+          BucketEncryption: {
+            ServerSideEncryptionConfiguration: [
+              { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+            ],
+          },
+          OwnershipControls: Match.anyValue(),
+          LifecycleConfiguration: Match.anyValue(),
+        }),
+      });
+      const props = Object.values(s.statefulTemplate.findResources('AWS::S3::Bucket'))[0]?.Properties as Json;
+      expect(props.LoggingConfiguration).toBeUndefined();
+      expect(props.VersioningConfiguration).toBeUndefined();
+      expect(props.BucketName).toBeUndefined();
+    });
+
+    it('refuses requests without TLS', () => {
+      s.statefulTemplate.hasResourceProperties('AWS::S3::BucketPolicy', {
+        Bucket: { Ref: logicalId(s.stateful, s.stateful.safeBucket) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 's3:*',
+              Principal: { AWS: '*' },
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('expires backups the configured number of days after their last PUT, and stale uploads after a day', () => {
+      s.statefulTemplate.hasResourceProperties('AWS::S3::Bucket', {
+        LifecycleConfiguration: {
+          Rules: Match.arrayWith([
+            Match.objectEquals({
+              Id: Match.anyValue(),
+              Status: 'Enabled',
+              Prefix: SAFE_BUCKET.backupPrefix,
+              ExpirationInDays: s.config.safeRetentionDays,
+            }),
+            Match.objectEquals({
+              Id: Match.anyValue(),
+              Status: 'Enabled',
+              AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+            }),
+          ]),
+        },
+      });
+    });
+  });
+
+  describe('functions', () => {
+    it('builds one arm64 function per manifest entry on a Node.js runtime ≥ 22', () => {
+      const fns = Object.values(s.apiTemplate.findResources('AWS::Lambda::Function'));
+      expect(fns.map((fn) => (fn.Properties as Json).Description).sort()).toEqual(
+        Object.keys(s.specs).sort(),
+      );
+      for (const fn of fns) {
+        const props = fn.Properties as Json;
+        expect(props.Architectures).toEqual(['arm64']);
+        expect(Number(/^nodejs(\d+)\.x$/.exec(props.Runtime as string)?.[1])).toBeGreaterThanOrEqual(22);
+        expect(props.Handler).toBe('index.handler');
+        expect(props.MemorySize).toBe(256);
+        // Below API Gateway's 29 s integration timeout, so a slow call fails in the function first.
+        expect(props.Timeout).toBeLessThan(29);
+        expect(props.FunctionName).toBeUndefined();
+      }
+    });
+
+    it('grants each function exactly the manifest actions, on exactly the resources they name', () => {
+      for (const [name, spec] of Object.entries(s.specs)) {
+        const fn = functionOf(s.apiTemplate, name);
+        const logs = fn.statements.filter((st) => actionsOf(st).some((a) => a.startsWith('logs:')));
+        const rest = fn.statements.filter((st) => !logs.includes(st));
+        expect(grantsByAction(rest), name).toEqual(expectedGrants(s, spec));
+        for (const statement of rest) expect(resourcesOf(statement), name).not.toContain('*');
+        // Logging: only into its own log group, no managed policy on the side.
+        expect(grantsByAction(logs), name).toEqual({
+          'logs:CreateLogStream': [JSON.stringify({ 'Fn::GetAtt': [fn.logGroupId, 'Arn'] })],
+          'logs:PutLogEvents': [JSON.stringify({ 'Fn::GetAtt': [fn.logGroupId, 'Arn'] })],
+        });
+        expect(fn.role.ManagedPolicyArns, name).toBeUndefined();
+        expect(fn.role.Policies, name).toBeUndefined();
+      }
+    });
+
+    it('sets exactly the environment variables each function parses', () => {
+      for (const [name, spec] of Object.entries(s.specs)) {
+        const expected: Json = {
+          [ENV.messageTtlDays]: String(s.config.messageTtlDays),
+          [ENV.safeMaxBackupBytes]: String(s.config.safeMaxBackupBytes),
+          [ENV.safeRetentionDays]: String(s.config.safeRetentionDays),
+        };
+        for (const table of Object.keys(spec.tables) as TableName[]) {
+          expected[ENV.tables[table]] = s.api.resolve(s.stateful.tables[table].tableName);
+        }
+        if (spec.safeBucket.length > 0)
+          expected[ENV.safeBucket] = s.api.resolve(s.stateful.safeBucket.bucketName);
+        if (spec.manageConnections) {
+          expected[ENV.managementEndpoint] = s.api.resolve(s.api.webSocketStage.callbackUrl);
+        }
+        if (spec.readsSafeAuthSecret && s.config.safeBasicAuthSecretArn) {
+          expected[ENV.safeBasicAuthSecretArn] = s.config.safeBasicAuthSecretArn;
+        }
+        expect(functionOf(s.apiTemplate, name).env, name).toEqual(expected);
+      }
+    });
+
+    it('logs into its own group with the configured retention', () => {
+      const groups = s.apiTemplate.findResources('AWS::Logs::LogGroup');
+      for (const name of Object.keys(s.specs)) {
+        const group = groups[functionOf(s.apiTemplate, name).logGroupId] as Json;
+        expect((group.Properties as Json).RetentionInDays).toBe(s.config.logRetentionDays);
+      }
+    });
+  });
+
+  describe('WebSocket API', () => {
+    it('selects routes by the frame action and serves every manifest route with its function', () => {
+      s.apiTemplate.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+        ProtocolType: 'WEBSOCKET',
+        RouteSelectionExpression: ROUTE_SELECTION_EXPRESSION,
+      });
+      const keys = Object.values(s.specs).flatMap((spec) => [...spec.wsRoutes]);
+      expect(keys).toEqual(expect.arrayContaining(['$connect', '$disconnect', '$default']));
+      for (const [name, spec] of Object.entries(s.specs)) {
+        const fnId = functionOf(s.apiTemplate, name).id;
+        for (const key of spec.wsRoutes)
+          expect(routeTargets(s.apiTemplate, 'WebSocket', key)).toContain(fnId);
+      }
+    });
+
+    it('returns the function result to the sender on message routes only', () => {
+      const routes = s.apiTemplate.findResources('AWS::ApiGatewayV2::Route', {
+        Properties: { ApiId: { Ref: logicalId(s.api, s.api.webSocketApi) } },
+      });
+      const responses = Object.values(s.apiTemplate.findResources('AWS::ApiGatewayV2::RouteResponse')).map(
+        (r) => ((r.Properties as Json).RouteId as Json).Ref,
+      );
+      for (const [id, route] of Object.entries(routes)) {
+        const props = route.Properties as Json;
+        const isMessageRoute = !['$connect', '$disconnect'].includes(props.RouteKey as string);
+        expect(props.RouteResponseSelectionExpression, props.RouteKey as string).toBe(
+          isMessageRoute ? '$default' : undefined,
+        );
+        expect(responses.includes(id), props.RouteKey as string).toBe(isMessageRoute);
+      }
+    });
+
+    it(`is served on the "${WS_STAGE}" stage, throttled, without access logs`, () => {
+      s.apiTemplate.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        ApiId: { Ref: logicalId(s.api, s.api.webSocketApi) },
+        StageName: WS_STAGE,
+        AutoDeploy: true,
+        DefaultRouteSettings: {
+          ThrottlingRateLimit: s.config.wsRateLimit,
+          ThrottlingBurstLimit: s.config.wsBurstLimit,
+        },
+        AccessLogSettings: Match.absent(),
+      });
+    });
+  });
+
+  describe('HTTP API', () => {
+    it('serves every manifest HTTP route with its function', () => {
+      for (const [name, spec] of Object.entries(s.specs)) {
+        const fnId = functionOf(s.apiTemplate, name).id;
+        for (const key of spec.httpRoutes) expect(routeTargets(s.apiTemplate, 'HTTP', key)).toContain(fnId);
+      }
+    });
+
+    it('has one throttled default stage without access logs', () => {
+      const stages = s.apiTemplate.findResources('AWS::ApiGatewayV2::Stage', {
+        Properties: { ApiId: { Ref: logicalId(s.api, s.api.httpApi) } },
+      });
+      expect(Object.values(stages).map((stage) => stage.Properties)).toEqual([
+        {
+          ApiId: { Ref: logicalId(s.api, s.api.httpApi) },
+          StageName: '$default',
+          AutoDeploy: true,
+          DefaultRouteSettings: {
+            ThrottlingRateLimit: s.config.httpRateLimit,
+            ThrottlingBurstLimit: s.config.httpBurstLimit,
+          },
+        },
+      ]);
+    });
+  });
+
+  it('synthesizes without CDK warnings or errors', () => {
+    for (const stack of [s.stateful, s.api]) {
+      expect(Annotations.fromStack(stack).findWarning('*', Match.anyValue()), stack.stackName).toEqual([]);
+      expect(Annotations.fromStack(stack).findError('*', Match.anyValue()), stack.stackName).toEqual([]);
+    }
+  });
+
+  it('outputs the WebSocket, HTTP and Safe URLs', () => {
+    const outputs = s.apiTemplate.findOutputs('*');
+    const url = (name: string) => flatten((outputs[name] as Json).Value);
+    expect(url('WebSocketUrl')).toMatch(
+      new RegExp(`^wss://<${logicalId(s.api, s.api.webSocketApi)}>\\..*/${WS_STAGE}$`),
+    );
+    expect(url('HttpApiUrl')).toMatch(new RegExp(`^https://<${logicalId(s.api, s.api.httpApi)}>\\..*/$`));
+    expect(url('SafeUrl')).toBe(`${url('HttpApiUrl')}safe/`);
+  });
+});
+
+describe('API stack with an extra manifest entry', () => {
+  let s: Synth;
+  beforeAll(() => {
+    s = extraApp();
+  });
+
+  it('scopes Safe access to backup objects, pushes to the stage connections, auth to one secret', () => {
+    const grants = grantsByAction(functionOf(s.apiTemplate, 'everything').statements);
+    expect(grants['s3:PutObject']?.map((r) => flatten(JSON.parse(r)))).toEqual([
+      expect.stringMatching(/\/backups\/\*$/),
+    ]);
+    expect(grants['execute-api:ManageConnections']?.map((r) => flatten(JSON.parse(r)))).toEqual([
+      `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${logicalId(s.api, s.api.webSocketApi)}>/${WS_STAGE}/*/@connections/*`,
+    ]);
+    expect(grants['secretsmanager:GetSecretValue']).toEqual([JSON.stringify(SECRET_ARN)]);
+  });
+
+  it('adds its HTTP route keys, ANY included, to the HTTP API', () => {
+    for (const key of EVERYTHING.httpRoutes) {
+      s.apiTemplate.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        ApiId: { Ref: logicalId(s.api, s.api.httpApi) },
+        RouteKey: key,
+      });
+    }
+  });
+});
+
+describe('API stack misuse', () => {
+  it('rejects a malformed HTTP route key, naming the function', () => {
+    const bad = { broken: { ...EVERYTHING, wsRoutes: [], httpRoutes: ['FETCH /safe'] } };
+    expect(() => synth({}, bad)).toThrow(/"broken".*"FETCH \/safe"/);
+  });
+
+  it('rejects two functions claiming one route', () => {
+    const twice = { ...FUNCTIONS, again: { ...FUNCTIONS.wsConnect } };
+    expect(() => synth({}, twice)).toThrow(/"ws \$connect" is served by both "wsConnect" and "again"/);
+  });
+});
+
+/** Joins a CloudFormation expression into text, references as `<LogicalId>` (as cdk-nag names them). */
+function flatten(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const obj = value as Json;
+  if (obj['Fn::Join']) {
+    const [delimiter, parts] = obj['Fn::Join'] as [string, unknown[]];
+    return parts.map(flatten).join(delimiter);
+  }
+  if (obj['Fn::GetAtt']) return `<${(obj['Fn::GetAtt'] as string[]).join('.')}>`;
+  if (obj['Fn::ImportValue']) return flatten(obj['Fn::ImportValue']);
+  if (obj.Ref) return `<${obj.Ref as string}>`;
+  return JSON.stringify(value);
+}
