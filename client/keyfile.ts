@@ -124,7 +124,7 @@ export async function loadIdentityFile(path: string, passphrase?: string): Promi
   } else {
     secretKey = fromHex(String(body.secretKey));
   }
-  if (!secretKey || secretKey.length !== 32) throw new KeyFileError('The identity file is damaged.');
+  if (secretKey?.length !== 32) throw new KeyFileError('The identity file is damaged.');
   const keys = keyPairFromSecret(secretKey);
   if (toHex(keys.publicKey) !== body.publicKey) throw new KeyFileError('The identity file is damaged.');
   return { identity, keys };

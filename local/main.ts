@@ -3,10 +3,12 @@
  *
  *   PORT (8080)  DATA_DIR (./.data)  MESSAGE_TTL_DAYS  SAFE_MAX_BACKUP_BYTES  SAFE_RETENTION_DAYS
  *   WS_IDLE_TIMEOUT_MS  WS_MAX_LIFETIME_MS  SWEEP_INTERVAL_MS (0 = off)
+ *   SAFE_BASIC_AUTH=user:password (optional: HTTP Basic auth on every /safe/ route)
  *
  * SIGINT/SIGTERM stop everything, DynamoDB Local's java included.
  */
 import { resolve } from 'node:path';
+import { type BasicAuthCredentials, checkBasicAuthCredentials } from '../lambdas/domain/safe.ts';
 import { ConfigError, ENV, positiveInt } from '../lambdas/runtime/env.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { JavaMissingError } from './dynamodb.ts';
@@ -19,6 +21,19 @@ function nonNegativeInt(name: string, fallback: number): number {
   return Number(raw);
 }
 
+/** `SAFE_BASIC_AUTH=user:password`: split at the first colon; errors never echo the value. */
+function safeBasicAuth(): BasicAuthCredentials | undefined {
+  const raw = process.env.SAFE_BASIC_AUTH;
+  if (raw === undefined || raw === '') return undefined;
+  const colon = raw.indexOf(':');
+  try {
+    if (colon < 0) throw new Error('no colon');
+    return checkBasicAuthCredentials({ username: raw.slice(0, colon), password: raw.slice(colon + 1) });
+  } catch {
+    throw new ConfigError('SAFE_BASIC_AUTH', 'must be user:password (non-empty, user without ":")');
+  }
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   // The lockfile pins SDK versions that run on Node 20; the SDK's reminder about Node 22 is noise here.
@@ -26,6 +41,7 @@ async function main(): Promise<void> {
   const port = nonNegativeInt('PORT', 8080);
   if (port > 65535) throw new ConfigError('PORT', 'must be at most 65535');
   const dataDir = resolve(env.DATA_DIR?.trim() || '.data');
+  const basicAuth = safeBasicAuth();
 
   let runner: Runner | undefined;
   let stopping: Promise<void> | undefined;
@@ -52,6 +68,7 @@ async function main(): Promise<void> {
         LIMITS.httpBodyBytes,
       ),
       retentionDays: positiveInt(env, ENV.safeRetentionDays, LIMITS.safeRetentionDaysDefault, 3650),
+      ...(basicAuth ? { basicAuth } : {}),
     },
     ws: {
       idleTimeoutMs: positiveInt(env, 'WS_IDLE_TIMEOUT_MS', LIMITS.wsIdleTimeoutMs),
@@ -61,7 +78,7 @@ async function main(): Promise<void> {
   });
   if (stopping) return;
   process.stdout.write(
-    `switchyard ready: http ${runner.httpUrl} · ws ${runner.wsUrl} · safe ${runner.safeUrl} · server key ${runner.serverPublicKey}\n`,
+    `switchyard ready: http ${runner.httpUrl} · ws ${runner.wsUrl} · safe ${runner.safeUrl}${basicAuth ? ' (Basic auth)' : ''} · server key ${runner.serverPublicKey}\n`,
   );
 }
 

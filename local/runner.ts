@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LOCAL_SAFE_BUCKET, localTableName } from '../lambdas/adapters/schema.ts';
+import { type BasicAuthCredentials, basicAuthDigest } from '../lambdas/domain/safe.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
 import { composeAll } from '../lambdas/runtime/compose.ts';
 import { buildDeps } from '../lambdas/runtime/deps.ts';
@@ -33,7 +34,12 @@ export interface RunnerOptions {
   /** How often the TTL/lifecycle sweeper runs (ms); 0 turns it off. */
   readonly sweepIntervalMs?: number;
   readonly messageTtlDays?: number;
-  readonly safe?: Partial<RuntimeConfig['safe']>;
+  readonly safe?: {
+    readonly maxBackupBytes?: number;
+    readonly retentionDays?: number;
+    /** Turns on HTTP Basic auth for every /safe/ route (`SAFE_BASIC_AUTH=user:password` in main.ts). */
+    readonly basicAuth?: BasicAuthCredentials;
+  };
   /** Where handler log lines go (default stdout). */
   readonly logSink?: (line: string) => void;
 }
@@ -181,6 +187,9 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
       safe: {
         maxBackupBytes: options.safe?.maxBackupBytes ?? LIMITS.safeMaxBackupBytesDefault,
         retentionDays: options.safe?.retentionDays ?? LIMITS.safeRetentionDaysDefault,
+        ...(options.safe?.basicAuth
+          ? { basicAuth: { kind: 'digest', digest: basicAuthDigest(options.safe.basicAuth) } as const }
+          : {}),
       },
     };
     const deps = buildDeps(config, clients, { log: createLogger(options.logSink) });

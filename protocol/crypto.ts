@@ -29,3 +29,43 @@ export function keyPairFromSecret(secretKey: Uint8Array): KeyPair {
   if (secretKey.length !== KEY_BYTES) throw new CryptoError('secret key must be 32 bytes');
   return nacl.box.keyPair.fromSecretKey(secretKey);
 }
+
+/** Secret-key authenticated encryption (XSalsa20-Poly1305): key, nonce and tag sizes. */
+export const SECRETBOX_KEY_BYTES = nacl.secretbox.keyLength;
+export const SECRETBOX_NONCE_BYTES = nacl.secretbox.nonceLength;
+export const SECRETBOX_OVERHEAD_BYTES = nacl.secretbox.overheadLength;
+
+/**
+ * A secretbox that does not open: wrong key, wrong nonce or altered bytes. Deliberately says
+ * nothing more, since the three cannot be told apart.
+ */
+export class DecryptionError extends CryptoError {
+  constructor() {
+    super('secretbox could not be opened');
+    this.name = 'DecryptionError';
+  }
+}
+
+function checkSecretboxParams(nonce: Uint8Array, key: Uint8Array): void {
+  if (key.length !== SECRETBOX_KEY_BYTES) throw new CryptoError('secretbox key must be 32 bytes');
+  if (nonce.length !== SECRETBOX_NONCE_BYTES) throw new CryptoError('secretbox nonce must be 24 bytes');
+}
+
+/** `MAC (16) ‖ ciphertext` of `message` under `key` and `nonce`. The nonce must never repeat for a key. */
+export function secretboxSeal(message: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
+  checkSecretboxParams(nonce, key);
+  return nacl.secretbox(message, nonce, key);
+}
+
+/** Opens a secretbox; throws {@link DecryptionError} instead of returning tweetnacl's `null`. */
+export function secretboxOpen(box: Uint8Array, nonce: Uint8Array, key: Uint8Array): Uint8Array {
+  checkSecretboxParams(nonce, key);
+  const message = nacl.secretbox.open(box, nonce, key);
+  if (!message) throw new DecryptionError();
+  return message;
+}
+
+/** `length` bytes from the platform's CSPRNG. */
+export function randomBytes(length: number): Uint8Array {
+  return nacl.randomBytes(length);
+}

@@ -6,6 +6,7 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface ClientOptions {
@@ -20,6 +21,8 @@ export interface ClientOptions {
 export interface AwsClients {
   readonly dynamo: DynamoDBDocumentClient;
   readonly s3: S3Client;
+  /** Secrets Manager, for secrets read at cold start (the Safe's Basic auth credentials). */
+  readonly secrets: SecretsManagerClient;
   /** The `@connections` client for one API stage endpoint. */
   management(endpoint: string): ApiGatewayManagementApiClient;
   /** Releases sockets (tests and the local runner). */
@@ -38,6 +41,7 @@ export function createClients(options: ClientOptions = {}): AwsClients {
   };
   let dynamo: DynamoDBDocumentClient | undefined;
   let s3: S3Client | undefined;
+  let secrets: SecretsManagerClient | undefined;
   const management = new Map<string, ApiGatewayManagementApiClient>();
   return {
     get dynamo() {
@@ -60,6 +64,10 @@ export function createClients(options: ClientOptions = {}): AwsClients {
       });
       return s3;
     },
+    get secrets() {
+      secrets ??= new SecretsManagerClient(common);
+      return secrets;
+    },
     management(endpoint) {
       let client = management.get(endpoint);
       if (!client) {
@@ -71,6 +79,7 @@ export function createClients(options: ClientOptions = {}): AwsClients {
     destroy() {
       dynamo?.destroy();
       s3?.destroy();
+      secrets?.destroy();
       for (const client of management.values()) client.destroy();
     },
   };

@@ -3,17 +3,20 @@
  * entry files call exactly one builder each; the local runner calls all of them with the same
  * Deps shape, pointed at its own endpoints. esbuild keeps only the builder an entry imports.
  */
+
+import { makeSafeHandler } from '../handlers/safe.ts';
 import { makeConnectHandler } from '../handlers/ws-connect.ts';
 import { makeDefaultHandler } from '../handlers/ws-default.ts';
 import { makeDisconnectHandler } from '../handlers/ws-disconnect.ts';
 import type { Deps } from './deps.ts';
 import type { HttpHandler, WsHandler } from './events.ts';
 import type { FunctionName } from './manifest.ts';
-import { observeWs } from './observe.ts';
+import { observeHttp, observeWs } from './observe.ts';
 
 export const buildWsConnect = (deps: Deps): WsHandler => observeWs(deps, makeConnectHandler(deps));
 export const buildWsDisconnect = (deps: Deps): WsHandler => observeWs(deps, makeDisconnectHandler(deps));
 export const buildWsDefault = (deps: Deps): WsHandler => observeWs(deps, makeDefaultHandler());
+export const buildSafe = (deps: Deps): HttpHandler => observeHttp(deps, makeSafeHandler(deps));
 
 export type Built =
   | { readonly kind: 'ws'; readonly handler: WsHandler }
@@ -25,5 +28,6 @@ export function composeAll(deps: Deps): Record<FunctionName, Built> {
     wsConnect: { kind: 'ws', handler: buildWsConnect(deps) },
     wsDisconnect: { kind: 'ws', handler: buildWsDisconnect(deps) },
     wsDefault: { kind: 'ws', handler: buildWsDefault(deps) },
+    safe: { kind: 'http', handler: buildSafe(deps) },
   };
 }

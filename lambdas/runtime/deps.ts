@@ -3,10 +3,13 @@
  * RuntimeConfig and the AWS clients. Adapters are created on first use, so a function only touches
  * the tables its manifest entry names; asking for any other one fails loudly.
  */
+import { s3BackupStore } from '../adapters/backups.ts';
 import { dynamoConnectionStore } from '../adapters/connections.ts';
 import type { TableName } from '../adapters/schema.ts';
+import { readBasicAuthSecret } from '../adapters/secrets.ts';
 import { type Clock, type Random, systemClock, systemRandom } from '../domain/clock.ts';
 import type { ConnectionStore } from '../domain/connections.ts';
+import { type BackupStore, basicAuthDigest } from '../domain/safe.ts';
 import type { AwsClients } from './clients.ts';
 import { ConfigError, ENV, type RuntimeConfig } from './env.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -17,6 +20,12 @@ export interface Deps {
   readonly random: Random;
   readonly log: Logger;
   readonly connections: ConnectionStore;
+  readonly backups: BackupStore;
+  /**
+   * The digest Safe requests' Basic credentials must match, or undefined when the Safe is open.
+   * A Secrets Manager secret is read once and cached; a failed read is retried on the next call.
+   */
+  safeAuth(): Promise<Uint8Array | undefined>;
 }
 
 export interface DepsOverrides {
@@ -31,8 +40,26 @@ function tableName(config: RuntimeConfig, table: TableName): string {
   return name;
 }
 
+function safeAuthSource(config: RuntimeConfig, clients: AwsClients): () => Promise<Uint8Array | undefined> {
+  const auth = config.safe.basicAuth;
+  if (!auth) return async () => undefined;
+  if (auth.kind === 'digest') return async () => auth.digest;
+  let pending: Promise<Uint8Array> | undefined;
+  return () => {
+    pending ??= readBasicAuthSecret(clients.secrets, auth.secretArn)
+      .then(basicAuthDigest)
+      .catch((error: unknown) => {
+        pending = undefined;
+        throw error;
+      });
+    return pending;
+  };
+}
+
 export function buildDeps(config: RuntimeConfig, clients: AwsClients, overrides: DepsOverrides = {}): Deps {
   let connections: ConnectionStore | undefined;
+  let backups: BackupStore | undefined;
+  const safeAuth = safeAuthSource(config, clients);
   return {
     config,
     clock: overrides.clock ?? systemClock,
@@ -42,5 +69,11 @@ export function buildDeps(config: RuntimeConfig, clients: AwsClients, overrides:
       connections ??= dynamoConnectionStore(clients.dynamo, tableName(config, 'connections'));
       return connections;
     },
+    get backups() {
+      if (!config.safeBucket) throw new ConfigError(ENV.safeBucket, 'is not configured for this function');
+      backups ??= s3BackupStore(clients.s3, config.safeBucket);
+      return backups;
+    },
+    safeAuth,
   };
 }

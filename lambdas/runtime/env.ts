@@ -7,17 +7,28 @@ import { LIMITS } from '../../protocol/limits.ts';
 import type { TableName } from '../adapters/schema.ts';
 import type { FunctionSpec } from './manifest.ts';
 
+/**
+ * The Safe's optional HTTP Basic auth: a digest computed from credentials the runner was given
+ * (locally), or a Secrets Manager secret read on first use (AWS). Absent: the Safe is open.
+ */
+export type SafeAuthConfig =
+  | { readonly kind: 'digest'; readonly digest: Uint8Array }
+  | { readonly kind: 'secret'; readonly secretArn: string };
+
 export const ENV = {
   tables: {
     identities: 'TABLE_IDENTITIES',
     mailbox: 'TABLE_MAILBOX',
     connections: 'TABLE_CONNECTIONS',
+    ephemeral: 'TABLE_EPHEMERAL',
   },
   safeBucket: 'SAFE_BUCKET',
   managementEndpoint: 'WS_MANAGEMENT_ENDPOINT',
   messageTtlDays: 'MESSAGE_TTL_DAYS',
   safeMaxBackupBytes: 'SAFE_MAX_BACKUP_BYTES',
   safeRetentionDays: 'SAFE_RETENTION_DAYS',
+  /** ARN of the Secrets Manager secret holding the Safe's Basic auth credentials; unset = open Safe. */
+  safeBasicAuthSecretArn: 'SAFE_BASIC_AUTH_SECRET_ARN',
 } as const satisfies { tables: Record<TableName, string> } & Record<string, unknown>;
 
 export interface RuntimeConfig {
@@ -27,7 +38,11 @@ export interface RuntimeConfig {
   /** `https://{api}.execute-api.{region}.amazonaws.com/{stage}` or the local runner's equivalent. */
   readonly managementEndpoint?: string;
   readonly messageTtlDays: number;
-  readonly safe: { readonly maxBackupBytes: number; readonly retentionDays: number };
+  readonly safe: {
+    readonly maxBackupBytes: number;
+    readonly retentionDays: number;
+    readonly basicAuth?: SafeAuthConfig;
+  };
 }
 
 export class ConfigError extends Error {
@@ -74,6 +89,18 @@ export function configFromEnv(env: Env, spec: FunctionSpec): RuntimeConfig {
         LIMITS.httpBodyBytes,
       ),
       retentionDays: positiveInt(env, ENV.safeRetentionDays, LIMITS.safeRetentionDaysDefault, 3650),
+      ...(spec.readsSafeAuthSecret ? safeAuthFromEnv(env) : {}),
     },
   };
+}
+
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+
+/** `SAFE_BASIC_AUTH_SECRET_ARN`, when set, must be a Secrets Manager secret ARN. */
+function safeAuthFromEnv(env: Env): { basicAuth?: SafeAuthConfig } {
+  const raw = env[ENV.safeBasicAuthSecretArn]?.trim();
+  if (!raw) return {};
+  if (!SECRET_ARN.test(raw))
+    throw new ConfigError(ENV.safeBasicAuthSecretArn, 'must be a Secrets Manager secret ARN');
+  return { basicAuth: { kind: 'secret', secretArn: raw } };
 }

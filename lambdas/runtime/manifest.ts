@@ -33,6 +33,12 @@ export interface FunctionSpec {
   readonly safeBucket: readonly BucketAction[];
   /** Whether the function pushes to other connections through the `@connections` API. */
   readonly manageConnections: boolean;
+  /**
+   * Whether the function reads the Safe's optional Basic auth secret. When the deployment
+   * configures one, the stack grants `secretsmanager:GetSecretValue` on that secret only and sets
+   * `SAFE_BASIC_AUTH_SECRET_ARN` (lambdas/runtime/env.ts `ENV.safeBasicAuthSecretArn`).
+   */
+  readonly readsSafeAuthSecret?: boolean;
 }
 
 export const FUNCTIONS = {
@@ -59,6 +65,19 @@ export const FUNCTIONS = {
     tables: {},
     safeBucket: [],
     manageConnections: false,
+  },
+  safe: {
+    entry: 'lambdas/entry/safe.ts',
+    // The catch-all makes every path under /safe/ answer with a Safe error (404, 405) instead of
+    // API Gateway's bare "Not Found"; the two specific routes win over it (route precedence).
+    httpRoutes: ['GET /safe/config', 'ANY /safe/backups/{id}', 'ANY /safe/{proxy+}'],
+    wsRoutes: [],
+    tables: {},
+    // HEAD needs s3:GetObject too. No s3:ListBucket: a missing key then reads as 403 (see
+    // lambdas/adapters/backups.ts), which the adapter treats as "absent".
+    safeBucket: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+    manageConnections: false,
+    readsSafeAuthSecret: true,
   },
 } as const satisfies Record<string, FunctionSpec>;
 

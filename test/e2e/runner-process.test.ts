@@ -42,7 +42,9 @@ afterAll(() => {
 });
 
 describe('npm start', () => {
-  it('serves /health and a WebSocket round trip, then stops cleanly on Ctrl-C', { timeout: 120_000 }, async () => {
+  it('serves /health and a WebSocket round trip, then stops cleanly on Ctrl-C', {
+    timeout: 120_000,
+  }, async () => {
     const dataDir = tempDir();
     const port = await freePort();
     const runner = npmStart({ PORT: String(port), DATA_DIR: dataDir });

@@ -1,0 +1,125 @@
+/**
+ * Safe benchmark: PUT + GET of one 64 KiB backup, (a) through the local runner's /safe/ routes
+ * (HTTP → router → payload-2.0 event → handler → S3 adapter → embedded S3) and (b) directly on the
+ * same embedded S3 with the SDK client the handler uses. Same process, same run, rounds
+ * interleaved so that drift affects both alike; the ratio is what the gateway + handler cost.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { backupKey } from '../lambdas/adapters/backups.ts';
+import { LOCAL_SAFE_BUCKET } from '../lambdas/adapters/schema.ts';
+import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
+import { startRunner } from '../local/runner.ts';
+import { type BackupId, ensureBackupId } from '../protocol/safe.ts';
+
+export const BODY_BYTES = 64 * 1024;
+
+export interface Stats {
+  readonly min: number;
+  readonly median: number;
+  readonly max: number;
+}
+
+export interface SafeBenchResult {
+  readonly rounds: number;
+  readonly opsPerRound: number;
+  readonly bodyBytes: number;
+  /** PUT+GET pairs per second, per round. */
+  readonly runner: Stats;
+  readonly direct: Stats;
+  /** runner median / direct median. */
+  readonly ratio: number;
+}
+
+function stats(values: number[]): Stats {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { min: sorted[0]!, median, max: sorted[sorted.length - 1]! };
+}
+
+const newId = (): BackupId => ensureBackupId(randomBytes(32).toString('hex'));
+
+export async function runSafeBench(options: { quick: boolean }): Promise<SafeBenchResult> {
+  const rounds = options.quick ? 3 : 7;
+  const opsPerRound = options.quick ? 20 : 100;
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
+  const runner = await startRunner({ dataDir, port: 0, sweepIntervalMs: 0, logSink: () => {} });
+  const aws = createClients({
+    endpoints: runner.endpoints,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  const body = new Uint8Array(randomBytes(BODY_BYTES));
+  try {
+    const viaRunner = async (): Promise<void> => {
+      const url = `${runner.safeUrl}backups/${newId()}`;
+      const put = await fetch(url, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream' },
+        body,
+      });
+      await put.arrayBuffer();
+      if (put.status !== 200) throw new Error(`runner PUT answered ${put.status}`);
+      const get = await fetch(url, { headers: { accept: 'application/octet-stream' } });
+      const bytes = new Uint8Array(await get.arrayBuffer());
+      if (get.status !== 200 || bytes.length !== BODY_BYTES)
+        throw new Error(`runner GET answered ${get.status}`);
+    };
+    const direct = async (): Promise<void> => {
+      const key = backupKey(newId());
+      await aws.s3.send(
+        new PutObjectCommand({
+          Bucket: LOCAL_SAFE_BUCKET,
+          Key: key,
+          Body: body,
+          ContentLength: body.length,
+          ContentType: 'application/octet-stream',
+        }),
+      );
+      const object = await aws.s3.send(new GetObjectCommand({ Bucket: LOCAL_SAFE_BUCKET, Key: key }));
+      const bytes = await object.Body!.transformToByteArray();
+      if (bytes.length !== BODY_BYTES) throw new Error('direct GET returned the wrong size');
+    };
+    const round = async (op: () => Promise<void>): Promise<number> => {
+      const started = performance.now();
+      for (let i = 0; i < opsPerRound; i++) await op();
+      return opsPerRound / ((performance.now() - started) / 1000);
+    };
+
+    // Warm up both paths (connections, JIT) before measuring.
+    for (let i = 0; i < 10; i++) {
+      await viaRunner();
+      await direct();
+    }
+    const runnerRates: number[] = [];
+    const directRates: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      // Alternate which path goes first so neither always runs on a warmer machine.
+      if (r % 2 === 0) {
+        runnerRates.push(await round(viaRunner));
+        directRates.push(await round(direct));
+      } else {
+        directRates.push(await round(direct));
+        runnerRates.push(await round(viaRunner));
+      }
+    }
+    const runnerStats = stats(runnerRates);
+    const directStats = stats(directRates);
+    return {
+      rounds,
+      opsPerRound,
+      bodyBytes: BODY_BYTES,
+      runner: runnerStats,
+      direct: directStats,
+      ratio: runnerStats.median / directStats.median,
+    };
+  } finally {
+    aws.destroy();
+    await runner.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * What every `switchyard` subcommand is: a name, a one-line summary for the top-level help, and a
+ * `run` that gets its own arguments and the process's streams and returns an exit code. Commands
+ * never call `process.exit` and never touch `process.*` directly, so tests can drive them.
+ */
+import type { Readable, Writable } from 'node:stream';
+
+export interface CliIo {
+  readonly stdin: Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
+  readonly stdout: Writable & { isTTY?: boolean };
+  readonly stderr: Writable & { isTTY?: boolean };
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  run(args: readonly string[], io: CliIo): Promise<number>;
+}
+
+/**
+ * Exit codes, one per thing the user would do differently. Shared by all commands so that scripts
+ * can rely on them; add new ones at the end.
+ */
+export const EXIT = {
+  ok: 0,
+  /** Something unexpected; the message says what. */
+  failure: 1,
+  /** Wrong or missing arguments, unreadable input file, no terminal to prompt on. */
+  usage: 2,
+  wrongPassword: 3,
+  noBackup: 4,
+  unreachable: 5,
+  tooLarge: 6,
+  /** The server needs (other) HTTP Basic credentials. */
+  unauthorized: 7,
+  rateLimited: 8,
+  /** The backup JSON is not a Threema Safe backup, or is a newer version. */
+  invalidBackup: 9,
+  /** The server answered in an unexpected way. */
+  serverError: 10,
+  /** Ctrl-C at a prompt. */
+  interrupted: 130,
+} as const;
+
+/** A mistake in how the command was called; printed with a pointer to `--help`. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** The user pressed Ctrl-C at a prompt. */
+export class InterruptedError extends Error {
+  constructor() {
+    super('Interrupted.');
+    this.name = 'InterruptedError';
+  }
+}

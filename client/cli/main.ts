@@ -1,0 +1,29 @@
+/**
+ * The `switchyard` dispatcher: `switchyard <command> [args]`. A command is registered by adding it
+ * to COMMANDS (see ./command.ts for the contract).
+ */
+import { type CliIo, type Command, EXIT } from './command.ts';
+import { safeCommand } from './safe.ts';
+
+export const COMMANDS: readonly Command[] = [safeCommand];
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+  const lines = COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`);
+  return `Usage: switchyard <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun \`switchyard <command> --help\` for a command's options.\n`;
+}
+
+/** Runs one CLI invocation and returns its exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    io.stdout.write(usage());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  if (!command) {
+    io.stderr.write(`switchyard: unknown command "${name}".\n\n${usage()}`);
+    return EXIT.usage;
+  }
+  return command.run(rest, io);
+}

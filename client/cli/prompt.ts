@@ -1,0 +1,67 @@
+/** Reading secrets: from an interactive prompt without echo, or from stdin for scripts. */
+import { type CliIo, InterruptedError, UsageError } from './command.ts';
+
+/** Longest secret read from stdin (bytes); Safe passwords are at most 4096 characters. */
+const MAX_STDIN_SECRET_BYTES = 64 * 1024;
+
+/**
+ * Asks for a secret on the terminal without echoing it. Backspace deletes, Enter ends, Ctrl-C
+ * aborts with InterruptedError. Without a terminal it throws a UsageError that points to
+ * `--password-stdin`.
+ */
+export function promptHidden(question: string, io: CliIo): Promise<string> {
+  const stdin = io.stdin;
+  if (!stdin.isTTY || typeof stdin.setRawMode !== 'function') {
+    return Promise.reject(
+      new UsageError('No terminal to ask for the password on. Pipe it in and add --password-stdin.'),
+    );
+  }
+  io.stderr.write(question);
+  stdin.setRawMode(true);
+  stdin.setEncoding('utf8');
+  stdin.resume();
+  return new Promise((resolve, reject) => {
+    let value = '';
+    const finish = () => {
+      stdin.off('data', onData);
+      stdin.setRawMode?.(false);
+      stdin.pause();
+      io.stderr.write('\n');
+    };
+    const onData = (chunk: string) => {
+      for (const char of chunk) {
+        if (char === '\r' || char === '\n') {
+          finish();
+          resolve(value);
+          return;
+        }
+        if (char === '\u0003' || (char === '\u0004' && value === '')) {
+          finish();
+          reject(new InterruptedError());
+          return;
+        }
+        if (char === '\u007f' || char === '\b') value = Array.from(value).slice(0, -1).join('');
+        else if (char >= ' ') value += char;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+/**
+ * Reads a secret from all of stdin, dropping one trailing newline (`echo pw | …` adds one); every
+ * other character, spaces included, is part of the secret.
+ */
+export async function readSecretFromStdin(io: CliIo): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of io.stdin) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
+    size += buffer.length;
+    if (size > MAX_STDIN_SECRET_BYTES) throw new UsageError('The password on stdin is far too long.');
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+}

@@ -1,0 +1,9 @@
+/** Lambda entry for `safe` (see lambdas/runtime/manifest.ts). */
+import { awsDeps } from '../runtime/aws.ts';
+import { buildSafe } from '../runtime/compose.ts';
+
+const deps = awsDeps('safe');
+// Start reading the Basic auth secret (if any) during init; a failure is retried on first use.
+deps.safeAuth().catch(() => {});
+
+export const handler = buildSafe(deps);
