@@ -3,8 +3,11 @@
  * `context`, or `cdk deploy -c key=value`). A bad value fails the synth with the key's name and what
  * to change; nothing downstream re-checks. Defaults come from protocol/limits.ts.
  */
+
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
+import type { RegistrationPolicy } from '../lambdas/domain/directory.ts';
+import { REGISTRATION_POLICIES } from '../lambdas/runtime/env.ts';
 import { LIMITS } from '../protocol/limits.ts';
 
 export interface SwitchyardConfig {
@@ -14,6 +17,8 @@ export interface SwitchyardConfig {
   readonly safeMaxBackupBytes: number;
   /** Days a Safe backup lives after its last PUT. */
   readonly safeRetentionDays: number;
+  /** Directory registration: `open` (rate-limited) or `invite` (operator-issued invites only). */
+  readonly registrationPolicy: RegistrationPolicy;
   /** Retention of the functions' log groups. */
   readonly logRetentionDays: RetentionDays;
   /** HTTP API: steady-state requests per second across all routes. */
@@ -67,6 +72,7 @@ export const CONFIG_DEFAULTS: SwitchyardConfig = {
   messageTtlDays: LIMITS.messageTtlDaysDefault,
   safeMaxBackupBytes: LIMITS.safeMaxBackupBytesDefault,
   safeRetentionDays: LIMITS.safeRetentionDaysDefault,
+  registrationPolicy: 'open',
   logRetentionDays: RetentionDays.ONE_MONTH,
   httpRateLimit: 50,
   httpBurstLimit: 100,
@@ -128,6 +134,7 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>): SwitchyardC
       ' (a backup travels base64-encoded in a Lambda event, which is capped at 6 MB)',
     ),
     safeRetentionDays: wholeNumber('safeRetentionDays', get('safeRetentionDays'), 1, 3650),
+    registrationPolicy: registration(get('registrationPolicy')),
     logRetentionDays: logRetentionDays as RetentionDays,
     httpRateLimit: wholeNumber('httpRateLimit', get('httpRateLimit'), 1, ACCOUNT_RATE_LIMIT, QUOTA_HINT),
     httpBurstLimit: wholeNumber('httpBurstLimit', get('httpBurstLimit'), 1, ACCOUNT_BURST_LIMIT, QUOTA_HINT),
@@ -135,6 +142,13 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>): SwitchyardC
     wsBurstLimit: wholeNumber('wsBurstLimit', get('wsBurstLimit'), 1, ACCOUNT_BURST_LIMIT, QUOTA_HINT),
     ...safeBasicAuth(raw.safeBasicAuthSecretArn),
   };
+}
+
+function registration(raw: unknown): RegistrationPolicy {
+  if (!REGISTRATION_POLICIES.includes(raw as RegistrationPolicy)) {
+    throw new ConfigurationError('registrationPolicy', 'must be "open" or "invite"', raw);
+  }
+  return raw as RegistrationPolicy;
 }
 
 /** The optional Basic auth secret; absent, null or empty means an open Safe. */

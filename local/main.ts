@@ -2,6 +2,7 @@
  * `npm start`: the whole backend on this machine, configured from the environment.
  *
  *   PORT (8080)  DATA_DIR (./.data)  MESSAGE_TTL_DAYS  SAFE_MAX_BACKUP_BYTES  SAFE_RETENTION_DAYS
+ *   REGISTRATION_POLICY (open | invite)
  *   WS_IDLE_TIMEOUT_MS  WS_MAX_LIFETIME_MS  SWEEP_INTERVAL_MS (0 = off)
  *   SAFE_BASIC_AUTH=user:password (optional: HTTP Basic auth on every /safe/ route)
  *
@@ -9,7 +10,7 @@
  */
 import { resolve } from 'node:path';
 import { type BasicAuthCredentials, checkBasicAuthCredentials } from '../lambdas/domain/safe.ts';
-import { ConfigError, ENV, positiveInt } from '../lambdas/runtime/env.ts';
+import { ConfigError, ENV, positiveInt, registrationPolicy } from '../lambdas/runtime/env.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { JavaMissingError } from './dynamodb.ts';
 import { PortInUseError, type Runner, startRunner } from './runner.ts';
@@ -60,6 +61,7 @@ async function main(): Promise<void> {
     dataDir,
     port,
     messageTtlDays: positiveInt(env, ENV.messageTtlDays, LIMITS.messageTtlDaysDefault, 365),
+    registrationPolicy: registrationPolicy(env),
     safe: {
       maxBackupBytes: positiveInt(
         env,

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LOCAL_SAFE_BUCKET, localTableName } from '../lambdas/adapters/schema.ts';
+import type { RegistrationPolicy } from '../lambdas/domain/directory.ts';
 import { type BasicAuthCredentials, basicAuthDigest } from '../lambdas/domain/safe.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
 import { composeAll } from '../lambdas/runtime/compose.ts';
@@ -42,6 +43,13 @@ export interface RunnerOptions {
   };
   /** Where handler log lines go (default stdout). */
   readonly logSink?: (line: string) => void;
+  /** Directory registration policy (default `open`). */
+  readonly registrationPolicy?: RegistrationPolicy;
+  /**
+   * Where verification codes for linking an e-mail address or phone number go: locally there is no
+   * mail or SMS, so the runner prints them (default stdout). The line names the kind, never the address.
+   */
+  readonly codeSink?: (line: string) => void;
 }
 
 export interface Runner {
@@ -180,10 +188,12 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
         identities: localTableName('identities'),
         mailbox: localTableName('mailbox'),
         connections: localTableName('connections'),
+        ephemeral: localTableName('ephemeral'),
       },
       safeBucket: LOCAL_SAFE_BUCKET,
       managementEndpoint: `${origin}/${WS_STAGE}`,
       messageTtlDays: options.messageTtlDays ?? LIMITS.messageTtlDaysDefault,
+      registrationPolicy: options.registrationPolicy ?? 'open',
       safe: {
         maxBackupBytes: options.safe?.maxBackupBytes ?? LIMITS.safeMaxBackupBytesDefault,
         retentionDays: options.safe?.retentionDays ?? LIMITS.safeRetentionDaysDefault,
@@ -192,7 +202,15 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
           : {}),
       },
     };
-    const deps = buildDeps(config, clients, { log: createLogger(options.logSink) });
+    const codeSink = options.codeSink ?? ((line: string) => process.stdout.write(`${line}\n`));
+    const deps = buildDeps(config, clients, {
+      log: createLogger(options.logSink),
+      codes: {
+        enabled: true,
+        send: async (kind, _address, code) =>
+          codeSink(`switchyard: verification code for the ${kind} being linked: ${code}`),
+      },
+    });
     const built = composeAll(deps);
 
     const wsRoutes = new Map<string, WsHandler>();

@@ -4,6 +4,7 @@
  * Deps shape, pointed at its own endpoints. esbuild keeps only the builder an entry imports.
  */
 
+import { makeDirectoryHandler } from '../handlers/directory.ts';
 import { makeSafeHandler } from '../handlers/safe.ts';
 import { makeConnectHandler } from '../handlers/ws-connect.ts';
 import { makeDefaultHandler } from '../handlers/ws-default.ts';
@@ -17,6 +18,7 @@ export const buildWsConnect = (deps: Deps): WsHandler => observeWs(deps, makeCon
 export const buildWsDisconnect = (deps: Deps): WsHandler => observeWs(deps, makeDisconnectHandler(deps));
 export const buildWsDefault = (deps: Deps): WsHandler => observeWs(deps, makeDefaultHandler());
 export const buildSafe = (deps: Deps): HttpHandler => observeHttp(deps, makeSafeHandler(deps));
+export const buildDirectory = (deps: Deps): HttpHandler => observeHttp(deps, makeDirectoryHandler(deps));
 
 export type Built =
   | { readonly kind: 'ws'; readonly handler: WsHandler }
@@ -29,5 +31,6 @@ export function composeAll(deps: Deps): Record<FunctionName, Built> {
     wsDisconnect: { kind: 'ws', handler: buildWsDisconnect(deps) },
     wsDefault: { kind: 'ws', handler: buildWsDefault(deps) },
     safe: { kind: 'http', handler: buildSafe(deps) },
+    directory: { kind: 'http', handler: buildDirectory(deps) },
   };
 }

@@ -5,10 +5,14 @@
  */
 import { s3BackupStore } from '../adapters/backups.ts';
 import { dynamoConnectionStore } from '../adapters/connections.ts';
+import { dynamoEphemeralStore } from '../adapters/ephemeral.ts';
+import { dynamoIdentityStore } from '../adapters/identities.ts';
+import { dynamoMailboxPurger } from '../adapters/mailbox.ts';
 import type { TableName } from '../adapters/schema.ts';
 import { readBasicAuthSecret } from '../adapters/secrets.ts';
-import { type Clock, type Random, systemClock, systemRandom } from '../domain/clock.ts';
+import { type Clock, epochSeconds, type Random, systemClock, systemRandom } from '../domain/clock.ts';
 import type { ConnectionStore } from '../domain/connections.ts';
+import { type CodeSender, createDirectory, type Directory } from '../domain/directory.ts';
 import { type BackupStore, basicAuthDigest } from '../domain/safe.ts';
 import type { AwsClients } from './clients.ts';
 import { ConfigError, ENV, type RuntimeConfig } from './env.ts';
@@ -21,6 +25,7 @@ export interface Deps {
   readonly log: Logger;
   readonly connections: ConnectionStore;
   readonly backups: BackupStore;
+  readonly directory: Directory;
   /**
    * The digest Safe requests' Basic credentials must match, or undefined when the Safe is open.
    * A Secrets Manager secret is read once and cached; a failed read is retried on the next call.
@@ -32,7 +37,17 @@ export interface DepsOverrides {
   readonly clock?: Clock;
   readonly random?: Random;
   readonly log?: Logger;
+  /** How verification codes reach their address (default: off, so linking answers not_supported). */
+  readonly codes?: CodeSender;
 }
+
+/** No code delivery configured: the directory refuses to link addresses. */
+export const codesOff: CodeSender = {
+  enabled: false,
+  send: async () => {
+    throw new Error('code delivery is off');
+  },
+};
 
 function tableName(config: RuntimeConfig, table: TableName): string {
   const name = config.tables[table];
@@ -58,6 +73,7 @@ function safeAuthSource(config: RuntimeConfig, clients: AwsClients): () => Promi
 
 export function buildDeps(config: RuntimeConfig, clients: AwsClients, overrides: DepsOverrides = {}): Deps {
   let connections: ConnectionStore | undefined;
+  let directory: Directory | undefined;
   let backups: BackupStore | undefined;
   const safeAuth = safeAuthSource(config, clients);
   return {
@@ -68,6 +84,21 @@ export function buildDeps(config: RuntimeConfig, clients: AwsClients, overrides:
     get connections() {
       connections ??= dynamoConnectionStore(clients.dynamo, tableName(config, 'connections'));
       return connections;
+    },
+    get directory() {
+      const clock = overrides.clock ?? systemClock;
+      directory ??= createDirectory({
+        identities: dynamoIdentityStore(clients.dynamo, tableName(config, 'identities')),
+        ephemeral: dynamoEphemeralStore(clients.dynamo, tableName(config, 'ephemeral'), () =>
+          epochSeconds(clock.now()),
+        ),
+        mailbox: dynamoMailboxPurger(clients.dynamo, tableName(config, 'mailbox')),
+        codes: overrides.codes ?? codesOff,
+        clock,
+        random: overrides.random ?? systemRandom,
+        registration: config.registrationPolicy,
+      });
+      return directory;
     },
     get backups() {
       if (!config.safeBucket) throw new ConfigError(ENV.safeBucket, 'is not configured for this function');

@@ -5,7 +5,10 @@
  */
 import { LIMITS } from '../../protocol/limits.ts';
 import type { TableName } from '../adapters/schema.ts';
+import type { RegistrationPolicy } from '../domain/directory.ts';
 import type { FunctionSpec } from './manifest.ts';
+
+export const REGISTRATION_POLICIES: readonly RegistrationPolicy[] = ['open', 'invite'];
 
 /**
  * The Safe's optional HTTP Basic auth: a digest computed from credentials the runner was given
@@ -23,6 +26,7 @@ export const ENV = {
     ephemeral: 'TABLE_EPHEMERAL',
   },
   safeBucket: 'SAFE_BUCKET',
+  registrationPolicy: 'REGISTRATION_POLICY',
   managementEndpoint: 'WS_MANAGEMENT_ENDPOINT',
   messageTtlDays: 'MESSAGE_TTL_DAYS',
   safeMaxBackupBytes: 'SAFE_MAX_BACKUP_BYTES',
@@ -38,6 +42,8 @@ export interface RuntimeConfig {
   /** `https://{api}.execute-api.{region}.amazonaws.com/{stage}` or the local runner's equivalent. */
   readonly managementEndpoint?: string;
   readonly messageTtlDays: number;
+  /** Directory: `open` registration (rate-limited) or `invite` (operator-issued invites only). */
+  readonly registrationPolicy: RegistrationPolicy;
   readonly safe: {
     readonly maxBackupBytes: number;
     readonly retentionDays: number;
@@ -81,6 +87,7 @@ export function configFromEnv(env: Env, spec: FunctionSpec): RuntimeConfig {
     ...(spec.safeBucket.length > 0 ? { safeBucket: required(env, ENV.safeBucket) } : {}),
     ...(spec.manageConnections ? { managementEndpoint: required(env, ENV.managementEndpoint) } : {}),
     messageTtlDays: positiveInt(env, ENV.messageTtlDays, LIMITS.messageTtlDaysDefault, 365),
+    registrationPolicy: registrationPolicy(env),
     safe: {
       maxBackupBytes: positiveInt(
         env,
@@ -103,4 +110,13 @@ function safeAuthFromEnv(env: Env): { basicAuth?: SafeAuthConfig } {
   if (!SECRET_ARN.test(raw))
     throw new ConfigError(ENV.safeBasicAuthSecretArn, 'must be a Secrets Manager secret ARN');
   return { basicAuth: { kind: 'secret', secretArn: raw } };
+}
+
+/** `REGISTRATION_POLICY`: `open` (default) or `invite`. */
+export function registrationPolicy(env: Env): RegistrationPolicy {
+  const raw = env[ENV.registrationPolicy]?.trim() || 'open';
+  if (!REGISTRATION_POLICIES.includes(raw as RegistrationPolicy)) {
+    throw new ConfigError(ENV.registrationPolicy, 'must be "open" or "invite"');
+  }
+  return raw as RegistrationPolicy;
 }

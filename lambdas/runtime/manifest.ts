@@ -79,6 +79,25 @@ export const FUNCTIONS = {
     manageConnections: false,
     readsSafeAuthSecret: true,
   },
+  directory: {
+    entry: 'lambdas/entry/directory.ts',
+    httpRoutes: ['ANY /directory/{proxy+}'],
+    wsRoutes: [],
+    tables: {
+      identities: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:Query',
+      ],
+      ephemeral: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      // Revocation and deletion purge the identity's waiting messages.
+      mailbox: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+    },
+    safeBucket: [],
+    manageConnections: false,
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof FUNCTIONS;

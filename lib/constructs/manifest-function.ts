@@ -137,6 +137,7 @@ export class ManifestFunction extends Construct {
       [ENV.messageTtlDays]: String(config.messageTtlDays),
       [ENV.safeMaxBackupBytes]: String(config.safeMaxBackupBytes),
       [ENV.safeRetentionDays]: String(config.safeRetentionDays),
+      [ENV.registrationPolicy]: config.registrationPolicy,
     };
     for (const table of tableNames(spec)) environment[ENV.tables[table]] = tables[table].tableName;
     if (spec.safeBucket.length > 0) environment[ENV.safeBucket] = safeBucket.bucketName;

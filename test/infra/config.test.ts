@@ -22,6 +22,7 @@ describe('deployment configuration', () => {
       messageTtlDays: LIMITS.messageTtlDaysDefault,
       safeMaxBackupBytes: LIMITS.safeMaxBackupBytesDefault,
       safeRetentionDays: LIMITS.safeRetentionDaysDefault,
+      registrationPolicy: 'open',
       logRetentionDays: 30,
       httpRateLimit: CONFIG_DEFAULTS.httpRateLimit,
       httpBurstLimit: CONFIG_DEFAULTS.httpBurstLimit,
@@ -91,6 +92,8 @@ describe('deployment configuration', () => {
     ['safeBasicAuthSecretArn', 'my-secret'],
     ['safeBasicAuthSecretArn', 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:nosuffix'],
     ['safeBasicAuthSecretArn', 42],
+    ['registrationPolicy', 'closed'],
+    ['registrationPolicy', 1],
   ];
   for (const [key, value] of invalid) {
     it(`rejects ${key} = ${JSON.stringify(value)}, naming the key`, () => {

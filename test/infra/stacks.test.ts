@@ -336,6 +336,7 @@ describe.each([
           [ENV.messageTtlDays]: String(s.config.messageTtlDays),
           [ENV.safeMaxBackupBytes]: String(s.config.safeMaxBackupBytes),
           [ENV.safeRetentionDays]: String(s.config.safeRetentionDays),
+          [ENV.registrationPolicy]: s.config.registrationPolicy,
         };
         for (const table of Object.keys(spec.tables) as TableName[]) {
           expected[ENV.tables[table]] = s.api.resolve(s.stateful.tables[table].tableName);

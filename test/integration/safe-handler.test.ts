@@ -30,6 +30,7 @@ function config(overrides: Partial<RuntimeConfig['safe']> = {}, bucket?: string)
   return {
     tables: {},
     safeBucket: bucket ?? resources.bucket,
+    registrationPolicy: 'open',
     messageTtlDays: 14,
     safe: { maxBackupBytes: MAX, retentionDays: RETENTION, ...overrides },
   };

@@ -1,0 +1,5 @@
+/** Lambda entry for `directory` (see lambdas/runtime/manifest.ts). */
+import { awsDeps } from '../runtime/aws.ts';
+import { buildDirectory } from '../runtime/compose.ts';
+
+export const handler = buildDirectory(awsDeps('directory'));
