@@ -22,6 +22,7 @@ new ApiStack(app, 'SwitchyardApi', {
   config,
   tables: stateful.tables,
   safeBucket: stateful.safeBucket,
+  serverKey: stateful.serverKey,
 });
 
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -15,7 +15,7 @@ import {
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { TableName } from '../lambdas/adapters/schema.ts';
 import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../lambdas/runtime/manifest.ts';
@@ -36,6 +36,8 @@ export interface ApiStackProps extends StackProps {
   readonly config: SwitchyardConfig;
   readonly tables: Readonly<Record<TableName, ITable>>;
   readonly safeBucket: IBucket;
+  /** The server's long-term key (stateful stack). */
+  readonly serverKey: ISecret;
   /**
    * The functions to deploy.
    * @default FUNCTIONS from lambdas/runtime/manifest.ts
@@ -98,6 +100,7 @@ export class ApiStack extends Stack {
         connections: this.webSocketStage,
         config,
         ...(safeAuthSecret ? { safeAuthSecret } : {}),
+        serverKey: props.serverKey,
       });
       functions[name] = fn;
       this.addWebSocketRoutes(name, spec, fn);

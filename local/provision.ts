@@ -34,7 +34,16 @@ export async function ensureTable(
 ): Promise<void> {
   const keys = [table.partitionKey, ...(table.sortKey ? [table.sortKey] : [])];
   const indexes = table.indexes ?? [];
-  const attributes = [...keys, ...indexes.map((index) => index.partitionKey)];
+  const localIndexes = table.localIndexes ?? [];
+  const attributes = [
+    ...new Map(
+      [
+        ...keys,
+        ...indexes.map((index) => index.partitionKey),
+        ...localIndexes.map((index) => index.sortKey),
+      ].map((key) => [key.name, key]),
+    ).values(),
+  ];
   try {
     await dynamo.send(
       new CreateTableCommand({
@@ -46,6 +55,18 @@ export async function ensureTable(
           KeyType: index === 0 ? 'HASH' : 'RANGE',
         })),
         ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes.map(indexDefinition) } : {}),
+        ...(localIndexes.length > 0
+          ? {
+              LocalSecondaryIndexes: localIndexes.map((index) => ({
+                IndexName: index.indexName,
+                KeySchema: [
+                  { AttributeName: table.partitionKey.name, KeyType: 'HASH' as const },
+                  { AttributeName: index.sortKey.name, KeyType: 'RANGE' as const },
+                ],
+                Projection: { ProjectionType: 'ALL' as const },
+              })),
+            }
+          : {}),
       }),
     );
   } catch (error) {

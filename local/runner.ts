@@ -194,6 +194,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
       managementEndpoint: `${origin}/${WS_STAGE}`,
       messageTtlDays: options.messageTtlDays ?? LIMITS.messageTtlDaysDefault,
       registrationPolicy: options.registrationPolicy ?? 'open',
+      serverKey: { kind: 'key', secretKey: serverKey.secretKey },
       safe: {
         maxBackupBytes: options.safe?.maxBackupBytes ?? LIMITS.safeMaxBackupBytesDefault,
         retentionDays: options.safe?.retentionDays ?? LIMITS.safeRetentionDaysDefault,

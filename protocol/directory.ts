@@ -12,7 +12,7 @@
  */
 import { blake2b } from '@noble/hashes/blake2.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import nacl from 'tweetnacl';
+import { sharedKey } from './crypto.ts';
 
 export const CHALLENGE_TOKEN_BYTES = 32;
 export const RESPONSE_BYTES = 32;
@@ -59,7 +59,7 @@ export function answerChallenge(
   token: Uint8Array,
   request: Readonly<Record<string, unknown>>,
 ): Uint8Array {
-  return responseFromShared(nacl.box.before(temporaryPublic, clientSecret), token, requestDigest(request));
+  return responseFromShared(sharedKey(temporaryPublic, clientSecret), token, requestDigest(request));
 }
 
 /** Server side: the expected response, from the temporary secret key and the client's public key. */
@@ -69,5 +69,5 @@ export function expectedResponse(
   token: Uint8Array,
   request: Readonly<Record<string, unknown>>,
 ): Uint8Array {
-  return responseFromShared(nacl.box.before(clientPublic, temporarySecret), token, requestDigest(request));
+  return responseFromShared(sharedKey(clientPublic, temporarySecret), token, requestDigest(request));
 }

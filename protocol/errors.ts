@@ -25,6 +25,14 @@ export const ERROR_CODES = {
   revocation_failed: { status: 403, message: 'Revocation refused' },
   /** Directory: the verification code is wrong, expired or out of tries. */
   code_invalid: { status: 400, message: 'Verification code invalid' },
+  /** Chat: the frame needs a logged-in session (or the handshake is out of order or too late). */
+  not_logged_in: { status: 401, message: 'Not logged in' },
+  /** Chat: the login did not prove possession of the identity's key, or the identity is not active. */
+  login_failed: { status: 401, message: 'Login failed' },
+  /** Chat: a recipient is unknown, revoked or deleted; nothing was stored. */
+  unknown_recipient: { status: 404, message: 'Unknown recipient' },
+  /** Chat: a recipient's mailbox is full; nothing was stored. */
+  mailbox_full: { status: 507, message: 'Recipient mailbox full' },
   /** The deployment has this feature turned off. */
   not_supported: { status: 501, message: 'Not supported by this server' },
   /** Too many requests; retry later. */

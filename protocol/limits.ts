@@ -52,6 +52,28 @@ export const LIMITS = {
   revocationScrypt: { N: 32768, r: 8, p: 1 },
   /** Directory: invite tokens issued by the operator stay valid this many days. */
   inviteTtlDays: 30,
+  /** Chat: hello and login must both arrive within this many seconds of connecting. */
+  loginTimeoutSeconds: 30,
+  /**
+   * Chat: largest message box (bytes). A push wraps the box in base64, JSON, a secretbox and base64
+   * again (≈ 16/9 × the box + 1 KB), which must fit API Gateway's 128 KB message.
+   */
+  maxBoxBytes: 64 * 1024,
+  /** Chat: most recipients of one send (group fan-out); two transaction items each, within DynamoDB's 100. */
+  maxRecipients: 32,
+  /** Chat: most messages a mailbox holds before sends to it are refused. */
+  mailboxMaxMessages: 1000,
+  /** Chat: most bytes (boxes) a mailbox holds before sends to it are refused. */
+  mailboxMaxBytes: 16 * 1024 * 1024,
+  /** Chat: sends one identity may make per minute (each multi-recipient send counts once). */
+  sendsPerMinute: 300,
+  /** Chat: most messages one ack frame may acknowledge (one transaction with the counter). */
+  ackMaxMessages: 50,
+  /** Chat: one pull answer carries at most this many messages and this many box bytes. */
+  pullPageMessages: 50,
+  pullPageBytes: 64 * 1024,
+  /** Chat: how long a short-lived message (flag 0x20) waits for its recipient (seconds). */
+  shortLivedSeconds: 60,
   /** Largest HTTP request body any route reads (bytes); routes may set a lower bound. */
   httpBodyBytes: 10 * 1024 * 1024,
 } as const;

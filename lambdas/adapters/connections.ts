@@ -1,7 +1,16 @@
 /** The connections table behind ConnectionStore. */
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { IdentityId } from '../../protocol/identity.ts';
+import type { SessionRecord, SessionStore } from '../domain/chat.ts';
 import type { ConnectionRecord, ConnectionStore } from '../domain/connections.ts';
-import { translateAwsError } from './errors.ts';
+import { conditional, translateAwsError } from './errors.ts';
 import { CONNECTIONS } from './schema.ts';
 
 const A = CONNECTIONS.attributes;
@@ -25,6 +34,150 @@ export function dynamoConnectionStore(dynamo: DynamoDBDocumentClient, tableName:
     async close(connectionId: string) {
       await translateAwsError(() =>
         dynamo.send(new DeleteCommand({ TableName: tableName, Key: { [A.connectionId]: connectionId } })),
+      );
+    },
+  };
+}
+
+const SESSION_INDEX = CONNECTIONS.indexes[0].indexName;
+
+function toSession(item: Record<string, unknown>): SessionRecord {
+  const base = { connectedAt: Number(item[A.connectedAt]), expiresAt: Number(item[A.expiresAt]) };
+  switch (item[A.state]) {
+    case undefined:
+      return { state: 'new', ...base };
+    case 'hello':
+      return {
+        state: 'hello',
+        ...base,
+        serverTempSecret: item[A.serverTempSecret] as Uint8Array,
+        clientTempPublic: item[A.clientTempPublic] as Uint8Array,
+        serverCookie: item[A.serverCookie] as Uint8Array,
+      };
+    case 'ready':
+      return {
+        state: 'ready',
+        ...base,
+        identity: item[A.identity] as IdentityId,
+        sessionKey: item[A.sessionKey] as Uint8Array,
+      };
+    default:
+      return { state: 'failed', ...base };
+  }
+}
+
+/** Session state on the connection records; every transition is a conditional update. */
+export function dynamoSessionStore(dynamo: DynamoDBDocumentClient, tableName: string): SessionStore {
+  const key = (connectionId: string) => ({ [A.connectionId]: connectionId });
+  return {
+    async get(connectionId) {
+      const result = await translateAwsError(() =>
+        dynamo.send(new GetCommand({ TableName: tableName, Key: key(connectionId), ConsistentRead: true })),
+      );
+      return result.Item ? toSession(result.Item) : undefined;
+    },
+
+    beginHandshake(connectionId, handshake) {
+      return conditional(() =>
+        dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: key(connectionId),
+            UpdateExpression: 'SET #state = :hello, #tsk = :tsk, #tck = :tck, #sck = :sck',
+            ConditionExpression: 'attribute_exists(#id) AND attribute_not_exists(#state)',
+            ExpressionAttributeNames: {
+              '#id': A.connectionId,
+              '#state': A.state,
+              '#tsk': A.serverTempSecret,
+              '#tck': A.clientTempPublic,
+              '#sck': A.serverCookie,
+            },
+            ExpressionAttributeValues: {
+              ':hello': 'hello',
+              ':tsk': handshake.serverTempSecret,
+              ':tck': handshake.clientTempPublic,
+              ':sck': handshake.serverCookie,
+            },
+          }),
+        ),
+      );
+    },
+
+    completeLogin(connectionId, identity, sessionKey) {
+      return conditional(() =>
+        dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: key(connectionId),
+            // The temporary secret is dropped: from here on only the session key exists.
+            UpdateExpression:
+              'SET #state = :ready, #identity = :identity, #key = :key REMOVE #tsk, #tck, #sck',
+            ConditionExpression: '#state = :hello',
+            ExpressionAttributeNames: {
+              '#state': A.state,
+              '#identity': A.identity,
+              '#key': A.sessionKey,
+              '#tsk': A.serverTempSecret,
+              '#tck': A.clientTempPublic,
+              '#sck': A.serverCookie,
+            },
+            ExpressionAttributeValues: {
+              ':ready': 'ready',
+              ':hello': 'hello',
+              ':identity': identity,
+              ':key': sessionKey,
+            },
+          }),
+        ),
+      );
+    },
+
+    async fail(connectionId) {
+      await conditional(() =>
+        dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: key(connectionId),
+            UpdateExpression: 'SET #state = :failed REMOVE #tsk, #tck, #sck, #identity, #key',
+            ConditionExpression: 'attribute_exists(#id)',
+            ExpressionAttributeNames: {
+              '#id': A.connectionId,
+              '#state': A.state,
+              '#tsk': A.serverTempSecret,
+              '#tck': A.clientTempPublic,
+              '#sck': A.serverCookie,
+              '#identity': A.identity,
+              '#key': A.sessionKey,
+            },
+            ExpressionAttributeValues: { ':failed': 'failed' },
+          }),
+        ),
+      );
+    },
+
+    async liveSessions(identity, nowSeconds) {
+      const result = await translateAwsError(() =>
+        dynamo.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: SESSION_INDEX,
+            KeyConditionExpression: '#identity = :identity',
+            // TTL deletes lazily: an expired record is treated as gone whether or not it still exists.
+            FilterExpression: '#exp > :now AND #state = :ready',
+            ExpressionAttributeNames: { '#identity': A.identity, '#exp': A.expiresAt, '#state': A.state },
+            ExpressionAttributeValues: { ':identity': identity, ':now': nowSeconds, ':ready': 'ready' },
+          }),
+        ),
+      );
+      return (result.Items ?? []).map((item) => ({
+        connectionId: String(item[A.connectionId]),
+        sessionKey: item[A.sessionKey] as Uint8Array,
+      }));
+    },
+
+    async remove(connectionId) {
+      await translateAwsError(() =>
+        dynamo.send(new DeleteCommand({ TableName: tableName, Key: key(connectionId) })),
       );
     },
   };

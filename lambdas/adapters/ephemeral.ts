@@ -22,6 +22,27 @@ const keys = {
   rate: (bucket: string) => `rate:${bucket}`,
 };
 
+/**
+ * The update that counts `amount` into a fixed rate window unless that would pass `limit`; used
+ * alone (consume) and inside the chat switch's send transaction, so both count the same way.
+ */
+export function rateWindowUpdate(
+  tableName: string,
+  bucket: string,
+  amount: number,
+  limit: number,
+  windowEndsAt: number,
+) {
+  return {
+    TableName: tableName,
+    Key: { [A.key]: keys.rate(bucket) },
+    UpdateExpression: 'ADD #count :amount SET #exp = :exp',
+    ConditionExpression: 'attribute_not_exists(#count) OR #count <= :room',
+    ExpressionAttributeNames: { '#count': A.count, '#exp': A.expiresAt },
+    ExpressionAttributeValues: { ':amount': amount, ':exp': windowEndsAt, ':room': limit - amount },
+  };
+}
+
 export function dynamoEphemeralStore(
   dynamo: DynamoDBDocumentClient,
   tableName: string,
@@ -68,16 +89,7 @@ export function dynamoEphemeralStore(
     consume(bucket, amount, limit, windowEndsAt) {
       if (amount > limit) return Promise.resolve(false);
       return conditional(() =>
-        dynamo.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { [A.key]: keys.rate(bucket) },
-            UpdateExpression: 'ADD #count :amount SET #exp = :exp',
-            ConditionExpression: 'attribute_not_exists(#count) OR #count <= :room',
-            ExpressionAttributeNames: { '#count': A.count, '#exp': A.expiresAt },
-            ExpressionAttributeValues: { ':amount': amount, ':exp': windowEndsAt, ':room': limit - amount },
-          }),
-        ),
+        dynamo.send(new UpdateCommand(rateWindowUpdate(tableName, bucket, amount, limit, windowEndsAt))),
       );
     },
 

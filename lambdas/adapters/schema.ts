@@ -17,13 +17,21 @@ export interface IndexSchema {
   readonly include: readonly string[];
 }
 
+/** A local secondary index: same partition, another sort key; every attribute projected. */
+export interface LocalIndexSchema {
+  readonly indexName: string;
+  readonly sortKey: KeyAttribute;
+}
+
 export interface TableSchema {
   /** Logical name: the CDK construct id and, locally, the suffix of the physical table name. */
   readonly logicalName: string;
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
-  /** Global secondary indexes (keys only projected). */
+  /** Global secondary indexes. */
   readonly indexes?: readonly IndexSchema[];
+  /** Local secondary indexes (only at table creation). */
+  readonly localIndexes?: readonly LocalIndexSchema[];
   /** Attribute holding the expiry time in epoch seconds, or undefined when items never expire. */
   readonly ttlAttribute?: string;
   /**
@@ -63,33 +71,62 @@ export const IDENTITIES = {
   },
 } as const satisfies TableSchema & { attributes: Record<string, string> };
 
+/**
+ * One partition per recipient. A message's sort key is `m#<sender>#<message id hex>`, so a retried
+ * send (same sender, same id) hits the same item and a conditional put stores it once; the
+ * `byArrival` index orders the partition by `seq` (server arrival time + random suffix) for
+ * delivery. The item `#counter` holds the mailbox's message count and bytes for the quotas.
+ */
 export const MAILBOX = {
   logicalName: 'mailbox',
   partitionKey: { name: 'recipient', type: 'S' },
-  sortKey: { name: 'seq', type: 'S' },
+  sortKey: { name: 'key', type: 'S' },
+  localIndexes: [{ indexName: 'byArrival', sortKey: { name: 'seq', type: 'S' } }],
   ttlAttribute: 'expiresAt',
   pointInTimeRecovery: false,
   attributes: {
     recipient: 'recipient',
+    key: 'key',
     seq: 'seq',
     sender: 'sender',
     messageId: 'messageId',
     nonce: 'nonce',
     box: 'box',
     flags: 'flags',
+    sentAt: 'sentAt',
+    bytes: 'bytes',
+    count: 'count',
     expiresAt: 'expiresAt',
   },
 } as const satisfies TableSchema & { attributes: Record<string, string> };
 
+/**
+ * One item per WebSocket connection. After `hello` it holds the handshake's temporary server key;
+ * after `login` the identity and the session key (the temporary secret is removed). The sparse
+ * `byIdentity` index finds an identity's live sessions for pushes with a keyed query.
+ */
 export const CONNECTIONS = {
   logicalName: 'connections',
   partitionKey: { name: 'connectionId', type: 'S' },
+  indexes: [
+    {
+      indexName: 'byIdentity',
+      partitionKey: { name: 'identity', type: 'S' },
+      include: ['sessionKey', 'expiresAt', 'state'],
+    },
+  ],
   ttlAttribute: 'expiresAt',
   pointInTimeRecovery: false,
   attributes: {
     connectionId: 'connectionId',
     connectedAt: 'connectedAt',
     expiresAt: 'expiresAt',
+    state: 'state',
+    serverTempSecret: 'serverTempSecret',
+    clientTempPublic: 'clientTempPublic',
+    serverCookie: 'serverCookie',
+    identity: 'identity',
+    sessionKey: 'sessionKey',
   },
 } as const satisfies TableSchema & { attributes: Record<string, string> };
 

@@ -168,8 +168,8 @@ export function utcDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-/** Rate-limit buckets name a digest of their subject, never the subject itself. */
-function bucket(
+/** Rate-limit windows name a digest of their subject, never the subject itself. */
+export function rateWindow(
   scope: string,
   subject: string,
   windowSeconds: number,
@@ -204,7 +204,7 @@ export function createDirectory(deps: DirectoryDeps) {
   const nowSeconds = () => epochSeconds(deps.clock.now());
 
   async function limit(scope: string, subject: string, max: number, windowSeconds: number, amount = 1) {
-    const { key, endsAt } = bucket(scope, subject, windowSeconds, nowSeconds());
+    const { key, endsAt } = rateWindow(scope, subject, windowSeconds, nowSeconds());
     if (!(await deps.ephemeral.consume(key, amount, max, endsAt))) throw new SwitchyardError('rate_limited');
   }
 
@@ -449,13 +449,22 @@ export function createDirectory(deps: DirectoryDeps) {
     },
 
     /** Operator: issues an invite token (returned once; only its digest is stored). */
-    async createInvite(): Promise<string> {
-      const token = toHex(deps.random.bytes(16));
-      const digest = new Uint8Array(createHash('sha256').update(token).digest());
-      await deps.ephemeral.putInvite(digest, nowSeconds() + LIMITS.inviteTtlDays * DAY_SECONDS);
-      return token;
-    },
+    createInvite: (): Promise<string> => issueInvite(deps),
   };
+}
+
+/**
+ * Operator: issues an invite token (returned once; only its SHA-256 is stored, for
+ * LIMITS.inviteTtlDays). Needs only the ephemeral store, so the operator's CLI issues invites
+ * through this very function, straight to the table.
+ */
+export async function issueInvite(
+  deps: Pick<DirectoryDeps, 'ephemeral' | 'clock' | 'random'>,
+): Promise<string> {
+  const token = toHex(deps.random.bytes(16));
+  const digest = new Uint8Array(createHash('sha256').update(token).digest());
+  await deps.ephemeral.putInvite(digest, epochSeconds(deps.clock.now()) + LIMITS.inviteTtlDays * DAY_SECONDS);
+  return token;
 }
 
 export type Directory = ReturnType<typeof createDirectory>;

@@ -6,6 +6,13 @@
 
 import { makeDirectoryHandler } from '../handlers/directory.ts';
 import { makeSafeHandler } from '../handlers/safe.ts';
+import {
+  makeAckHandler,
+  makeHelloHandler,
+  makeLoginHandler,
+  makePullHandler,
+  makeSendHandler,
+} from '../handlers/ws-chat.ts';
 import { makeConnectHandler } from '../handlers/ws-connect.ts';
 import { makeDefaultHandler } from '../handlers/ws-default.ts';
 import { makeDisconnectHandler } from '../handlers/ws-disconnect.ts';
@@ -17,6 +24,11 @@ import { observeHttp, observeWs } from './observe.ts';
 export const buildWsConnect = (deps: Deps): WsHandler => observeWs(deps, makeConnectHandler(deps));
 export const buildWsDisconnect = (deps: Deps): WsHandler => observeWs(deps, makeDisconnectHandler(deps));
 export const buildWsDefault = (deps: Deps): WsHandler => observeWs(deps, makeDefaultHandler());
+export const buildWsHello = (deps: Deps): WsHandler => observeWs(deps, makeHelloHandler(deps));
+export const buildWsLogin = (deps: Deps): WsHandler => observeWs(deps, makeLoginHandler(deps));
+export const buildWsSend = (deps: Deps): WsHandler => observeWs(deps, makeSendHandler(deps));
+export const buildWsAck = (deps: Deps): WsHandler => observeWs(deps, makeAckHandler(deps));
+export const buildWsPull = (deps: Deps): WsHandler => observeWs(deps, makePullHandler(deps));
 export const buildSafe = (deps: Deps): HttpHandler => observeHttp(deps, makeSafeHandler(deps));
 export const buildDirectory = (deps: Deps): HttpHandler => observeHttp(deps, makeDirectoryHandler(deps));
 
@@ -30,6 +42,11 @@ export function composeAll(deps: Deps): Record<FunctionName, Built> {
     wsConnect: { kind: 'ws', handler: buildWsConnect(deps) },
     wsDisconnect: { kind: 'ws', handler: buildWsDisconnect(deps) },
     wsDefault: { kind: 'ws', handler: buildWsDefault(deps) },
+    wsHello: { kind: 'ws', handler: buildWsHello(deps) },
+    wsLogin: { kind: 'ws', handler: buildWsLogin(deps) },
+    wsSend: { kind: 'ws', handler: buildWsSend(deps) },
+    wsAck: { kind: 'ws', handler: buildWsAck(deps) },
+    wsPull: { kind: 'ws', handler: buildWsPull(deps) },
     safe: { kind: 'http', handler: buildSafe(deps) },
     directory: { kind: 'http', handler: buildDirectory(deps) },
   };

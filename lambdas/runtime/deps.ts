@@ -3,13 +3,17 @@
  * RuntimeConfig and the AWS clients. Adapters are created on first use, so a function only touches
  * the tables its manifest entry names; asking for any other one fails loudly.
  */
+
+import { type KeyPair, keyPairFromSecret } from '../../protocol/crypto.ts';
 import { s3BackupStore } from '../adapters/backups.ts';
-import { dynamoConnectionStore } from '../adapters/connections.ts';
+import { dynamoConnectionStore, dynamoSessionStore } from '../adapters/connections.ts';
 import { dynamoEphemeralStore } from '../adapters/ephemeral.ts';
 import { dynamoIdentityStore } from '../adapters/identities.ts';
-import { dynamoMailboxPurger } from '../adapters/mailbox.ts';
+import { dynamoMailboxPurger, dynamoMailboxStore } from '../adapters/mailbox.ts';
+import { connectionsPusher } from '../adapters/push.ts';
 import type { TableName } from '../adapters/schema.ts';
-import { readBasicAuthSecret } from '../adapters/secrets.ts';
+import { readBasicAuthSecret, readServerKeySecret } from '../adapters/secrets.ts';
+import { type Chat, createChat } from '../domain/chat.ts';
 import { type Clock, epochSeconds, type Random, systemClock, systemRandom } from '../domain/clock.ts';
 import type { ConnectionStore } from '../domain/connections.ts';
 import { type CodeSender, createDirectory, type Directory } from '../domain/directory.ts';
@@ -26,6 +30,7 @@ export interface Deps {
   readonly connections: ConnectionStore;
   readonly backups: BackupStore;
   readonly directory: Directory;
+  readonly chat: Chat;
   /**
    * The digest Safe requests' Basic credentials must match, or undefined when the Safe is open.
    * A Secrets Manager secret is read once and cached; a failed read is retried on the next call.
@@ -71,8 +76,32 @@ function safeAuthSource(config: RuntimeConfig, clients: AwsClients): () => Promi
   };
 }
 
+/** The server's long-term key pair, from config or (once, cached) from Secrets Manager. */
+function serverKeySource(config: RuntimeConfig, clients: AwsClients): () => Promise<KeyPair> {
+  const source = config.serverKey;
+  if (!source) {
+    return () =>
+      Promise.reject(new ConfigError(ENV.serverKeySecretArn, 'is not configured for this function'));
+  }
+  if (source.kind === 'key') {
+    const pair = keyPairFromSecret(source.secretKey);
+    return async () => pair;
+  }
+  let pending: Promise<KeyPair> | undefined;
+  return () => {
+    pending ??= readServerKeySecret(clients.secrets, source.secretArn)
+      .then(keyPairFromSecret)
+      .catch((error: unknown) => {
+        pending = undefined;
+        throw error;
+      });
+    return pending;
+  };
+}
+
 export function buildDeps(config: RuntimeConfig, clients: AwsClients, overrides: DepsOverrides = {}): Deps {
   let connections: ConnectionStore | undefined;
+  let chat: Chat | undefined;
   let directory: Directory | undefined;
   let backups: BackupStore | undefined;
   const safeAuth = safeAuthSource(config, clients);
@@ -84,6 +113,27 @@ export function buildDeps(config: RuntimeConfig, clients: AwsClients, overrides:
     get connections() {
       connections ??= dynamoConnectionStore(clients.dynamo, tableName(config, 'connections'));
       return connections;
+    },
+    get chat() {
+      const clock = overrides.clock ?? systemClock;
+      chat ??= createChat({
+        sessions: dynamoSessionStore(clients.dynamo, tableName(config, 'connections')),
+        mailbox: dynamoMailboxStore(clients.dynamo, tableName(config, 'mailbox'), config.tables.ephemeral),
+        pusher: {
+          // Only functions that push have a management endpoint; the others never get here.
+          push: (connectionId, frame) => {
+            if (!config.managementEndpoint)
+              throw new ConfigError(ENV.managementEndpoint, 'is not configured for this function');
+            return connectionsPusher(clients.management(config.managementEndpoint)).push(connectionId, frame);
+          },
+        },
+        identities: dynamoIdentityStore(clients.dynamo, tableName(config, 'identities')),
+        serverKey: serverKeySource(config, clients),
+        clock,
+        random: overrides.random ?? systemRandom,
+        messageTtlDays: config.messageTtlDays,
+      });
+      return chat;
     },
     get directory() {
       const clock = overrides.clock ?? systemClock;

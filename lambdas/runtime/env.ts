@@ -33,6 +33,8 @@ export const ENV = {
   safeRetentionDays: 'SAFE_RETENTION_DAYS',
   /** ARN of the Secrets Manager secret holding the Safe's Basic auth credentials; unset = open Safe. */
   safeBasicAuthSecretArn: 'SAFE_BASIC_AUTH_SECRET_ARN',
+  /** ARN of the Secrets Manager secret holding the server's long-term key (chat handshake). */
+  serverKeySecretArn: 'SERVER_KEY_SECRET_ARN',
 } as const satisfies { tables: Record<TableName, string> } & Record<string, unknown>;
 
 export interface RuntimeConfig {
@@ -42,6 +44,10 @@ export interface RuntimeConfig {
   /** `https://{api}.execute-api.{region}.amazonaws.com/{stage}` or the local runner's equivalent. */
   readonly managementEndpoint?: string;
   readonly messageTtlDays: number;
+  /** The server's long-term secret key: given directly (local runner) or read from Secrets Manager. */
+  readonly serverKey?:
+    | { readonly kind: 'key'; readonly secretKey: Uint8Array }
+    | { readonly kind: 'secret'; readonly secretArn: string };
   /** Directory: `open` registration (rate-limited) or `invite` (operator-issued invites only). */
   readonly registrationPolicy: RegistrationPolicy;
   readonly safe: {
@@ -86,6 +92,9 @@ export function configFromEnv(env: Env, spec: FunctionSpec): RuntimeConfig {
     tables,
     ...(spec.safeBucket.length > 0 ? { safeBucket: required(env, ENV.safeBucket) } : {}),
     ...(spec.manageConnections ? { managementEndpoint: required(env, ENV.managementEndpoint) } : {}),
+    ...(spec.readsServerKey
+      ? { serverKey: { kind: 'secret', secretArn: secretArn(env, ENV.serverKeySecretArn) } as const }
+      : {}),
     messageTtlDays: positiveInt(env, ENV.messageTtlDays, LIMITS.messageTtlDaysDefault, 365),
     registrationPolicy: registrationPolicy(env),
     safe: {
@@ -102,6 +111,12 @@ export function configFromEnv(env: Env, spec: FunctionSpec): RuntimeConfig {
 }
 
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+
+function secretArn(env: Env, name: string): string {
+  const raw = required(env, name);
+  if (!SECRET_ARN.test(raw)) throw new ConfigError(name, 'must be a Secrets Manager secret ARN');
+  return raw;
+}
 
 /** `SAFE_BASIC_AUTH_SECRET_ARN`, when set, must be a Secrets Manager secret ARN. */
 function safeAuthFromEnv(env: Env): { basicAuth?: SafeAuthConfig } {

@@ -33,3 +33,10 @@ export function bodyBytes(event: { body?: string | undefined; isBase64Encoded?: 
   if (event.body === undefined || event.body === null) return Buffer.alloc(0);
   return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
 }
+
+/** A WebSocket frame's text (API Gateway passes binary frames base64-encoded). */
+export function frameText(event: WsEvent): string {
+  return event.isBase64Encoded
+    ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
+    : (event.body ?? '');
+}

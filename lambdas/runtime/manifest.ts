@@ -39,6 +39,11 @@ export interface FunctionSpec {
    * `SAFE_BASIC_AUTH_SECRET_ARN` (lambdas/runtime/env.ts `ENV.safeBasicAuthSecretArn`).
    */
   readonly readsSafeAuthSecret?: boolean;
+  /**
+   * Whether the function uses the server's long-term key (the chat handshake). The stack grants
+   * `secretsmanager:GetSecretValue` on the server key secret only and sets `SERVER_KEY_SECRET_ARN`.
+   */
+  readonly readsServerKey?: boolean;
 }
 
 export const FUNCTIONS = {
@@ -78,6 +83,62 @@ export const FUNCTIONS = {
     safeBucket: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
     manageConnections: false,
     readsSafeAuthSecret: true,
+  },
+  wsHello: {
+    entry: 'lambdas/entry/ws-hello.ts',
+    httpRoutes: [],
+    wsRoutes: ['hello'],
+    tables: { connections: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+    safeBucket: [],
+    manageConnections: false,
+    readsServerKey: true,
+  },
+  wsLogin: {
+    entry: 'lambdas/entry/ws-login.ts',
+    httpRoutes: [],
+    wsRoutes: ['login'],
+    tables: {
+      connections: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      identities: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    },
+    safeBucket: [],
+    manageConnections: false,
+    readsServerKey: true,
+  },
+  wsSend: {
+    entry: 'lambdas/entry/ws-send.ts',
+    httpRoutes: [],
+    wsRoutes: ['send'],
+    tables: {
+      // Sessions of the recipients (keyed index query) and removal of stale ones after a 410.
+      connections: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
+      identities: ['dynamodb:BatchGetItem'],
+      // One transaction: the copies, the quota counters (recounted by query when full).
+      mailbox: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      // The sender's rate window, in the same transaction.
+      ephemeral: ['dynamodb:UpdateItem'],
+    },
+    safeBucket: [],
+    manageConnections: true,
+  },
+  wsAck: {
+    entry: 'lambdas/entry/ws-ack.ts',
+    httpRoutes: [],
+    wsRoutes: ['ack'],
+    tables: {
+      connections: ['dynamodb:GetItem'],
+      mailbox: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+    },
+    safeBucket: [],
+    manageConnections: false,
+  },
+  wsPull: {
+    entry: 'lambdas/entry/ws-pull.ts',
+    httpRoutes: [],
+    wsRoutes: ['pull'],
+    tables: { connections: ['dynamodb:GetItem'], mailbox: ['dynamodb:Query'] },
+    safeBucket: [],
+    manageConnections: false,
   },
   directory: {
     entry: 'lambdas/entry/directory.ts',

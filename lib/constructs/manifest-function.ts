@@ -50,6 +50,8 @@ export interface ManifestFunctionProps {
    * @default - none: the Safe is open
    */
   readonly safeAuthSecret?: ISecret;
+  /** The server's long-term key, handed to functions with `spec.readsServerKey`. */
+  readonly serverKey: ISecret;
   /**
    * Directory that `spec.entry` is relative to.
    * @default REPO_ROOT
@@ -130,6 +132,7 @@ export class ManifestFunction extends Construct {
     connections,
     config,
     safeAuthSecret,
+    serverKey,
   }: ManifestFunctionProps) {
     const environment: Record<string, string> = {
       // Every function parses these (lambdas/runtime/env.ts), so every function gets the
@@ -145,10 +148,27 @@ export class ManifestFunction extends Construct {
     if (spec.readsSafeAuthSecret && safeAuthSecret) {
       environment[ENV.safeBasicAuthSecretArn] = safeAuthSecret.secretArn;
     }
+    if (spec.readsServerKey) environment[ENV.serverKeySecretArn] = serverKey.secretArn;
     return environment;
   }
 
-  private grant({ spec, tables, safeBucket, connections, safeAuthSecret }: ManifestFunctionProps): void {
+  private grant({
+    spec,
+    tables,
+    safeBucket,
+    connections,
+    safeAuthSecret,
+    serverKey,
+  }: ManifestFunctionProps): void {
+    if (spec.readsServerKey) {
+      // Only reading the value: not secret.grantRead, which adds DescribeSecret.
+      Grant.addToPrincipal({
+        grantee: this.function,
+        actions: ['secretsmanager:GetSecretValue'],
+        resourceArns: [serverKey.secretArn],
+      });
+    }
+
     for (const table of tableNames(spec)) {
       const actions = spec.tables[table] ?? [];
       if (actions.length === 0) continue;

@@ -54,6 +54,7 @@ function nagApp(functions?: Readonly<Record<string, FunctionSpec>>) {
     config,
     tables: stateful.tables,
     safeBucket: stateful.safeBucket,
+    serverKey: stateful.serverKey,
     ...(functions ? { functions } : {}),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -107,6 +108,7 @@ describe.each([
         /^AwsSolutions-DDB3$/,
       ]),
       ['SwitchyardStateful/safe', /^AwsSolutions-S1$/],
+      ['SwitchyardStateful/ServerKey', /^AwsSolutions-SMG4$/],
       ['SwitchyardApi/WebSocketStage', /^AwsSolutions-APIG1$/],
       ['SwitchyardApi/HttpStage', /^AwsSolutions-APIG1$/],
       ['SwitchyardApi/WebSocketApi', /^AwsSolutions-APIG4$/],
@@ -118,7 +120,9 @@ describe.each([
           new RegExp(`^AwsSolutions-IAM5\\[Resource::.+${suffix.replace(/[*/]/g, '\\$&')}\\]$`),
         ];
         const indexed = (Object.keys(spec.tables) as TableName[]).filter(
-          (table) => 'indexes' in TABLES[table] && (spec.tables[table] ?? []).length > 0,
+          (table) =>
+            ('indexes' in TABLES[table] || 'localIndexes' in TABLES[table]) &&
+            (spec.tables[table] ?? []).length > 0,
         );
         return [
           ...indexed.map(() => wildcard('/index/*')),

@@ -41,6 +41,7 @@ function synth(context: Json = {}, functions?: Readonly<Record<string, FunctionS
     config,
     tables: stateful.tables,
     safeBucket: stateful.safeBucket,
+    serverKey: stateful.serverKey,
     ...(functions ? { functions } : {}),
   });
   return {
@@ -144,7 +145,7 @@ function expectedGrants(s: Synth, spec: FunctionSpec): Record<string, string[]> 
     for (const action of actions) {
       add(action, arn);
       // A table's grant also covers its own indexes (and only those).
-      if ('indexes' in TABLES[table]) add(action, `${arn}/index/*`);
+      if ('indexes' in TABLES[table] || 'localIndexes' in TABLES[table]) add(action, `${arn}/index/*`);
     }
   }
   for (const action of spec.safeBucket) {
@@ -157,6 +158,7 @@ function expectedGrants(s: Synth, spec: FunctionSpec): Record<string, string[]> 
   if (spec.readsSafeAuthSecret && s.config.safeBasicAuthSecretArn) {
     add('secretsmanager:GetSecretValue', s.config.safeBasicAuthSecretArn);
   }
+  if (spec.readsServerKey) add('secretsmanager:GetSecretValue', s.stateful.serverKey.secretArn);
   return out;
 }
 
@@ -215,6 +217,18 @@ describe.each([
               IndexName: index.indexName,
               KeySchema: [{ AttributeName: index.partitionKey.name, KeyType: 'HASH' }],
               Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] },
+            }))
+          : undefined,
+      );
+      expect(props.LocalSecondaryIndexes).toEqual(
+        'localIndexes' in schema
+          ? schema.localIndexes.map((index) => ({
+              IndexName: index.indexName,
+              KeySchema: [
+                { AttributeName: schema.partitionKey.name, KeyType: 'HASH' },
+                { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: 'ALL' },
             }))
           : undefined,
       );
@@ -346,6 +360,8 @@ describe.each([
         if (spec.manageConnections) {
           expected[ENV.managementEndpoint] = s.api.resolve(s.api.webSocketStage.callbackUrl);
         }
+        if (spec.readsServerKey)
+          expected[ENV.serverKeySecretArn] = s.api.resolve(s.stateful.serverKey.secretArn);
         if (spec.readsSafeAuthSecret && s.config.safeBasicAuthSecretArn) {
           expected[ENV.safeBasicAuthSecretArn] = s.config.safeBasicAuthSecretArn;
         }

@@ -1,0 +1,5 @@
+/** Lambda entry for `wsAck` (see lambdas/runtime/manifest.ts). */
+import { awsDeps } from '../runtime/aws.ts';
+import { buildWsAck } from '../runtime/compose.ts';
+
+export const handler = buildWsAck(awsDeps('wsAck'));

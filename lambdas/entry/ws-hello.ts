@@ -1,0 +1,5 @@
+/** Lambda entry for `wsHello` (see lambdas/runtime/manifest.ts). */
+import { awsDeps } from '../runtime/aws.ts';
+import { buildWsHello } from '../runtime/compose.ts';
+
+export const handler = buildWsHello(awsDeps('wsHello'));

@@ -1,0 +1,5 @@
+/** Lambda entry for `wsLogin` (see lambdas/runtime/manifest.ts). */
+import { awsDeps } from '../runtime/aws.ts';
+import { buildWsLogin } from '../runtime/compose.ts';
+
+export const handler = buildWsLogin(awsDeps('wsLogin'));

@@ -1,0 +1,5 @@
+/** Lambda entry for `wsPull` (see lambdas/runtime/manifest.ts). */
+import { awsDeps } from '../runtime/aws.ts';
+import { buildWsPull } from '../runtime/compose.ts';
+
+export const handler = buildWsPull(awsDeps('wsPull'));

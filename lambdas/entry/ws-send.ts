@@ -1,0 +1,5 @@
+/** Lambda entry for `wsSend` (see lambdas/runtime/manifest.ts). */
+import { awsDeps } from '../runtime/aws.ts';
+import { buildWsSend } from '../runtime/compose.ts';
+
+export const handler = buildWsSend(awsDeps('wsSend'));

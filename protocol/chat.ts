@@ -1,0 +1,292 @@
+/**
+ * The chat switch's wire protocol (docs/PROTOCOL.md, "Chat switch"), modelled on Threema's Chat
+ * Server Protocol. Every frame is a JSON text frame with an `action` (API Gateway routes on it);
+ * binary fields are standard base64 with padding.
+ *
+ * Handshake (SK = server's long-term key, pinned by clients; TSK/TCK = temporary keys; CK = the
+ * identity's key):
+ *
+ *   client → {"action":"hello", "key": TCK.pub (32), "cookie": CCK (16)}
+ *   server → {"action":"hello", "cookie": SCK (16), "nonce": n (24),
+ *             "box": box(TSK.pub (32) ‖ CCK (16), n, from SK.secret to TCK.pub)}
+ *   client → {"action":"login", "nonce": n (24),
+ *             "box": box(identity (8 ASCII) ‖ SCK (16) ‖ vouch (32), n, from TCK.secret to TSK.pub)}
+ *   server → {"action":"loginAck", "nonce", "box"}                                (session frame)
+ *
+ *   vouch      = BLAKE2b-256(key = vouchKey, message = SCK ‖ TCK.pub)
+ *   vouchKey   = BLAKE2b-256(key = SS1 ‖ SS2, salt = "v2", personal = "3ma-csp")   (empty message)
+ *   SS1        = crypto_box_beforenm(SK.pub, CK.secret)    SS2 = crypto_box_beforenm(TSK.pub, CK.secret)
+ *   sessionKey = crypto_box_beforenm(TSK.pub, TCK.secret)  (temporary keys only: forward secrecy)
+ *
+ * Session frames after login, both directions:
+ *
+ *   {"action": A, "nonce": n (24 random bytes), "box": secretbox(UTF-8 JSON payload, n, sessionKey)}
+ *
+ * Nonces are random, not cookie ‖ counter as in Threema: stateless Lambdas handle one connection's
+ * frames concurrently and push to it from many invocations, so no single writer could keep a
+ * counter in order. 24 random bytes make a repeat negligible (XSalsa20's extended nonce).
+ */
+import { blake2b } from '@noble/hashes/blake2.js';
+import { BOX_NONCE_BYTES, KEY_BYTES, secretboxOpen, secretboxSeal, sharedKey } from './crypto.ts';
+
+export { KEY_BYTES };
+
+import { SwitchyardError } from './errors.ts';
+import { LIMITS } from './limits.ts';
+
+export const COOKIE_BYTES = 16;
+export const NONCE_BYTES = BOX_NONCE_BYTES;
+export const VOUCH_BYTES = 32;
+export const MESSAGE_ID_BYTES = 8;
+export const IDENTITY_BYTES = 8;
+export const LOGIN_PAYLOAD_BYTES = IDENTITY_BYTES + COOKIE_BYTES + VOUCH_BYTES;
+
+/** Message flags, as in Threema. */
+export const FLAGS = {
+  /** Ask for a push notification (no push service yet: accepted and ignored). */
+  push: 0x01,
+  /** Drop the message if the recipient is not connected (typing indicators). */
+  noQueue: 0x02,
+  /** Don't send a server ack to the sender. */
+  noServerAck: 0x04,
+  /** Keep the message only briefly (LIMITS.shortLivedSeconds) if not delivered. */
+  shortLived: 0x20,
+  /** For the recipient's client: no automatic delivery receipt. The server ignores it. */
+  noDeliveryReceipt: 0x80,
+} as const;
+export const KNOWN_FLAGS = Object.values(FLAGS).reduce((all, flag) => all | flag, 0);
+
+/** Actions a client sends after login, each its own API Gateway route. */
+export const SESSION_ACTIONS = ['send', 'ack', 'pull'] as const;
+export type SessionAction = (typeof SESSION_ACTIONS)[number];
+
+// ─── Encoding ───────────────────────────────────────────────────────────────────────────────────
+
+export function b64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Decodes standard base64 of exactly `length` bytes (or at most `max` when length is undefined). */
+export function fromB64(value: unknown, length?: number, max = LIMITS.wsMessageBytes): Uint8Array {
+  if (typeof value !== 'string' || value.length > Math.ceil((max * 4) / 3) + 4 || !BASE64.test(value)) {
+    throw new SwitchyardError('bad_request');
+  }
+  const bytes = new Uint8Array(Buffer.from(value, 'base64'));
+  if (length !== undefined ? bytes.length !== length : bytes.length > max)
+    throw new SwitchyardError('bad_request');
+  return bytes;
+}
+
+// ─── Handshake crypto ───────────────────────────────────────────────────────────────────────────
+
+function pad16(text: string): Uint8Array {
+  const bytes = new Uint8Array(16);
+  bytes.set(new TextEncoder().encode(text));
+  return bytes;
+}
+const VOUCH_SALT = pad16('v2');
+const PERSONAL = pad16('3ma-csp');
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** The vouch from the two shared secrets SS1 (with SK) and SS2 (with TSK); see the layout above. */
+export function vouchFromShared(
+  ss1: Uint8Array,
+  ss2: Uint8Array,
+  serverCookie: Uint8Array,
+  clientTempPublic: Uint8Array,
+) {
+  const vouchKey = blake2b(new Uint8Array(0), {
+    key: concat(ss1, ss2),
+    salt: VOUCH_SALT,
+    personalization: PERSONAL,
+    dkLen: 32,
+  });
+  return blake2b(concat(serverCookie, clientTempPublic), { key: vouchKey, dkLen: VOUCH_BYTES });
+}
+
+/** Client side: the vouch proving possession of the identity key `clientSecret`. */
+export function clientVouch(
+  clientSecret: Uint8Array,
+  serverPublic: Uint8Array,
+  serverTempPublic: Uint8Array,
+  serverCookie: Uint8Array,
+  clientTempPublic: Uint8Array,
+): Uint8Array {
+  return vouchFromShared(
+    sharedKey(serverPublic, clientSecret),
+    sharedKey(serverTempPublic, clientSecret),
+    serverCookie,
+    clientTempPublic,
+  );
+}
+
+/** Server side: the vouch expected from the identity whose public key is `clientPublic`. */
+export function serverExpectedVouch(
+  serverSecret: Uint8Array,
+  serverTempSecret: Uint8Array,
+  clientPublic: Uint8Array,
+  serverCookie: Uint8Array,
+  clientTempPublic: Uint8Array,
+): Uint8Array {
+  return vouchFromShared(
+    sharedKey(clientPublic, serverSecret),
+    sharedKey(clientPublic, serverTempSecret),
+    serverCookie,
+    clientTempPublic,
+  );
+}
+
+/** The session key both sides derive from the two temporary keys. */
+export function sessionKey(theirTempPublic: Uint8Array, ourTempSecret: Uint8Array): Uint8Array {
+  return sharedKey(theirTempPublic, ourTempSecret);
+}
+
+// ─── Session frames ─────────────────────────────────────────────────────────────────────────────
+
+/** Encrypts a session frame's payload. */
+export function sealFrame(action: string, payload: unknown, key: Uint8Array, nonce: Uint8Array): string {
+  const box = secretboxSeal(new TextEncoder().encode(JSON.stringify(payload)), nonce, key);
+  return JSON.stringify({ action, nonce: b64(nonce), box: b64(box) });
+}
+
+/**
+ * Decrypts a session frame's payload into a JSON object; `bad_request` if the frame is malformed
+ * or does not open under `key` (wrong session, altered bytes).
+ */
+export function openFrame(
+  fields: Readonly<Record<string, unknown>>,
+  key: Uint8Array,
+): Record<string, unknown> {
+  const nonce = fromB64(fields.nonce, NONCE_BYTES);
+  const box = fromB64(fields.box);
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(secretboxOpen(box, nonce, key)));
+  } catch (cause) {
+    throw new SwitchyardError('bad_request', { cause });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new SwitchyardError('bad_request');
+  return value as Record<string, unknown>;
+}
+
+// ─── Payloads ───────────────────────────────────────────────────────────────────────────────────
+
+/** One recipient's copy of a message: its own NaCl box from the sender's key to the recipient's. */
+export interface Envelope {
+  readonly identity: string;
+  readonly nonce: Uint8Array;
+  readonly box: Uint8Array;
+}
+
+/** A message as the recipient receives it. */
+export interface Delivery {
+  readonly sender: string;
+  readonly id: Uint8Array;
+  readonly flags: number;
+  readonly nonce: Uint8Array;
+  readonly box: Uint8Array;
+  /** Server arrival time, ms since the epoch. */
+  readonly sentAt: number;
+}
+
+export function encodeDelivery(message: Delivery) {
+  return {
+    sender: message.sender,
+    id: b64(message.id),
+    flags: message.flags,
+    nonce: b64(message.nonce),
+    box: b64(message.box),
+    sentAt: message.sentAt,
+  };
+}
+
+// ─── Request parsing (server side), size then shape ─────────────────────────────────────────────
+
+function onlyKeys(value: Readonly<Record<string, unknown>>, allowed: readonly string[]): void {
+  if (Object.keys(value).some((key) => !allowed.includes(key))) throw new SwitchyardError('bad_request');
+}
+
+/** `hello` fields: the client's temporary public key and cookie. */
+export function parseHello(fields: Readonly<Record<string, unknown>>) {
+  onlyKeys(fields, ['key', 'cookie']);
+  return {
+    clientTempPublic: fromB64(fields.key, KEY_BYTES),
+    clientCookie: fromB64(fields.cookie, COOKIE_BYTES),
+  };
+}
+
+/** `login` fields: nonce and the box of identity ‖ server cookie ‖ vouch (+ box overhead). */
+export function parseLogin(fields: Readonly<Record<string, unknown>>) {
+  onlyKeys(fields, ['nonce', 'box']);
+  return { nonce: fromB64(fields.nonce, NONCE_BYTES), box: fromB64(fields.box, LOGIN_PAYLOAD_BYTES + 16) };
+}
+
+/** Session frame fields (before decryption). */
+export function checkSessionFrame(fields: Readonly<Record<string, unknown>>): void {
+  onlyKeys(fields, ['nonce', 'box']);
+}
+
+const IDENTITY = /^[0-9A-Z]{8}$/;
+
+/** `send` payload: {id, flags, to: [{identity, nonce, box}]}. */
+export function parseSend(payload: Readonly<Record<string, unknown>>): {
+  id: Uint8Array;
+  flags: number;
+  to: Envelope[];
+} {
+  onlyKeys(payload, ['id', 'flags', 'to']);
+  const flags = payload.flags ?? 0;
+  if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || (flags & ~KNOWN_FLAGS) !== 0) {
+    throw new SwitchyardError('bad_request');
+  }
+  const to = payload.to;
+  if (!Array.isArray(to) || to.length === 0 || to.length > LIMITS.maxRecipients)
+    throw new SwitchyardError('bad_request');
+  const envelopes = to.map((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null) throw new SwitchyardError('bad_request');
+    const fields = entry as Record<string, unknown>;
+    onlyKeys(fields, ['identity', 'nonce', 'box']);
+    if (typeof fields.identity !== 'string' || !IDENTITY.test(fields.identity))
+      throw new SwitchyardError('bad_request');
+    const box = fromB64(fields.box, undefined, LIMITS.maxBoxBytes);
+    if (box.length < 16) throw new SwitchyardError('bad_request');
+    return { identity: fields.identity, nonce: fromB64(fields.nonce, NONCE_BYTES), box };
+  });
+  if (new Set(envelopes.map((e) => e.identity)).size !== envelopes.length)
+    throw new SwitchyardError('bad_request');
+  return { id: fromB64(payload.id, MESSAGE_ID_BYTES), flags, to: envelopes };
+}
+
+/** `ack` payload: {messages: [{sender, id}]}, 1 to LIMITS.ackMaxMessages. */
+export function parseAck(payload: Readonly<Record<string, unknown>>): { sender: string; id: Uint8Array }[] {
+  onlyKeys(payload, ['messages']);
+  const messages = payload.messages;
+  if (!Array.isArray(messages) || messages.length === 0 || messages.length > LIMITS.ackMaxMessages) {
+    throw new SwitchyardError('bad_request');
+  }
+  return messages.map((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null) throw new SwitchyardError('bad_request');
+    const fields = entry as Record<string, unknown>;
+    onlyKeys(fields, ['sender', 'id']);
+    if (typeof fields.sender !== 'string' || !IDENTITY.test(fields.sender))
+      throw new SwitchyardError('bad_request');
+    return { sender: fields.sender, id: fromB64(fields.id, MESSAGE_ID_BYTES) };
+  });
+}
+
+/** `pull` payload: {} (no parameters). */
+export function parsePull(payload: Readonly<Record<string, unknown>>): void {
+  onlyKeys(payload, []);
+}
