@@ -375,7 +375,7 @@ describe('directory: revocation and deletion', () => {
     await resources.clients.dynamo.send(
       new PutCommand({
         TableName: resources.tables.mailbox,
-        Item: { [MAILBOX.attributes.recipient]: id, [MAILBOX.attributes.seq]: '1' },
+        Item: { [MAILBOX.attributes.recipient]: id, [MAILBOX.attributes.key]: '1' },
       }),
     );
     expect(await codeOf(dir.revoke(id, 'wrong horse'))).toBe('revocation_failed');

@@ -39,12 +39,12 @@ describe('TTL sweeper', () => {
     });
     await put(resources.tables.mailbox, {
       [MAILBOX.attributes.recipient]: 'R',
-      [MAILBOX.attributes.seq]: '1',
+      [MAILBOX.attributes.key]: '1',
       [MAILBOX.attributes.expiresAt]: nowSeconds() - 1,
     });
     await put(resources.tables.mailbox, {
       [MAILBOX.attributes.recipient]: 'R',
-      [MAILBOX.attributes.seq]: '2',
+      [MAILBOX.attributes.key]: '2',
       [MAILBOX.attributes.expiresAt]: nowSeconds() + 60,
     });
     await put(resources.tables.identities, { [IDENTITIES.attributes.identity]: 'KEEPME00' });
@@ -55,8 +55,8 @@ describe('TTL sweeper', () => {
       dynamo.send(new GetCommand({ TableName: table, Key: key }));
     expect((await get(resources.tables.connections, { connectionId: 'old' })).Item).toBeUndefined();
     expect((await get(resources.tables.connections, { connectionId: 'new' })).Item).toBeDefined();
-    expect((await get(resources.tables.mailbox, { recipient: 'R', seq: '1' })).Item).toBeUndefined();
-    expect((await get(resources.tables.mailbox, { recipient: 'R', seq: '2' })).Item).toBeDefined();
+    expect((await get(resources.tables.mailbox, { recipient: 'R', key: '1' })).Item).toBeUndefined();
+    expect((await get(resources.tables.mailbox, { recipient: 'R', key: '2' })).Item).toBeDefined();
     expect((await get(resources.tables.identities, { identity: 'KEEPME00' })).Item).toBeDefined();
   });
 });
