@@ -86,13 +86,23 @@ function sessionRoute(deps: ChatHandlerDeps, work: SessionWork): WsHandler {
   };
 }
 
+/**
+ * `send` answers `sendAck` {id, results} after the write, or `sendError` {id, code} when the send
+ * is refused (unknown recipient, mailbox full, rate limited): then nothing was stored.
+ */
 export function makeSendHandler(deps: ChatHandlerDeps): WsHandler {
   return sessionRoute(deps, async (identity, payload) => {
     const request = parseSend(payload);
-    const result = await deps.chat.send(identity, request);
-    return result.ack
-      ? { action: 'sendAck', payload: { id: b64(request.id), results: result.results } }
-      : undefined;
+    try {
+      const result = await deps.chat.send(identity, request);
+      return result.ack
+        ? { action: 'sendAck', payload: { id: b64(request.id), results: result.results } }
+        : undefined;
+    } catch (thrown) {
+      const error = asSwitchyardError(thrown);
+      if (!error.expose) throw thrown;
+      return { action: 'sendError', payload: { id: b64(request.id), code: error.code } };
+    }
   });
 }
 

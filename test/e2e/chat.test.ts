@@ -1,0 +1,380 @@
+/**
+ * The chat switch end to end: the client SDK and raw protocol clients over real WebSockets against
+ * the local runner on DynamoDB Local. Online and offline delivery, idempotent retries, delete on
+ * ack, lazy-TTL-proof expiry, several connections, stale connections, and the refused attacks.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONNECTIONS, localTableName, MAILBOX } from '../../lambdas/adapters/schema.ts';
+import {
+  type AwsClients,
+  createClients,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+} from '../../lambdas/runtime/clients.ts';
+import { type Runner, startRunner } from '../../local/runner.ts';
+import { CLOSE } from '../../local/ws-api.ts';
+import { b64, FLAGS } from '../../protocol/chat.ts';
+import { randomBytes } from '../../protocol/crypto.ts';
+import { LIMITS } from '../../protocol/limits.ts';
+import { newSession, RawClient, registerIdentity, type TestIdentity, toHex } from '../support/chat.ts';
+
+let runner: Runner;
+let dataDir: string;
+let clients: AwsClients;
+const logLines: string[] = [];
+const identities: TestIdentity[] = [];
+
+async function identity(): Promise<TestIdentity> {
+  const who = await registerIdentity(runner);
+  identities.push(who);
+  return who;
+}
+
+async function mailboxOf(who: TestIdentity) {
+  const result = await clients.dynamo.send(
+    new QueryCommand({
+      TableName: localTableName('mailbox'),
+      KeyConditionExpression: '#r = :r AND begins_with(#k, :m)',
+      ExpressionAttributeNames: { '#r': MAILBOX.attributes.recipient, '#k': MAILBOX.attributes.key },
+      ExpressionAttributeValues: { ':r': who.id, ':m': 'm#' },
+      ConsistentRead: true,
+    }),
+  );
+  return result.Items ?? [];
+}
+
+async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'switchyard-chat-'));
+  runner = await startRunner({
+    dataDir,
+    port: 0,
+    sweepIntervalMs: 0,
+    logSink: (line) => logLines.push(line),
+    codeSink: () => {},
+  });
+  clients = createClients({
+    endpoints: runner.endpoints,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+});
+
+afterAll(async () => {
+  clients?.destroy();
+  await runner?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('chat: delivery', () => {
+  it('delivers online by push and deletes the message once the recipient acks it', async () => {
+    const [alice, bob] = [await identity(), await identity()];
+    const a = newSession(runner, alice);
+    const b = newSession(runner, bob);
+    await a.session.connect();
+    await b.session.connect();
+    const result = await a.session.send(bob.id, new TextEncoder().encode('hello bob'));
+    expect(result.results).toEqual([{ identity: bob.id, status: 'queued' }]);
+    await eventually(() => b.received.length === 1);
+    expect(b.received[0]).toMatchObject({ sender: alice.id, text: 'hello bob' });
+    await eventually(async () => (await mailboxOf(bob)).length === 0);
+    await a.session.close();
+    await b.session.close();
+  });
+
+  it('queues for an offline recipient and delivers the backlog at login, then the queue is empty', async () => {
+    const [alice, bob] = [await identity(), await identity()];
+    const a = newSession(runner, alice);
+    await a.session.connect();
+    for (let i = 0; i < 3; i++) await a.session.send(bob.id, new TextEncoder().encode(`offline ${i}`));
+    expect(await mailboxOf(bob)).toHaveLength(3);
+
+    const b = newSession(runner, bob);
+    let emptied = false;
+    b.session.onQueueEmpty = () => {
+      emptied = true;
+    };
+    await b.session.connect();
+    expect(emptied).toBe(true);
+    expect(b.received.map((m) => m.text)).toEqual(['offline 0', 'offline 1', 'offline 2']);
+    await eventually(async () => (await mailboxOf(bob)).length === 0);
+    await a.session.close();
+    await b.session.close();
+  });
+
+  it('pages a long backlog and delivers every message exactly once', async () => {
+    const [alice, bob] = [await identity(), await identity()];
+    const a = newSession(runner, alice);
+    await a.session.connect();
+    const count = LIMITS.pullPageMessages + 15;
+    for (let i = 0; i < count; i++) await a.session.send(bob.id, new TextEncoder().encode(`m${i}`));
+    const b = newSession(runner, bob);
+    await b.session.connect();
+    expect(b.received.map((m) => m.text)).toEqual(Array.from({ length: count }, (_, i) => `m${i}`));
+    await a.session.close();
+    await b.session.close();
+  });
+
+  it('keeps a message until acked: a recipient that drops before acking gets it again', async () => {
+    const [alice, bob] = [await identity(), await identity()];
+    const sender = await RawClient.open(runner);
+    await sender.login(alice);
+    const receiver = await RawClient.open(runner);
+    await receiver.login(bob);
+    sender.sendSession('send', RawClient.sendPayload(alice, [bob], 'not acked'));
+    expect((await sender.nextSession()).action).toBe('sendAck');
+    const pushed = await receiver.nextSession();
+    expect(pushed.action).toBe('message');
+    receiver.socket.socket.close();
+    await receiver.socket.closed;
+    expect(await mailboxOf(bob)).toHaveLength(1);
+
+    const b = newSession(runner, bob);
+    await b.session.connect();
+    expect(b.received.map((m) => m.text)).toEqual(['not acked']);
+    await eventually(async () => (await mailboxOf(bob)).length === 0);
+    await b.session.close();
+    sender.socket.socket.close();
+  });
+
+  it('stores a retried send (same sender and message id) once', async () => {
+    const [alice, bob] = [await identity(), await identity()];
+    const sender = await RawClient.open(runner);
+    await sender.login(alice);
+    const id = randomBytes(8);
+    const payload = RawClient.sendPayload(alice, [bob], 'once', id);
+    sender.sendSession('send', payload);
+    sender.sendSession('send', payload);
+    const acks = [await sender.nextSession(), await sender.nextSession()];
+    expect(acks.map((a) => [a.action, a.payload.id])).toEqual([
+      ['sendAck', b64(id)],
+      ['sendAck', b64(id)],
+    ]);
+    expect(await mailboxOf(bob)).toHaveLength(1);
+    sender.socket.socket.close();
+  });
+
+  it('fans out one send to several recipients, one box each', async () => {
+    const [alice, bob, carol] = [await identity(), await identity(), await identity()];
+    const a = newSession(runner, alice);
+    await a.session.connect();
+    const result = await a.session.send([bob.id, carol.id], new TextEncoder().encode('group hi'));
+    expect(result.results.map((r) => r.status)).toEqual(['queued', 'queued']);
+    for (const who of [bob, carol]) {
+      const s = newSession(runner, who);
+      await s.session.connect();
+      expect(s.received.map((m) => m.text)).toEqual(['group hi']);
+      await s.session.close();
+    }
+    await a.session.close();
+  });
+
+  it('pushes to every live connection of a recipient; an ack from one removes it for all', async () => {
+    const [alice, bob] = [await identity(), await identity()];
+    const first = newSession(runner, bob);
+    const second = newSession(runner, bob);
+    await first.session.connect();
+    await second.session.connect();
+    const a = newSession(runner, alice);
+    await a.session.connect();
+    await a.session.send(bob.id, new TextEncoder().encode('to both'));
+    await eventually(() => first.received.length === 1 && second.received.length === 1);
+    await eventually(async () => (await mailboxOf(bob)).length === 0);
+    for (const s of [first, second, a]) await s.session.close();
+  });
+
+  it('drops a no-queue message for an offline recipient and stores nothing', async () => {
+    const [alice, bob] = [await identity(), await identity()];
+    const a = newSession(runner, alice);
+    await a.session.connect();
+    const result = await a.session.send(bob.id, new TextEncoder().encode('typing'), FLAGS.noQueue);
+    expect(result.results).toEqual([{ identity: bob.id, status: 'dropped' }]);
+    expect(await mailboxOf(bob)).toHaveLength(0);
+    await a.session.close();
+  });
+
+  it('never serves an expired message, even before TTL deletion runs', async () => {
+    const [alice, bob] = [await identity(), await identity()];
+    const a = newSession(runner, alice);
+    await a.session.connect();
+    await a.session.send(bob.id, new TextEncoder().encode('expired'));
+    await a.session.send(bob.id, new TextEncoder().encode('fresh'));
+    const [first] = await mailboxOf(bob);
+    const expired = (await mailboxOf(bob)).find((item) => item.key === first!.key)!;
+    await clients.dynamo.send(
+      new UpdateCommand({
+        TableName: localTableName('mailbox'),
+        Key: { recipient: bob.id, key: expired.key },
+        UpdateExpression: 'SET #e = :past',
+        ExpressionAttributeNames: { '#e': MAILBOX.attributes.expiresAt },
+        ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 1 },
+      }),
+    );
+    const b = newSession(runner, bob);
+    await b.session.connect();
+    expect(b.received.map((m) => m.text)).toHaveLength(1);
+    expect((await mailboxOf(bob)).map((item) => item.key)).toContain(expired.key);
+    await a.session.close();
+    await b.session.close();
+  });
+
+  it('forgets a stale connection of the recipient on 410, never the sender’s', async () => {
+    const [alice, bob] = [await identity(), await identity()];
+    const stale = 'c3RhbGVjb25uZWN0aW9u';
+    await clients.dynamo.send(
+      new PutCommand({
+        TableName: localTableName('connections'),
+        Item: {
+          [CONNECTIONS.attributes.connectionId]: stale,
+          [CONNECTIONS.attributes.connectedAt]: Date.now(),
+          [CONNECTIONS.attributes.expiresAt]: Math.floor(Date.now() / 1000) + 3600,
+          [CONNECTIONS.attributes.state]: 'ready',
+          [CONNECTIONS.attributes.identity]: bob.id,
+          [CONNECTIONS.attributes.sessionKey]: randomBytes(32),
+        },
+      }),
+    );
+    const a = newSession(runner, alice);
+    await a.session.connect();
+    await a.session.send(bob.id, new TextEncoder().encode('to nobody live'));
+    const records = await clients.dynamo.send(new ScanCommand({ TableName: localTableName('connections') }));
+    const ids = (records.Items ?? []).map((item) => item[CONNECTIONS.attributes.connectionId]);
+    expect(ids).not.toContain(stale);
+    expect((records.Items ?? []).some((item) => item[CONNECTIONS.attributes.identity] === alice.id)).toBe(
+      true,
+    );
+    expect(await mailboxOf(bob)).toHaveLength(1);
+    await a.session.close();
+  });
+
+  it('refuses a send to an unknown recipient and stores nothing', async () => {
+    const alice = await identity();
+    const ghost = { id: 'ZZZZZZZZ', keys: (await identity()).keys };
+    const a = newSession(runner, alice);
+    await a.session.connect();
+    const sender = await RawClient.open(runner);
+    await sender.login(alice);
+    sender.sendSession('send', RawClient.sendPayload(alice, [ghost], 'hi'));
+    const reply = await sender.nextSession();
+    expect(reply).toMatchObject({ action: 'sendError', payload: { code: 'unknown_recipient' } });
+    expect(await mailboxOf(ghost)).toHaveLength(0);
+    await a.session.close();
+    sender.socket.socket.close();
+  });
+});
+
+describe('chat: refused', () => {
+  it('refuses a login as another identity (vouch made with the wrong key)', async () => {
+    const [alice, mallory] = [await identity(), await identity()];
+    const client = await RawClient.open(runner);
+    expect(await client.login(alice, mallory.keys.secretKey)).toEqual({
+      action: 'error',
+      code: 'login_failed',
+    });
+    // The connection can't try again: even a new hello is refused.
+    expect((await client.hello()).reply).toEqual({ action: 'error', code: 'not_logged_in' });
+    client.socket.socket.close();
+  });
+
+  it('refuses a login frame replayed on another connection', async () => {
+    const alice = await identity();
+    const first = await RawClient.open(runner);
+    const step = await first.hello();
+    const captured = first.loginFrame(step, alice.id, alice.keys.secretKey);
+    const second = await RawClient.open(runner);
+    await second.hello();
+    second.socket.send(captured);
+    expect(await second.json()).toEqual({ action: 'error', code: 'login_failed' });
+    first.socket.socket.close();
+    second.socket.socket.close();
+  });
+
+  it('answers session frames before login with not_logged_in', async () => {
+    const client = await RawClient.open(runner);
+    client.socket.send(
+      JSON.stringify({ action: 'pull', nonce: b64(randomBytes(24)), box: b64(randomBytes(40)) }),
+    );
+    expect(await client.json()).toEqual({ action: 'error', code: 'not_logged_in' });
+    client.socket.socket.close();
+  });
+
+  it('acks only in one’s own mailbox: acking another’s message changes nothing', async () => {
+    const [alice, bob, mallory] = [await identity(), await identity(), await identity()];
+    const a = newSession(runner, alice);
+    await a.session.connect();
+    await a.session.send(bob.id, new TextEncoder().encode('for bob only'));
+    const [item] = await mailboxOf(bob);
+    const thief = await RawClient.open(runner);
+    await thief.login(mallory);
+    thief.sendSession('ack', { messages: [{ sender: alice.id, id: b64(item!.messageId) }] });
+    expect(await thief.nextSession()).toEqual({ action: 'acked', payload: { count: 0 } });
+    thief.sendSession('pull', {});
+    expect(await thief.nextSession()).toEqual({ action: 'queue', payload: { messages: [], more: false } });
+    expect(await mailboxOf(bob)).toHaveLength(1);
+    await a.session.close();
+    thief.socket.socket.close();
+  });
+
+  it('takes the sender from the session: a claimed sender is malformed', async () => {
+    const [alice, bob, carol] = [await identity(), await identity(), await identity()];
+    const client = await RawClient.open(runner);
+    await client.login(alice);
+    client.sendSession('send', { ...RawClient.sendPayload(carol, [bob], 'forged'), sender: carol.id });
+    expect(await client.nextSession()).toEqual({ action: 'error', payload: { code: 'bad_request' } });
+    expect(await mailboxOf(bob)).toHaveLength(0);
+    client.socket.socket.close();
+  });
+
+  it('refuses an oversize box and a malformed frame without storing anything', async () => {
+    const [alice, bob] = [await identity(), await identity()];
+    const client = await RawClient.open(runner);
+    await client.login(alice);
+    const payload = RawClient.sendPayload(alice, [bob], 'x');
+    payload.to[0]!.box = b64(randomBytes(LIMITS.maxBoxBytes + 1)).slice(0, 1000);
+    client.sendSession('send', { ...payload, flags: 0x400 });
+    expect(await client.nextSession()).toEqual({ action: 'error', payload: { code: 'bad_request' } });
+    // Errors after login are sealed with the session key, like every other session frame.
+    client.socket.send(JSON.stringify({ action: 'send', nonce: 'short', box: 'AAAA' }));
+    expect(await client.nextSession()).toEqual({ action: 'error', payload: { code: 'bad_request' } });
+    expect(await mailboxOf(bob)).toHaveLength(0);
+    client.socket.socket.close();
+  });
+
+  it('closes a connection that sends a frame over 32 KB', async () => {
+    const alice = await identity();
+    const client = await RawClient.open(runner);
+    await client.login(alice);
+    client.socket.send(`{"action":"send","nonce":"${'A'.repeat(LIMITS.wsFrameBytes)}"}`);
+    expect(await client.socket.closed).toBe(CLOSE.tooBig);
+  });
+});
+
+describe('chat: metadata', () => {
+  it('logs no identity and no connection id', async () => {
+    const connections = await clients.dynamo.send(
+      new ScanCommand({ TableName: localTableName('connections') }),
+    );
+    const connectionIds = (connections.Items ?? []).map((item) =>
+      String(item[CONNECTIONS.attributes.connectionId]),
+    );
+    expect(logLines.length).toBeGreaterThan(50);
+    for (const line of logLines) {
+      for (const who of identities) {
+        expect(line).not.toContain(who.id);
+        expect(line).not.toContain(toHex(who.keys.publicKey));
+      }
+      for (const id of connectionIds) expect(line).not.toContain(id);
+    }
+  });
+});
