@@ -19,7 +19,7 @@ import { toHex } from '../../protocol/bytes.ts';
 import type { Delivery } from '../../protocol/chat.ts';
 import type { IdentityId } from '../../protocol/identity.ts';
 import { LIMITS } from '../../protocol/limits.ts';
-import type { MailboxStore, MessageRef, StoredMessage, StoreOutcome } from '../domain/chat.ts';
+import type { MailboxStore, StoredMessage, StoreOutcome } from '../domain/chat.ts';
 import type { MailboxPurger } from '../domain/directory.ts';
 import { rateWindowUpdate } from './ephemeral.ts';
 import { fromAwsError, translateAwsError } from './errors.ts';

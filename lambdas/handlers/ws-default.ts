@@ -4,7 +4,7 @@
  */
 import { SwitchyardError } from '../../protocol/errors.ts';
 import { encodeFrame, parseEcho, parseEnvelope } from '../../protocol/frames.ts';
-import { frameText, type WsEvent, type WsHandler } from '../runtime/events.ts';
+import type { WsEvent, WsHandler } from '../runtime/events.ts';
 
 export function makeDefaultHandler(): WsHandler {
   return async (event: WsEvent) => {
