@@ -29,8 +29,14 @@ export interface IdentityFile {
 /** scrypt parameters for the passphrase: 64 MiB, about a fifth of a second. */
 const KDF = { N: 65536, r: 8, p: 1 } as const;
 
+/** Why an identity file could not be used, so callers (the CLI's exit codes) can tell the cases apart. */
+export type KeyFileProblem = 'missing' | 'damaged' | 'passphrase_needed' | 'wrong_passphrase';
+
 export class KeyFileError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly problem: KeyFileProblem = 'damaged',
+  ) {
     super(message);
     this.name = 'KeyFileError';
   }
@@ -84,25 +90,59 @@ export function isEncrypted(path: string): boolean {
   return typeof (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>).encrypted === 'object';
 }
 
-/** Reads the identity file; throws KeyFileError for a damaged file or a wrong passphrase. */
-export async function loadIdentityFile(path: string, passphrase?: string): Promise<IdentityFile> {
-  let body: Record<string, unknown>;
+function readBody(path: string): Record<string, unknown> {
+  let text: string;
   try {
-    body = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch {
-    throw new KeyFileError('The identity file is missing or not readable JSON.');
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new KeyFileError('There is no identity file at this path.', 'missing');
+    throw new KeyFileError('The identity file is not readable.');
   }
-  if (body.version !== 1) throw new KeyFileError('The identity file has an unknown version.');
-  let identity: IdentityId;
   try {
-    identity = ensureIdentityId(body.identity);
+    const body: unknown = JSON.parse(text);
+    if (typeof body === 'object' && body !== null && !Array.isArray(body))
+      return body as Record<string, unknown>;
+  } catch {
+    // Reported below.
+  }
+  throw new KeyFileError('The identity file is not readable JSON.');
+}
+
+function identityOf(body: Record<string, unknown>): IdentityId {
+  if (body.version !== 1) throw new KeyFileError('The identity file has an unknown version.');
+  try {
+    return ensureIdentityId(body.identity);
   } catch {
     throw new KeyFileError('The identity file names no valid identity.');
   }
+}
+
+/**
+ * The public part of the identity file (identity, public key, whether the secret key is encrypted),
+ * read without a passphrase. Throws KeyFileError like loadIdentityFile.
+ */
+export function readIdentityFilePublic(path: string): {
+  identity: IdentityId;
+  publicKey: Uint8Array;
+  encrypted: boolean;
+} {
+  const body = readBody(path);
+  const identity = identityOf(body);
+  const publicKey = typeof body.publicKey === 'string' ? fromHex(body.publicKey) : undefined;
+  if (publicKey?.length !== 32) throw new KeyFileError('The identity file is damaged.');
+  return { identity, publicKey, encrypted: typeof body.encrypted === 'object' && body.encrypted !== null };
+}
+
+/** Reads the identity file; throws KeyFileError for a missing or damaged file or a wrong passphrase. */
+export async function loadIdentityFile(path: string, passphrase?: string): Promise<IdentityFile> {
+  const body = readBody(path);
+  const identity = identityOf(body);
   let secretKey: Uint8Array | undefined;
   const encrypted = body.encrypted as Record<string, unknown> | undefined;
   if (encrypted) {
-    if (!passphrase) throw new KeyFileError('The identity file is encrypted: a passphrase is needed.');
+    if (!passphrase)
+      throw new KeyFileError('The identity file is encrypted: a passphrase is needed.', 'passphrase_needed');
     const salt = fromHex(String(encrypted.salt));
     const nonce = fromHex(String(encrypted.nonce));
     const box = fromHex(String(encrypted.box));
@@ -119,7 +159,7 @@ export async function loadIdentityFile(path: string, passphrase?: string): Promi
     try {
       secretKey = secretboxOpen(box, nonce, await derive(passphrase, salt, params));
     } catch {
-      throw new KeyFileError('Wrong passphrase for the identity file.');
+      throw new KeyFileError('Wrong passphrase for the identity file.', 'wrong_passphrase');
     }
   } else {
     secretKey = fromHex(String(body.secretKey));

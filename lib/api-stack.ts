@@ -4,6 +4,7 @@
  * manifest names. Nothing here is specific to one function: a new manifest entry gets its function,
  * routes, environment and grants without touching this file.
  */
+
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import {
   HttpApi,
@@ -14,6 +15,8 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -105,6 +108,13 @@ export class ApiStack extends Stack {
       functions[name] = fn;
       this.addWebSocketRoutes(name, spec, fn);
       this.addHttpRoutes(name, spec, fn);
+      if (spec.schedule) {
+        // Timer functions (the login-deadline reaper) run from an EventBridge schedule.
+        new Rule(this, `${name}Schedule`, {
+          schedule: Schedule.expression(spec.schedule),
+          targets: [new LambdaFunction(fn.function)],
+        });
+      }
     }
     this.functions = functions;
 

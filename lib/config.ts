@@ -7,7 +7,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import type { RegistrationPolicy } from '../lambdas/domain/directory.ts';
-import { REGISTRATION_POLICIES } from '../lambdas/runtime/env.ts';
+import { REGISTRATION_POLICIES, SENDER_ADDRESS } from '../lambdas/runtime/env.ts';
 import { LIMITS } from '../protocol/limits.ts';
 
 export interface SwitchyardConfig {
@@ -35,6 +35,13 @@ export interface SwitchyardConfig {
    * deployment's account and encrypted with the default `aws/secretsmanager` key.
    */
   readonly safeBasicAuthSecretArn?: string;
+  /**
+   * Directory: the sender of e-mail verification codes, an address (or an address of a domain)
+   * verified in Amazon SES in the deployment's Region. Absent: e-mail addresses can't be linked.
+   */
+  readonly verificationEmailFrom?: string;
+  /** Directory: send SMS verification codes through Amazon SNS. Off: phone numbers can't be linked. */
+  readonly verificationSms: boolean;
 }
 
 export type ConfigKey = keyof SwitchyardConfig;
@@ -78,11 +85,13 @@ export const CONFIG_DEFAULTS: SwitchyardConfig = {
   httpBurstLimit: 100,
   wsRateLimit: 500,
   wsBurstLimit: 1_000,
+  verificationSms: false,
 };
 
 export const CONFIG_KEYS: readonly ConfigKey[] = [
   ...(Object.keys(CONFIG_DEFAULTS) as ConfigKey[]),
   'safeBasicAuthSecretArn',
+  'verificationEmailFrom',
 ];
 
 /** A complete secret ARN: the name ends in the six characters Secrets Manager appends. */
@@ -141,6 +150,8 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>): SwitchyardC
     wsRateLimit: wholeNumber('wsRateLimit', get('wsRateLimit'), 1, ACCOUNT_RATE_LIMIT, QUOTA_HINT),
     wsBurstLimit: wholeNumber('wsBurstLimit', get('wsBurstLimit'), 1, ACCOUNT_BURST_LIMIT, QUOTA_HINT),
     ...safeBasicAuth(raw.safeBasicAuthSecretArn),
+    ...verificationEmailFrom(raw.verificationEmailFrom),
+    verificationSms: flag('verificationSms', get('verificationSms')),
   };
 }
 
@@ -162,6 +173,26 @@ function safeBasicAuth(raw: unknown): { safeBasicAuthSecretArn?: string } {
     );
   }
   return { safeBasicAuthSecretArn: raw.trim() };
+}
+
+/** The optional SES sender of e-mail codes; absent, null or empty means e-mail codes are off. */
+function verificationEmailFrom(raw: unknown): { verificationEmailFrom?: string } {
+  if (raw === undefined || raw === null || raw === '') return {};
+  if (typeof raw !== 'string' || !SENDER_ADDRESS.test(raw.trim())) {
+    throw new ConfigurationError(
+      'verificationEmailFrom',
+      'must be an e-mail address verified in Amazon SES (e.g. codes@example.org)',
+      raw,
+    );
+  }
+  return { verificationEmailFrom: raw.trim() };
+}
+
+/** A boolean from JSON or from `-c key=true|false` (which arrives as a string). */
+function flag(key: ConfigKey, raw: unknown): boolean {
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new ConfigurationError(key, 'must be true or false', raw);
 }
 
 /** Reads every configuration key from the CDK context of `scope` and parses it. */

@@ -101,8 +101,10 @@ export class StatefulStack extends Stack {
       table.addGlobalSecondaryIndex({
         indexName: index.indexName,
         partitionKey: keyAttribute(index.partitionKey),
-        projectionType: ProjectionType.INCLUDE,
-        nonKeyAttributes: [...index.include],
+        ...('sortKey' in index ? { sortKey: keyAttribute(index.sortKey) } : {}),
+        ...(index.include.length > 0
+          ? { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...index.include] }
+          : { projectionType: ProjectionType.KEYS_ONLY }),
       });
     }
     for (const index of 'localIndexes' in schema ? schema.localIndexes : []) {

@@ -3,7 +3,7 @@
  *
  *   PORT (8080)  DATA_DIR (./.data)  MESSAGE_TTL_DAYS  SAFE_MAX_BACKUP_BYTES  SAFE_RETENTION_DAYS
  *   REGISTRATION_POLICY (open | invite)
- *   WS_IDLE_TIMEOUT_MS  WS_MAX_LIFETIME_MS  SWEEP_INTERVAL_MS (0 = off)
+ *   WS_IDLE_TIMEOUT_MS  WS_MAX_LIFETIME_MS  SWEEP_INTERVAL_MS (0 = off)  SCHEDULE_INTERVAL_MS (0 = off)
  *   SAFE_BASIC_AUTH=user:password (optional: HTTP Basic auth on every /safe/ route)
  *
  * SIGINT/SIGTERM stop everything, DynamoDB Local's java included.
@@ -77,6 +77,7 @@ async function main(): Promise<void> {
       maxLifetimeMs: positiveInt(env, 'WS_MAX_LIFETIME_MS', LIMITS.wsMaxLifetimeMs),
     },
     sweepIntervalMs: nonNegativeInt('SWEEP_INTERVAL_MS', 60_000),
+    scheduleIntervalMs: nonNegativeInt('SCHEDULE_INTERVAL_MS', 60_000),
   });
   if (stopping) return;
   process.stdout.write(

@@ -22,8 +22,14 @@ import {
 function indexDefinition(index: IndexSchema) {
   return {
     IndexName: index.indexName,
-    KeySchema: [{ AttributeName: index.partitionKey.name, KeyType: 'HASH' as const }],
-    Projection: { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.include] },
+    KeySchema: [
+      { AttributeName: index.partitionKey.name, KeyType: 'HASH' as const },
+      ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' as const }] : []),
+    ],
+    Projection:
+      index.include.length > 0
+        ? { ProjectionType: 'INCLUDE' as const, NonKeyAttributes: [...index.include] }
+        : { ProjectionType: 'KEYS_ONLY' as const },
   };
 }
 
@@ -39,7 +45,7 @@ export async function ensureTable(
     ...new Map(
       [
         ...keys,
-        ...indexes.map((index) => index.partitionKey),
+        ...indexes.flatMap((index) => [index.partitionKey, ...(index.sortKey ? [index.sortKey] : [])]),
         ...localIndexes.map((index) => index.sortKey),
       ].map((key) => [key.name, key]),
     ).values(),
@@ -81,9 +87,10 @@ export async function ensureTable(
     await dynamo.send(
       new UpdateTableCommand({
         TableName: tableName,
-        AttributeDefinitions: [
-          { AttributeName: index.partitionKey.name, AttributeType: index.partitionKey.type },
-        ],
+        AttributeDefinitions: [index.partitionKey, ...(index.sortKey ? [index.sortKey] : [])].map((key) => ({
+          AttributeName: key.name,
+          AttributeType: key.type,
+        })),
         GlobalSecondaryIndexUpdates: [{ Create: indexDefinition(index) }],
       }),
     );

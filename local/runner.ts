@@ -50,6 +50,13 @@ export interface RunnerOptions {
    * mail or SMS, so the runner prints them (default stdout). The line names the kind, never the address.
    */
   readonly codeSink?: (line: string) => void;
+  /**
+   * How often scheduled functions (manifest `schedule`, e.g. the login-deadline reaper) run, as
+   * EventBridge runs them on AWS (ms; default 60 000, 0 = never).
+   */
+  readonly scheduleIntervalMs?: number;
+  /** Called for every AWS SDK request the handlers send (the benchmarks count them). */
+  readonly onRequest?: (service: string, operation: string) => void;
 }
 
 export interface Runner {
@@ -172,7 +179,12 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
     stops.push(dynamoLocal.stop, s3Local.stop);
 
     const endpoints = { dynamodb: dynamoLocal.endpoint, s3: s3Local.endpoint };
-    const clients = createClients({ endpoints, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    const clients = createClients({
+      endpoints,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+    });
     stops.push(async () => clients.destroy());
     const provisioner = new DynamoDBClient({
       endpoint: endpoints.dynamodb,
@@ -262,6 +274,26 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
       const event = buildHttpEvent(request, body, matched, Date.now(), `${HOST}:${port}`);
       writeHttpResult(response, await matched.handler(event), method);
     };
+
+    const jobs: Array<() => Promise<void>> = [];
+    for (const name of FUNCTION_NAMES) {
+      const fn = built[name];
+      if (fn.kind === 'schedule') jobs.push(fn.handler);
+    }
+    const scheduleIntervalMs = options.scheduleIntervalMs ?? 60_000;
+    let runningJobs: Promise<unknown> = Promise.resolve();
+    const scheduler =
+      scheduleIntervalMs > 0
+        ? setInterval(() => {
+            // A failed run is logged by the job itself and tried again next time, as on AWS.
+            runningJobs = Promise.allSettled(jobs.map((job) => job()));
+          }, scheduleIntervalMs)
+        : undefined;
+    scheduler?.unref();
+    stops.push(async () => {
+      clearInterval(scheduler);
+      await runningJobs;
+    });
 
     const sweeper = startSweeper(
       {

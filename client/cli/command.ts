@@ -39,6 +39,22 @@ export const EXIT = {
   invalidBackup: 9,
   /** The server answered in an unexpected way. */
   serverError: 10,
+  /** Directory: no usable identity file (missing, damaged) at --identity-file. */
+  noIdentity: 11,
+  /** Directory: the server registers only with an invite, and none (or a used/expired one) was given. */
+  inviteRequired: 12,
+  /** Directory: the identity is unknown, revoked or deleted. */
+  notFound: 13,
+  /** Directory: revocation refused (wrong password, none set, or unknown identity). */
+  revocationRefused: 14,
+  /** Directory: the verification code is wrong, expired or out of tries. */
+  codeInvalid: 15,
+  /** Directory: the server does not link this kind of address (no code delivery configured). */
+  notSupported: 16,
+  /** Directory: the server refused the identity file's proof of key possession. */
+  keyRefused: 17,
+  /** Chat: the server did not prove the pinned server key. */
+  serverKeyMismatch: 18,
   /** Ctrl-C at a prompt. */
   interrupted: 130,
 } as const;

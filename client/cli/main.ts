@@ -2,10 +2,26 @@
  * The `switchyard` dispatcher: `switchyard <command> [args]`. A command is registered by adding it
  * to COMMANDS (see ./command.ts for the contract).
  */
+import { listenCommand, sendCommand } from './chat.ts';
 import { type CliIo, type Command, EXIT } from './command.ts';
+import { linkCommand, lookupCommand, matchCommand, unlinkCommand } from './directory.ts';
+import { idCommand } from './id.ts';
+import { inviteCommand } from './invite.ts';
 import { safeCommand } from './safe.ts';
+import { serverKeyCommand } from './server-key.ts';
 
-export const COMMANDS: readonly Command[] = [safeCommand];
+export const COMMANDS: readonly Command[] = [
+  idCommand,
+  lookupCommand,
+  linkCommand,
+  unlinkCommand,
+  matchCommand,
+  inviteCommand,
+  sendCommand,
+  listenCommand,
+  safeCommand,
+  serverKeyCommand,
+];
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -1,4 +1,5 @@
 /** Reading secrets: from an interactive prompt without echo, or from stdin for scripts. */
+import { createInterface } from 'node:readline';
 import { type CliIo, InterruptedError, UsageError } from './command.ts';
 
 /** Longest secret read from stdin (bytes); Safe passwords are at most 4096 characters. */
@@ -9,12 +10,14 @@ const MAX_STDIN_SECRET_BYTES = 64 * 1024;
  * aborts with InterruptedError. Without a terminal it throws a UsageError that points to
  * `--password-stdin`.
  */
-export function promptHidden(question: string, io: CliIo): Promise<string> {
+export function promptHidden(
+  question: string,
+  io: CliIo,
+  noTerminal = 'No terminal to ask for the password on. Pipe it in and add --password-stdin.',
+): Promise<string> {
   const stdin = io.stdin;
   if (!stdin.isTTY || typeof stdin.setRawMode !== 'function') {
-    return Promise.reject(
-      new UsageError('No terminal to ask for the password on. Pipe it in and add --password-stdin.'),
-    );
+    return Promise.reject(new UsageError(noTerminal));
   }
   io.stderr.write(question);
   stdin.setRawMode(true);
@@ -64,4 +67,28 @@ export async function readSecretFromStdin(io: CliIo): Promise<string> {
   return Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');
+}
+
+/**
+ * Asks a question on the terminal and returns the line typed (echoed, trimmed). Ctrl-C or Ctrl-D
+ * abort with InterruptedError. Without a terminal it throws a UsageError with `noTerminal`.
+ */
+export function promptLine(question: string, io: CliIo, noTerminal: string): Promise<string> {
+  if (!io.stdin.isTTY) return Promise.reject(new UsageError(noTerminal));
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: io.stdin, output: io.stderr, terminal: true });
+    let answered = false;
+    lines.on('SIGINT', () => {
+      io.stderr.write('\n');
+      lines.close();
+    });
+    lines.on('close', () => {
+      if (!answered) reject(new InterruptedError());
+    });
+    lines.question(question, (answer) => {
+      answered = true;
+      lines.close();
+      resolve(answer.trim());
+    });
+  });
 }

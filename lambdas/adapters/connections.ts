@@ -1,4 +1,5 @@
 /** The connections table behind ConnectionStore. */
+import { randomInt } from 'node:crypto';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -11,7 +12,7 @@ import type { IdentityId } from '../../protocol/identity.ts';
 import type { SessionRecord, SessionStore } from '../domain/chat.ts';
 import type { ConnectionRecord, ConnectionStore } from '../domain/connections.ts';
 import { conditional, translateAwsError } from './errors.ts';
-import { CONNECTIONS } from './schema.ts';
+import { CONNECTIONS, PENDING_SHARDS } from './schema.ts';
 
 const A = CONNECTIONS.attributes;
 
@@ -26,6 +27,8 @@ export function dynamoConnectionStore(dynamo: DynamoDBDocumentClient, tableName:
               [A.connectionId]: record.connectionId,
               [A.connectedAt]: record.connectedAt,
               [A.expiresAt]: record.expiresAt,
+              // Not logged in yet: listed (on a random shard) for the login-deadline reaper.
+              [A.pending]: PENDING_SHARDS[randomInt(PENDING_SHARDS.length)],
             },
           }),
         ),
@@ -40,6 +43,7 @@ export function dynamoConnectionStore(dynamo: DynamoDBDocumentClient, tableName:
 }
 
 const SESSION_INDEX = CONNECTIONS.indexes[0].indexName;
+const PENDING_INDEX = CONNECTIONS.indexes[1].indexName;
 
 function toSession(item: Record<string, unknown>): SessionRecord {
   const base = { connectedAt: Number(item[A.connectedAt]), expiresAt: Number(item[A.expiresAt]) };
@@ -109,9 +113,10 @@ export function dynamoSessionStore(dynamo: DynamoDBDocumentClient, tableName: st
           new UpdateCommand({
             TableName: tableName,
             Key: key(connectionId),
-            // The temporary secret is dropped: from here on only the session key exists.
+            // The temporary secret is dropped: from here on only the session key exists. Logged in,
+            // the connection leaves the reaper's index.
             UpdateExpression:
-              'SET #state = :ready, #identity = :identity, #key = :key REMOVE #tsk, #tck, #sck',
+              'SET #state = :ready, #identity = :identity, #key = :key REMOVE #tsk, #tck, #sck, #pending',
             ConditionExpression: '#state = :hello',
             ExpressionAttributeNames: {
               '#state': A.state,
@@ -120,6 +125,7 @@ export function dynamoSessionStore(dynamo: DynamoDBDocumentClient, tableName: st
               '#tsk': A.serverTempSecret,
               '#tck': A.clientTempPublic,
               '#sck': A.serverCookie,
+              '#pending': A.pending,
             },
             ExpressionAttributeValues: {
               ':ready': 'ready',
@@ -179,6 +185,26 @@ export function dynamoSessionStore(dynamo: DynamoDBDocumentClient, tableName: st
       await translateAwsError(() =>
         dynamo.send(new DeleteCommand({ TableName: tableName, Key: key(connectionId) })),
       );
+    },
+
+    async pendingBefore(connectedBefore, limit) {
+      const found: string[] = [];
+      for (const shard of PENDING_SHARDS) {
+        const result = await translateAwsError(() =>
+          dynamo.send(
+            new QueryCommand({
+              TableName: tableName,
+              IndexName: PENDING_INDEX,
+              KeyConditionExpression: '#pending = :shard AND #at < :before',
+              ExpressionAttributeNames: { '#pending': A.pending, '#at': A.connectedAt },
+              ExpressionAttributeValues: { ':shard': shard, ':before': connectedBefore },
+              Limit: limit,
+            }),
+          ),
+        );
+        for (const item of result.Items ?? []) found.push(String(item[A.connectionId]));
+      }
+      return found.slice(0, limit);
     },
   };
 }

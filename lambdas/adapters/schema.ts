@@ -13,6 +13,7 @@ export interface KeyAttribute {
 export interface IndexSchema {
   readonly indexName: string;
   readonly partitionKey: KeyAttribute;
+  readonly sortKey?: KeyAttribute;
   /** Non-key attributes copied into the index (the table's keys always are). */
   readonly include: readonly string[];
 }
@@ -114,6 +115,14 @@ export const CONNECTIONS = {
       partitionKey: { name: 'identity', type: 'S' },
       include: ['sessionKey', 'expiresAt', 'state'],
     },
+    // Connections that have not logged in yet, by connect time, for the login-deadline reaper.
+    // The key is one of PENDING_SHARDS, at random, so new connections spread over partitions.
+    {
+      indexName: 'byPending',
+      partitionKey: { name: 'pending', type: 'S' },
+      sortKey: { name: 'connectedAt', type: 'N' },
+      include: [],
+    },
   ],
   ttlAttribute: 'expiresAt',
   pointInTimeRecovery: false,
@@ -127,8 +136,12 @@ export const CONNECTIONS = {
     serverCookie: 'serverCookie',
     identity: 'identity',
     sessionKey: 'sessionKey',
+    pending: 'pending',
   },
 } as const satisfies TableSchema & { attributes: Record<string, string> };
+
+/** Values of CONNECTIONS' `pending` attribute: a connection not yet logged in carries one at random. */
+export const PENDING_SHARDS = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'] as const;
 
 /**
  * Short-lived directory state under one key attribute: challenges (`challenge:…`), rate-limit

@@ -6,8 +6,8 @@
  * Read once per container, on first use. Neither the value nor the ARN ever appears in an error
  * message or a log line.
  */
-import { createHash } from 'node:crypto';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { serverSecretKeyFromString } from '../../protocol/server-key.ts';
 import { type BasicAuthCredentials, checkBasicAuthCredentials } from '../domain/safe.ts';
 import { translateAwsError } from './errors.ts';
 
@@ -50,23 +50,6 @@ export async function readBasicAuthSecret(
   return parseBasicAuthSecret(output.SecretString);
 }
 
-/**
- * The server's long-term X25519 secret key from Secrets Manager: the secret's string is either
- * 64 hex characters (a key made elsewhere) or any other string of at least 32 characters (as
- * Secrets Manager generates one), whose SHA-256 is the key.
- */
-export function parseServerKeySecret(secretString: string | undefined): Uint8Array {
-  if (typeof secretString !== 'string' || secretString.length < 32 || secretString.length > 4096) {
-    throw new Error(
-      'The server key secret must be 64 hex characters or a random string of at least 32 characters',
-    );
-  }
-  const trimmed = secretString.trim();
-  return /^[0-9a-f]{64}$/.test(trimmed)
-    ? new Uint8Array(Buffer.from(trimmed, 'hex'))
-    : new Uint8Array(createHash('sha256').update(trimmed).digest());
-}
-
 export async function readServerKeySecret(
   client: SecretsManagerClient,
   secretArn: string,
@@ -74,5 +57,5 @@ export async function readServerKeySecret(
   const output = await translateAwsError(() =>
     client.send(new GetSecretValueCommand({ SecretId: secretArn })),
   );
-  return parseServerKeySecret(output.SecretString);
+  return serverSecretKeyFromString(output.SecretString);
 }

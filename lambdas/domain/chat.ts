@@ -68,6 +68,8 @@ export interface SessionStore {
   liveSessions(identity: IdentityId, nowSeconds: number): Promise<LiveSession[]>;
   /** Forgets a connection that API Gateway reports gone (410). */
   remove(connectionId: string): Promise<void>;
+  /** Connections still not logged in that connected before `connectedBefore` (ms), at most `limit`. */
+  pendingBefore(connectedBefore: number, limit: number): Promise<string[]>;
 }
 
 export interface StoredMessage extends Delivery {
@@ -102,6 +104,8 @@ export type PushOutcome = 'sent' | 'gone' | 'failed';
 
 export interface Pusher {
   push(connectionId: string, frame: string): Promise<PushOutcome>;
+  /** Closes a connection (its `$disconnect` then runs); a gone one is fine. */
+  disconnect(connectionId: string): Promise<void>;
 }
 
 export interface IdentityReader {
@@ -308,6 +312,22 @@ export function createChat(deps: ChatDeps) {
     /** `pull`: the next page of the backlog; `more: false` is the "queue empty" marker. */
     pull(recipient: IdentityId) {
       return deps.mailbox.page(recipient, nowSeconds());
+    },
+
+    /**
+     * The login deadline: closes connections that have not logged in within
+     * LIMITS.loginTimeoutSeconds of connecting (run on a schedule). Returns how many it closed.
+     */
+    async reapUnauthenticated(): Promise<number> {
+      const stale = await deps.sessions.pendingBefore(
+        deps.clock.now() - LIMITS.loginTimeoutSeconds * 1000,
+        500,
+      );
+      for (const connectionId of stale) {
+        await deps.pusher.disconnect(connectionId);
+        await deps.sessions.remove(connectionId);
+      }
+      return stale.length;
     },
 
     /** `ack`: delete delivered messages from one's own mailbox. */

@@ -119,12 +119,19 @@ export interface EphemeralStore {
 /** Delivers verification codes (SES/SNS on AWS, the console locally), or is off. */
 export interface CodeSender {
   readonly enabled: boolean;
+  /** The kinds it delivers when enabled; all of them when absent. Other kinds answer not_supported. */
+  readonly kinds?: readonly ContactKind[];
   send(kind: ContactKind, address: string, code: string): Promise<void>;
 }
 
 /** Removes every message waiting for an identity. */
 export interface MailboxPurger {
   purge(identity: IdentityId): Promise<void>;
+}
+
+/** Ends an identity's live chat sessions, so a revoked or deleted identity is cut off at once. */
+export interface SessionCloser {
+  closeAll(identity: IdentityId): Promise<void>;
 }
 
 export type RegistrationPolicy = 'open' | 'invite';
@@ -134,6 +141,7 @@ export interface DirectoryDeps {
   readonly ephemeral: EphemeralStore;
   readonly codes: CodeSender;
   readonly mailbox: MailboxPurger;
+  readonly sessions: SessionCloser;
   readonly clock: Clock;
   readonly random: Random;
   readonly registration: RegistrationPolicy;
@@ -238,6 +246,17 @@ export function createDirectory(deps: DirectoryDeps) {
     return { ...owner, lastLogin: today };
   }
 
+  /**
+   * Revocation and deletion: a bare tombstone keeps the id from being issued again; the waiting
+   * messages, live sessions and any pending address link go.
+   */
+  async function forget(identity: IdentityId): Promise<void> {
+    await deps.identities.tombstone(identity);
+    await deps.mailbox.purge(identity);
+    await deps.sessions.closeAll(identity);
+    for (const kind of ['email', 'phone'] as const) await deps.ephemeral.deletePendingLink(identity, kind);
+  }
+
   async function lookupMany(identities: readonly IdentityId[]): Promise<LookupResult[]> {
     const unique = [...new Set(identities)];
     const records = new Map(
@@ -331,7 +350,8 @@ export function createDirectory(deps: DirectoryDeps) {
 
     /** Starts linking an address: sends a code to it. Only the hash is kept, and only once confirmed. */
     async link(identity: IdentityId, kind: ContactKind, address: string, proof: Proof): Promise<void> {
-      if (!deps.codes.enabled) throw new SwitchyardError('not_supported');
+      if (!deps.codes.enabled || (deps.codes.kinds && !deps.codes.kinds.includes(kind)))
+        throw new SwitchyardError('not_supported');
       const normalised = normaliseContact(kind, address);
       await authenticate(identity, proof, { purpose: 'link', identity, kind, address });
       await limit('code', identity, LIMITS.verificationCodesPerDay, DAY_SECONDS);
@@ -399,8 +419,7 @@ export function createDirectory(deps: DirectoryDeps) {
     /** Deletes the identity: its messages and every stored field; a bare tombstone keeps the id unused. */
     async delete(identity: IdentityId, proof: Proof): Promise<void> {
       await authenticate(identity, proof, { purpose: 'delete', identity });
-      await deps.identities.tombstone(identity);
-      await deps.mailbox.purge(identity);
+      await forget(identity);
     },
 
     /** Revokes without the device, with the revocation password. Can only destroy, never use. */
@@ -417,8 +436,7 @@ export function createDirectory(deps: DirectoryDeps) {
       };
       const hash = await scryptAsync(password, params.salt, params);
       if (!secret || !sameBytes(hash, secret.hash)) throw new SwitchyardError('revocation_failed');
-      await deps.identities.tombstone(identity);
-      await deps.mailbox.purge(identity);
+      await forget(identity);
     },
 
     /** Matches contact hashes against linked identities; the hashes are used here and forgotten. */

@@ -7,6 +7,8 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export interface ClientOptions {
@@ -16,6 +18,12 @@ export interface ClientOptions {
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Retries per request (SDK default 3). */
   readonly maxAttempts?: number;
+  /**
+   * Called for every request attempt the DynamoDB, S3 and `@connections` clients send, with the
+   * service and operation (`'DynamoDB', 'TransactWriteItems'`). The benchmarks count requests with
+   * it; absent on AWS.
+   */
+  readonly onRequest?: (service: string, operation: string) => void;
 }
 
 export interface AwsClients {
@@ -23,6 +31,10 @@ export interface AwsClients {
   readonly s3: S3Client;
   /** Secrets Manager, for secrets read at cold start (the Safe's Basic auth credentials). */
   readonly secrets: SecretsManagerClient;
+  /** Amazon SES (v2), for e-mail verification codes when the deployment configures a sender. */
+  readonly ses: SESv2Client;
+  /** Amazon SNS, for SMS verification codes when the deployment turns them on. */
+  readonly sns: SNSClient;
   /** The `@connections` client for one API stage endpoint. */
   management(endpoint: string): ApiGatewayManagementApiClient;
   /** Releases sockets (tests and the local runner). */
@@ -33,6 +45,34 @@ export interface AwsClients {
 export const LOCAL_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 export const LOCAL_REGION = 'us-east-1';
 
+/** The part of an SDK client's middleware stack `observed` uses (the clients' types differ). */
+interface ObservableStack {
+  add(
+    middleware: (
+      next: (args: unknown) => Promise<unknown>,
+      context: { readonly commandName?: string },
+    ) => (args: unknown) => Promise<unknown>,
+    options: { readonly step: 'finalizeRequest'; readonly priority: 'low'; readonly name: string },
+  ): void;
+}
+
+/** Adds `onRequest` to a client: after the retry step, so every attempt on the wire counts once. */
+function observed<C extends { readonly middlewareStack: unknown }>(
+  client: C,
+  service: string,
+  onRequest: ClientOptions['onRequest'],
+): C {
+  if (!onRequest) return client;
+  (client.middlewareStack as ObservableStack).add(
+    (next, context) => (args) => {
+      onRequest(service, (context.commandName ?? 'unknown').replace(/Command$/, ''));
+      return next(args);
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'switchyardOnRequest' },
+  );
+  return client;
+}
+
 export function createClients(options: ClientOptions = {}): AwsClients {
   const common = {
     ...(options.region ? { region: options.region } : {}),
@@ -42,36 +82,58 @@ export function createClients(options: ClientOptions = {}): AwsClients {
   let dynamo: DynamoDBDocumentClient | undefined;
   let s3: S3Client | undefined;
   let secrets: SecretsManagerClient | undefined;
+  let ses: SESv2Client | undefined;
+  let sns: SNSClient | undefined;
   const management = new Map<string, ApiGatewayManagementApiClient>();
   return {
     get dynamo() {
       dynamo ??= DynamoDBDocumentClient.from(
-        new DynamoDBClient({
-          ...common,
-          ...(options.endpoints?.dynamodb ? { endpoint: options.endpoints.dynamodb } : {}),
-        }),
+        observed(
+          new DynamoDBClient({
+            ...common,
+            ...(options.endpoints?.dynamodb ? { endpoint: options.endpoints.dynamodb } : {}),
+          }),
+          'DynamoDB',
+          options.onRequest,
+        ),
         { marshallOptions: { removeUndefinedValues: true } },
       );
       return dynamo;
     },
     get s3() {
-      s3 ??= new S3Client({
-        ...common,
-        ...(options.endpoints?.s3 ? { endpoint: options.endpoints.s3, forcePathStyle: true } : {}),
-        // Checksums only where S3 requires them: the embedded stand-in does not speak aws-chunked bodies.
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      });
+      s3 ??= observed(
+        new S3Client({
+          ...common,
+          ...(options.endpoints?.s3 ? { endpoint: options.endpoints.s3, forcePathStyle: true } : {}),
+          // Checksums only where S3 requires them: the embedded stand-in does not speak aws-chunked bodies.
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+          responseChecksumValidation: 'WHEN_REQUIRED',
+        }),
+        'S3',
+        options.onRequest,
+      );
       return s3;
     },
     get secrets() {
       secrets ??= new SecretsManagerClient(common);
       return secrets;
     },
+    get ses() {
+      ses ??= new SESv2Client(common);
+      return ses;
+    },
+    get sns() {
+      sns ??= new SNSClient(common);
+      return sns;
+    },
     management(endpoint) {
       let client = management.get(endpoint);
       if (!client) {
-        client = new ApiGatewayManagementApiClient({ ...common, endpoint });
+        client = observed(
+          new ApiGatewayManagementApiClient({ ...common, endpoint }),
+          'ApiGatewayManagementApi',
+          options.onRequest,
+        );
         management.set(endpoint, client);
       }
       return client;
@@ -80,6 +142,8 @@ export function createClients(options: ClientOptions = {}): AwsClients {
       dynamo?.destroy();
       s3?.destroy();
       secrets?.destroy();
+      ses?.destroy();
+      sns?.destroy();
       for (const client of management.values()) client.destroy();
     },
   };

@@ -19,7 +19,7 @@ import { makeDisconnectHandler } from '../handlers/ws-disconnect.ts';
 import type { Deps } from './deps.ts';
 import type { HttpHandler, WsHandler } from './events.ts';
 import type { FunctionName } from './manifest.ts';
-import { observeHttp, observeWs } from './observe.ts';
+import { observeHttp, observeSchedule, observeWs } from './observe.ts';
 
 export const buildWsConnect = (deps: Deps): WsHandler => observeWs(deps, makeConnectHandler(deps));
 export const buildWsDisconnect = (deps: Deps): WsHandler => observeWs(deps, makeDisconnectHandler(deps));
@@ -29,12 +29,15 @@ export const buildWsLogin = (deps: Deps): WsHandler => observeWs(deps, makeLogin
 export const buildWsSend = (deps: Deps): WsHandler => observeWs(deps, makeSendHandler(deps));
 export const buildWsAck = (deps: Deps): WsHandler => observeWs(deps, makeAckHandler(deps));
 export const buildWsPull = (deps: Deps): WsHandler => observeWs(deps, makePullHandler(deps));
+export const buildReaper = (deps: Deps): (() => Promise<void>) =>
+  observeSchedule(deps, 'reaper', () => deps.chat.reapUnauthenticated());
 export const buildSafe = (deps: Deps): HttpHandler => observeHttp(deps, makeSafeHandler(deps));
 export const buildDirectory = (deps: Deps): HttpHandler => observeHttp(deps, makeDirectoryHandler(deps));
 
 export type Built =
   | { readonly kind: 'ws'; readonly handler: WsHandler }
-  | { readonly kind: 'http'; readonly handler: HttpHandler };
+  | { readonly kind: 'http'; readonly handler: HttpHandler }
+  | { readonly kind: 'schedule'; readonly handler: () => Promise<void> };
 
 /** Every function's handler, for the local runner. */
 export function composeAll(deps: Deps): Record<FunctionName, Built> {
@@ -47,6 +50,7 @@ export function composeAll(deps: Deps): Record<FunctionName, Built> {
     wsSend: { kind: 'ws', handler: buildWsSend(deps) },
     wsAck: { kind: 'ws', handler: buildWsAck(deps) },
     wsPull: { kind: 'ws', handler: buildWsPull(deps) },
+    reaper: { kind: 'schedule', handler: buildReaper(deps) },
     safe: { kind: 'http', handler: buildSafe(deps) },
     directory: { kind: 'http', handler: buildDirectory(deps) },
   };

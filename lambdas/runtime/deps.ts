@@ -5,7 +5,9 @@
  */
 
 import { type KeyPair, keyPairFromSecret } from '../../protocol/crypto.ts';
+import type { IdentityId } from '../../protocol/identity.ts';
 import { s3BackupStore } from '../adapters/backups.ts';
+import { awsCodeSender } from '../adapters/codes.ts';
 import { dynamoConnectionStore, dynamoSessionStore } from '../adapters/connections.ts';
 import { dynamoEphemeralStore } from '../adapters/ephemeral.ts';
 import { dynamoIdentityStore } from '../adapters/identities.ts';
@@ -13,7 +15,7 @@ import { dynamoMailboxPurger, dynamoMailboxStore } from '../adapters/mailbox.ts'
 import { connectionsPusher } from '../adapters/push.ts';
 import type { TableName } from '../adapters/schema.ts';
 import { readBasicAuthSecret, readServerKeySecret } from '../adapters/secrets.ts';
-import { type Chat, createChat } from '../domain/chat.ts';
+import { type Chat, createChat, type Pusher, type SessionStore } from '../domain/chat.ts';
 import { type Clock, epochSeconds, type Random, systemClock, systemRandom } from '../domain/clock.ts';
 import type { ConnectionStore } from '../domain/connections.ts';
 import { type CodeSender, createDirectory, type Directory } from '../domain/directory.ts';
@@ -42,7 +44,10 @@ export interface DepsOverrides {
   readonly clock?: Clock;
   readonly random?: Random;
   readonly log?: Logger;
-  /** How verification codes reach their address (default: off, so linking answers not_supported). */
+  /**
+   * How verification codes reach their address (default: SES/SNS as `config.verificationCodes`
+   * says; without it off, so linking answers not_supported).
+   */
   readonly codes?: CodeSender;
 }
 
@@ -99,12 +104,36 @@ function serverKeySource(config: RuntimeConfig, clients: AwsClients): () => Prom
   };
 }
 
+/** Closes every live session of an identity and forgets its records. */
+async function closeSessions(
+  store: SessionStore,
+  pusher: Pusher,
+  identity: IdentityId,
+  clock: Clock,
+): Promise<void> {
+  for (const live of await store.liveSessions(identity, epochSeconds(clock.now()))) {
+    await pusher.disconnect(live.connectionId);
+    await store.remove(live.connectionId);
+  }
+}
+
 export function buildDeps(config: RuntimeConfig, clients: AwsClients, overrides: DepsOverrides = {}): Deps {
   let connections: ConnectionStore | undefined;
   let chat: Chat | undefined;
   let directory: Directory | undefined;
   let backups: BackupStore | undefined;
   const safeAuth = safeAuthSource(config, clients);
+  // Only functions that push or close connections have a management endpoint; others never call it.
+  const management = () => {
+    if (!config.managementEndpoint)
+      throw new ConfigError(ENV.managementEndpoint, 'is not configured for this function');
+    return connectionsPusher(clients.management(config.managementEndpoint));
+  };
+  const pusher: Pusher = {
+    push: (connectionId, frame) => management().push(connectionId, frame),
+    disconnect: (connectionId) => management().disconnect(connectionId),
+  };
+  const sessions = () => dynamoSessionStore(clients.dynamo, tableName(config, 'connections'));
   return {
     config,
     clock: overrides.clock ?? systemClock,
@@ -117,16 +146,9 @@ export function buildDeps(config: RuntimeConfig, clients: AwsClients, overrides:
     get chat() {
       const clock = overrides.clock ?? systemClock;
       chat ??= createChat({
-        sessions: dynamoSessionStore(clients.dynamo, tableName(config, 'connections')),
+        sessions: sessions(),
         mailbox: dynamoMailboxStore(clients.dynamo, tableName(config, 'mailbox'), config.tables.ephemeral),
-        pusher: {
-          // Only functions that push have a management endpoint; the others never get here.
-          push: (connectionId, frame) => {
-            if (!config.managementEndpoint)
-              throw new ConfigError(ENV.managementEndpoint, 'is not configured for this function');
-            return connectionsPusher(clients.management(config.managementEndpoint)).push(connectionId, frame);
-          },
-        },
+        pusher,
         identities: dynamoIdentityStore(clients.dynamo, tableName(config, 'identities')),
         serverKey: serverKeySource(config, clients),
         clock,
@@ -143,7 +165,11 @@ export function buildDeps(config: RuntimeConfig, clients: AwsClients, overrides:
           epochSeconds(clock.now()),
         ),
         mailbox: dynamoMailboxPurger(clients.dynamo, tableName(config, 'mailbox')),
-        codes: overrides.codes ?? codesOff,
+        sessions: { closeAll: (identity) => closeSessions(sessions(), pusher, identity, clock) },
+        // Locally the runner passes its printing sender; on AWS, SES/SNS as configured, else off.
+        codes:
+          overrides.codes ??
+          (config.verificationCodes ? awsCodeSender(config.verificationCodes, clients) : codesOff),
         clock,
         random: overrides.random ?? systemRandom,
         registration: config.registrationPolicy,

@@ -4,11 +4,15 @@
  * variables; the local runner builds the same RuntimeConfig directly.
  */
 import { LIMITS } from '../../protocol/limits.ts';
+import type { VerificationCodesConfig } from '../adapters/codes.ts';
 import type { TableName } from '../adapters/schema.ts';
 import type { RegistrationPolicy } from '../domain/directory.ts';
 import type { FunctionSpec } from './manifest.ts';
 
 export const REGISTRATION_POLICIES: readonly RegistrationPolicy[] = ['open', 'invite'];
+
+/** A sender address SES can verify: `local@domain.tld`, no spaces. */
+export const SENDER_ADDRESS = /^[^@\s]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$/;
 
 /**
  * The Safe's optional HTTP Basic auth: a digest computed from credentials the runner was given
@@ -35,6 +39,10 @@ export const ENV = {
   safeBasicAuthSecretArn: 'SAFE_BASIC_AUTH_SECRET_ARN',
   /** ARN of the Secrets Manager secret holding the server's long-term key (chat handshake). */
   serverKeySecretArn: 'SERVER_KEY_SECRET_ARN',
+  /** Directory: an SES-verified sender address; set, e-mail verification codes are on. */
+  verificationEmailFrom: 'VERIFICATION_EMAIL_FROM',
+  /** Directory: `on` sends SMS verification codes through SNS; `off` (default) does not. */
+  verificationSms: 'VERIFICATION_SMS',
 } as const satisfies { tables: Record<TableName, string> } & Record<string, unknown>;
 
 export interface RuntimeConfig {
@@ -50,6 +58,8 @@ export interface RuntimeConfig {
     | { readonly kind: 'secret'; readonly secretArn: string };
   /** Directory: `open` registration (rate-limited) or `invite` (operator-issued invites only). */
   readonly registrationPolicy: RegistrationPolicy;
+  /** Directory: code delivery on AWS (SES e-mail, SNS SMS); absent, linking answers not_supported. */
+  readonly verificationCodes?: VerificationCodesConfig;
   readonly safe: {
     readonly maxBackupBytes: number;
     readonly retentionDays: number;
@@ -97,6 +107,7 @@ export function configFromEnv(env: Env, spec: FunctionSpec): RuntimeConfig {
       : {}),
     messageTtlDays: positiveInt(env, ENV.messageTtlDays, LIMITS.messageTtlDaysDefault, 365),
     registrationPolicy: registrationPolicy(env),
+    ...(spec.sendsVerificationCodes ? verificationCodesFromEnv(env) : {}),
     safe: {
       maxBackupBytes: positiveInt(
         env,
@@ -125,6 +136,17 @@ function safeAuthFromEnv(env: Env): { basicAuth?: SafeAuthConfig } {
   if (!SECRET_ARN.test(raw))
     throw new ConfigError(ENV.safeBasicAuthSecretArn, 'must be a Secrets Manager secret ARN');
   return { basicAuth: { kind: 'secret', secretArn: raw } };
+}
+
+/** `VERIFICATION_EMAIL_FROM` (a sender address) and `VERIFICATION_SMS` (`on` | `off`); neither: codes off. */
+function verificationCodesFromEnv(env: Env): { verificationCodes?: VerificationCodesConfig } {
+  const from = env[ENV.verificationEmailFrom]?.trim();
+  if (from && !SENDER_ADDRESS.test(from))
+    throw new ConfigError(ENV.verificationEmailFrom, 'must be an e-mail address (an SES-verified sender)');
+  const sms = env[ENV.verificationSms]?.trim() || 'off';
+  if (sms !== 'on' && sms !== 'off') throw new ConfigError(ENV.verificationSms, 'must be "on" or "off"');
+  if (!from && sms === 'off') return {};
+  return { verificationCodes: { ...(from ? { emailFrom: from } : {}), sms: sms === 'on' } };
 }
 
 /** `REGISTRATION_POLICY`: `open` (default) or `invite`. */

@@ -44,6 +44,17 @@ export interface FunctionSpec {
    * `secretsmanager:GetSecretValue` on the server key secret only and sets `SERVER_KEY_SECRET_ARN`.
    */
   readonly readsServerKey?: boolean;
+  /**
+   * Whether the function sends verification codes (directory linking). When the deployment
+   * configures them, the stack sets `VERIFICATION_EMAIL_FROM` / `VERIFICATION_SMS` and grants
+   * `ses:SendEmail` on the sender's SES identities and/or `sns:Publish` (lib/constructs/manifest-function.ts).
+   */
+  readonly sendsVerificationCodes?: boolean;
+  /**
+   * An EventBridge schedule expression (`rate(1 minute)`) for functions that run on a timer instead
+   * of a route; the local runner invokes them on an interval of its own.
+   */
+  readonly schedule?: string;
 }
 
 export const FUNCTIONS = {
@@ -140,6 +151,16 @@ export const FUNCTIONS = {
     safeBucket: [],
     manageConnections: false,
   },
+  reaper: {
+    entry: 'lambdas/entry/reaper.ts',
+    httpRoutes: [],
+    wsRoutes: [],
+    // Finds connections past the login deadline on the sparse byPending index and closes them.
+    tables: { connections: ['dynamodb:Query', 'dynamodb:DeleteItem'] },
+    safeBucket: [],
+    manageConnections: true,
+    schedule: 'rate(1 minute)',
+  },
   directory: {
     entry: 'lambdas/entry/directory.ts',
     httpRoutes: ['ANY /directory/{proxy+}'],
@@ -153,11 +174,14 @@ export const FUNCTIONS = {
         'dynamodb:Query',
       ],
       ephemeral: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-      // Revocation and deletion purge the identity's waiting messages.
+      // Revocation and deletion purge the identity's waiting messages…
       mailbox: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+      // …and close its live sessions.
+      connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
     },
     safeBucket: [],
-    manageConnections: false,
+    manageConnections: true,
+    sendsVerificationCodes: true,
   },
 } as const satisfies Record<string, FunctionSpec>;
 

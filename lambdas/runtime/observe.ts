@@ -97,3 +97,26 @@ export function observeHttp(deps: ObserveDeps, handler: HttpHandler): HttpHandle
     return result;
   };
 }
+
+/** Wraps a scheduled job: one allowlisted log line with what it did (a count) and how long it took. */
+export function observeSchedule(
+  deps: ObserveDeps,
+  route: string,
+  job: () => Promise<number>,
+): () => Promise<void> {
+  return async () => {
+    const started = deps.clock.now();
+    try {
+      const count = await job();
+      deps.log({ route, outcome: 'ok', count, durationMs: deps.clock.now() - started });
+    } catch (thrown) {
+      deps.log({
+        route,
+        outcome: 'error',
+        code: visible(asSwitchyardError(thrown)),
+        durationMs: deps.clock.now() - started,
+      });
+      throw thrown;
+    }
+  };
+}

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
@@ -149,6 +149,10 @@ export class ManifestFunction extends Construct {
       environment[ENV.safeBasicAuthSecretArn] = safeAuthSecret.secretArn;
     }
     if (spec.readsServerKey) environment[ENV.serverKeySecretArn] = serverKey.secretArn;
+    if (spec.sendsVerificationCodes) {
+      if (config.verificationEmailFrom) environment[ENV.verificationEmailFrom] = config.verificationEmailFrom;
+      if (config.verificationSms) environment[ENV.verificationSms] = 'on';
+    }
     return environment;
   }
 
@@ -157,6 +161,7 @@ export class ManifestFunction extends Construct {
     tables,
     safeBucket,
     connections,
+    config,
     safeAuthSecret,
     serverKey,
   }: ManifestFunctionProps): void {
@@ -213,7 +218,41 @@ export class ManifestFunction extends Construct {
         resourceArns: [safeAuthSecret.secretArn],
       });
     }
+
+    if (spec.sendsVerificationCodes && config.verificationEmailFrom) {
+      Grant.addToPrincipal({
+        grantee: this.function,
+        actions: ['ses:SendEmail'],
+        resourceArns: sesIdentityArns(this, config.verificationEmailFrom),
+      });
+    }
+
+    if (spec.sendsVerificationCodes && config.verificationSms) {
+      const grant = Grant.addToPrincipal({
+        grantee: this.function,
+        actions: ['sns:Publish'],
+        resourceArns: ['*'],
+      });
+      acknowledgeWildcardResources(
+        this,
+        grant,
+        'SMS verification codes are published straight to phone numbers, which have no ARN: ' +
+          'sns:Publish to a phone number can only be granted on "*". The grant holds this one ' +
+          'action, for the one function that sends codes, and only when SMS codes are configured.',
+      );
+    }
   }
+}
+
+/**
+ * The SES identities that may authorise sending from `from`: the address itself and its domain
+ * (SES checks whichever of the two the operator verified).
+ */
+export function sesIdentityArns(scope: Construct, from: string): string[] {
+  const domain = from.slice(from.lastIndexOf('@') + 1);
+  return [from, domain].map((resourceName) =>
+    Stack.of(scope).formatArn({ service: 'ses', resource: 'identity', resourceName }),
+  );
 }
 
 function tableNames(spec: FunctionSpec): TableName[] {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DirectoryClient } from '../../client/directory/client.ts';
 import { CONNECTIONS, localTableName, MAILBOX } from '../../lambdas/adapters/schema.ts';
 import {
   type AwsClients,
@@ -357,6 +358,23 @@ describe('chat: refused', () => {
     await client.login(alice);
     client.socket.send(`{"action":"send","nonce":"${'A'.repeat(LIMITS.wsFrameBytes)}"}`);
     expect(await client.socket.closed).toBe(CLOSE.tooBig);
+  });
+});
+
+describe('chat: revocation', () => {
+  it('cuts a revoked identity off: its live session closes and it cannot log in again', async () => {
+    const alice = await identity();
+    const directory = new DirectoryClient({ server: runner.httpUrl });
+    await directory
+      .owner(alice.id as never, alice.keys.secretKey)
+      .setRevocationPassword('correct horse battery');
+    const client = await RawClient.open(runner);
+    expect((await client.login(alice)).action).toBe('loginAck');
+    await directory.revoke(alice.id, 'correct horse battery');
+    expect(await client.socket.closed).toBe(CLOSE.normal);
+    const again = await RawClient.open(runner);
+    expect(await again.login(alice)).toEqual({ action: 'error', code: 'login_failed' });
+    again.socket.socket.close();
   });
 });
 

@@ -28,6 +28,7 @@ describe('deployment configuration', () => {
       httpBurstLimit: CONFIG_DEFAULTS.httpBurstLimit,
       wsRateLimit: CONFIG_DEFAULTS.wsRateLimit,
       wsBurstLimit: CONFIG_DEFAULTS.wsBurstLimit,
+      verificationSms: false,
     });
   });
 
@@ -56,6 +57,16 @@ describe('deployment configuration', () => {
     expect(parseConfig({ safeBasicAuthSecretArn: '' }).safeBasicAuthSecretArn).toBeUndefined();
     const arn = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:switchyard/safe-auth-AbC123';
     expect(parseConfig({ safeBasicAuthSecretArn: arn }).safeBasicAuthSecretArn).toBe(arn);
+  });
+
+  it('sends no verification codes unless a sender or SMS is configured', () => {
+    expect(parseConfig({}).verificationEmailFrom).toBeUndefined();
+    expect(parseConfig({ verificationEmailFrom: '' }).verificationEmailFrom).toBeUndefined();
+    expect(parseConfig({ verificationEmailFrom: ' codes@example.org ' }).verificationEmailFrom).toBe(
+      'codes@example.org',
+    );
+    expect(parseConfig({ verificationSms: 'true' }).verificationSms).toBe(true);
+    expect(parseConfig({ verificationSms: false }).verificationSms).toBe(false);
   });
 
   it('keeps Safe backups within what a Lambda-backed HTTP route can receive', () => {
@@ -94,6 +105,11 @@ describe('deployment configuration', () => {
     ['safeBasicAuthSecretArn', 42],
     ['registrationPolicy', 'closed'],
     ['registrationPolicy', 1],
+    ['verificationEmailFrom', 'codes'],
+    ['verificationEmailFrom', 'codes@localhost'],
+    ['verificationEmailFrom', 42],
+    ['verificationSms', 'yes'],
+    ['verificationSms', 1],
   ];
   for (const [key, value] of invalid) {
     it(`rejects ${key} = ${JSON.stringify(value)}, naming the key`, () => {

@@ -45,9 +45,9 @@ function acknowledgements(root: IConstruct): [string, string, string][] {
 }
 
 /** The app as bin/switchyard.ts builds it, with the cdk-nag plugin; no bundling. */
-function nagApp(functions?: Readonly<Record<string, FunctionSpec>>) {
+function nagApp(functions?: Readonly<Record<string, FunctionSpec>>, context: Record<string, unknown> = {}) {
   const outdir = mkdtempSync(join(tmpdir(), 'switchyard-nag-'));
-  const app = new App({ outdir, context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ outdir, context: { ...cdkContext, ...context, 'aws:cdk:bundling-stacks': [] } });
   const config = readConfig(app);
   const stateful = new StatefulStack(app, 'SwitchyardStateful', { config });
   new ApiStack(app, 'SwitchyardApi', {
@@ -76,14 +76,18 @@ afterAll(() => {
   for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Verification codes by e-mail (SES) and SMS (SNS): the SMS grant is the one on "*". */
+const CODES_ON = { verificationEmailFrom: 'codes@example.org', verificationSms: true };
+
 describe.each([
-  ['the real manifest', undefined],
-  ['an extra function with bucket and push access', { ...FUNCTIONS, everything: EVERYTHING }],
-])('cdk-nag AwsSolutions over %s', (_, functions) => {
+  ['the real manifest', undefined, {}],
+  ['an extra function with bucket and push access', { ...FUNCTIONS, everything: EVERYTHING }, {}],
+  ['the real manifest with e-mail and SMS verification codes', undefined, CODES_ON],
+] as const)('cdk-nag AwsSolutions over %s', (_, functions, context) => {
   let app: App;
   let outdir: string;
   beforeAll(() => {
-    ({ app, outdir } = nagApp(functions));
+    ({ app, outdir } = nagApp(functions, context));
     outdirs.push(outdir);
     // Throws ValidationFailed if any error-level finding is unacknowledged.
     app.synth();
@@ -128,6 +132,9 @@ describe.each([
           ...indexed.map(() => wildcard('/index/*')),
           ...(spec.safeBucket.length > 0 ? [wildcard(`/${SAFE_BUCKET.backupPrefix}*`)] : []),
           ...(spec.manageConnections ? [wildcard(`/${WS_STAGE}/*/@connections/*`)] : []),
+          ...(spec.sendsVerificationCodes && 'verificationSms' in context && context.verificationSms
+            ? [[`SwitchyardApi/${name}`, /^AwsSolutions-IAM5\[Resource::\*\]$/] as [string, RegExp]]
+            : []),
         ];
       }),
     ];

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SAFE_BUCKET, TABLE_NAMES, TABLES, type TableName } from '../../lambdas/adapters/schema.ts';
+import {
+  type IndexSchema,
+  SAFE_BUCKET,
+  TABLE_NAMES,
+  TABLES,
+  type TableName,
+} from '../../lambdas/adapters/schema.ts';
 import { ENV } from '../../lambdas/runtime/env.ts';
 import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../../lambdas/runtime/manifest.ts';
 import { ApiStack } from '../../lib/api-stack.ts';
@@ -56,8 +62,8 @@ function synth(context: Json = {}, functions?: Readonly<Record<string, FunctionS
 
 /**
  * A function the manifest does not have, exercising every path at once: HTTP routes (ANY too),
- * message routes, several tables, the bucket, pushes and the Basic auth secret. Its routes are
- * named so that no real manifest entry will ever claim them.
+ * message routes, several tables, the bucket, pushes, the Basic auth secret and verification codes.
+ * Its routes are named so that no real manifest entry will ever claim them.
  */
 const EVERYTHING: FunctionSpec = {
   entry: FUNCTIONS.wsDefault.entry,
@@ -71,6 +77,7 @@ const EVERYTHING: FunctionSpec = {
   safeBucket: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
   manageConnections: true,
   readsSafeAuthSecret: true,
+  sendsVerificationCodes: true,
 };
 const EXTRA_FUNCTIONS = { ...FUNCTIONS, everything: EVERYTHING };
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:switchyard/safe-auth-AbC123';
@@ -84,6 +91,8 @@ const CUSTOM_CONFIG = {
   wsRateLimit: 200,
   wsBurstLimit: 300,
   safeBasicAuthSecretArn: SECRET_ARN,
+  verificationEmailFrom: 'codes@mail.example.org',
+  verificationSms: true,
 };
 
 /** Each app is synthesized once per file, on first use, and shared by every test. */
@@ -159,6 +168,14 @@ function expectedGrants(s: Synth, spec: FunctionSpec): Record<string, string[]> 
     add('secretsmanager:GetSecretValue', s.config.safeBasicAuthSecretArn);
   }
   if (spec.readsServerKey) add('secretsmanager:GetSecretValue', s.stateful.serverKey.secretArn);
+  if (spec.sendsVerificationCodes && s.config.verificationEmailFrom) {
+    // The sender's address and its domain: SES authorises against whichever is verified.
+    for (const identity of [s.config.verificationEmailFrom, s.config.verificationEmailFrom.split('@')[1]!]) {
+      add('ses:SendEmail', s.api.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }));
+    }
+  }
+  // SMS to a phone number has no resource ARN; this is the one grant on "*".
+  if (spec.sendsVerificationCodes && s.config.verificationSms) add('sns:Publish', '*');
   return out;
 }
 
@@ -213,10 +230,16 @@ describe.each([
       );
       expect(props.GlobalSecondaryIndexes).toEqual(
         'indexes' in schema
-          ? schema.indexes.map((index) => ({
+          ? schema.indexes.map((index: IndexSchema) => ({
               IndexName: index.indexName,
-              KeySchema: [{ AttributeName: index.partitionKey.name, KeyType: 'HASH' }],
-              Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] },
+              KeySchema: [
+                { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+                ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' }] : []),
+              ],
+              Projection:
+                index.include.length > 0
+                  ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] }
+                  : { ProjectionType: 'KEYS_ONLY' },
             }))
           : undefined,
       );
@@ -333,7 +356,10 @@ describe.each([
         const logs = fn.statements.filter((st) => actionsOf(st).some((a) => a.startsWith('logs:')));
         const rest = fn.statements.filter((st) => !logs.includes(st));
         expect(grantsByAction(rest), name).toEqual(expectedGrants(s, spec));
-        for (const statement of rest) expect(resourcesOf(statement), name).not.toContain('*');
+        for (const statement of rest) {
+          if (!actionsOf(statement).includes('sns:Publish'))
+            expect(resourcesOf(statement), name).not.toContain('*');
+        }
         // Logging: only into its own log group, no managed policy on the side.
         expect(grantsByAction(logs), name).toEqual({
           'logs:CreateLogStream': [JSON.stringify({ 'Fn::GetAtt': [fn.logGroupId, 'Arn'] })],
@@ -365,6 +391,9 @@ describe.each([
         if (spec.readsSafeAuthSecret && s.config.safeBasicAuthSecretArn) {
           expected[ENV.safeBasicAuthSecretArn] = s.config.safeBasicAuthSecretArn;
         }
+        if (spec.sendsVerificationCodes && s.config.verificationEmailFrom)
+          expected[ENV.verificationEmailFrom] = s.config.verificationEmailFrom;
+        if (spec.sendsVerificationCodes && s.config.verificationSms) expected[ENV.verificationSms] = 'on';
         expect(functionOf(s.apiTemplate, name).env, name).toEqual(expected);
       }
     });
@@ -483,6 +512,35 @@ describe('API stack with an extra manifest entry', () => {
       `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${logicalId(s.api, s.api.webSocketApi)}>/${WS_STAGE}/*/@connections/*`,
     ]);
     expect(grants['secretsmanager:GetSecretValue']).toEqual([JSON.stringify(SECRET_ARN)]);
+  });
+
+  it('lets only code-sending functions send codes: SES from the sender identities, SNS to phones', () => {
+    for (const name of ['directory', 'everything']) {
+      const fn = functionOf(s.apiTemplate, name);
+      const grants = grantsByAction(fn.statements);
+      expect(
+        grants['ses:SendEmail']?.map((r) => flatten(JSON.parse(r))),
+        name,
+      ).toEqual([
+        'arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/codes@mail.example.org',
+        'arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/mail.example.org',
+      ]);
+      expect(grants['sns:Publish'], name).toEqual([JSON.stringify('*')]);
+      expect(fn.env[ENV.verificationEmailFrom], name).toBe('codes@mail.example.org');
+      expect(fn.env[ENV.verificationSms], name).toBe('on');
+    }
+    for (const name of Object.keys(s.specs).filter((n) => !s.specs[n]!.sendsVerificationCodes)) {
+      const fn = functionOf(s.apiTemplate, name);
+      const actions = fn.statements.flatMap(actionsOf);
+      expect(
+        actions.filter((a) => a.startsWith('ses:') || a.startsWith('sns:')),
+        name,
+      ).toEqual([]);
+      expect(
+        Object.keys(fn.env).filter((key) => key.startsWith('VERIFICATION_')),
+        name,
+      ).toEqual([]);
+    }
   });
 
   it('adds its HTTP route keys, ANY included, to the HTTP API', () => {

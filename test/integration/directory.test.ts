@@ -30,6 +30,7 @@ import { freshResources, type TestResources } from '../support/aws.ts';
 let resources: TestResources;
 let now = Date.UTC(2026, 10, 22, 12);
 const clock = { now: () => now };
+const closed: string[] = [];
 const sent: Array<{ kind: string; address: string; code: string }> = [];
 const codes: CodeSender = {
   enabled: true,
@@ -42,6 +43,7 @@ function directory(registration: 'open' | 'invite' = 'open'): Directory {
     identities: dynamoIdentityStore(dynamo, resources.tables.identities),
     ephemeral: dynamoEphemeralStore(dynamo, resources.tables.ephemeral, () => epochSeconds(clock.now())),
     mailbox: dynamoMailboxPurger(dynamo, resources.tables.mailbox),
+    sessions: { closeAll: async (identity) => void closed.push(identity) },
     codes,
     clock,
     random: systemRandom,
@@ -381,6 +383,7 @@ describe('directory: revocation and deletion', () => {
     expect(await codeOf(dir.revoke(id, 'wrong horse'))).toBe('revocation_failed');
     await dir.revoke(id, 'correct horse');
     expect(await codeOf(dir.lookup(id))).toBe('not_found');
+    expect(closed).toContain(id);
     const mailbox = await resources.clients.dynamo.send(
       new ScanCommand({ TableName: resources.tables.mailbox }),
     );
@@ -417,10 +420,25 @@ describe('directory: revocation and deletion', () => {
   it('deletes everything about an identity but a bare tombstone', async () => {
     const dir = directory();
     const { id, keys } = await register(dir);
+    // A link started but never confirmed leaves a pending item (with the address hash): it goes too.
+    const address = 'pending@example.org';
+    await dir.link(
+      id,
+      'email',
+      address,
+      await prove(dir, keys, { purpose: 'link', identity: id, kind: 'email', address }, id),
+    );
+    const pending = () =>
+      resources.clients.dynamo
+        .send(new ScanCommand({ TableName: resources.tables.ephemeral }))
+        .then((scan) => (scan.Items ?? []).filter((item) => String(item.key).startsWith(`link:${id}:`)));
+    expect(await pending()).toHaveLength(1);
     await deleteIdentity(dir, id, keys);
     const items = await resources.clients.dynamo.send(
       new ScanCommand({ TableName: resources.tables.identities }),
     );
     expect(items.Items?.find((item) => item.identity === id)).toEqual({ identity: id, state: 'revoked' });
+    expect(await pending()).toEqual([]);
+    expect(closed).toContain(id);
   });
 });

@@ -1,0 +1,191 @@
+/**
+ * `switchyard send ID TEXT` and `switchyard listen`: the chat switch from the command line, with
+ * the identity file for the key and the pinned server key for the handshake.
+ */
+import { fromHex } from '../../protocol/bytes.ts';
+import { ChatError, ChatSession } from '../chat/session.ts';
+import { type CliIo, type Command, EXIT, UsageError } from './command.ts';
+import { COMMON_OPTIONS_HELP, Invocation, identityArgument, runReported } from './directory-common.ts';
+
+export const ENV_WS = 'SWITCHYARD_WS';
+export const ENV_SERVER_KEY = 'SWITCHYARD_SERVER_KEY';
+
+const CHAT_OPTIONS_HELP = `Chat options:
+  --ws URL               The WebSocket URL (default: derived from --server, e.g. ws://127.0.0.1:8080/ws,
+                         or $${ENV_WS}); on AWS the stack's WebSocketUrl output.
+  --server-key HEX       The server's public key to pin (or $${ENV_SERVER_KEY}): printed by \`npm start\`,
+                         and by \`switchyard server-key\` for a deployment.`;
+
+const CHAT_OPTIONS = { ws: { type: 'string' }, 'server-key': { type: 'string' } } as const;
+
+/** Messages and exit codes for the chat switch's refusals. */
+const CHAT_MESSAGES: Record<string, [number, string]> = {
+  unreachable: [EXIT.unreachable, 'Could not reach the chat server. Is it running, and is --ws right?'],
+  server_key_mismatch: [
+    EXIT.serverKeyMismatch,
+    'The server could not prove the pinned server key: wrong --server-key, or not the server you meant.',
+  ],
+  login_failed: [
+    EXIT.keyRefused,
+    'The server refused the login: the identity is revoked or the key does not match it.',
+  ],
+  not_logged_in: [EXIT.keyRefused, 'The server refused the handshake. Try again.'],
+  unknown_recipient: [EXIT.notFound, 'That recipient is unknown, revoked or deleted. Nothing was sent.'],
+  mailbox_full: [EXIT.rateLimited, "The recipient's mailbox is full. Nothing was sent; try again later."],
+  rate_limited: [EXIT.rateLimited, 'Too many messages: wait a minute and try again.'],
+  timeout: [EXIT.unreachable, 'The chat server did not answer in time.'],
+};
+
+function wsUrl(run: Invocation): string {
+  const explicit = run.string('ws') ?? run.io.env[ENV_WS];
+  const url = new URL(
+    explicit || new URL('ws', run.server.endsWith('/') ? run.server : `${run.server}/`).toString(),
+  );
+  if (!explicit) url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol !== 'wss:' && !(local && url.protocol === 'ws:')) {
+    throw new UsageError('--ws must be a wss:// URL (ws:// only for localhost).');
+  }
+  return url.toString();
+}
+
+function serverKey(run: Invocation): Uint8Array {
+  const hex = (run.string('server-key') ?? run.io.env[ENV_SERVER_KEY] ?? '').trim().toLowerCase();
+  const key = fromHex(hex);
+  if (key?.length !== 32) {
+    throw new UsageError(
+      `Give the server's public key (64 hex characters) with --server-key or $${ENV_SERVER_KEY}.`,
+    );
+  }
+  return key;
+}
+
+async function openSession(run: Invocation): Promise<ChatSession> {
+  const url = wsUrl(run);
+  const pinned = serverKey(run);
+  const { identity, keys } = await run.identity();
+  const directory = run.client();
+  return new ChatSession({
+    url,
+    serverPublicKey: pinned,
+    identity,
+    keys,
+    publicKeyOf: async (peer) => {
+      const entry = await directory.lookup(peer);
+      if (!entry?.publicKey) throw new ChatError('unknown_recipient');
+      return entry.publicKey;
+    },
+  });
+}
+
+function chatReported(io: CliIo, help: string, body: () => Promise<number>): Promise<number> {
+  return runReported(io, help, async () => {
+    try {
+      return await body();
+    } catch (error) {
+      if (!(error instanceof ChatError)) throw error;
+      const [exit, message] = CHAT_MESSAGES[error.code] ?? [
+        EXIT.serverError,
+        `The chat server refused (${error.code}).`,
+      ];
+      io.stderr.write(`switchyard: ${message}\n`);
+      return exit;
+    }
+  });
+}
+
+const SEND_HELP = `Usage: switchyard send ID TEXT
+
+Sends TEXT, end-to-end encrypted to ID's public key, and waits for the server's ack (the message is
+then stored until ID's device acknowledges it, or expires).
+
+${CHAT_OPTIONS_HELP}
+
+${COMMON_OPTIONS_HELP}`;
+
+export const sendCommand: Command = {
+  name: 'send',
+  summary: 'Send an end-to-end encrypted text message',
+  run(args, io) {
+    return chatReported(io, 'switchyard send --help', async () => {
+      const run = Invocation.parse(args, io, CHAT_OPTIONS);
+      if (run.help) {
+        io.stdout.write(SEND_HELP);
+        return EXIT.ok;
+      }
+      const [id, text] = run.expectPositionals(2, 'an ID and the text to send');
+      const recipient = identityArgument(id!, 'recipient');
+      const session = await openSession(run);
+      try {
+        session.onMessage = () => {};
+        await session.connect();
+        // The recipient's key is needed before anything is sent: an unknown ID fails here.
+        await session.send(recipient, new TextEncoder().encode(text!));
+        io.stdout.write('sent: stored until delivered\n');
+        return EXIT.ok;
+      } finally {
+        await session.close();
+      }
+    });
+  },
+};
+
+const LISTEN_HELP = `Usage: switchyard listen [--count N] [--json]
+
+Connects, prints the messages waiting for this identity and then each new one as it arrives (one
+line each: sender, time, text), and acknowledges them, which deletes them on the server. Runs until
+Ctrl-C, or until N messages have been printed.
+
+Options:
+  --count N    Exit after N messages.
+  --json       One JSON object per line: {"sender", "sentAt", "text"}.
+
+${CHAT_OPTIONS_HELP}
+
+${COMMON_OPTIONS_HELP}`;
+
+export const listenCommand: Command = {
+  name: 'listen',
+  summary: 'Receive messages (prints them and acknowledges them)',
+  run(args, io) {
+    return chatReported(io, 'switchyard listen --help', async () => {
+      const run = Invocation.parse(args, io, {
+        ...CHAT_OPTIONS,
+        count: { type: 'string' },
+        json: { type: 'boolean' },
+      });
+      if (run.help) {
+        io.stdout.write(LISTEN_HELP);
+        return EXIT.ok;
+      }
+      run.expectPositionals(0, '');
+      const countText = run.string('count');
+      const count = countText === undefined ? Number.POSITIVE_INFINITY : Number(countText);
+      if (!(Number.isInteger(count) && count > 0) && countText !== undefined) {
+        throw new UsageError('--count must be a whole number above 0.');
+      }
+      const session = await openSession(run);
+      let printed = 0;
+      let done: () => void = () => {};
+      const finished = new Promise<void>((resolve) => {
+        done = resolve;
+      });
+      session.onMessage = (message) => {
+        if (printed >= count) return;
+        const text = new TextDecoder().decode(message.body);
+        const line = run.flag('json')
+          ? JSON.stringify({ sender: message.sender, sentAt: message.sentAt, text })
+          : `${message.sender}  ${new Date(message.sentAt).toISOString()}  ${text}`;
+        io.stdout.write(`${line}\n`);
+        printed++;
+        if (printed >= count) done();
+      };
+      await session.connect();
+      if (printed < count) await finished;
+      // Let the batched acks go out before closing.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await session.close();
+      return EXIT.ok;
+    });
+  },
+};

@@ -1,0 +1,171 @@
+/**
+ * `switchyard invite create`: the operator issues an invite for a deployment with invite-only
+ * registration. The invite's digest goes straight into the `ephemeral` table with the AWS SDK (there
+ * is no HTTP route for it on purpose: only whoever holds the deployment's AWS credentials, or the
+ * local runner's data folder, can issue invites). It deliberately reuses the server's own
+ * `issueInvite` and adapter (an exception to "client imports only protocol"), so the token format
+ * and its storage stay one piece of code; they are loaded only when this command runs.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LIMITS } from '../../protocol/limits.ts';
+import { type CliIo, type Command, EXIT, UsageError } from './command.ts';
+import { reportDirectoryError } from './directory-common.ts';
+
+const HELP = `Usage:
+  switchyard invite create [--data-dir DIR]                 a local runner (npm start)
+  switchyard invite create --table NAME [--region REGION]   a deployment on AWS
+
+Issues one invite for a server with invite-only registration (registrationPolicy "invite") and
+prints it once. Give it to the person who registers: \`switchyard id create --invite TOKEN\`. It is
+valid for ${LIMITS.inviteTtlDays} days and one registration; the server keeps only its SHA-256.
+
+Options:
+  --data-dir DIR     The running local runner's data folder (default $DATA_DIR or ./.data); its
+                     runner.json names the DynamoDB endpoint.
+  --table NAME       AWS: the physical name of the deployment's ephemeral table (see the stateful
+                     stack's resources). Uses the usual AWS credentials (profile, environment, SSO).
+  --region REGION    AWS: the Region (default: from the AWS configuration).
+  -h, --help         Show this help.
+
+Exit codes: 0 ok · 1 the table refused the write · 2 usage · 5 no local runner reachable
+`;
+
+interface Target {
+  readonly local: boolean;
+  readonly table: string;
+  readonly endpoint?: string;
+  readonly region?: string;
+}
+
+function target(args: readonly string[], io: CliIo): Target | 'help' {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        'data-dir': { type: 'string' },
+        table: { type: 'string' },
+        region: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (values.help) return 'help';
+  const table = typeof values.table === 'string' ? values.table.trim() : undefined;
+  const region = typeof values.region === 'string' ? values.region.trim() : undefined;
+  if (table !== undefined) {
+    if (values['data-dir'] !== undefined)
+      throw new UsageError('Give --table (AWS) or --data-dir (local), not both.');
+    if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table))
+      throw new UsageError('--table must be a DynamoDB table name.');
+    return { local: false, table, ...(region ? { region } : {}) };
+  }
+  if (region !== undefined) throw new UsageError('--region goes with --table (AWS).');
+  const dataDir = resolve(
+    typeof values['data-dir'] === 'string' ? values['data-dir'] : io.env.DATA_DIR?.trim() || '.data',
+  );
+  let endpoint: unknown;
+  try {
+    endpoint = (
+      JSON.parse(readFileSync(join(dataDir, 'runner.json'), 'utf8')) as { endpoints?: { dynamodb?: unknown } }
+    ).endpoints?.dynamodb;
+  } catch {
+    endpoint = undefined;
+  }
+  if (typeof endpoint !== 'string') throw new NoRunnerError();
+  return { local: true, table: '', endpoint };
+}
+
+class NoRunnerError extends Error {}
+
+async function create(t: Target, io: CliIo): Promise<number> {
+  const [
+    { createClients, LOCAL_CREDENTIALS, LOCAL_REGION },
+    { dynamoEphemeralStore },
+    schema,
+    domain,
+    clock,
+  ] = await Promise.all([
+    import('../../lambdas/runtime/clients.ts'),
+    import('../../lambdas/adapters/ephemeral.ts'),
+    import('../../lambdas/adapters/schema.ts'),
+    import('../../lambdas/domain/directory.ts'),
+    import('../../lambdas/domain/clock.ts'),
+  ]);
+  const clients = t.local
+    ? createClients({
+        endpoints: { dynamodb: t.endpoint! },
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+        maxAttempts: 2,
+      })
+    : createClients(t.region ? { region: t.region } : {});
+  const table = t.local ? schema.localTableName('ephemeral') : t.table;
+  try {
+    const ephemeral = dynamoEphemeralStore(clients.dynamo, table, () =>
+      clock.epochSeconds(clock.systemClock.now()),
+    );
+    const token = await domain.issueInvite({
+      ephemeral,
+      clock: clock.systemClock,
+      random: clock.systemRandom,
+    });
+    io.stdout.write(`${token}\n`);
+    io.stderr.write(
+      `Invite issued: valid for ${LIMITS.inviteTtlDays} days and one registration. It is shown only ` +
+        'now; the server keeps only its hash.\n',
+    );
+    return EXIT.ok;
+  } catch (error) {
+    const cause = (error as { cause?: unknown }).cause as { name?: string; message?: string } | undefined;
+    if (t.local) {
+      io.stderr.write(
+        "switchyard: the local runner's DynamoDB could not be reached. Is the runner still running?\n",
+      );
+      return EXIT.unreachable;
+    }
+    io.stderr.write(
+      `switchyard: writing the invite failed (${cause?.name ?? 'error'}: ${cause?.message ?? String(error)}). ` +
+        'Check --table, the Region and your AWS credentials.\n',
+    );
+    return EXIT.failure;
+  } finally {
+    clients.destroy();
+  }
+}
+
+export const inviteCommand: Command = {
+  name: 'invite',
+  summary: 'Operator: issue an invite for invite-only registration (create)',
+  async run(args, io) {
+    const [sub, ...rest] = args;
+    if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
+      io.stdout.write(HELP);
+      return sub === undefined ? EXIT.usage : EXIT.ok;
+    }
+    try {
+      if (sub !== 'create') throw new UsageError('Unknown invite command; the one there is: create.');
+      const t = target(rest, io);
+      if (t === 'help') {
+        io.stdout.write(HELP);
+        return EXIT.ok;
+      }
+      return await create(t, io);
+    } catch (error) {
+      if (error instanceof NoRunnerError) {
+        io.stderr.write(
+          'switchyard: no running local runner in the data folder (its runner.json is missing). ' +
+            'Start one with `npm start`, point --data-dir at its folder, or pass --table for AWS.\n',
+        );
+        return EXIT.unreachable;
+      }
+      return reportDirectoryError(error, io, 'switchyard invite --help');
+    }
+  },
+};

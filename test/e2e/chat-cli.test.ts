@@ -1,0 +1,87 @@
+/** `switchyard send` and `switchyard listen` as real processes against the runner. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT } from '../../client/cli/command.ts';
+import { saveIdentityFile } from '../../client/keyfile.ts';
+import { type Runner, startRunner } from '../../local/runner.ts';
+import { registerIdentity, type TestIdentity } from '../support/chat.ts';
+import { startProcess } from '../support/process.ts';
+
+let runner: Runner;
+let dir: string;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'switchyard-chat-cli-'));
+  runner = await startRunner({
+    dataDir: join(dir, 'data'),
+    port: 0,
+    sweepIntervalMs: 0,
+    logSink: (l) => logLines.push(l),
+    codeSink: () => {},
+  });
+});
+
+afterAll(async () => {
+  await runner?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function identityFile(who: TestIdentity, name: string): Promise<string> {
+  const path = join(dir, `${name}.json`);
+  await saveIdentityFile(path, { identity: who.id as never, keys: who.keys });
+  return path;
+}
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  return startProcess(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'client/cli/bin.ts', ...args], {
+    ...process.env,
+    SWITCHYARD_SERVER: runner.httpUrl,
+    SWITCHYARD_SERVER_KEY: runner.serverPublicKey,
+    ...env,
+  });
+}
+
+describe('switchyard send / listen', () => {
+  it('sends a text that listen prints and acknowledges', { timeout: 60_000 }, async () => {
+    const [alice, bob] = [await registerIdentity(runner), await registerIdentity(runner)];
+    const aliceFile = await identityFile(alice, 'alice');
+    const bobFile = await identityFile(bob, 'bob');
+
+    const send = cli(['send', bob.id, 'hello from the CLI', '--identity-file', aliceFile]);
+    expect(await send.exited).toBe(EXIT.ok);
+    expect(send.output()).toContain('sent');
+
+    const listen = cli(['listen', '--count', '1', '--json', '--identity-file', bobFile]);
+    expect(await listen.exited).toBe(EXIT.ok);
+    const line = JSON.parse(listen.output().trim().split('\n').at(-1)!);
+    expect(line).toMatchObject({ sender: alice.id, text: 'hello from the CLI' });
+
+    // Acknowledged: a second listen finds nothing waiting and times out quietly via --count.
+    const again = cli(['listen', '--count', '1', '--identity-file', bobFile]);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(again.output()).not.toContain('hello from the CLI');
+    again.signal('SIGINT');
+    await again.exited;
+  });
+
+  it('refuses a wrong pinned server key with its own exit code', { timeout: 30_000 }, async () => {
+    const alice = await registerIdentity(runner);
+    const file = await identityFile(alice, 'alice-wrong-key');
+    const send = cli(['send', alice.id, 'x', '--identity-file', file], {
+      SWITCHYARD_SERVER_KEY: '11'.repeat(32),
+    });
+    expect(await send.exited).toBe(EXIT.serverKeyMismatch);
+    expect(send.output()).toContain('pinned server key');
+  });
+
+  it('says when the recipient is unknown', { timeout: 30_000 }, async () => {
+    const alice = await registerIdentity(runner);
+    const file = await identityFile(alice, 'alice-unknown');
+    const send = cli(['send', 'ZZZZZZZZ', 'x', '--identity-file', file]);
+    expect(await send.exited).toBe(EXIT.notFound);
+    expect(send.output()).toContain('unknown');
+  });
+});
