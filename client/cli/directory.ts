@@ -235,11 +235,11 @@ export const matchCommand: Command = {
       const matches = await client.owner(identity, keys.secretKey).match({ emails, phones });
       if (run.flag('json')) {
         io.stdout.write(
-          `${JSON.stringify(matches.map((m) => ({ identity: m.identity, kind: m.kind, publicKey: toHex(m.publicKey) })))}\n`,
+          `${JSON.stringify(matches.map((m) => ({ identity: m.identity, kind: m.kind, address: m.address, publicKey: toHex(m.publicKey) })))}\n`,
         );
       } else {
         for (const m of matches)
-          io.stdout.write(`${m.identity}  ${m.kind.padEnd(5)}  ${toHex(m.publicKey)}\n`);
+          io.stdout.write(`${m.identity}  ${m.kind.padEnd(5)}  ${m.address}  ${toHex(m.publicKey)}\n`);
         if (matches.length === 0) io.stderr.write('No matches.\n');
       }
       return EXIT.ok;

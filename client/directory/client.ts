@@ -41,6 +41,8 @@ export interface ContactMatch {
   readonly identity: IdentityId;
   readonly publicKey: Uint8Array;
   readonly kind: ContactKind;
+  /** The address, as given to `match`, whose hash matched. */
+  readonly address: string;
 }
 
 type Json = Record<string, unknown>;
@@ -173,8 +175,14 @@ export class DirectoryClient {
         emails?: readonly string[];
         phones?: readonly string[];
       }): Promise<ContactMatch[]> => {
+        // The addresses stay here: only their hashes go out, and the answer's hashes map back.
+        const addresses = new Map<string, string>();
         const hashes = (kind: ContactKind, values: readonly string[] = []) =>
-          values.map((value) => toHex(contactHash(kind, normaliseContact(kind, value))));
+          values.map((value) => {
+            const hash = toHex(contactHash(kind, normaliseContact(kind, value)));
+            addresses.set(`${kind}:${hash}`, value);
+            return hash;
+          });
         const json = await run('match', {
           emailHashes: hashes('email', contacts.emails),
           phoneHashes: hashes('phone', contacts.phones),
@@ -183,6 +191,7 @@ export class DirectoryClient {
           identity: m.identity as IdentityId,
           publicKey: fromHex(String(m.publicKey))!,
           kind: m.kind as ContactKind,
+          address: addresses.get(`${m.kind}:${m.hash}`) ?? '',
         }));
       },
     };

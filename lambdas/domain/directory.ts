@@ -168,6 +168,8 @@ export interface Match {
   readonly identity: IdentityId;
   readonly publicKey: PublicKey;
   readonly kind: ContactKind;
+  /** The hash (as sent) that matched, so the client can tell which contact it is. */
+  readonly hash: Uint8Array;
 }
 
 const DAY_SECONDS = 86_400;
@@ -458,7 +460,7 @@ export function createDirectory(deps: DirectoryDeps) {
         for (const hash of hashes[kind]) {
           for (const record of await deps.identities.findByHash(kind, hash)) {
             if (record.state === 'active' && record.publicKey && record.identity !== identity) {
-              matches.push({ identity: record.identity, publicKey: record.publicKey, kind });
+              matches.push({ identity: record.identity, publicKey: record.publicKey, kind, hash });
             }
           }
         }

@@ -130,6 +130,7 @@ function ownerOperation(
             identity: m.identity,
             publicKey: toHex(m.publicKey),
             kind: m.kind,
+            hash: toHex(m.hash),
           })),
         }),
       );

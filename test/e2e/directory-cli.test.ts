@@ -238,7 +238,7 @@ describe('switchyard id and lookup (CLI, spawned)', () => {
       file('bob.json'),
     ]);
     expect(matched.code).toBe(0);
-    expect(matched.stdout).toBe(`${alice}  email  ${alicePublicKey}\n`);
+    expect(matched.stdout).toBe(`${alice}  email  alice@example.ORG  ${alicePublicKey}\n`);
 
     const typo = await cli(['match', '--emails', 'not-an-address', '--identity-file', file('bob.json')]);
     expect(typo.code).toBe(EXIT.usage);

@@ -236,11 +236,18 @@ describe('directory through the runner, with the SDK', () => {
       emails: ['alice.liddell@example.org', MATCH_ONLY.email],
       phones: [ALICE_PHONE, MATCH_ONLY.phone],
     });
-    expect(matches).toEqual([{ identity: alice.identity, publicKey: alice.keys.publicKey, kind: 'email' }]);
+    expect(matches).toEqual([
+      {
+        identity: alice.identity,
+        publicKey: alice.keys.publicKey,
+        kind: 'email',
+        address: 'alice.liddell@example.org',
+      },
+    ]);
     const own = await client.owner(alice.identity, alice.keys.secretKey).match({ emails: [ALICE_EMAIL] });
     expect(own).toEqual([]);
     expect(await client.owner(alice.identity, alice.keys.secretKey).match({ emails: [BOB_EMAIL] })).toEqual([
-      { identity: bob.identity, publicKey: bob.keys.publicKey, kind: 'email' },
+      { identity: bob.identity, publicKey: bob.keys.publicKey, kind: 'email', address: BOB_EMAIL },
     ]);
   });
 

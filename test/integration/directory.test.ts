@@ -329,7 +329,9 @@ describe('directory: owner data', () => {
       { email: [], phone: [phone, unknown] },
       await prove(dir, alice.keys, request, alice.id),
     );
-    expect(matches).toEqual([{ identity: bob.id, publicKey: bob.keys.publicKey, kind: 'phone' }]);
+    expect(matches).toEqual([
+      { identity: bob.id, publicKey: bob.keys.publicKey, kind: 'phone', hash: phone },
+    ]);
 
     const ephemeral = JSON.stringify(
       await resources.clients.dynamo.send(new ScanCommand({ TableName: resources.tables.ephemeral })),

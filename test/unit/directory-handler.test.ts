@@ -128,7 +128,7 @@ function stubDirectory(calls: string[]): Directory {
       ok(all.length <= LIMITS.matchMaxHashes && all.every((h) => h.length === 32), 'hashes');
       proof(p);
       record('match');
-      return [{ identity: ID, publicKey: KEY, kind: 'email' }];
+      return [{ identity: ID, publicKey: KEY, kind: 'email', hash: all[0] ?? new Uint8Array(32) }];
     },
     async createInvite() {
       throw new Error('no HTTP route issues invites');
