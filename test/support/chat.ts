@@ -34,7 +34,11 @@ export async function registerIdentity(runner: Runner): Promise<TestIdentity> {
   return { id, keys };
 }
 
-export function newSession(runner: Runner, who: TestIdentity, options: { reconnect?: boolean } = {}) {
+export function newSession(
+  runner: Runner,
+  who: TestIdentity,
+  options: { reconnect?: boolean; keepAliveMs?: number } = {},
+) {
   const directory = new DirectoryClient({ server: runner.httpUrl });
   const session = new ChatSession({
     url: runner.wsUrl,
@@ -48,6 +52,7 @@ export function newSession(runner: Runner, who: TestIdentity, options: { reconne
     },
     ackDelayMs: 20,
     reconnect: options.reconnect ?? false,
+    ...(options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {}),
   });
   const received: { sender: string; text: string; id: string }[] = [];
   session.onMessage = (message) =>

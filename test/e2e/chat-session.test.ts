@@ -1,0 +1,130 @@
+/**
+ * The SDK session's own duties against a runner with short API Gateway timeouts: keep-alive keeps
+ * an idle session open; when the connection is dropped (idle, lifetime, or closed by the server),
+ * the session reconnects, logs in again and resumes: queued messages arrive, unacked sends are
+ * re-sent with the same id and stored once.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONNECTIONS, localTableName, MAILBOX } from '../../lambdas/adapters/schema.ts';
+import {
+  type AwsClients,
+  createClients,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+} from '../../lambdas/runtime/clients.ts';
+import { type Runner, startRunner } from '../../local/runner.ts';
+import { newSession, registerIdentity, type TestIdentity } from '../support/chat.ts';
+
+const IDLE_MS = 1500;
+let runner: Runner;
+let dataDir: string;
+let clients: AwsClients;
+
+async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function liveConnections(who: TestIdentity): Promise<string[]> {
+  const scan = await clients.dynamo.send(new ScanCommand({ TableName: localTableName('connections') }));
+  return (scan.Items ?? [])
+    .filter((item) => item[CONNECTIONS.attributes.identity] === who.id)
+    .map((item) => String(item[CONNECTIONS.attributes.connectionId]));
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'switchyard-session-'));
+  runner = await startRunner({
+    dataDir,
+    port: 0,
+    sweepIntervalMs: 0,
+    ws: { idleTimeoutMs: IDLE_MS },
+    logSink: () => {},
+    codeSink: () => {},
+  });
+  clients = createClients({
+    endpoints: runner.endpoints,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+});
+
+afterAll(async () => {
+  clients?.destroy();
+  await runner?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('chat session (SDK)', () => {
+  it('keeps an idle session open with keep-alives past the idle timeout', async () => {
+    const alice = await registerIdentity(runner);
+    const a = newSession(runner, alice, { keepAliveMs: IDLE_MS / 3 });
+    let drops = 0;
+    a.session.onDisconnect = () => {
+      drops++;
+    };
+    await a.session.connect();
+    const [connection] = await liveConnections(alice);
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS * 2.5));
+    expect(drops).toBe(0);
+    expect(await liveConnections(alice)).toEqual([connection]);
+    await a.session.close();
+  });
+
+  it('reconnects after the server drops the connection and receives what was queued meanwhile', async () => {
+    const [alice, bob] = [await registerIdentity(runner), await registerIdentity(runner)];
+    const b = newSession(runner, bob, { reconnect: true, keepAliveMs: IDLE_MS / 3 });
+    await b.session.connect();
+    const [first] = await liveConnections(bob);
+    let dropped = false;
+    b.session.onDisconnect = () => {
+      dropped = true;
+    };
+    await clients
+      .management(runner.wsUrl.replace('ws://', 'http://'))
+      .send(new DeleteConnectionCommand({ ConnectionId: first }));
+    await eventually(() => dropped);
+
+    const a = newSession(runner, alice);
+    await a.session.connect();
+    await a.session.send(bob.id, new TextEncoder().encode('while you were away'));
+    await eventually(() => b.received.some((m) => m.text === 'while you were away'));
+    const now = await liveConnections(bob);
+    expect(now).toHaveLength(1);
+    expect(now[0]).not.toBe(first);
+    await a.session.close();
+    await b.session.close();
+  });
+
+  it('re-sends an unacked send after reconnecting, stored once', async () => {
+    const [alice, bob] = [await registerIdentity(runner), await registerIdentity(runner)];
+    const a = newSession(runner, alice, { reconnect: true, keepAliveMs: IDLE_MS / 3 });
+    await a.session.connect();
+    const [connection] = await liveConnections(alice);
+    // The send goes out, then the connection is cut before (or while) its ack comes back.
+    const sent = a.session.send(bob.id, new TextEncoder().encode('exactly once'));
+    await clients
+      .management(runner.wsUrl.replace('ws://', 'http://'))
+      .send(new DeleteConnectionCommand({ ConnectionId: connection }));
+    const result = await sent;
+    expect(result.results).toEqual([{ identity: bob.id, status: 'queued' }]);
+    const mailbox = await clients.dynamo.send(
+      new QueryCommand({
+        TableName: localTableName('mailbox'),
+        KeyConditionExpression: '#r = :r AND begins_with(#k, :m)',
+        ExpressionAttributeNames: { '#r': MAILBOX.attributes.recipient, '#k': MAILBOX.attributes.key },
+        ExpressionAttributeValues: { ':r': bob.id, ':m': 'm#' },
+      }),
+    );
+    expect(mailbox.Items).toHaveLength(1);
+    await a.session.close();
+  });
+});
