@@ -25,6 +25,7 @@ import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../lambdas/runtime/manif
 import { ROUTE_SELECTION_EXPRESSION } from '../protocol/frames.ts';
 import type { SwitchyardConfig } from './config.ts';
 import { ManifestFunction } from './constructs/manifest-function.ts';
+import { ServerPublicKey } from './constructs/server-public-key.ts';
 import { acknowledge } from './nag.ts';
 
 /** Where the Safe routes live on the HTTP API; clients are configured with `{HttpApiUrl}safe/`. */
@@ -127,6 +128,11 @@ export class ApiStack extends Stack {
     new CfnOutput(this, 'HttpApiUrl', {
       description: 'Directory and Safe base URL',
       value: this.httpStage.url,
+    });
+    new CfnOutput(this, 'ServerPublicKey', {
+      description: 'The server public key clients pin (hex)',
+      value: new ServerPublicKey(this, 'ServerPublicKeyResource', { serverKey: props.serverKey, config })
+        .publicKey,
     });
     new CfnOutput(this, 'SafeUrl', {
       description: 'Custom Threema Safe server URL',

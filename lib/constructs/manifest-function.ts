@@ -24,6 +24,66 @@ export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
  */
 export const NODE_RUNTIME = Runtime.NODEJS_24_X;
 
+export interface BundledFunctionProps {
+  /** Shown in the console; for manifest functions, the manifest name. */
+  readonly description: string;
+  /** Absolute path of the entry file (exports `handler`). */
+  readonly entry: string;
+  readonly projectRoot: string;
+  readonly logRetentionDays: SwitchyardConfig['logRetentionDays'];
+  readonly environment?: Record<string, string>;
+}
+
+/**
+ * A Lambda function as every Switchyard function is built: esbuild-bundled ESM on arm64 and the
+ * current Node.js runtime, its own log group with the configured retention, and its own role that
+ * may write only to that group. Creates `Logs`, `Role` and `Function` in `scope`.
+ */
+export function bundledFunction(scope: Construct, props: BundledFunctionProps) {
+  // Log lines come from an allowlist and carry no user data, so the group can go with the stack.
+  const logGroup = new LogGroup(scope, 'Logs', {
+    retention: props.logRetentionDays,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  // An own role instead of AWSLambdaBasicExecutionRole: that managed policy may create log groups
+  // and write to any of them; this one may only write to its own group.
+  const role = new Role(scope, 'Role', {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description: `Switchyard ${props.description}`,
+  });
+  logGroup.grantWrite(role);
+  const fn = new NodejsFunction(scope, 'Function', {
+    description: props.description,
+    entry: props.entry,
+    handler: 'handler',
+    projectRoot: props.projectRoot,
+    depsLockFilePath: join(props.projectRoot, 'package-lock.json'),
+    runtime: NODE_RUNTIME,
+    architecture: Architecture.ARM_64,
+    memorySize: 256,
+    timeout: Duration.seconds(10),
+    role,
+    logGroup,
+    loggingFormat: LoggingFormat.JSON,
+    // SDK v3 keeps connections alive on its own; the v2 switch would only add an unused variable.
+    awsSdkConnectionReuse: false,
+    ...(props.environment ? { environment: props.environment } : {}),
+    bundling: {
+      // No Docker: bundle with the esbuild from devDependencies.
+      forceDockerBundling: false,
+      format: OutputFormat.ESM,
+      mainFields: ['module', 'main'],
+      // CommonJS dependencies bundled into ESM may still call require().
+      banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+      minify: true,
+      sourceMap: false,
+      // The Lambda Node.js runtime ships AWS SDK v3.
+      externalModules: ['@aws-sdk/*'],
+    },
+  });
+  return { function: fn, role, logGroup };
+}
+
 /** Where a managed-connections function may push: the WebSocket stage's `@connections` API. */
 export interface ConnectionsManagement {
   /** `https://{api}.execute-api.{region}.amazonaws.com/{stage}`, handed to the function. */
@@ -77,49 +137,16 @@ export class ManifestFunction extends Construct {
     const { name, spec, config } = props;
     const projectRoot = props.projectRoot ?? REPO_ROOT;
 
-    // Log lines come from an allowlist and carry no user data, so the group can go with the stack.
-    this.logGroup = new LogGroup(this, 'Logs', {
-      retention: config.logRetentionDays,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-
-    // An own role instead of AWSLambdaBasicExecutionRole: that managed policy may create log groups
-    // and write to any of them; this one may only write to its own group.
-    this.role = new Role(this, 'Role', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
-      description: `Switchyard ${name}`,
-    });
-    this.logGroup.grantWrite(this.role);
-
-    this.function = new NodejsFunction(this, 'Function', {
+    const built = bundledFunction(this, {
       description: name,
       entry: join(projectRoot, spec.entry),
-      handler: 'handler',
       projectRoot,
-      depsLockFilePath: join(projectRoot, 'package-lock.json'),
-      runtime: NODE_RUNTIME,
-      architecture: Architecture.ARM_64,
-      memorySize: 256,
-      timeout: Duration.seconds(10),
-      role: this.role,
-      logGroup: this.logGroup,
-      loggingFormat: LoggingFormat.JSON,
-      // SDK v3 keeps connections alive on its own; the v2 switch would only add an unused variable.
-      awsSdkConnectionReuse: false,
+      logRetentionDays: config.logRetentionDays,
       environment: this.environment(props),
-      bundling: {
-        // No Docker: bundle with the esbuild from devDependencies.
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        // CommonJS dependencies bundled into ESM may still call require().
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-        minify: true,
-        sourceMap: false,
-        // The Lambda Node.js runtime ships AWS SDK v3.
-        externalModules: ['@aws-sdk/*'],
-      },
     });
+    this.function = built.function;
+    this.role = built.role;
+    this.logGroup = built.logGroup;
 
     this.grant(props);
   }

@@ -333,10 +333,26 @@ describe.each([
   });
 
   describe('functions', () => {
+    it('outputs the server public key from a custom resource that may only read the key secret', () => {
+      const outputs = s.apiTemplate.findOutputs('ServerPublicKey');
+      expect(Object.keys(outputs)).toHaveLength(1);
+      const resources = s.apiTemplate.findResources('Custom::SwitchyardServerPublicKey');
+      expect(Object.values(resources)).toHaveLength(1);
+      expect((Object.values(resources)[0]!.Properties as Json).SecretArn).toEqual(
+        s.api.resolve(s.stateful.serverKey.secretArn),
+      );
+      const fn = functionOf(s.apiTemplate, 'serverPublicKey');
+      const rest = fn.statements.filter((st) => !actionsOf(st).some((a) => a.startsWith('logs:')));
+      expect(grantsByAction(rest)).toEqual({
+        'secretsmanager:GetSecretValue': [JSON.stringify(s.api.resolve(s.stateful.serverKey.secretArn))],
+      });
+    });
+
     it('builds one arm64 function per manifest entry on a Node.js runtime ≥ 22', () => {
       const fns = Object.values(s.apiTemplate.findResources('AWS::Lambda::Function'));
+      // Plus the custom resource that reports the server public key.
       expect(fns.map((fn) => (fn.Properties as Json).Description).sort()).toEqual(
-        Object.keys(s.specs).sort(),
+        [...Object.keys(s.specs), 'serverPublicKey'].sort(),
       );
       for (const fn of fns) {
         const props = fn.Properties as Json;

@@ -1,0 +1,14 @@
+/** Lambda entry of the server-public-key custom resource (lib/constructs/server-public-key.ts). */
+import { readServerKeySecret } from '../adapters/secrets.ts';
+import { makeServerPublicKeyHandler } from '../handlers/server-public-key.ts';
+import { createClients } from '../runtime/clients.ts';
+
+const clients = createClients();
+
+export const handler = makeServerPublicKeyHandler({
+  readServerKey: (secretArn) => readServerKeySecret(clients.secrets, secretArn),
+  respond: async (url, body) => {
+    const response = await fetch(url, { method: 'PUT', body, headers: { 'content-type': '' } });
+    if (!response.ok) throw new Error(`CloudFormation response rejected: ${response.status}`);
+  },
+});

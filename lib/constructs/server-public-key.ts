@@ -1,0 +1,47 @@
+/**
+ * The server's public key as a stack output: a custom resource backed by a small function that
+ * reads the server key secret and returns only the public half.
+ */
+
+import { join } from 'node:path';
+import { CustomResource } from 'aws-cdk-lib';
+import { Grant } from 'aws-cdk-lib/aws-iam';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { SwitchyardConfig } from '../config.ts';
+import { bundledFunction, REPO_ROOT } from './manifest-function.ts';
+
+export interface ServerPublicKeyProps {
+  readonly serverKey: ISecret;
+  readonly config: SwitchyardConfig;
+  /** Directory the entry file is relative to. @default REPO_ROOT */
+  readonly projectRoot?: string;
+}
+
+/** Exposes `publicKey`: the hex public key clients pin, derived at deploy time from the secret. */
+export class ServerPublicKey extends Construct {
+  readonly publicKey: string;
+
+  constructor(scope: Construct, id: string, props: ServerPublicKeyProps) {
+    super(scope, id);
+    const projectRoot = props.projectRoot ?? REPO_ROOT;
+    const { function: fn } = bundledFunction(this, {
+      description: 'serverPublicKey',
+      entry: join(projectRoot, 'lambdas/entry/server-public-key.ts'),
+      projectRoot,
+      logRetentionDays: props.config.logRetentionDays,
+    });
+    // Only reading the value: not secret.grantRead, which adds DescribeSecret.
+    Grant.addToPrincipal({
+      grantee: fn,
+      actions: ['secretsmanager:GetSecretValue'],
+      resourceArns: [props.serverKey.secretArn],
+    });
+    const resource = new CustomResource(this, 'Resource', {
+      serviceToken: fn.functionArn,
+      resourceType: 'Custom::SwitchyardServerPublicKey',
+      properties: { SecretArn: props.serverKey.secretArn },
+    });
+    this.publicKey = resource.getAttString('PublicKey');
+  }
+}
