@@ -10,7 +10,7 @@
  */
 import { resolve } from 'node:path';
 import { type BasicAuthCredentials, checkBasicAuthCredentials } from '../lambdas/domain/safe.ts';
-import { ConfigError, ENV, positiveInt, registrationPolicy } from '../lambdas/runtime/env.ts';
+import { ConfigError, deploymentSettings, positiveInt } from '../lambdas/runtime/env.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { JavaMissingError } from './dynamodb.ts';
 import { PortInUseError, type Runner, startRunner } from './runner.ts';
@@ -57,21 +57,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
+  const settings = deploymentSettings(env);
   runner = await startRunner({
     dataDir,
     port,
-    messageTtlDays: positiveInt(env, ENV.messageTtlDays, LIMITS.messageTtlDaysDefault, 365),
-    registrationPolicy: registrationPolicy(env),
-    safe: {
-      maxBackupBytes: positiveInt(
-        env,
-        ENV.safeMaxBackupBytes,
-        LIMITS.safeMaxBackupBytesDefault,
-        LIMITS.httpBodyBytes,
-      ),
-      retentionDays: positiveInt(env, ENV.safeRetentionDays, LIMITS.safeRetentionDaysDefault, 3650),
-      ...(basicAuth ? { basicAuth } : {}),
-    },
+    ...settings,
+    safe: { ...settings.safe, ...(basicAuth ? { basicAuth } : {}) },
     ws: {
       idleTimeoutMs: positiveInt(env, 'WS_IDLE_TIMEOUT_MS', LIMITS.wsIdleTimeoutMs),
       maxLifetimeMs: positiveInt(env, 'WS_MAX_LIFETIME_MS', LIMITS.wsMaxLifetimeMs),

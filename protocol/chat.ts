@@ -32,6 +32,7 @@ import { BOX_NONCE_BYTES, KEY_BYTES, secretboxOpen, secretboxSeal, sharedKey } f
 export { KEY_BYTES };
 
 import { SwitchyardError } from './errors.ts';
+import { parseJsonObject } from './json.ts';
 import { LIMITS } from './limits.ts';
 
 export const COOKIE_BYTES = 16;
@@ -170,15 +171,13 @@ export function openFrame(
 ): Record<string, unknown> {
   const nonce = fromB64(fields.nonce, NONCE_BYTES);
   const box = fromB64(fields.box);
-  let value: unknown;
+  let text: string;
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(secretboxOpen(box, nonce, key)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(secretboxOpen(box, nonce, key));
   } catch (cause) {
     throw new SwitchyardError('bad_request', { cause });
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new SwitchyardError('bad_request');
-  return value as Record<string, unknown>;
+  return parseJsonObject(text);
 }
 
 // ─── Payloads ───────────────────────────────────────────────────────────────────────────────────

@@ -8,6 +8,7 @@
  * server sends use the same envelope; errors are {"action":"error","code":"<ErrorCode>"}.
  */
 import { type ErrorCode, SwitchyardError } from './errors.ts';
+import { parseJsonObject } from './json.ts';
 import { LIMITS } from './limits.ts';
 
 /** The action name of the WebSocket route-selection expression. */
@@ -27,15 +28,7 @@ export function parseEnvelope(text: string): Envelope {
   if (text.length * 4 > LIMITS.wsMessageBytes && Buffer.byteLength(text, 'utf8') > LIMITS.wsMessageBytes) {
     throw new SwitchyardError('too_large');
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (cause) {
-    throw new SwitchyardError('bad_request', { cause });
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new SwitchyardError('bad_request');
-  const { action, ...fields } = value as Record<string, unknown>;
+  const { action, ...fields } = parseJsonObject(text);
   if (typeof action !== 'string' || !ACTION_PATTERN.test(action)) throw new SwitchyardError('bad_request');
   return { action, fields };
 }

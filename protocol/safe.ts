@@ -24,6 +24,7 @@
  * The JSON inside is described in client/safe/format.ts.
  */
 import { SwitchyardError } from './errors.ts';
+import { parseJsonObject } from './json.ts';
 import { LIMITS } from './limits.ts';
 
 /** A backup id is 32 bytes, the first half of the scrypt master key. */
@@ -98,15 +99,7 @@ export function encodeSafeConfig(config: SafeConfig): string {
  */
 export function parseSafeConfig(text: string): SafeConfig {
   if (text.length > 4096) throw new SwitchyardError('too_large');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (cause) {
-    throw new SwitchyardError('bad_request', { cause });
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new SwitchyardError('bad_request');
-  const { maxBackupBytes, retentionDays } = value as Record<string, unknown>;
+  const { maxBackupBytes, retentionDays } = parseJsonObject(text);
   if (!isPositiveInt(maxBackupBytes) || !isPositiveInt(retentionDays))
     throw new SwitchyardError('bad_request');
   return { maxBackupBytes, retentionDays };

@@ -22,6 +22,7 @@ import {
   ensurePublicKey,
   type IdentityId,
 } from '../../protocol/identity.ts';
+import { parseJsonObject } from '../../protocol/json.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { type Directory, OWNER_PURPOSES, type Proof, type Purpose } from '../domain/directory.ts';
 import { bodyBytes, type HttpEvent, type HttpHandler, type HttpResult } from '../runtime/events.ts';
@@ -42,15 +43,7 @@ function parseBody(event: HttpEvent): Body {
   if (declared > LIMITS.directoryBodyBytes) throw new SwitchyardError('too_large');
   const bytes = bodyBytes(event);
   if (bytes.length > LIMITS.directoryBodyBytes) throw new SwitchyardError('too_large');
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch (cause) {
-    throw new SwitchyardError('bad_request', { cause });
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new SwitchyardError('bad_request');
-  return value as Body;
+  return parseJsonObject(bytes.toString('utf8'));
 }
 
 function hexField(body: Body, name: string, length: number): Uint8Array {

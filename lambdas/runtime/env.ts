@@ -94,6 +94,7 @@ export function positiveInt(env: Env, name: string, fallback: number, max = Numb
 
 /** Parses what `spec` needs from the environment; throws ConfigError on the first problem. */
 export function configFromEnv(env: Env, spec: FunctionSpec): RuntimeConfig {
+  const settings = deploymentSettings(env);
   const tables: Partial<Record<TableName, string>> = {};
   for (const table of Object.keys(spec.tables) as TableName[]) {
     tables[table] = required(env, ENV.tables[table]);
@@ -105,9 +106,20 @@ export function configFromEnv(env: Env, spec: FunctionSpec): RuntimeConfig {
     ...(spec.readsServerKey
       ? { serverKey: { kind: 'secret', secretArn: secretArn(env, ENV.serverKeySecretArn) } as const }
       : {}),
+    ...(spec.sendsVerificationCodes ? verificationCodesFromEnv(env) : {}),
+    ...settings,
+    safe: { ...settings.safe, ...(spec.readsSafeAuthSecret ? safeAuthFromEnv(env) : {}) },
+  };
+}
+
+/**
+ * The settings every function and the local runner read alike: message TTL, registration policy
+ * and the Safe's size and retention, each with its default from protocol/limits.ts.
+ */
+export function deploymentSettings(env: Env) {
+  return {
     messageTtlDays: positiveInt(env, ENV.messageTtlDays, LIMITS.messageTtlDaysDefault, 365),
     registrationPolicy: registrationPolicy(env),
-    ...(spec.sendsVerificationCodes ? verificationCodesFromEnv(env) : {}),
     safe: {
       maxBackupBytes: positiveInt(
         env,
@@ -116,7 +128,6 @@ export function configFromEnv(env: Env, spec: FunctionSpec): RuntimeConfig {
         LIMITS.httpBodyBytes,
       ),
       retentionDays: positiveInt(env, ENV.safeRetentionDays, LIMITS.safeRetentionDaysDefault, 3650),
-      ...(spec.readsSafeAuthSecret ? safeAuthFromEnv(env) : {}),
     },
   };
 }
