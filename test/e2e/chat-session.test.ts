@@ -1,37 +1,16 @@
-/**
- * The SDK session's own duties against a runner with short API Gateway timeouts: keep-alive keeps
- * an idle session open; when the connection is dropped (idle, lifetime, or closed by the server),
- * the session reconnects, logs in again and resumes: queued messages arrive, unacked sends are
- * re-sent with the same id and stored once.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTIONS, localTableName, MAILBOX } from '../../lambdas/adapters/schema.ts';
-import {
-  type AwsClients,
-  createClients,
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-} from '../../lambdas/runtime/clients.ts';
-import { type Runner, startRunner } from '../../local/runner.ts';
+import type { AwsClients } from '../../lambdas/runtime/clients.ts';
+import type { Runner } from '../../local/runner.ts';
 import { newSession, registerIdentity, type TestIdentity } from '../support/chat.ts';
+import { eventually, startTestRunner, type TestRunner } from '../support/runner.ts';
 
 const IDLE_MS = 1500;
+let harness: TestRunner;
 let runner: Runner;
-let dataDir: string;
 let clients: AwsClients;
-
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 async function liveConnections(who: TestIdentity): Promise<string[]> {
   const scan = await clients.dynamo.send(new ScanCommand({ TableName: localTableName('connections') }));
@@ -41,27 +20,11 @@ async function liveConnections(who: TestIdentity): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'switchyard-session-'));
-  runner = await startRunner({
-    dataDir,
-    port: 0,
-    sweepIntervalMs: 0,
-    ws: { idleTimeoutMs: IDLE_MS },
-    logSink: () => {},
-    codeSink: () => {},
-  });
-  clients = createClients({
-    endpoints: runner.endpoints,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
+  harness = await startTestRunner({ ws: { idleTimeoutMs: IDLE_MS } });
+  ({ runner, clients } = harness);
 });
 
-afterAll(async () => {
-  clients?.destroy();
-  await runner?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => harness?.stop());
 
 describe('chat session (SDK)', () => {
   it('keeps an idle session open with keep-alives past the idle timeout', async () => {
@@ -89,7 +52,7 @@ describe('chat session (SDK)', () => {
       dropped = true;
     };
     await clients
-      .management(runner.wsUrl.replace('ws://', 'http://'))
+      .management(harness.managementEndpoint)
       .send(new DeleteConnectionCommand({ ConnectionId: first }));
     await eventually(() => dropped);
 
@@ -112,7 +75,7 @@ describe('chat session (SDK)', () => {
     // The send goes out, then the connection is cut before (or while) its ack comes back.
     const sent = a.session.send(bob.id, new TextEncoder().encode('exactly once'));
     await clients
-      .management(runner.wsUrl.replace('ws://', 'http://'))
+      .management(harness.managementEndpoint)
       .send(new DeleteConnectionCommand({ ConnectionId: connection }));
     const result = await sent;
     expect(result.results).toEqual([{ identity: bob.id, status: 'queued' }]);

@@ -1,32 +1,20 @@
-/**
- * The chat switch end to end: the client SDK and raw protocol clients over real WebSockets against
- * the local runner on DynamoDB Local. Online and offline delivery, idempotent retries, delete on
- * ack, lazy-TTL-proof expiry, several connections, stale connections, and the refused attacks.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryClient } from '../../client/directory/client.ts';
 import { CONNECTIONS, localTableName, MAILBOX } from '../../lambdas/adapters/schema.ts';
-import {
-  type AwsClients,
-  createClients,
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-} from '../../lambdas/runtime/clients.ts';
-import { type Runner, startRunner } from '../../local/runner.ts';
+import type { AwsClients } from '../../lambdas/runtime/clients.ts';
+import type { Runner } from '../../local/runner.ts';
 import { CLOSE } from '../../local/ws-api.ts';
 import { b64, FLAGS } from '../../protocol/chat.ts';
 import { randomBytes } from '../../protocol/crypto.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { newSession, RawClient, registerIdentity, type TestIdentity, toHex } from '../support/chat.ts';
+import { eventually, startTestRunner, type TestRunner } from '../support/runner.ts';
 
+let harness: TestRunner;
 let runner: Runner;
-let dataDir: string;
 let clients: AwsClients;
-const logLines: string[] = [];
+let logLines: string[];
 const identities: TestIdentity[] = [];
 
 async function identity(): Promise<TestIdentity> {
@@ -48,35 +36,12 @@ async function mailboxOf(who: TestIdentity) {
   return result.Items ?? [];
 }
 
-async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'switchyard-chat-'));
-  runner = await startRunner({
-    dataDir,
-    port: 0,
-    sweepIntervalMs: 0,
-    logSink: (line) => logLines.push(line),
-    codeSink: () => {},
-  });
-  clients = createClients({
-    endpoints: runner.endpoints,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
+  harness = await startTestRunner();
+  ({ runner, clients, logLines } = harness);
 });
 
-afterAll(async () => {
-  clients?.destroy();
-  await runner?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => harness?.stop());
 
 describe('chat: delivery', () => {
   it('delivers online by push and deletes the message once the recipient acks it', async () => {

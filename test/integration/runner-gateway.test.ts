@@ -1,11 +1,3 @@
-/**
- * The local runner's gateway against the real DynamoDB Local and s3rver it starts: WebSocket
- * events for the same handlers, API Gateway's limits, and the @connections API driven by the
- * real ApiGatewayManagementApiClient.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   DeleteConnectionCommand,
   GetConnectionCommand,
@@ -15,21 +7,17 @@ import {
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTIONS, localTableName } from '../../lambdas/adapters/schema.ts';
-import {
-  type AwsClients,
-  createClients,
-  LOCAL_CREDENTIALS,
-  LOCAL_REGION,
-} from '../../lambdas/runtime/clients.ts';
-import { type Runner, startRunner } from '../../local/runner.ts';
+import type { AwsClients } from '../../lambdas/runtime/clients.ts';
+import type { Runner } from '../../local/runner.ts';
 import { CLOSE } from '../../local/ws-api.ts';
 import { LIMITS } from '../../protocol/limits.ts';
+import { eventually, startTestRunner, type TestRunner } from '../support/runner.ts';
 import { openSocket } from '../support/ws.ts';
 
+let harness: TestRunner;
 let runner: Runner;
-let dataDir: string;
 let clients: AwsClients;
-const logLines: string[] = [];
+let logLines: string[];
 const seenConnectionIds = new Set<string>();
 
 async function connectionIds(): Promise<string[]> {
@@ -48,34 +36,12 @@ async function openTracked() {
   return { ...socket, connectionId: added[0]! };
 }
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'switchyard-runner-'));
-  runner = await startRunner({
-    dataDir,
-    port: 0,
-    sweepIntervalMs: 0,
-    logSink: (line) => logLines.push(line),
-  });
-  clients = createClients({
-    endpoints: runner.endpoints,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
+  harness = await startTestRunner();
+  ({ runner, clients, logLines } = harness);
 });
 
-afterAll(async () => {
-  clients?.destroy();
-  await runner?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(() => harness?.stop());
 
 describe('local runner', () => {
   it('answers /health with 200 once ready', async () => {
@@ -118,7 +84,7 @@ describe('local runner', () => {
   });
 
   describe('@connections', () => {
-    const management = () => clients.management(runner.wsUrl.replace('ws://', 'http://'));
+    const management = () => clients.management(harness.managementEndpoint);
 
     it('delivers a POST to the connection and describes it on GET', async () => {
       const socket = await openTracked();

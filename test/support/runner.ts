@@ -1,0 +1,62 @@
+/** A local runner for one test file: started in-process on a temporary data folder, with its log lines captured. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type AwsClients,
+  createClients,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+} from '../../lambdas/runtime/clients.ts';
+import { type Runner, type RunnerOptions, startRunner } from '../../local/runner.ts';
+
+export interface TestRunner {
+  readonly runner: Runner;
+  /** SDK clients on the runner's own DynamoDB Local and s3rver, to inspect what it stored. */
+  readonly clients: AwsClients;
+  /** Every handler log line so far. */
+  readonly logLines: string[];
+  /** The runner's `@connections` endpoint (`http://127.0.0.1:{port}/ws`). */
+  readonly managementEndpoint: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestRunner(
+  options: Partial<Omit<RunnerOptions, 'dataDir' | 'logSink'>> = {},
+): Promise<TestRunner> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
+  const logLines: string[] = [];
+  const runner = await startRunner({
+    port: 0,
+    sweepIntervalMs: 0,
+    codeSink: () => {},
+    ...options,
+    dataDir,
+    logSink: (line) => logLines.push(line),
+  });
+  const clients = createClients({
+    endpoints: runner.endpoints,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  return {
+    runner,
+    clients,
+    logLines,
+    managementEndpoint: runner.wsUrl.replace('ws://', 'http://'),
+    async stop() {
+      clients.destroy();
+      await runner.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `check` until it holds, or fails after `timeoutMs`. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
