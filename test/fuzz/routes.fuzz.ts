@@ -1,0 +1,916 @@
+/**
+ * `npm run fuzz`: every HTTP route and every WebSocket action of one local runner gets FUZZ_RUNS
+ * generated inputs (default 10 000 per route) over real HTTP and WebSocket connections: arbitrary
+ * strings, JSON, bytes, and near-valid requests (a valid shape with one field mutated or dropped).
+ *
+ * Each input must yield a documented answer — a 2xx, or an error status with a JSON
+ * `{"error": code}` body whose code is in protocol/errors.ts and matches the status, never
+ * `internal`/500; for WebSocket a documented frame, after which the same connection still answers
+ * an echo. Around each route's batch the four tables and the Safe bucket are snapshotted, and
+ * every difference must be explained by an input the server accepted (see `explain` below for
+ * exactly what is ignored). The runner's log lines must all parse and carry no `internal` code.
+ *
+ * Reproduce a failure with FUZZ_SEED=<the printed seed>. Not part of `npm test`.
+ */
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_SAFE_BUCKET, localTableName, TABLE_NAMES } from '../../lambdas/adapters/schema.ts';
+import { fromHex, toHex } from '../../protocol/bytes.ts';
+import { b64, NONCE_BYTES, openFrame, sealFrame } from '../../protocol/chat.ts';
+import { randomBytes } from '../../protocol/crypto.ts';
+import { ERROR_CODES } from '../../protocol/errors.ts';
+import { RawClient, registerIdentity, type TestIdentity } from '../support/chat.ts';
+import { eventually, startTestRunner, type TestRunner } from '../support/runner.ts';
+import { openSocket, type TestSocket } from '../support/ws.ts';
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
+const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2_147_483_647);
+const CONCURRENCY = Number(process.env.FUZZ_CONCURRENCY ?? 12);
+const MAX_BACKUP_BYTES = 4096;
+
+let harness: TestRunner;
+let owner: TestIdentity; // has a revocation-less identity record that no fuzzed input may change
+let recipient: TestIdentity; // target of near-valid sends
+let fuzzer: TestIdentity; // the identity the session-frame fuzzers log in as
+const SEEDED_BACKUP = 'ab'.repeat(32);
+const timings: string[] = [];
+
+// ─── Snapshots ──────────────────────────────────────────────────────────────────────────────────
+
+type Snapshot = Map<string, string>; // "table|key" → canonical item
+
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v) =>
+    v instanceof Uint8Array
+      ? `bytes:${toHex(v)}`
+      : v && typeof v === 'object' && !Array.isArray(v)
+        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+        : v,
+  );
+}
+
+async function snapshot(): Promise<Snapshot> {
+  const out: Snapshot = new Map();
+  for (const table of TABLE_NAMES) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await harness.clients.dynamo.send(
+        new ScanCommand({ TableName: localTableName(table), ExclusiveStartKey: start, ConsistentRead: true }),
+      );
+      for (const item of page.Items ?? []) {
+        const key =
+          table === 'identities'
+            ? item.identity
+            : table === 'mailbox'
+              ? `${item.recipient}|${item.key}`
+              : table === 'connections'
+                ? item.connectionId
+                : item.key;
+        out.set(`${table}|${String(key)}`, canonical(item));
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+  }
+  let token: string | undefined;
+  do {
+    const page = await harness.clients.s3.send(
+      new ListObjectsV2Command({ Bucket: LOCAL_SAFE_BUCKET, ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? [])
+      out.set(`s3|${object.Key}`, `${object.ETag}|${object.Size}|${object.LastModified?.getTime()}`);
+    token = page.NextContinuationToken;
+  } while (token);
+  return out;
+}
+
+/** What accepted inputs of a batch may legitimately have changed. */
+interface Accepted {
+  challengeTokens: Set<string>;
+  backupIds: Set<string>; // ids of 2xx PUT/DELETE
+  sendIds: Set<string>; // hex message ids of sendAck'd sends
+  sends: number;
+}
+const newAccepted = (): Accepted => ({
+  challengeTokens: new Set(),
+  backupIds: new Set(),
+  sendIds: new Set(),
+  sends: 0,
+});
+
+/**
+ * Differences that are NOT a refused input changing state:
+ * - ephemeral `rate:*` windows: counters that refused requests are documented to consume
+ *   (revocation counts every attempt before any check; challenge windows per key/identity);
+ * - ephemeral `challenge:<token>` for a token some 2xx answer of this batch returned;
+ * - connections records that did not exist before the batch: the fuzzer's own new sockets;
+ * - Safe objects named by a backup id that a 2xx PUT or DELETE of this batch used;
+ * - mailbox items (and the recipient's quota counter) written by a send the server acked.
+ */
+function explain(table: string, key: string, existedBefore: boolean, accepted: Accepted): boolean {
+  if (table === 'ephemeral' && key.startsWith('rate:')) return true;
+  if (table === 'ephemeral' && key.startsWith('challenge:'))
+    return accepted.challengeTokens.has(key.slice('challenge:'.length));
+  if (table === 'connections') return !existedBefore;
+  if (table === 's3') return [...accepted.backupIds].some((id) => key.includes(id));
+  if (table === 'mailbox') {
+    if (accepted.sends === 0) return false;
+    const id = key.split('#').at(-1) ?? '';
+    return accepted.sendIds.has(id) || !key.includes('|m#');
+  }
+  return false;
+}
+
+function unexplainedChanges(before: Snapshot, after: Snapshot, accepted: Accepted): string[] {
+  const out: string[] = [];
+  for (const [k, v] of after) {
+    const [table, ...rest] = k.split('|');
+    const key = rest.join('|');
+    if (before.get(k) !== v && !explain(table!, key, before.has(k), accepted))
+      out.push(`${before.has(k) ? 'changed' : 'added'} ${k}`);
+  }
+  for (const k of before.keys()) {
+    const [table, ...rest] = k.split('|');
+    if (!after.has(k) && !explain(table!, rest.join('|'), true, accepted)) out.push(`removed ${k}`);
+  }
+  return out;
+}
+
+// ─── Running a batch ────────────────────────────────────────────────────────────────────────────
+
+async function pool<T>(inputs: T[], workers: number, work: (input: T, worker: number) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, worker) => {
+      while (next < inputs.length) await work(inputs[next++]!, worker);
+    }),
+  );
+}
+
+function checkLogs(): void {
+  for (const line of harness.logLines) {
+    const parsed = JSON.parse(line) as { code?: string; status?: number };
+    expect(parsed.code, line).not.toBe('internal');
+    expect(parsed.status ?? 0, line).not.toBe(500);
+  }
+}
+
+async function batch<T>(
+  name: string,
+  arb: fc.Arbitrary<T>,
+  run: (input: T, accepted: Accepted, worker: number) => Promise<string | undefined>,
+  options: {
+    workers?: number;
+    runs?: number;
+    drain?: (accepted: Accepted, failures: string[]) => Promise<void>;
+  } = {},
+) {
+  const inputs = fc.sample(arb, { numRuns: options.runs ?? RUNS, seed: SEED });
+  const accepted = newAccepted();
+  const before = await snapshot();
+  const failures: string[] = [];
+  const started = Date.now();
+  await pool(inputs, options.workers ?? CONCURRENCY, async (input, worker) => {
+    let problem: string | undefined;
+    try {
+      problem = await run(input, accepted, worker);
+    } catch (error) {
+      problem = `threw ${(error as Error).message}`;
+    }
+    if (problem && failures.length < 20)
+      failures.push(`${problem} ← input ${JSON.stringify(input, replacer)}`);
+  });
+  await options.drain?.(accepted, failures);
+  const seconds = (Date.now() - started) / 1000;
+  timings.push(`${name}: ${inputs.length} inputs in ${seconds.toFixed(1)} s`);
+  const changes = unexplainedChanges(before, await snapshot(), accepted);
+  expect(failures, `seed ${SEED}`).toEqual([]);
+  expect(changes, `seed ${SEED}`).toEqual([]);
+  checkLogs();
+}
+
+function replacer(_k: string, v: unknown) {
+  return v instanceof Uint8Array ? `bytes:${Buffer.from(v).toString('base64')}` : v;
+}
+
+// ─── HTTP ───────────────────────────────────────────────────────────────────────────────────────
+
+interface HttpInput {
+  method: string;
+  path: string;
+  contentType?: string;
+  body?: string | Uint8Array;
+}
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
+const hexBytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map(toHex);
+const idChars = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ'.split('');
+const validId = fc.string({ unit: fc.constantFrom(...idChars), minLength: 8, maxLength: 8 });
+
+/** A path segment: arbitrary text, percent-encoded where needed, or a raw oddity. */
+const segment = fc.oneof(
+  fc.string({ maxLength: 80 }).map(safeEncode),
+  fc.string({ unit: 'binary', maxLength: 40 }).map(safeEncode),
+  fc.constantFrom('..', '.', '%', '%2F', '%00', '', '{id}', '%ZZ', '~', ';'),
+);
+function safeEncode(text: string): string {
+  try {
+    return encodeURIComponent(text);
+  } catch {
+    return encodeURIComponent(text.replace(/[\uD800-\uDFFF]/g, '?'));
+  }
+}
+
+/** One field of `base` mutated to an arbitrary JSON value, dropped, or an extra field added. */
+function nearValid(base: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<Record<string, unknown>> {
+  return base.chain((valid) =>
+    fc
+      .tuple(
+        fc.constantFrom(...Object.keys(valid), 'extra'),
+        fc.oneof(
+          fc.constant<unknown>(undefined),
+          fc.jsonValue({ maxDepth: 2 }),
+          fc.string({ maxLength: 300 }),
+          fc.integer(),
+          fc.double(),
+          hexBytes(32).map((h) => h.toUpperCase()),
+        ),
+      )
+      .map(([field, value]) => {
+        const copy: Record<string, unknown> = { ...valid };
+        if (value === undefined) delete copy[field];
+        else copy[field] = value;
+        return copy;
+      }),
+  );
+}
+
+/** Any body: JSON, text, bytes, or a near-valid object (given more weight). */
+function body(base?: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<string | Uint8Array | undefined> {
+  const arbitrary = [
+    fc.constant(undefined),
+    fc.json({ maxDepth: 3 }),
+    fc.string({ maxLength: 500 }),
+    fc.string({ unit: 'binary', maxLength: 200 }),
+    fc.uint8Array({ maxLength: 1024 }),
+    fc.constant('{'.repeat(5000)),
+  ] as fc.Arbitrary<string | Uint8Array | undefined>[];
+  if (base) {
+    const near = nearValid(base).map((o) => JSON.stringify(o));
+    return fc.oneof({ arbitrary: near, weight: 6 }, ...arbitrary.map((a) => ({ arbitrary: a, weight: 1 })));
+  }
+  return fc.oneof(...arbitrary);
+}
+
+function httpInput(
+  methods: fc.Arbitrary<string>,
+  path: fc.Arbitrary<string>,
+  bodies: fc.Arbitrary<string | Uint8Array | undefined>,
+): fc.Arbitrary<HttpInput> {
+  return fc.record({
+    method: methods,
+    path,
+    contentType: fc.constantFrom(
+      'application/json',
+      'application/octet-stream',
+      'text/plain',
+      undefined,
+    ) as fc.Arbitrary<string | undefined>,
+    body: bodies,
+  });
+}
+
+const mostly = (method: string) =>
+  fc.oneof(
+    { arbitrary: fc.constant(method), weight: 4 },
+    { arbitrary: fc.constantFrom(...METHODS), weight: 1 },
+  );
+
+const GATEWAY_NOT_FOUND = '{"message":"Not Found"}';
+const gatewayNotFound = new Set<string>();
+const DOCUMENTED_STATUSES = new Set(Object.values(ERROR_CODES).map((e) => e.status));
+
+/** Sends one request; returns a problem description, or undefined if the answer is documented. */
+async function sendHttp(input: HttpInput, accepted: Accepted): Promise<string | undefined> {
+  const headers: Record<string, string> = {};
+  if (input.contentType) headers['content-type'] = input.contentType;
+  const withBody = input.body !== undefined && input.method !== 'GET' && input.method !== 'HEAD';
+  const response = await fetch(`${harness.runner.httpUrl.replace(/\/$/, '')}${input.path}`, {
+    method: input.method,
+    headers,
+    ...(withBody ? { body: typeof input.body === 'string' ? input.body : Buffer.from(input.body!) } : {}),
+  });
+  const text = await response.text();
+  const status = response.status;
+  if (status >= 200 && status < 300) {
+    recordAccepted(input, text, accepted);
+    return undefined;
+  }
+  if (status === 500 || !DOCUMENTED_STATUSES.has(status as never))
+    return `status ${status}: ${text.slice(0, 200)}`;
+  // A path no route matches (e.g. `/safe/` or `/directory/` themselves: `{proxy+}` needs a segment)
+  // gets API Gateway's own 404, which the runner imitates: `{"message":"Not Found"}`.
+  if (status === 404 && text === GATEWAY_NOT_FOUND) {
+    gatewayNotFound.add(input.path);
+    return undefined;
+  }
+  if (input.method === 'HEAD') return text === '' ? undefined : `HEAD ${status} with a body`;
+  let parsed: { error?: unknown };
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return `status ${status} with a non-JSON body: ${text.slice(0, 200)}`;
+  }
+  const code = parsed?.error;
+  if (typeof code !== 'string' || !(code in ERROR_CODES))
+    return `status ${status}, unknown code: ${text.slice(0, 200)}`;
+  if (code === 'internal') return `internal: ${text}`;
+  if (ERROR_CODES[code as keyof typeof ERROR_CODES].status !== status)
+    return `code ${code} with status ${status}`;
+  return undefined;
+}
+
+function recordAccepted(input: HttpInput, text: string, accepted: Accepted) {
+  const backup = /^\/safe\/backups\/([0-9a-f]{64})$/.exec(input.path);
+  if (backup && (input.method === 'PUT' || input.method === 'DELETE')) accepted.backupIds.add(backup[1]!);
+  if (input.path === '/directory/challenge') {
+    try {
+      const token = (JSON.parse(text) as { token?: unknown }).token;
+      if (typeof token === 'string') accepted.challengeTokens.add(token);
+    } catch {}
+  }
+}
+
+// ─── WebSocket ──────────────────────────────────────────────────────────────────────────────────
+
+type Frame = string | Uint8Array;
+const PRE_LOGIN_ACTIONS = new Set(['hello', 'error', 'echo']);
+const SESSION_REPLIES = new Set(['sendAck', 'sendError', 'queue', 'acked', 'message', 'error', 'echo']);
+
+interface WsWorker {
+  socket: TestSocket;
+  key?: Uint8Array;
+  used: number;
+  marker: number;
+}
+
+/** Validates one server frame; returns a problem, or undefined. */
+function checkFrame(
+  text: string,
+  key: Uint8Array | undefined,
+  accepted: Accepted,
+  sent: unknown,
+): string | undefined {
+  let frame: Record<string, unknown>;
+  try {
+    frame = JSON.parse(text);
+  } catch {
+    return `non-JSON reply ${text.slice(0, 100)}`;
+  }
+  const action = frame.action;
+  if (typeof action !== 'string') return `reply without action ${text.slice(0, 100)}`;
+  if (action === 'error') {
+    // After login, errors are session frames: the code is inside the sealed payload.
+    let code = frame.code;
+    if (key && typeof frame.box === 'string') {
+      try {
+        code = openFrame(frame, key).code;
+      } catch {
+        return `sealed error frame that does not open: ${text.slice(0, 100)}`;
+      }
+    }
+    if (typeof code !== 'string' || !(code in ERROR_CODES) || code === 'internal')
+      return `error frame ${text}`;
+    return undefined;
+  }
+  if (!key)
+    return PRE_LOGIN_ACTIONS.has(action) ? undefined : `unexpected pre-login frame ${text.slice(0, 100)}`;
+  if (!SESSION_REPLIES.has(action)) return `unexpected session frame ${text.slice(0, 100)}`;
+  if (action === 'echo') return undefined;
+  let payload: Record<string, unknown>;
+  try {
+    payload = openFrame(frame, key);
+  } catch {
+    return `session frame that does not open: ${text.slice(0, 100)}`;
+  }
+  if (action === 'sendError') {
+    const code = payload.code;
+    if (typeof code !== 'string' || !(code in ERROR_CODES) || code === 'internal')
+      return `sendError ${JSON.stringify(payload)}`;
+  }
+  if (action === 'sendAck') {
+    accepted.sends++;
+    const id = (sent as { id?: unknown })?.id;
+    if (typeof id === 'string') accepted.sendIds.add(Buffer.from(id, 'base64').toString('hex'));
+    if (typeof payload.id === 'string')
+      accepted.sendIds.add(Buffer.from(payload.id, 'base64').toString('hex'));
+  }
+  return undefined;
+}
+
+/** Sends `frame`, then an echo with a fresh marker; every frame until that echo must be documented. */
+async function sendWs(
+  worker: WsWorker,
+  frame: Frame,
+  accepted: Accepted,
+  sent: unknown,
+  seen: string[] = [],
+): Promise<string | undefined> {
+  worker.used++;
+  const marker = `m${worker.marker++}`;
+  worker.socket.socket.send(frame);
+  worker.socket.send(JSON.stringify({ action: 'echo', data: marker }));
+  for (let i = 0; i < 10; i++) {
+    let text: string;
+    try {
+      text = await worker.socket.next(10_000);
+    } catch {
+      return `connection not usable (no echo; readyState ${worker.socket.socket.readyState})`;
+    }
+    const parsed = (() => {
+      try {
+        return JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        return undefined;
+      }
+    })();
+    if (parsed?.action === 'echo' && parsed.data === marker) return undefined;
+    seen.push(String(parsed?.action));
+    const problem = checkFrame(text, worker.key, accepted, sent);
+    if (problem) return problem;
+  }
+  return 'more than 10 replies to one frame';
+}
+
+const b64Bytes = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max }).map(b64);
+
+/** Arbitrary frames: JSON objects with this action, near-valid envelopes, text, bytes. */
+function wsFrame(
+  action: fc.Arbitrary<string>,
+  base?: fc.Arbitrary<Record<string, unknown>>,
+): fc.Arbitrary<Frame> {
+  const withAction = (o: fc.Arbitrary<Record<string, unknown>>) =>
+    fc.tuple(action, o).map(([a, fields]) => JSON.stringify({ ...fields, action: a }));
+  const options: fc.Arbitrary<Frame>[] = [
+    withAction(fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 })),
+    fc
+      .tuple(action, fc.jsonValue({ maxDepth: 2 }))
+      .map(([a, v]) => JSON.stringify({ action: a, nonce: v, box: v })),
+    fc.json({ maxDepth: 3 }),
+    fc.string({ maxLength: 300 }),
+    fc.uint8Array({ maxLength: 600 }),
+  ];
+  if (base) options.unshift(withAction(nearValid(base)), withAction(nearValid(base)));
+  return fc.oneof(...options);
+}
+
+async function connectionCount(): Promise<number> {
+  const page = await harness.clients.dynamo.send(
+    new ScanCommand({ TableName: localTableName('connections'), Select: 'COUNT', ConsistentRead: true }),
+  );
+  return page.Count ?? 0;
+}
+
+async function preLoginWorker(workers: WsWorker[], index: number): Promise<WsWorker> {
+  const current = workers[index];
+  // A fresh connection every 25 inputs, so handshake states (no hello, after hello, failed login) all get fuzzed.
+  if (current && current.used < 25 && current.socket.socket.readyState === 1) return current;
+  current?.socket.socket.close();
+  const worker: WsWorker = { socket: await openSocket(harness.runner.wsUrl), used: 0, marker: 0 };
+  workers[index] = worker;
+  return worker;
+}
+
+// ─── Setup ──────────────────────────────────────────────────────────────────────────────────────
+
+beforeAll(async () => {
+  harness = await startTestRunner({
+    scheduleIntervalMs: 0,
+    safe: { maxBackupBytes: MAX_BACKUP_BYTES },
+  });
+  [owner, recipient, fuzzer] = await Promise.all([
+    registerIdentity(harness.runner),
+    registerIdentity(harness.runner),
+    registerIdentity(harness.runner),
+  ]);
+  const put = await fetch(`${harness.runner.safeUrl}backups/${SEEDED_BACKUP}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: Buffer.from(randomBytes(100)),
+  });
+  expect(put.status).toBe(200);
+  console.log(`fuzz: ${RUNS} inputs per route, seed ${SEED} (FUZZ_SEED=${SEED} reproduces)`);
+});
+
+afterAll(async () => {
+  console.log(`fuzz timings:\n  ${timings.join('\n  ')}`);
+  console.log(`paths answered with API Gateway's own 404: ${[...gatewayNotFound].slice(0, 20).join(' ')}`);
+  await harness?.stop();
+});
+
+// ─── Routes ─────────────────────────────────────────────────────────────────────────────────────
+
+describe('fuzz: Safe routes', () => {
+  it('GET|HEAD|… /safe/config: documented answers only, nothing changed', async () => {
+    await batch(
+      'safe config',
+      httpInput(fc.constantFrom(...METHODS), fc.constant('/safe/config'), body()),
+      sendHttp,
+    );
+  });
+
+  it('every method on /safe/backups/{id}: documented answers only; only accepted PUT/DELETE change the bucket', async () => {
+    const freshId = hexBytes(32);
+    const id = fc.oneof(
+      { arbitrary: freshId, weight: 2 },
+      { arbitrary: freshId.map((h) => h.toUpperCase()), weight: 1 },
+      {
+        arbitrary: fc
+          .tuple(freshId, fc.nat(63), fc.string({ minLength: 1, maxLength: 2 }))
+          .map(([h, i, c]) => safeEncode(h.slice(0, i) + c + h.slice(i + 1))),
+        weight: 2,
+      },
+      { arbitrary: freshId.map((h) => h.slice(0, 63)), weight: 1 },
+      { arbitrary: segment, weight: 2 },
+    );
+    const bodies = fc.oneof(
+      fc.constant(undefined),
+      fc.uint8Array({ maxLength: 2048 }),
+      fc.uint8Array({ minLength: MAX_BACKUP_BYTES + 1, maxLength: MAX_BACKUP_BYTES + 64 }),
+      fc.string({ maxLength: 500 }),
+    );
+    const path = fc.oneof(
+      { arbitrary: id.map((i) => `/safe/backups/${i}`), weight: 8 },
+      { arbitrary: fc.array(segment, { maxLength: 4 }).map((s) => `/safe/${s.join('/')}`), weight: 2 },
+    );
+    await batch('safe backups', httpInput(fc.constantFrom(...METHODS), path, bodies), sendHttp);
+    // The seeded backup is never touched by any generated input (they use fresh ids).
+    const head = await fetch(`${harness.runner.safeUrl}backups/${SEEDED_BACKUP}`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+  });
+});
+
+describe('fuzz: directory routes', () => {
+  const hex32 = hexBytes(32);
+  const proof = { token: hex32, response: hex32 };
+  const OWNER_PURPOSES = [
+    'featureMask',
+    'link',
+    'confirm',
+    'unlink',
+    'revocationPassword',
+    'export',
+    'delete',
+    'match',
+  ];
+  const ownerId = () => owner.id;
+  const ownerPath = (op: string) =>
+    fc.oneof(
+      { arbitrary: fc.constant(0).map(() => `/directory/identities/${ownerId()}/${op}`), weight: 6 },
+      { arbitrary: validId.map((i) => `/directory/identities/${i}/${op}`), weight: 1 },
+      { arbitrary: segment.map((s) => `/directory/identities/${s}/${op}`), weight: 1 },
+    );
+
+  const routes: [string, fc.Arbitrary<HttpInput>][] = [
+    [
+      'POST /directory/challenge',
+      httpInput(
+        mostly('POST'),
+        fc.constant('/directory/challenge'),
+        body(
+          fc.oneof(
+            fc.record({ purpose: fc.constant('create'), publicKey: hex32 }),
+            fc.record({ purpose: fc.constantFrom(...OWNER_PURPOSES), identity: fc.constant(0).map(ownerId) }),
+          ),
+        ),
+      ),
+    ],
+    [
+      'POST /directory/identities',
+      httpInput(
+        mostly('POST'),
+        fc.constant('/directory/identities'),
+        body(fc.record({ publicKey: hex32, featureMask: fc.nat(65535), ...proof })),
+      ),
+    ],
+    [
+      'GET /directory/identities/{id}',
+      httpInput(
+        mostly('GET'),
+        fc
+          .oneof(
+            validId,
+            validId.map((i) => i.toLowerCase()),
+            fc.constant(0).map(ownerId),
+            segment,
+          )
+          .map((i) => `/directory/identities/${i}`),
+        body(),
+      ),
+    ],
+    [
+      'POST /directory/lookup',
+      httpInput(
+        mostly('POST'),
+        fc.constant('/directory/lookup'),
+        body(
+          fc.record({
+            identities: fc.array(fc.oneof(validId, fc.constant(0).map(ownerId)), {
+              minLength: 1,
+              maxLength: 120,
+            }),
+          }),
+        ),
+      ),
+    ],
+    [
+      'POST /directory/identities/{id}/featureMask',
+      httpInput(
+        mostly('POST'),
+        ownerPath('featureMask'),
+        body(fc.record({ featureMask: fc.nat(65535), ...proof })),
+      ),
+    ],
+    [
+      'POST /directory/identities/{id}/link',
+      httpInput(
+        mostly('POST'),
+        ownerPath('link'),
+        body(
+          fc.record({
+            kind: fc.constantFrom('email', 'phone'),
+            address: fc.oneof(fc.emailAddress(), fc.stringMatching(/^\+41 79 \d{3} \d{2} \d{2}$/)),
+            ...proof,
+          }),
+        ),
+      ),
+    ],
+    [
+      'POST /directory/identities/{id}/confirm',
+      httpInput(
+        mostly('POST'),
+        ownerPath('confirm'),
+        body(
+          fc.record({
+            kind: fc.constantFrom('email', 'phone'),
+            code: fc.stringMatching(/^\d{6}$/),
+            ...proof,
+          }),
+        ),
+      ),
+    ],
+    [
+      'POST /directory/identities/{id}/unlink',
+      httpInput(
+        mostly('POST'),
+        ownerPath('unlink'),
+        body(fc.record({ kind: fc.constantFrom('email', 'phone'), ...proof })),
+      ),
+    ],
+    [
+      'POST /directory/identities/{id}/revocationPassword',
+      httpInput(
+        mostly('POST'),
+        ownerPath('revocationPassword'),
+        body(fc.record({ password: fc.string({ minLength: 8, maxLength: 40 }), ...proof })),
+      ),
+    ],
+    [
+      'POST /directory/identities/{id}/export',
+      httpInput(mostly('POST'), ownerPath('export'), body(fc.record(proof))),
+    ],
+    [
+      'POST /directory/identities/{id}/delete',
+      httpInput(mostly('POST'), ownerPath('delete'), body(fc.record(proof))),
+    ],
+    [
+      'POST /directory/identities/{id}/match',
+      httpInput(
+        mostly('POST'),
+        ownerPath('match'),
+        body(
+          fc.record({
+            emailHashes: fc.array(hex32, { maxLength: 5 }),
+            phoneHashes: fc.array(hex32, { maxLength: 5 }),
+            ...proof,
+          }),
+        ),
+      ),
+    ],
+    [
+      // Revocation runs scrypt (~100 ms) for each of the first 10 attempts per identity and day,
+      // then answers rate_limited: near-valid inputs use three fixed ids so the batch stays fast.
+      'POST /directory/revoke',
+      httpInput(
+        mostly('POST'),
+        fc.constant('/directory/revoke'),
+        body(
+          fc.record({
+            identity: fc.constantFrom('FUZZ0001', 'FUZZ0002', 'FUZZ0003'),
+            password: fc.string({ minLength: 1, maxLength: 40 }),
+          }),
+        ),
+      ),
+    ],
+    [
+      'any method, any path under /directory/',
+      httpInput(
+        fc.constantFrom(...METHODS),
+        fc.array(segment, { maxLength: 4 }).map((s) => `/directory/${s.join('/')}`),
+        body(),
+      ),
+    ],
+  ];
+
+  for (const [name, arb] of routes) {
+    it(`${name}: documented answers only, a refused input changes nothing`, async () => {
+      await batch(name, arb, sendHttp);
+      // The owner's identity record is untouched (also covered by the snapshot comparison).
+      const me = await fetch(`${harness.runner.httpUrl}directory/identities/${owner.id}`);
+      expect(me.status).toBe(200);
+    });
+  }
+});
+
+describe('fuzz: WebSocket actions before login', () => {
+  const key32 = b64Bytes(32, 32);
+  const cookie16 = b64Bytes(16, 16);
+  const cases: [string, fc.Arbitrary<Frame>][] = [
+    ['hello', wsFrame(fc.constant('hello'), fc.record({ key: key32, cookie: cookie16 }))],
+    ['login', wsFrame(fc.constant('login'), fc.record({ nonce: b64Bytes(24, 24), box: b64Bytes(72, 72) }))],
+    ['echo', wsFrame(fc.constant('echo'), fc.record({ data: fc.string({ maxLength: 64 }) }))],
+    [
+      'send/ack/pull before login',
+      wsFrame(
+        fc.constantFrom('send', 'ack', 'pull'),
+        fc.record({ nonce: b64Bytes(24, 24), box: b64Bytes(16, 200) }),
+      ),
+    ],
+    [
+      'unknown actions',
+      wsFrame(
+        fc.oneof(
+          fc.string({ maxLength: 20 }),
+          fc.constantFrom('$connect', '$disconnect', '$default', 'lookup', 'loginAck', 'error'),
+        ),
+      ),
+    ],
+    [
+      'non-JSON text',
+      fc.oneof(
+        fc.string({ maxLength: 500 }),
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        fc.constantFrom('', '{', 'null', '[]', '"action"', '{"action":'),
+      ),
+    ],
+    ['binary frames', fc.uint8Array({ maxLength: 2000 })],
+  ];
+  for (const [name, arb] of cases) {
+    it(`${name}: a documented frame, and the connection still answers`, async () => {
+      const workers: WsWorker[] = [];
+      const baseline = await connectionCount();
+      await batch(`ws ${name}`, arb, async (frame, accepted, index) =>
+        sendWs(await preLoginWorker(workers, index), frame, accepted, undefined),
+      );
+      // Close this batch's sockets and wait for $disconnect, so the next batch starts from the same table.
+      for (const worker of workers) worker?.socket.socket.close();
+      await eventually(async () => (await connectionCount()) <= baseline, 20_000);
+    });
+  }
+});
+
+describe('fuzz: WebSocket session frames after login', () => {
+  const sessions: WsWorker[] = [];
+  beforeAll(async () => {
+    for (let i = 0; i < CONCURRENCY; i++) {
+      const client = await RawClient.open(harness.runner);
+      const ack = await client.login(fuzzer);
+      expect(ack.action).toBe('loginAck');
+      sessions.push({ socket: client.socket, key: client.key!, used: 0, marker: 0 });
+    }
+  });
+  afterAll(() => {
+    for (const s of sessions) s.socket.socket.close();
+  });
+
+  const sendBase = () =>
+    fc.record({
+      id: b64Bytes(8, 8),
+      flags: fc.constantFrom(0, 1, 2, 4, 0x20, 0x80),
+      to: fc
+        .tuple(b64Bytes(24, 24), b64Bytes(16, 300))
+        .map(([nonce, box]) => [{ identity: recipient.id, nonce, box }]),
+    });
+  const ackBase = () =>
+    fc.record({
+      messages: fc.array(
+        fc.record({
+          sender: fc.oneof(
+            validId,
+            fc.constant(0).map(() => recipient.id),
+          ),
+          id: b64Bytes(8, 8),
+        }),
+        { minLength: 1, maxLength: 60 },
+      ),
+    });
+  const payloads: [string, fc.Arbitrary<string>, fc.Arbitrary<Record<string, unknown>>][] = [
+    ['send', fc.constant('send'), fc.constant(0).chain(sendBase)],
+    ['ack', fc.constant('ack'), fc.constant(0).chain(ackBase)],
+    ['pull', fc.constant('pull'), fc.constant({})],
+    [
+      'unknown session actions',
+      fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('hello', 'login', 'loginAck', 'queue')),
+      fc.constant({}),
+    ],
+  ];
+  for (const [name, action, base] of payloads) {
+    it(`${name}: sealed or plaintext, mutated or not, a documented frame and the session still answers`, async () => {
+      type SessionInput =
+        | { kind: 'sealed'; action: string; payload: unknown }
+        | { kind: 'raw'; frame: Frame }
+        | { kind: 'sealedText'; action: string; text: string };
+      const arb: fc.Arbitrary<SessionInput> = fc.oneof(
+        {
+          arbitrary: fc.record({ kind: fc.constant('sealed' as const), action, payload: nearValid(base) }),
+          weight: 5,
+        },
+        {
+          arbitrary: fc.record({
+            kind: fc.constant('sealed' as const),
+            action,
+            payload: fc.jsonValue({ maxDepth: 3 }),
+          }),
+          weight: 2,
+        },
+        {
+          arbitrary: fc.record({
+            kind: fc.constant('sealedText' as const),
+            action,
+            text: fc.string({ maxLength: 200 }),
+          }),
+          weight: 1,
+        },
+        { arbitrary: fc.record({ kind: fc.constant('raw' as const), frame: wsFrame(action) }), weight: 2 },
+      );
+      await batch(
+        `ws session ${name}`,
+        arb,
+        async (input, accepted, index) => {
+          const worker = sessions[index]!;
+          let frame: Frame;
+          if (input.kind === 'raw') frame = input.frame;
+          else if (input.kind === 'sealed')
+            frame = sealFrame(input.action, input.payload, worker.key!, randomBytes(NONCE_BYTES));
+          else {
+            const nonce = randomBytes(NONCE_BYTES);
+            const sealed = JSON.parse(sealFrame(input.action, 0, worker.key!, nonce));
+            // A box around arbitrary (non-JSON) text, under the right key.
+            const { secretboxSeal } = await import('../../protocol/crypto.ts');
+            sealed.box = b64(secretboxSeal(new TextEncoder().encode(input.text), nonce, worker.key!));
+            frame = JSON.stringify(sealed);
+          }
+          const seen: string[] = [];
+          const problem = await sendWs(
+            worker,
+            frame,
+            accepted,
+            input.kind === 'sealed' ? input.payload : undefined,
+            seen,
+          );
+          // Flag 0x04 (no server ack): an accepted send gets no sendAck, only a refused one an error.
+          const payload =
+            input.kind === 'sealed' ? (input.payload as { id?: unknown; flags?: unknown }) : undefined;
+          if (
+            input.kind === 'sealed' &&
+            input.action === 'send' &&
+            typeof payload?.id === 'string' &&
+            typeof payload.flags === 'number' &&
+            payload.flags & 4 &&
+            !seen.includes('sendError') &&
+            !seen.includes('error')
+          ) {
+            accepted.sends++;
+            accepted.sendIds.add(Buffer.from(payload.id, 'base64').toString('hex'));
+          }
+          return problem;
+        },
+        {
+          // Replies may overtake each other (the runner, like Lambda, handles a connection's frames
+          // concurrently): read what is still in flight, e.g. a last sendAck, before comparing tables.
+          drain: async (accepted, failures) => {
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            for (const worker of sessions) {
+              const problem = await sendWs(worker, JSON.stringify({ action: 'echo' }), accepted, undefined);
+              if (problem) failures.push(`drain: ${problem}`);
+            }
+          },
+        },
+      );
+    });
+  }
+});
+
+// Keeps imports used when a route list is trimmed.
+void fromHex;
