@@ -35,6 +35,11 @@ function safeBasicAuth(): BasicAuthCredentials | undefined {
   }
 }
 
+/** Exits once stdout has taken everything written so far (writes to a pipe are asynchronous). */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
 async function main(): Promise<void> {
   const env = process.env;
   // The lockfile pins SDK versions that run on Node 20; the SDK's reminder about Node 22 is noise here.
@@ -50,8 +55,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     process.stdout.write(`switchyard: ${signal} received, stopping\n`);
     stopping = (runner?.stop() ?? Promise.resolve()).then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => exitAfterFlush(0),
+      () => exitAfterFlush(1),
     );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -61,6 +61,8 @@ describe('npm start', () => {
     expect(JSON.parse(await socket.next())).toEqual({ action: 'echo', data: 'round trip' });
     socket.socket.close();
     await socket.closed;
+    // $disconnect runs after the close, as on API Gateway.
+    await runner.waitForOutput(/"route":"\$disconnect"/);
 
     // Ctrl-C reaches every process in the terminal's foreground group.
     const javaPid = Number(readFileSync(join(dataDir, 'dynamodb.pid'), 'utf8'));
