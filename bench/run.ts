@@ -1,96 +1,117 @@
 /**
- * `npm run bench [-- --quick]`: runs the benchmarks and rewrites their sections of BENCHMARKS.md.
- * Each benchmark owns the text between its `<!-- bench:<name>:start -->` and `:end -->` markers;
- * everything else in the file is left as it is.
+ * `npm run bench [-- --quick] [-- --only P1,P3]`: runs the benchmarks and rewrites their sections
+ * of BENCHMARKS.md. Each benchmark owns the text between its `<!-- bench:<name>:start -->` and
+ * `:end -->` markers, and the summary block keeps one line per P; everything else in the file is
+ * left as it is. Exits non-zero when a guarantee the harness asserts was broken (lost or duplicated
+ * messages), after writing the results.
+ *
+ *   P1, P2  bench/chat.ts      chat throughput ÷ DynamoDB Local; send → deliver latency
+ *   P3, P4  bench/requests.ts  DynamoDB requests per message at scale; AWS cost per million
+ *   P5      bench/bundles.ts   Lambda bundle sizes and cold import times
+ *   P6      bench/safe.ts      Safe PUT+GET through the runner ÷ directly on embedded S3
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { runSafeBench, type SafeBenchResult } from './safe.ts';
+import { bundlesReport, runBundlesBench } from './bundles.ts';
+import { chatReports, runChatBench } from './chat.ts';
+import { requestsReports, runRequestsBench } from './requests.ts';
+import { runSafeBench, safeReport } from './safe.ts';
+import { type BenchOptions, type BenchReport, machine, replaceSection } from './support.ts';
 
 const FILE = 'BENCHMARKS.md';
 
 const INTRO = `# Benchmarks
 
-Measured with \`npm run bench\` (\`-- --quick\` for a short run) on the machine named in each
-section, against the local runner (DynamoDB Local + s3rver). They compare paths through Switchyard
-with the embedded servers underneath them in the same run, so the ratios say what Switchyard's own
-layers cost; absolute numbers depend on the machine and say nothing about AWS.
+Measured with \`npm run bench\` (\`-- --quick\` for a short run, \`-- --only P1,P3\` for some) against
+the local runner (DynamoDB Local + s3rver). They compare paths through Switchyard with the embedded
+servers underneath them in the same run, so the ratios say what Switchyard's own layers cost;
+absolute numbers depend on the machine and say nothing about AWS.
 `;
 
-function machine(command: string): string {
-  const cpu = cpus();
-  return [
-    `- Machine: ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM`,
-    `- Node.js ${process.version} on ${process.platform}/${process.arch}`,
-    `- Date: ${new Date().toISOString()}`,
-    `- Command: \`${command}\``,
-  ].join('\n');
+interface Bench {
+  readonly ids: readonly string[];
+  readonly label: string;
+  run(options: BenchOptions): Promise<BenchReport[]>;
 }
 
-const fmt = (n: number) => n.toFixed(1);
+const BENCHES: readonly Bench[] = [
+  {
+    ids: ['P1', 'P2'],
+    label: 'chat throughput and latency through the runner vs DynamoDB Local',
+    run: async (options) => chatReports(await runChatBench(options)),
+  },
+  {
+    ids: ['P3', 'P4'],
+    label: 'DynamoDB requests per message at scale, and cost per million messages',
+    run: async (options) => requestsReports(await runRequestsBench(options)),
+  },
+  {
+    ids: ['P5'],
+    label: 'Lambda bundle sizes and cold import times',
+    run: async (options) => [bundlesReport(await runBundlesBench(options))],
+  },
+  {
+    ids: ['P6'],
+    label: 'Safe PUT+GET 64 KiB through the runner vs directly on embedded S3',
+    run: async (options) => [safeReport(await runSafeBench(options))],
+  },
+];
 
-/** A Markdown table padded the way the repository's formatter (Biome) lays tables out. */
-export function markdownTable(header: string[], rows: string[][], right: boolean[]): string {
-  const widths = header.map((cell, i) => Math.max(3, cell.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) =>
-    `| ${cells.map((cell, i) => (right[i] ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ')} |`;
-  const rule = `| ${widths.map((w, i) => (right[i] ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
-  return [line(header), rule, ...rows.map(line)].join('\n');
-}
+const ALL_IDS = BENCHES.flatMap((bench) => bench.ids);
 
-function safeSection(result: SafeBenchResult, command: string): string {
-  const row = (name: string, s: SafeBenchResult['runner']) => [name, fmt(s.min), fmt(s.median), fmt(s.max)];
-  const table = markdownTable(
-    ['path', 'min pairs/s', 'median pairs/s', 'max pairs/s'],
-    [row('through the runner (/safe/)', result.runner), row('directly on embedded S3', result.direct)],
-    [false, true, true, true],
-  );
-  return `## P6 Safe
+/** The summary block: one line per P, the lines of P's not run this time kept as they were. */
+function summaryBlock(document: string, reports: readonly BenchReport[], command: string): string {
+  const lines = new Map<string, string>();
+  const existing =
+    /<!-- bench:summary:start -->([\s\S]*?)<!-- bench:summary:end -->/.exec(document)?.[1] ?? '';
+  for (const match of existing.matchAll(/^- \*\*(P\d)\*\* .*$/gm)) lines.set(match[1]!, match[0]);
+  for (const report of reports) lines.set(report.id, `- **${report.id}** ${report.summary}`);
+  const ordered = [...lines.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, line]) => line);
+  return `## Summary
 
-PUT + GET of one ${result.bodyBytes / 1024} KiB backup, sequentially, one client: through the
-runner's \`/safe/backups/<id>\` (HTTP server → API Gateway-style router and payload-2.0 event →
-Safe handler → S3 adapter → s3rver), against the same PUT + GET directly on the runner's embedded
-s3rver with the SDK S3 client the handler uses. ${result.rounds} interleaved rounds of
-${result.opsPerRound} PUT+GET pairs per path, after a warm-up.
+Latest result per benchmark (each section below names its own machine, date and command; this
+block was last updated by \`${command}\`).
 
-${machine(command)}
-
-${table}
-
-**Ratio (runner median / direct median): ${result.ratio.toFixed(2)}** — the share of direct
-throughput left after the HTTP hop, the base64 body round trip of payload format 2.0 and the handler.
+${ordered.join('\n')}
 `;
-}
-
-/** Replaces the text between a benchmark's markers, or appends the marked section. */
-export function replaceSection(document: string, name: string, content: string): string {
-  const start = `<!-- bench:${name}:start -->`;
-  const end = `<!-- bench:${name}:end -->`;
-  const block = `${start}\n${content.trimEnd()}\n${end}`;
-  const from = document.indexOf(start);
-  const to = document.indexOf(end);
-  if (from >= 0 && to > from) return document.slice(0, from) + block + document.slice(to + end.length);
-  return `${document.trimEnd()}\n\n${block}\n`;
 }
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean' }, only: { type: 'string' } },
+    strict: true,
+  });
   const quick = values.quick === true;
-  const command = `npm run bench${quick ? ' -- --quick' : ''}`;
+  const only = values.only?.split(',').map((id) => id.trim().toUpperCase());
+  const unknown = only?.filter((id) => !ALL_IDS.includes(id)) ?? [];
+  if (unknown.length > 0)
+    throw new Error(`unknown benchmark ${unknown.join(', ')}: pick from ${ALL_IDS.join(', ')}`);
+  const command = `npm run bench${quick || only ? ' --' : ''}${quick ? ' --quick' : ''}${only ? ` --only ${only.join(',')}` : ''}`;
+  const selected = BENCHES.filter((bench) => !only || bench.ids.some((id) => only.includes(id)));
 
-  process.stdout.write(
-    `Safe: PUT+GET 64 KiB through the runner vs directly on embedded S3${quick ? ' (quick)' : ''}…\n`,
-  );
-  const safe = await runSafeBench({ quick });
-  process.stdout.write(
-    `  runner median ${fmt(safe.runner.median)} pairs/s · direct median ${fmt(safe.direct.median)} pairs/s · ratio ${safe.ratio.toFixed(2)}\n`,
-  );
+  process.stdout.write(`${machine(command)}\n`);
+  const reports: BenchReport[] = [];
+  for (const bench of selected) {
+    const started = performance.now();
+    process.stdout.write(`${bench.ids.join(', ')}: ${bench.label}${quick ? ' (quick)' : ''}…\n`);
+    const produced = await bench.run({ quick, progress: (line) => process.stdout.write(`${line}\n`) });
+    for (const report of produced) process.stdout.write(`  ${report.id}: ${report.summary}\n`);
+    process.stdout.write(`  (${((performance.now() - started) / 1000).toFixed(0)} s)\n`);
+    reports.push(...produced);
+  }
 
-  const document = existsSync(FILE) ? readFileSync(FILE, 'utf8') : INTRO;
-  writeFileSync(FILE, replaceSection(document, 'safe', safeSection(safe, command)));
+  let document = existsSync(FILE) ? readFileSync(FILE, 'utf8') : INTRO;
+  for (const report of reports) document = replaceSection(document, report.name, report.section(command));
+  document = replaceSection(document, 'summary', summaryBlock(document, reports, command));
+  writeFileSync(FILE, document);
   process.stdout.write(`Results written to ${FILE}.\n`);
+
+  const failures = reports.flatMap((report) => report.failures ?? []);
+  if (failures.length > 0) {
+    process.stderr.write(`bench: guarantees broken:\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((error: unknown) => {

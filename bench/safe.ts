@@ -14,14 +14,19 @@ import { LOCAL_SAFE_BUCKET } from '../lambdas/adapters/schema.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
 import { startRunner } from '../local/runner.ts';
 import { type BackupId, ensureBackupId } from '../protocol/safe.ts';
+import {
+  type BenchReport,
+  fixed,
+  loadAverage,
+  machine,
+  markdownTable,
+  type Stats,
+  stats,
+} from './support.ts';
+
+export const TARGET_RATIO = 0.7;
 
 export const BODY_BYTES = 64 * 1024;
-
-export interface Stats {
-  readonly min: number;
-  readonly median: number;
-  readonly max: number;
-}
 
 export interface SafeBenchResult {
   readonly rounds: number;
@@ -32,18 +37,13 @@ export interface SafeBenchResult {
   readonly direct: Stats;
   /** runner median / direct median. */
   readonly ratio: number;
-}
-
-function stats(values: number[]): Stats {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { min: sorted[0]!, median, max: sorted[sorted.length - 1]! };
+  readonly load: readonly [number, number];
 }
 
 const newId = (): BackupId => ensureBackupId(randomBytes(32).toString('hex'));
 
 export async function runSafeBench(options: { quick: boolean }): Promise<SafeBenchResult> {
+  const loadAtStart = loadAverage();
   const rounds = options.quick ? 3 : 7;
   const opsPerRound = options.quick ? 20 : 100;
   const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
@@ -116,10 +116,43 @@ export async function runSafeBench(options: { quick: boolean }): Promise<SafeBen
       runner: runnerStats,
       direct: directStats,
       ratio: runnerStats.median / directStats.median,
+      load: [loadAtStart, loadAverage()],
     };
   } finally {
     aws.destroy();
     await runner.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+export function safeReport(result: SafeBenchResult): BenchReport {
+  const row = (name: string, s: Stats) => [name, fixed(s.min), fixed(s.median), fixed(s.max)];
+  const table = markdownTable(
+    ['path', 'min pairs/s', 'median pairs/s', 'max pairs/s'],
+    [row('through the runner (/safe/)', result.runner), row('directly on embedded S3', result.direct)],
+    [false, true, true, true],
+  );
+  const met = result.ratio >= TARGET_RATIO;
+  return {
+    id: 'P6',
+    name: 'safe',
+    summary: `Safe PUT+GET 64 KiB through the runner ÷ directly on embedded S3: **${result.ratio.toFixed(2)}** (target ≥ ${TARGET_RATIO}: ${met ? 'met' : 'missed'}) — ${fixed(result.runner.median)} vs ${fixed(result.direct.median)} pairs/s.`,
+    section: (command) => `## P6 Safe
+
+PUT + GET of one ${result.bodyBytes / 1024} KiB backup, sequentially, one client: through the
+runner's \`/safe/backups/<id>\` (HTTP server → API Gateway-style router and payload-2.0 event →
+Safe handler → S3 adapter → s3rver), against the same PUT + GET directly on the runner's embedded
+s3rver with the SDK S3 client the handler uses. ${result.rounds} interleaved rounds of
+${result.opsPerRound} PUT+GET pairs per path, after a warm-up.
+
+${machine(command, result.load)}
+
+${table}
+
+**Ratio (runner median / direct median): ${result.ratio.toFixed(2)} — target ≥ ${TARGET_RATIO} ${
+      met ? 'met' : `missed by ${fixed(TARGET_RATIO - result.ratio, 2)}`
+    }** — the share of direct throughput left after the HTTP hop, the base64 body round trip of payload
+format 2.0 and the handler.
+`,
+  };
 }

@@ -55,8 +55,8 @@ export interface RunnerOptions {
    * EventBridge runs them on AWS (ms; default 60 000, 0 = never).
    */
   readonly scheduleIntervalMs?: number;
-  /** Called for every AWS SDK request the handlers send (the benchmarks count them). */
-  readonly onRequest?: (service: string, operation: string) => void;
+  /** Called for every AWS SDK request the handlers send (the benchmarks count and time them). */
+  readonly onRequest?: (service: string, operation: string) => (() => void) | undefined;
 }
 
 export interface Runner {

@@ -20,10 +20,10 @@ export interface ClientOptions {
   readonly maxAttempts?: number;
   /**
    * Called for every request attempt the DynamoDB, S3 and `@connections` clients send, with the
-   * service and operation (`'DynamoDB', 'TransactWriteItems'`). The benchmarks count requests with
-   * it; absent on AWS.
+   * service and operation (`'DynamoDB', 'TransactWriteItems'`); a function it returns is called when
+   * the attempt has finished. The benchmarks count and time requests with it; absent on AWS.
    */
-  readonly onRequest?: (service: string, operation: string) => void;
+  readonly onRequest?: (service: string, operation: string) => (() => void) | undefined;
 }
 
 export interface AwsClients {
@@ -64,9 +64,13 @@ function observed<C extends { readonly middlewareStack: unknown }>(
 ): C {
   if (!onRequest) return client;
   (client.middlewareStack as ObservableStack).add(
-    (next, context) => (args) => {
-      onRequest(service, (context.commandName ?? 'unknown').replace(/Command$/, ''));
-      return next(args);
+    (next, context) => async (args) => {
+      const done = onRequest(service, (context.commandName ?? 'unknown').replace(/Command$/, ''));
+      try {
+        return await next(args);
+      } finally {
+        done?.();
+      }
     },
     { step: 'finalizeRequest', priority: 'low', name: 'switchyardOnRequest' },
   );

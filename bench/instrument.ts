@@ -1,0 +1,168 @@
+/**
+ * A local runner with its handlers' work made countable, for the chat benchmarks:
+ *
+ * - every AWS SDK request the handlers send (RunnerOptions.onRequest → SDK middleware), attributed
+ *   to the WebSocket route whose invocation sent it;
+ * - every invocation's route, outcome, duration and reply size, from the handlers' own log lines.
+ *
+ * Route attribution: the runner's WebSocket gateway invokes a handler synchronously from the
+ * server socket's `message` (or `close`) event, so running that event inside an AsyncLocalStorage
+ * scope named after the frame's `action` tags everything the invocation does, down to the SDK
+ * middleware. The route is read the way API Gateway selects it: the frame's leading `action`.
+ * This patches `ws` in this process only, and only for server-side sockets; nothing in lambdas/ or
+ * local/ knows about it.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import { type Runner, type RunnerOptions, startRunner } from '../local/runner.ts';
+import { dynamoLocalPid } from './support.ts';
+
+const route = new AsyncLocalStorage<string>();
+export const TMPFS = '/dev/shm';
+const ACTION = /^\{"action":"([A-Za-z]{1,32})"/;
+const PATCHED = Symbol.for('switchyard.bench.routeTagging');
+
+function tagServerSocketEvents(): void {
+  const proto = WebSocket.prototype as unknown as Record<symbol, boolean> & {
+    emit(this: WebSocket, event: string | symbol, ...args: unknown[]): boolean;
+  };
+  if (proto[PATCHED]) return;
+  proto[PATCHED] = true;
+  const emit = proto.emit;
+  proto.emit = function (this: WebSocket, event, ...args) {
+    if (!(this as unknown as { _isServer?: boolean })._isServer) return emit.call(this, event, ...args);
+    if (event === 'message') {
+      const match = ACTION.exec(String(args[0]).slice(0, 48));
+      return route.run(match?.[1] ?? '$default', () => emit.call(this, event, ...args));
+    }
+    if (event === 'close') return route.run('$disconnect', () => emit.call(this, event, ...args));
+    return emit.call(this, event, ...args);
+  };
+}
+
+/** One handler invocation, from its log line. */
+export interface Invocation {
+  readonly route: string;
+  readonly outcome: string;
+  readonly code?: string;
+  readonly durationMs: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Length of the log line itself (what CloudWatch would ingest for it). */
+  readonly lineBytes: number;
+}
+
+/** What the handlers did during a measured phase. */
+export interface Tally {
+  /** route → `Service.Operation` → requests. Requests outside any WebSocket route are under `other`. */
+  readonly requests: Map<string, Map<string, number>>;
+  /** `Service.Operation` → how long each attempt took (ms), as the handler's SDK client saw it. */
+  readonly latencies: Map<string, number[]>;
+  readonly invocations: Invocation[];
+}
+
+export interface InstrumentedRunner {
+  readonly runner: Runner;
+  /** The runner's data folder (on tmpfs when the machine has /dev/shm). */
+  readonly dataDir: string;
+  /** DynamoDB Local's pid, for CPU accounting. */
+  readonly javaPid: number | undefined;
+  /** Starts a new tally (the previous one is returned and no longer updated). */
+  reset(): Tally;
+  /** The tally since the last reset. */
+  current(): Tally;
+  stop(): Promise<void>;
+}
+
+function emptyTally(): Tally {
+  return { requests: new Map(), latencies: new Map(), invocations: [] };
+}
+
+export async function startInstrumentedRunner(
+  options: Partial<Pick<RunnerOptions, 'ws' | 'scheduleIntervalMs'>> = {},
+): Promise<InstrumentedRunner> {
+  tagServerSocketEvents();
+  // On tmpfs where there is one: DynamoDB Local's SQLite files then cost no disk flushes, which on
+  // a shared machine's disk would dominate and swing every write-heavy figure.
+  const dataDir = mkdtempSync(join(existsSync(TMPFS) ? TMPFS : tmpdir(), 'switchyard-bench-'));
+  let tally = emptyTally();
+  const runner = await startRunner({
+    dataDir,
+    port: 0,
+    sweepIntervalMs: 0,
+    codeSink: () => {},
+    ...options,
+    logSink: (line) => {
+      const fields = JSON.parse(line) as Partial<Invocation>;
+      tally.invocations.push({
+        route: String(fields.route),
+        outcome: String(fields.outcome),
+        ...(fields.code ? { code: String(fields.code) } : {}),
+        durationMs: Number(fields.durationMs ?? 0),
+        bytesIn: Number(fields.bytesIn ?? 0),
+        bytesOut: Number(fields.bytesOut ?? 0),
+        lineBytes: Buffer.byteLength(line) + 1,
+      });
+    },
+    onRequest: (service, operation) => {
+      const name = route.getStore() ?? OUTSIDE_ROUTES;
+      const byOperation = tally.requests.get(name) ?? new Map<string, number>();
+      tally.requests.set(name, byOperation);
+      const key = `${service}.${operation}`;
+      byOperation.set(key, (byOperation.get(key) ?? 0) + 1);
+      const started = performance.now();
+      const latencies = tally.latencies;
+      return () => {
+        const list = latencies.get(key) ?? [];
+        latencies.set(key, list);
+        list.push(performance.now() - started);
+      };
+    },
+  });
+  return {
+    runner,
+    dataDir,
+    javaPid: dynamoLocalPid(dataDir),
+    reset() {
+      const previous = tally;
+      tally = emptyTally();
+      return previous;
+    },
+    current: () => tally,
+    async stop() {
+      await runner.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Requests made outside any WebSocket route: `$connect` (from the HTTP upgrade) and scheduled functions. */
+export const OUTSIDE_ROUTES = 'other';
+
+/**
+ * Requests of one service in a tally: of one route, or (without `routeName`) of every WebSocket
+ * route — not those made outside them (OUTSIDE_ROUTES).
+ */
+export function requestCount(tally: Tally, service: string, routeName?: string): number {
+  let total = 0;
+  for (const [name, byOperation] of tally.requests) {
+    if (routeName !== undefined ? name !== routeName : name === OUTSIDE_ROUTES) continue;
+    for (const [key, count] of byOperation) if (key.startsWith(`${service}.`)) total += count;
+  }
+  return total;
+}
+
+/** `Service.Operation` → requests, over every WebSocket route. */
+export function byOperation(tally: Tally, service: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [name, operations] of tally.requests)
+    for (const [key, count] of name === OUTSIDE_ROUTES ? [] : operations)
+      if (key.startsWith(`${service}.`)) {
+        const operation = key.slice(service.length + 1);
+        out.set(operation, (out.get(operation) ?? 0) + count);
+      }
+  return out;
+}

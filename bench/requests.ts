@@ -1,0 +1,832 @@
+/**
+ * P3 AWS requests per delivered message — counted with SDK middleware on the runner's clients
+ * (bench/instrument.ts), per route and operation — at 10 → 10,000 registered identities and
+ * 10 → 1,000 open connections; and P4, the AWS cost per million 1 KiB messages computed from those
+ * counts, the frames the clients saw, the handlers' measured durations, the stored items' sizes
+ * and list prices (stated below with their date and Region).
+ *
+ * The traffic is the same at every scale point: 10 active clients, each sending 1 KiB messages to
+ * random ones of the other nine and waiting for the server ack; everyone else registered or
+ * connected is idle. A second scenario queues messages for offline recipients and delivers them
+ * as the backlog at login.
+ */
+import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { CONNECTIONS, EPHEMERAL, localTableName, MAILBOX } from '../lambdas/adapters/schema.ts';
+import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
+import { FUNCTIONS } from '../lambdas/runtime/manifest.ts';
+import { LIMITS } from '../protocol/limits.ts';
+import { Fleet, type FrameCounts, type Ledger } from './fleet.ts';
+import {
+  type InstrumentedRunner,
+  OUTSIDE_ROUTES,
+  requestCount,
+  startInstrumentedRunner,
+  type Tally,
+} from './instrument.ts';
+import {
+  type BenchOptions,
+  type BenchReport,
+  fixed,
+  loadAverage,
+  machine,
+  markdownTable,
+  quantile,
+  sleep,
+  sum,
+} from './support.ts';
+
+const ACTIVE = 10;
+const SCHEDULE_INTERVAL_MS = 10_000;
+export const TARGET_REQUESTS = 3;
+export const TARGET_COST = 4;
+
+/** One measured phase: what the handlers did and what the clients saw. */
+export interface Phase {
+  readonly label: string;
+  readonly identities: number;
+  readonly connections: number;
+  readonly ledger: Ledger;
+  readonly tally: Tally;
+  readonly frames: FrameCounts;
+}
+
+/** Sizes (bytes, by DynamoDB's item size rules) of the items a message touches. */
+export interface ItemSizes {
+  readonly message: number;
+  readonly counter: number;
+  readonly rateWindow: number;
+  readonly connection: number;
+  readonly connectionIndexEntry: number;
+  readonly identity: number;
+}
+
+export interface RequestsBenchResult {
+  /** One message in flight at a time: counts at no concurrency, and the durations P4 prices. */
+  readonly sequential: Phase;
+  readonly identityScale: Phase[];
+  readonly connectionScale: Phase[];
+  readonly offlineSend: Phase;
+  readonly offlineLogin: Phase;
+  /** Every phase with the scheduled functions' runs (they log under their own route). */
+  readonly scheduled: Tally['invocations'];
+  readonly sizes: ItemSizes;
+  readonly perSender: number;
+  readonly load: readonly [number, number];
+}
+
+// ─── DynamoDB item sizes ────────────────────────────────────────────────────────────────────────
+
+/** Size of one attribute value by DynamoDB's rules (numbers: about 1 byte per 2 significant digits + 1). */
+function valueSize(value: unknown): number {
+  if (value === null || value === undefined || typeof value === 'boolean') return 1;
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number') {
+    const digits = String(Math.abs(value)).replace('.', '').replace(/^0+/, '').replace(/0+$/, '').length;
+    return Math.ceil(Math.max(1, digits) / 2) + 1;
+  }
+  if (value instanceof Uint8Array) return value.length;
+  if (Array.isArray(value)) return 3 + sum(value.map((v) => valueSize(v) + 1));
+  if (typeof value === 'object')
+    return 3 + sum(Object.entries(value).map(([k, v]) => Buffer.byteLength(k) + valueSize(v) + 1));
+  return 0;
+}
+
+export function itemSize(item: Record<string, unknown>): number {
+  return sum(Object.entries(item).map(([name, value]) => Buffer.byteLength(name) + valueSize(value)));
+}
+
+/** Index entries carry the table's key, the index key, the projected attributes and 100 bytes. */
+const INDEX_OVERHEAD = 100;
+
+async function measureSizes(instrumented: InstrumentedRunner, recipient: string): Promise<ItemSizes> {
+  const aws = createClients({
+    endpoints: instrumented.runner.endpoints,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  try {
+    const mailbox = await aws.dynamo.send(
+      new QueryCommand({
+        TableName: localTableName('mailbox'),
+        KeyConditionExpression: '#r = :r',
+        ExpressionAttributeNames: { '#r': MAILBOX.attributes.recipient },
+        ExpressionAttributeValues: { ':r': recipient },
+      }),
+    );
+    const items = mailbox.Items ?? [];
+    const message = items.find((item) => String(item[MAILBOX.attributes.key]).startsWith('m#'));
+    const counter = items.find((item) => !String(item[MAILBOX.attributes.key]).startsWith('m#'));
+    const scan = async (table: Parameters<typeof localTableName>[0]) =>
+      (await aws.dynamo.send(new ScanCommand({ TableName: localTableName(table), Limit: 50 }))).Items ?? [];
+    const rate = (await scan('ephemeral')).find((item) =>
+      String(item[EPHEMERAL.attributes.key]).includes('send:'),
+    );
+    const connection = (await scan('connections')).find(
+      (item) => item[CONNECTIONS.attributes.state] === 'ready',
+    );
+    const identity = (await scan('identities'))[0];
+    if (!message || !counter || !rate || !connection || !identity)
+      throw new Error('could not read the items to size');
+    const C = CONNECTIONS.attributes;
+    const indexed: string[] = [C.connectionId, C.identity, ...CONNECTIONS.indexes[0].include];
+    return {
+      message: itemSize(message),
+      counter: itemSize(counter),
+      rateWindow: itemSize(rate),
+      connection: itemSize(connection),
+      connectionIndexEntry:
+        itemSize(Object.fromEntries(Object.entries(connection).filter(([name]) => indexed.includes(name)))) +
+        INDEX_OVERHEAD,
+      identity: itemSize(identity),
+    };
+  } finally {
+    aws.destroy();
+  }
+}
+
+// ─── The run ────────────────────────────────────────────────────────────────────────────────────
+
+function subtractFrames(after: FrameCounts, before: FrameCounts): FrameCounts {
+  const out: FrameCounts = {};
+  for (const [action, counts] of Object.entries(after)) {
+    const b = before[action] ?? { in: 0, out: 0, bytesIn: 0, bytesOut: 0 };
+    out[action] = {
+      in: counts.in - b.in,
+      out: counts.out - b.out,
+      bytesIn: counts.bytesIn - b.bytesIn,
+      bytesOut: counts.bytesOut - b.bytesOut,
+    };
+  }
+  return out;
+}
+
+export async function runRequestsBench(options: BenchOptions): Promise<RequestsBenchResult> {
+  const { quick, progress } = options;
+  const loadAtStart = loadAverage();
+  const perSender = quick ? 10 : 20;
+  const identityPoints = quick ? [10, 1000] : [10, 100, 1000, 10_000];
+  const connectionPoints = quick ? [10, 100] : [10, 100, 1000];
+
+  // Scheduled functions every 10 s instead of every minute, so their runs are seen and timed.
+  const instrumented = await startInstrumentedRunner({ scheduleIntervalMs: SCHEDULE_INTERVAL_MS });
+  const { runner } = instrumented;
+  const fleet = Fleet.start();
+  const scheduled: Tally['invocations'] = [];
+  let identities = 0;
+  let connections = 0;
+  try {
+    await fleet.register(runner, ACTIVE);
+    identities = ACTIVE;
+    await fleet.call({
+      type: 'connect',
+      wsUrl: runner.wsUrl,
+      serverPublicKey: runner.serverPublicKey,
+      from: 0,
+      to: ACTIVE,
+      parallel: ACTIVE,
+    });
+    connections = ACTIVE;
+    await fleet.call({ type: 'contacts', active: ACTIVE, perClient: ACTIVE - 1 });
+    const everyone = Array.from({ length: ACTIVE }, (_, i) => i);
+    const keepScheduled = (tally: Tally) =>
+      scheduled.push(...tally.invocations.filter((i) => FUNCTIONS_WITH_SCHEDULE.has(i.route)));
+
+    /** Runs `work` as one measured phase. */
+    const phase = async (label: string, work: () => Promise<unknown>, drain = true): Promise<Phase> => {
+      const framesBefore = await fleet.call({ type: 'frames' });
+      // Scheduled runs between phases count for the idle cost, not for any phase.
+      keepScheduled(instrumented.reset());
+      await work();
+      const ledger = drain
+        ? await fleet.call({ type: 'drain', timeoutMs: 30_000 })
+        : ({
+            acked: 0,
+            delivered: 0,
+            lost: 0,
+            duplicates: 0,
+            redelivered: 0,
+            unacknowledgedDeliveries: 0,
+            sendErrors: {},
+          } as Ledger);
+      const tally = instrumented.reset();
+      keepScheduled(tally);
+      const frames = subtractFrames(await fleet.call({ type: 'frames' }), framesBefore);
+      return { label, identities, connections, ledger, tally, frames };
+    };
+    const burst = (senders: readonly number[], recipients: readonly number[], count = perSender) =>
+      fleet.call({ type: 'burst', senders, recipients, perSender: count });
+
+    progress('  settling…');
+    await phase('settle', () => burst(everyone, everyone, 3));
+
+    progress('  one message at a time…');
+    const sequential = await phase('sequential', () => burst([0], everyone.slice(1), perSender));
+
+    const identityScale: Phase[] = [];
+    for (const target of identityPoints) {
+      if (target > identities) {
+        progress(`  writing ${target - identities} more identity records…`);
+        await fleet.register(runner, 0, target - identities);
+        identities = target;
+      }
+      progress(`  ${identities} identities, ${connections} connections`);
+      identityScale.push(await phase(`${identities} identities`, () => burst(everyone, everyone)));
+    }
+    const connectionScale: Phase[] = [];
+    for (const target of connectionPoints) {
+      // The first point is usually where the identity scale ended: measured there already.
+      if (target <= connections && identityScale.length > 0) {
+        connectionScale.push(identityScale.at(-1)!);
+        continue;
+      }
+      if (target > connections) {
+        progress(`  connecting ${target - connections} more clients…`);
+        await fleet.register(runner, target - connections);
+        identities += target - connections;
+        const connected = await fleet.call({
+          type: 'connect',
+          wsUrl: runner.wsUrl,
+          serverPublicKey: runner.serverPublicKey,
+          from: connections,
+          to: target,
+          parallel: 20,
+        });
+        if (connected.failed > 0) throw new Error(`${connected.failed} clients could not connect`);
+        connections = target;
+      }
+      progress(`  ${identities} identities, ${connections} connections`);
+      connectionScale.push(await phase(`${connections} connections`, () => burst(everyone, everyone)));
+    }
+
+    progress('  offline recipients, backlog at login…');
+    const half = ACTIVE / 2;
+    const senders = everyone.slice(0, half);
+    const recipients = everyone.slice(half);
+    await fleet.call({ type: 'disconnect', from: half, to: ACTIVE });
+    connections -= half;
+    // Let their $disconnect handlers finish before counting.
+    await sleep(1000);
+    const offlineSend = await phase('offline send', () => burst(senders, recipients), false);
+    const sizes = await measureSizes(instrumented, fleet.identities[half]!);
+    connections += half;
+    const offlineLogin = await phase('login + backlog', () =>
+      fleet.call({
+        type: 'connect',
+        wsUrl: runner.wsUrl,
+        serverPublicKey: runner.serverPublicKey,
+        from: half,
+        to: ACTIVE,
+        parallel: half,
+      }),
+    );
+    keepScheduled(instrumented.reset());
+    return {
+      sequential,
+      identityScale,
+      connectionScale,
+      offlineSend,
+      offlineLogin,
+      scheduled,
+      sizes,
+      perSender,
+      load: [loadAtStart, loadAverage()],
+    };
+  } finally {
+    await fleet.stop().catch(() => {});
+    await instrumented.stop();
+  }
+}
+
+const FUNCTIONS_WITH_SCHEDULE = new Set<string>(
+  Object.entries(FUNCTIONS)
+    .filter(([, spec]) => 'schedule' in spec)
+    .map(([name]) => name),
+);
+
+// ─── P3 report ──────────────────────────────────────────────────────────────────────────────────
+
+const invocationsOf = (phase: Phase, route: string) =>
+  phase.tally.invocations.filter((i) => i.route === route);
+
+interface Counts {
+  readonly delivered: number;
+  readonly total: number;
+  readonly send: number;
+  readonly ack: number;
+  readonly perSend: number;
+  readonly perAck: number;
+  readonly perAckFrame: number;
+  readonly pushes: number;
+}
+
+function counts(phase: Phase, delivered = phase.ledger.delivered): Counts {
+  const sends = invocationsOf(phase, 'send').length;
+  const acks = invocationsOf(phase, 'ack').length;
+  const sendRequests = requestCount(phase.tally, 'DynamoDB', 'send');
+  const ackRequests = requestCount(phase.tally, 'DynamoDB', 'ack');
+  return {
+    delivered,
+    total: requestCount(phase.tally, 'DynamoDB') / delivered,
+    send: sendRequests / delivered,
+    ack: ackRequests / delivered,
+    perSend: sendRequests / sends,
+    perAck: ackRequests / acks,
+    perAckFrame: delivered / acks,
+    pushes: requestCount(phase.tally, 'ApiGatewayManagementApi', 'send') / delivered,
+  };
+}
+
+function scaleRow(phase: Phase): string[] {
+  const c = counts(phase);
+  return [
+    phase.identities.toLocaleString('en-US'),
+    phase.connections.toLocaleString('en-US'),
+    String(c.delivered),
+    fixed(c.total, 2),
+    fixed(c.perSend, 2),
+    fixed(c.perAck, 2),
+    fixed(c.perAckFrame, 1),
+    fixed(c.pushes, 2),
+  ];
+}
+
+/** Requests per route and operation (WebSocket routes only: $connect and scheduled runs are not per message). */
+function breakdown(phase: Phase, delivered: number): string[][] {
+  const rows: string[][] = [];
+  for (const [route, operations] of [...phase.tally.requests].sort()) {
+    if (route === OUTSIDE_ROUTES) continue;
+    for (const [operation, count] of [...operations].sort()) {
+      rows.push([route, operation, String(count), fixed(count / delivered, 2)]);
+    }
+  }
+  return rows;
+}
+
+function ledgerProblems(result: RequestsBenchResult): string[] {
+  const phases = [result.sequential, ...result.identityScale, ...result.connectionScale, result.offlineLogin];
+  const lost = sum(phases.map((p) => p.ledger.lost));
+  const duplicates = sum(phases.map((p) => p.ledger.duplicates));
+  return [
+    ...(lost > 0 ? [`P3: ${lost} messages acked by the server never reached their recipient`] : []),
+    ...(duplicates > 0 ? [`P3: ${duplicates} messages reached the app more than once`] : []),
+  ];
+}
+
+export function requestsReports(result: RequestsBenchResult): BenchReport[] {
+  const base = result.identityScale[0]!;
+  const scale = [...new Set([...result.identityScale, ...result.connectionScale])];
+  const totals = scale.map((p) => counts(p).total);
+  const perSend = scale.map((p) => counts(p).perSend);
+  const perAck = scale.map((p) => counts(p).perAck);
+  // Flat: within 5 % (transaction conflicts under contention would add retries).
+  const flat = (values: number[]) => (Math.max(...values) - Math.min(...values)) / Math.min(...values) < 0.05;
+  const flatSend = flat(perSend);
+  const flatAck = flat(perAck);
+  const baseCounts = counts(base);
+  const sequentialCounts = counts(result.sequential);
+  const offlineDelivered = result.offlineLogin.ledger.delivered;
+  const offlineSend = requestCount(result.offlineSend.tally, 'DynamoDB') / offlineDelivered;
+  const loginTally = result.offlineLogin.tally;
+  const offlineBacklog =
+    (requestCount(loginTally, 'DynamoDB', 'pull') + requestCount(loginTally, 'DynamoDB', 'ack')) /
+    offlineDelivered;
+  const sessionRequests =
+    requestCount(loginTally, 'DynamoDB', 'hello') +
+    requestCount(loginTally, 'DynamoDB', 'login') +
+    (loginTally.requests.get(OUTSIDE_ROUTES)?.get('DynamoDB.PutItem') ?? 0);
+  const logins = invocationsOf(result.offlineLogin, 'login').length;
+  const best = Math.min(baseCounts.total, offlineSend + offlineBacklog);
+  const met = best <= TARGET_REQUESTS;
+
+  const scaleTable = markdownTable(
+    [
+      'identities',
+      'connections',
+      'messages',
+      'DynamoDB requests / message',
+      'per `send`',
+      'per `ack`',
+      'messages / ack',
+      'pushes / message',
+    ],
+    [...new Set([...result.identityScale, ...result.connectionScale])].map(scaleRow),
+    [true, true, true, true, true, true, true, true],
+  );
+  const breakdownTable = markdownTable(
+    ['route', 'operation', 'requests', 'per message'],
+    breakdown(base, base.ledger.delivered),
+    [false, false, true, true],
+  );
+  const offlineRows = [
+    ...breakdown(result.offlineSend, offlineDelivered).map((row) => ['while offline', ...row]),
+    ...breakdown(result.offlineLogin, offlineDelivered).map((row) => ['at login', ...row]),
+  ];
+  const offlineTable = markdownTable(
+    ['phase', 'route', 'operation', 'requests', 'per message'],
+    offlineRows,
+    [false, false, false, true, true],
+  );
+
+  const p3: BenchReport = {
+    id: 'P3',
+    name: 'requests',
+    failures: ledgerProblems(result),
+    summary: `DynamoDB requests per delivered message: **${fixed(baseCounts.total, 2)} online** (${fixed(baseCounts.perAckFrame, 1)} messages per ack), **${fixed(offlineSend + offlineBacklog, 2)} via the backlog** (target ≤ ${TARGET_REQUESTS}: ${met ? 'met' : 'missed'}); per invocation ${flatSend && flatAck ? 'flat' : 'not flat'} from 10 to ${Math.max(...scale.map((p) => p.identities)).toLocaleString('en-US')} identities and 10 to ${Math.max(...scale.map((p) => p.connections)).toLocaleString('en-US')} connections.`,
+    section: (command) => `## P3 DynamoDB requests per message
+
+Every AWS SDK request the runner's handlers send is counted by SDK middleware on the runner's clients
+(\`onRequest\` in \`lambdas/runtime/clients.ts\`) and attributed to the WebSocket route whose invocation
+sent it (\`bench/instrument.ts\`). At every point the same traffic: ${ACTIVE} active clients each send
+${result.perSender} messages of 1 KiB to random ones of the other ${ACTIVE - 1}, waiting for each server
+ack (${ACTIVE} messages in flight); recipients ack through the client SDK with its defaults
+(\`ackBatch\` ${LIMITS.ackMaxMessages}, \`ackDelayMs\` 200). Everyone else registered or connected is idle.
+Identity records beyond the clients' own are written straight into the identities table (setup);
+the extra connections are real logged-in WebSocket sessions (registering them adds to the identities).
+Counts cover a phase from its first send until every message is delivered and every ack answered.
+
+${machine(command, result.load)}
+
+${scaleTable}
+
+**Online delivery: ${fixed(baseCounts.total, 2)} DynamoDB requests per message at the smallest point,
+${fixed(Math.min(...totals), 2)}–${fixed(Math.max(...totals), 2)} over all points — target ≤ ${TARGET_REQUESTS} ${met ? 'met' : 'missed'}${
+      met ? '' : ` by ${fixed(best - TARGET_REQUESTS, 2)} at best (the backlog path below)`
+    }. Per invocation the counts are ${flatSend && flatAck ? 'flat' : 'not flat'}: ${fixed(Math.min(...perSend), 2)}–${fixed(Math.max(...perSend), 2)} per \`send\`,
+${fixed(Math.min(...perAck), 2)}–${fixed(Math.max(...perAck), 2)} per \`ack\` from 10 to ${Math.max(...scale.map((p) => p.identities)).toLocaleString('en-US')} identities and 10 to
+${Math.max(...scale.map((p) => p.connections)).toLocaleString('en-US')} connections** (every per-message operation is keyed). What moves the
+per-message total is only how many messages one ack frame carries, which depends on how fast
+messages arrive at a recipient, not on the number of users: one message at a time (${result.sequential.ledger.delivered}
+messages from one sender) it is ${fixed(sequentialCounts.total, 2)} requests per message with ${fixed(sequentialCounts.perAckFrame, 1)} messages per ack.
+
+By route and operation at the smallest point (${base.ledger.delivered} messages):
+
+${breakdownTable}
+
+Offline recipients, backlog at login (${offlineDelivered} messages to ${ACTIVE / 2} offline recipients, then they
+log in; the SDK pulls pages of up to ${LIMITS.pullPageMessages} and acks them in batches):
+${fixed(offlineSend, 2)} requests per message while they are offline + ${fixed(offlineBacklog, 2)} for pull and ack =
+**${fixed(offlineSend + offlineBacklog, 2)} per message**, plus ${logins > 0 ? fixed(sessionRequests / logins, 1) : 'n/a'} per login for
+\`$connect\`, \`hello\` and \`login\`.
+
+${offlineTable}
+
+Why not ≤ ${TARGET_REQUESTS}: the \`send\` handler alone makes ${fixed(baseCounts.perSend, 0)} requests in sequence — the sender's
+session (GetItem; stateless Lambdas can't keep it), the recipients' identity states (BatchGetItem),
+the mailbox transaction (copy + quota counter + the sender's rate window in one TransactWriteItems),
+and the recipients' live connections for the push (Query on the \`byIdentity\` index) — and an \`ack\`
+adds ${fixed(baseCounts.perAck, 0)} per batch (session, BatchGetItem of the acked items' sizes, one transaction of deletes +
+counter). So with perfectly batched acks the floor is ${fixed(baseCounts.perSend, 0)} + ${fixed(baseCounts.perAck, 0)}/${LIMITS.ackMaxMessages} ≈ ${fixed(
+      baseCounts.perSend + baseCounts.perAck / LIMITS.ackMaxMessages,
+      2,
+    )}: the target of ${TARGET_REQUESTS}
+is below what this design can reach. Getting there would take folding the recipient check into the
+transaction (a ConditionCheck on the identity item: one request fewer, but more write units, see P4)
+or caching identity states in the function.
+`,
+  };
+  return [p3, costReport(result)];
+}
+
+// ─── P4 cost ────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * List prices, us-east-1, from the AWS pricing pages as they stood in 2025 (DynamoDB on-demand after
+ * its 1 November 2024 price cut), first tiers, no free tier. Assumptions of this report, not
+ * measurements.
+ */
+export const PRICES = {
+  date: '2025 (DynamoDB on-demand as cut on 1 November 2024)',
+  region: 'us-east-1',
+  /** Lambda, arm64: per GB-second and per request. */
+  lambdaGbSecond: 0.0000133334,
+  lambdaRequest: 0.2 / 1e6,
+  /** API Gateway WebSocket: per message (32 KB units, both directions; first billion) and per connection-minute. */
+  wsMessage: 1.0 / 1e6,
+  wsConnectionMinute: 0.25 / 1e6,
+  /** DynamoDB on-demand (standard table class): per write / read request unit; storage per GB-month. */
+  dynamoWru: 0.625 / 1e6,
+  dynamoRru: 0.125 / 1e6,
+  dynamoStorageGbMonth: 0.25,
+  /** Point-in-time recovery (continuous backups), per GB-month (on for identities only). */
+  dynamoPitrGbMonth: 0.2,
+  /** Data transfer out to the internet, per GB (first 10 TB; the first 100 GB a month are free). */
+  transferOutGb: 0.09,
+  /** CloudWatch Logs ingestion (standard class), per GB; storage per GB-month. */
+  logsIngestGb: 0.5,
+  logsStorageGbMonth: 0.03,
+  /** S3 Standard storage per GB-month (Safe backups). */
+  s3GbMonth: 0.023,
+  /** Secrets Manager, per secret per month (the server key; the Safe's Basic auth secret if configured). */
+  secretMonth: 0.4,
+} as const;
+
+/** The memory every function gets (lib/constructs/manifest-function.ts). */
+const LAMBDA_GB = 256 / 1024;
+/** Lambda's own log lines per invocation (JSON format: platform start + report), bytes. An estimate. */
+const PLATFORM_LOG_BYTES = 500;
+const KB = 1024;
+const WS_UNIT = 32 * 1024;
+
+interface CostLine {
+  readonly item: string;
+  readonly quantity: string;
+  readonly dollars: number;
+}
+
+/** DynamoDB capacity units per message for one phase, from its request counts and the item sizes. */
+function capacity(phases: readonly Phase[], delivered: number, sizes: ItemSizes) {
+  const wru = (bytes: number) => Math.ceil(bytes / KB);
+  const rru = (bytes: number) => Math.ceil(bytes / (4 * KB));
+  const lsi = wru(sizes.message + INDEX_OVERHEAD);
+  let reads = 0;
+  let writes = 0;
+  const unpriced: string[] = [];
+  for (const phase of phases) {
+    const acked = phase.ledger.delivered;
+    for (const [route, operations] of phase.tally.requests) {
+      // Requests outside a WebSocket route are $connect's (per session) or a scheduled function's.
+      if (route === OUTSIDE_ROUTES) continue;
+      for (const [key, count] of operations) {
+        if (!key.startsWith('DynamoDB.')) continue;
+        const operation = key.slice('DynamoDB.'.length);
+        const id = `${route} ${operation}`;
+        switch (id) {
+          case 'send GetItem':
+          case 'ack GetItem':
+          case 'pull GetItem':
+          case 'hello GetItem':
+          case 'login GetItem':
+            // Strongly consistent reads of the connection record (login also reads the identity).
+            reads += count * rru(Math.max(sizes.connection, sizes.identity));
+            break;
+          case 'send BatchGetItem':
+            // Eventually consistent: half a unit per item (one recipient per send here).
+            reads += count * 0.5 * rru(sizes.identity);
+            break;
+          case 'send Query':
+            // The byIdentity index (eventually consistent), a few small entries.
+            reads += count * 0.5 * rru(sizes.connectionIndexEntry);
+            break;
+          case 'send TransactWriteItems':
+            // Transactions cost two units per KB per item: copy, counter, rate window. The LSI
+            // (byArrival, all attributes) is written too; counted here at the standard rate.
+            writes += count * (2 * (wru(sizes.message) + wru(sizes.counter) + wru(sizes.rateWindow)) + lsi);
+            break;
+          case 'ack BatchGetItem':
+            // Strongly consistent, each item rounded up to 4 KB on its own: one unit per acked message.
+            reads += acked * rru(sizes.message);
+            break;
+          case 'ack TransactWriteItems':
+            // Deletes of the acked copies (two units per KB each) + the counter, and the LSI entries.
+            writes += count * 2 * wru(sizes.counter) + acked * (2 * wru(sizes.message) + lsi);
+            break;
+          case 'pull Query':
+            // Pages of messages on the LSI, strongly consistent: their bytes in 4 KB units (plus
+            // up to one unit per page for rounding and the one-item look-ahead).
+            reads += Math.ceil((sizes.message * acked) / (4 * KB)) + count;
+            break;
+          default:
+            unpriced.push(`${id} × ${count}`);
+        }
+      }
+    }
+  }
+  return { reads: reads / delivered, writes: writes / delivered, unpriced };
+}
+
+function costLines(
+  phases: readonly Phase[],
+  delivered: number,
+  durations: Phase,
+  sizes: ItemSizes,
+): CostLine[] {
+  // Keep-alives ($default) are a per-connection cost, scheduled functions an idle one: both below.
+  const invocations = phases.flatMap((p) => p.tally.invocations).filter((i) => i.route !== '$default');
+  const routes = [...new Set(invocations.map((i) => i.route))].filter((r) => !FUNCTIONS_WITH_SCHEDULE.has(r));
+  const lines: CostLine[] = [];
+  // Lambda: invocations per message per route, billed at the measured median duration (1 ms steps).
+  let requests = 0;
+  let gbSeconds = 0;
+  const parts: string[] = [];
+  for (const route of routes) {
+    const count = invocations.filter((i) => i.route === route).length / delivered;
+    const measured = durations.tally.invocations.filter((i) => i.route === route).map((i) => i.durationMs);
+    const own = invocations.filter((i) => i.route === route).map((i) => i.durationMs);
+    const ms = Math.ceil(quantile(measured.length > 0 ? measured : own, 0.5));
+    requests += count;
+    gbSeconds += count * (ms / 1000) * LAMBDA_GB;
+    parts.push(`${route} ${fixed(count, 2)} × ${ms} ms`);
+  }
+  lines.push({
+    item: `Lambda requests (${parts.join(', ')})`,
+    quantity: `${fixed(requests, 2)} invocations`,
+    dollars: requests * PRICES.lambdaRequest * 1e6,
+  });
+  lines.push({
+    item: 'Lambda duration, arm64, 256 MB',
+    quantity: `${fixed(gbSeconds * 1000, 2)} GB-ms`,
+    dollars: gbSeconds * PRICES.lambdaGbSecond * 1e6,
+  });
+  // API Gateway: every frame in either direction except keep-alives, in 32 KB units.
+  let messages = 0;
+  let bytesOut = 0;
+  for (const phase of phases) {
+    for (const [action, f] of Object.entries(phase.frames)) {
+      if (action === 'echo') continue;
+      messages += f.in * Math.max(1, Math.ceil(f.bytesIn / Math.max(1, f.in) / WS_UNIT));
+      messages += f.out * Math.max(1, Math.ceil(f.bytesOut / Math.max(1, f.out) / WS_UNIT));
+      bytesOut += f.bytesIn; // what the clients received = what left AWS
+    }
+  }
+  lines.push({
+    item: 'API Gateway WebSocket messages (both directions, incl. pushes)',
+    quantity: `${fixed(messages / delivered, 2)} messages`,
+    dollars: (messages / delivered) * PRICES.wsMessage * 1e6,
+  });
+  const { reads, writes, unpriced } = capacity(phases, delivered, sizes);
+  lines.push({
+    item: 'DynamoDB on-demand writes',
+    quantity: `${fixed(writes, 2)} WRU`,
+    dollars: writes * PRICES.dynamoWru * 1e6,
+  });
+  lines.push({
+    item: `DynamoDB on-demand reads${unpriced.length ? ` (not priced: ${unpriced.join(', ')})` : ''}`,
+    quantity: `${fixed(reads, 2)} RRU`,
+    dollars: reads * PRICES.dynamoRru * 1e6,
+  });
+  lines.push({
+    item: 'Data transfer out (frames the clients received)',
+    quantity: `${fixed(bytesOut / delivered / 1024, 2)} KiB`,
+    dollars: (bytesOut / delivered / 2 ** 30) * PRICES.transferOutGb * 1e6,
+  });
+  const logBytes =
+    invocations.length > 0
+      ? sum(invocations.map((i) => i.lineBytes)) / invocations.length + PLATFORM_LOG_BYTES
+      : 0;
+  lines.push({
+    item: `CloudWatch Logs ingestion (the handler's line + ~${PLATFORM_LOG_BYTES} B of Lambda's own per invocation)`,
+    quantity: `${fixed((requests * logBytes) / 1024, 2)} KiB`,
+    dollars: ((requests * logBytes) / 2 ** 30) * PRICES.logsIngestGb * 1e6,
+  });
+  return lines;
+}
+
+function costReport(result: RequestsBenchResult): BenchReport {
+  const base = result.identityScale[0]!;
+  const online = costLines([base], base.ledger.delivered, result.sequential, result.sizes);
+  const offlinePhases = [result.offlineSend, withoutSessionSetup(result.offlineLogin)];
+  const offline = costLines(
+    offlinePhases,
+    result.offlineLogin.ledger.delivered,
+    result.sequential,
+    result.sizes,
+  );
+  const onlineTotal = sum(online.map((l) => l.dollars));
+  const offlineTotal = sum(offline.map((l) => l.dollars));
+  const table = markdownTable(
+    ['per million 1 KiB messages', 'online (push)', '$ online', 'offline (backlog)', '$ offline'],
+    online
+      .map((line, i) => [
+        line.item,
+        line.quantity,
+        fixed(line.dollars, 2),
+        offline[i]!.quantity,
+        fixed(offline[i]!.dollars, 2),
+      ])
+      .concat([['**total**', '', `**${fixed(onlineTotal, 2)}**`, '', `**${fixed(offlineTotal, 2)}**`]]),
+    [false, true, true, true, true],
+  );
+  const dynamoShare = (online[3]!.dollars + online[4]!.dollars) / onlineTotal;
+  const wsShare = online[2]!.dollars / onlineTotal;
+  const durations = (route: string) =>
+    quantile(
+      result.sequential.tally.invocations.filter((i) => i.route === route).map((i) => i.durationMs),
+      0.5,
+    );
+  // Idle: scheduled functions still run.
+  const schedules = Object.entries(FUNCTIONS).flatMap(([name, spec]) =>
+    'schedule' in spec && typeof spec.schedule === 'string' ? [{ name, schedule: spec.schedule }] : [],
+  );
+  // Requests outside the WebSocket routes during the online phases are the scheduled functions' runs.
+  const onlinePhases = [result.sequential, ...new Set([...result.identityScale, ...result.connectionScale])];
+  const outside = (phase: Phase) => [
+    ...(phase.tally.requests.get(OUTSIDE_ROUTES) ?? new Map<string, number>()),
+  ];
+  const outsideQueries = sum(
+    onlinePhases.flatMap((p) =>
+      outside(p)
+        .filter(([k]) => k === 'DynamoDB.Query')
+        .map(([, n]) => n),
+    ),
+  );
+  const outsideOther = sum(
+    onlinePhases.flatMap((p) =>
+      outside(p)
+        .filter(([k]) => k !== 'DynamoDB.Query')
+        .map(([, n]) => n),
+    ),
+  );
+  const runsInPhases = sum(
+    onlinePhases.map((p) => p.tally.invocations.filter((i) => FUNCTIONS_WITH_SCHEDULE.has(i.route)).length),
+  );
+  const idleLines = schedules.map(({ name, schedule }) => {
+    const minutes = Number(/rate\((\d+) minutes?\)/.exec(schedule)?.[1] ?? Number.NaN);
+    const perMonth = (30 * 24 * 60) / minutes;
+    const runs = result.scheduled.filter((i) => i.route === name).map((i) => i.durationMs);
+    const ms = runs.length > 0 ? Math.ceil(quantile(runs, 0.5)) : undefined;
+    // With one scheduled function, its queries per run (eventually consistent, small: half a unit).
+    const queriesPerRun =
+      schedules.length === 1 && runsInPhases > 0 ? outsideQueries / runsInPhases : undefined;
+    const dollars =
+      perMonth * PRICES.lambdaRequest +
+      (ms !== undefined ? perMonth * (ms / 1000) * LAMBDA_GB * PRICES.lambdaGbSecond : 0) +
+      (queriesPerRun !== undefined ? perMonth * queriesPerRun * 0.5 * PRICES.dynamoRru : 0);
+    return `\`${name}\` runs on \`${schedule}\`: ${perMonth.toLocaleString('en-US')} invocations a month${
+      ms !== undefined
+        ? ` at a measured median of ${ms} ms (${runs.length} run${runs.length === 1 ? '' : 's'} seen; the runner scheduled it every ${SCHEDULE_INTERVAL_MS / 1000} s here)`
+        : ' (no run fell into this benchmark, so its duration is not priced)'
+    }${
+      queriesPerRun !== undefined
+        ? `, ${fixed(queriesPerRun, 1)} DynamoDB queries per run with nothing pending${outsideOther > 0 ? ` (and ${outsideOther} other requests in all)` : ''}`
+        : ''
+    }: ≈ $${fixed(dollars, 3)} a month`;
+  });
+  const echoes = [...result.identityScale, ...result.connectionScale]
+    .flatMap((p) => p.tally.invocations)
+    .filter((i) => i.route === '$default')
+    .map((i) => i.durationMs);
+  const echoMs = Math.max(1, Math.ceil(quantile(echoes, 0.5) || 1));
+  const minutesPerMonth = 30 * 24 * 60;
+  const keepAlive =
+    minutesPerMonth * (2 * PRICES.wsMessage + PRICES.lambdaRequest + PRICES.wsConnectionMinute) +
+    minutesPerMonth * (echoMs / 1000) * LAMBDA_GB * PRICES.lambdaGbSecond;
+  const met = onlineTotal <= TARGET_COST;
+  return {
+    id: 'P4',
+    name: 'cost',
+    summary: `AWS cost per million 1 KiB messages: **$${fixed(onlineTotal, 2)} online**, $${fixed(offlineTotal, 2)} via the backlog (target ≤ $${TARGET_COST}: ${met ? 'met' : 'missed'}; ${fixed(100 * dynamoShare, 0)} % DynamoDB, ${fixed(100 * wsShare, 0)} % API Gateway); idle: no compute${schedules.length > 0 ? ` except ${schedules.map((s) => `\`${s.name}\` on \`${s.schedule}\``).join(', ')}` : ''}.`,
+    section: (command) => `## P4 AWS cost per million messages
+
+Computed, not billed: P3's measured counts per message (the smallest point for online delivery; the
+offline scenario for backlog delivery, without the per-session \`$connect\`/\`hello\`/\`login\`), the
+frames the clients sent and received (count and bytes), the handlers' median durations with one
+message in flight (P3's sequential phase: \`send\` ${fixed(durations('send'))} ms, \`ack\` ${fixed(durations('ack'))} ms on this machine, against
+DynamoDB Local), the sizes of the items as stored (by DynamoDB's item size rules: message with a
+1 KiB body ${result.sizes.message} B, quota counter ${result.sizes.counter} B, rate window ${result.sizes.rateWindow} B, connection record
+${result.sizes.connection} B, identity ${result.sizes.identity} B), and these list prices — assumptions, not read from AWS by this benchmark: ${PRICES.region}, the
+pricing pages as they stood in ${PRICES.date}, first tiers, no free tier; check them before
+relying on the totals:
+
+- Lambda arm64 $${PRICES.lambdaGbSecond} per GB-s and $${fixed(PRICES.lambdaRequest * 1e6, 2)} per million requests; 256 MB per function.
+- API Gateway WebSocket $${fixed(PRICES.wsMessage * 1e6, 2)} per million messages (32 KB units, sent and received, pushes
+  included) and $${fixed(PRICES.wsConnectionMinute * 1e6, 2)} per million connection-minutes.
+- DynamoDB on-demand $${fixed(PRICES.dynamoWru * 1e6, 3)} per million write request units and $${fixed(PRICES.dynamoRru * 1e6, 3)} per million read
+  request units: a write is 1 unit per started KB (2 in a transaction), a strongly consistent read 1
+  per started 4 KB (half for eventually consistent), BatchGetItem rounds each item on its own; the
+  mailbox's local index (all attributes) is written with every copy and delete, counted at the
+  standard rate (if AWS bills it at the transactional rate, add ${2 * Math.ceil((result.sizes.message + INDEX_OVERHEAD) / KB)} WRU per message).
+- Data transfer out $${PRICES.transferOutGb} per GB; CloudWatch Logs ingestion $${PRICES.logsIngestGb} per GB.
+
+${machine(command, result.load)}
+
+${table}
+
+**Online: $${fixed(onlineTotal, 2)} per million 1 KiB messages — target ≤ $${TARGET_COST} ${met ? 'met' : `missed by $${fixed(onlineTotal - TARGET_COST, 2)} (×${fixed(onlineTotal / TARGET_COST, 1)})`}.**
+DynamoDB is ${fixed(100 * dynamoShare, 0)} % of it: a 1 KiB body makes a ${result.sizes.message}-byte item, i.e. 2 write units
+per write, every write happens in a transaction (×2), and each message is written once and deleted
+once, plus the quota counter, the rate window and the index. API Gateway is ${fixed(100 * wsShare, 0)} %: a message crosses
+it at least three times (the send, its server ack, the push) plus its share of the ack frames and
+their answers, so at $1 per million messages the WebSocket API alone costs about $3 per million
+messages before any storage: a $${TARGET_COST} target leaves well under $1 for everything else. Lambda
+durations here are local (handlers waiting on DynamoDB Local on a shared machine); Lambda is a small
+share either way.
+
+**Idle: no compute is provisioned — Lambda, API Gateway and on-demand DynamoDB cost nothing without
+requests — ${schedules.length > 0 ? 'except scheduled functions' : 'and nothing runs on a schedule'}.** ${idleLines.join('; ')}${idleLines.length ? '.' : ''}
+What idle storage costs: DynamoDB $${PRICES.dynamoStorageGbMonth} per GB-month (an identity record is ${result.sizes.identity} B + 100 B
+overhead, so a million identities ≈ ${fixed(((result.sizes.identity + 100) * 1e6) / 1e9, 2)} GB ≈ $${fixed((((result.sizes.identity + 100) * 1e6) / 1e9) * PRICES.dynamoStorageGbMonth, 3)} a month, plus point-in-time recovery
+on identities at $${PRICES.dynamoPitrGbMonth} per GB-month; undelivered messages for up to their TTL), S3 $${PRICES.s3GbMonth}
+per GB-month for Safe backups, CloudWatch log storage $${PRICES.logsStorageGbMonth} per GB-month, and the server key in
+Secrets Manager $${PRICES.secretMonth} a month (another $${PRICES.secretMonth} with a Safe Basic auth secret) — the one fixed cost.
+A connected but silent client is not free: its keep-alive every 60 s (\`echo\`, one frame each way and
+one \`$default\` invocation) and its connection-minutes come to ≈ $${fixed(keepAlive, 3)} per client-month.
+`,
+  };
+}
+
+/** The login phase without the per-session requests and invocations ($connect, hello, login). */
+function withoutSessionSetup(phase: Phase): Phase {
+  const keep = (route: string) =>
+    route !== 'hello' && route !== 'login' && route !== OUTSIDE_ROUTES && route !== '$connect';
+  return {
+    ...phase,
+    tally: {
+      requests: new Map([...phase.tally.requests].filter(([route]) => keep(route))),
+      latencies: phase.tally.latencies,
+      invocations: phase.tally.invocations.filter((i) => keep(i.route)),
+    },
+    frames: Object.fromEntries(
+      Object.entries(phase.frames).filter(([action]) => !['hello', 'login', 'loginAck'].includes(action)),
+    ),
+  };
+}
