@@ -3,10 +3,9 @@
  * invite-only registration), the way a person or a script runs them: identity files on disk,
  * secrets on stdin, exit codes.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../client/cli/command.ts';
 import { dynamoEphemeralStore } from '../../lambdas/adapters/ephemeral.ts';
@@ -16,9 +15,7 @@ import { issueInvite } from '../../lambdas/domain/directory.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lambdas/runtime/clients.ts';
 import { freePort } from '../../local/ports.ts';
 import { type Runner, startRunner } from '../../local/runner.ts';
-
-const TSX_CLI = resolve('node_modules/tsx/dist/cli.mjs');
-const BIN = resolve('client/cli/bin.ts');
+import { type CliRun, runCli } from '../support/cli.ts';
 
 let dataDir: string;
 let dir: string;
@@ -26,37 +23,13 @@ let runner: Runner;
 const logLines: string[] = [];
 const codeLines: string[] = [];
 
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 function cli(
   args: string[],
   options: { stdin?: string; env?: Record<string, string> } = {},
 ): Promise<CliRun> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [TSX_CLI, BIN, ...args], {
-      env: {
-        ...process.env,
-        SWITCHYARD_SERVER: runner.httpUrl,
-        SWITCHYARD_IDENTITY_FILE: '',
-        ...options.env,
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
+  return runCli(args, {
+    ...options,
+    env: { SWITCHYARD_SERVER: runner.httpUrl, SWITCHYARD_IDENTITY_FILE: '', ...options.env },
   });
 }
 

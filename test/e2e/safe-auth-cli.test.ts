@@ -2,11 +2,10 @@
  * A private Safe (HTTP Basic auth) in the local runner, driven by the SDK and by the `switchyard`
  * CLI spawned as a real process, the way a person or a script would run it.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SafeClient } from '../../client/safe/client.ts';
 import { encryptSafeBackup } from '../../client/safe/codec.ts';
@@ -15,46 +14,23 @@ import { deriveSafeKeys, splitMasterKey } from '../../client/safe/keys.ts';
 import { freePort } from '../../local/ports.ts';
 import { type Runner, startRunner } from '../../local/runner.ts';
 import { LIMITS } from '../../protocol/limits.ts';
+import { type CliRun, runCli } from '../support/cli.ts';
 import { referenceBackupJson } from '../support/threema-safe-reference.ts';
 
 const AUTH = { username: 'safe-user', password: 'pass:with colon' };
 const AUTH_ENV = { SWITCHYARD_SAFE_SERVER_AUTH: `${AUTH.username}:${AUTH.password}` };
 const IDENTITY = 'CLIT3STR';
 const PASSWORD = 'correct horse battery staple';
-const TSX = resolve('node_modules/.bin/tsx');
-const BIN = resolve('client/cli/bin.ts');
 
 let dataDir: string;
 let runner: Runner;
 const logLines: string[] = [];
 
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 function cli(
   args: string[],
   options: { stdin?: string; env?: Record<string, string> } = {},
 ): Promise<CliRun> {
-  return new Promise((done, fail) => {
-    const child = spawn(TSX, [BIN, ...args], {
-      env: { ...process.env, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
-  });
+  return runCli(args, options);
 }
 
 beforeAll(async () => {

@@ -1,0 +1,36 @@
+/** Runs the real `switchyard` CLI as a child process, as a user would, and collects what it printed. */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const TSX_CLI = resolve('node_modules/tsx/dist/cli.mjs');
+const BIN = resolve('client/cli/bin.ts');
+
+export interface CliRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `switchyard ...args` with `env` added to this process's environment and `stdin` piped in. */
+export function runCli(
+  args: readonly string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<CliRun> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [TSX_CLI, BIN, ...args], {
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+    child.stdin.end(options.stdin ?? '');
+  });
+}
