@@ -8,14 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../client/cli/command.ts';
-import { dynamoEphemeralStore } from '../../lambdas/adapters/ephemeral.ts';
-import { localTableName } from '../../lambdas/adapters/schema.ts';
-import { epochSeconds, systemClock, systemRandom } from '../../lambdas/domain/clock.ts';
-import { issueInvite } from '../../lambdas/domain/directory.ts';
-import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lambdas/runtime/clients.ts';
 import { freePort } from '../../local/ports.ts';
 import { type Runner, startRunner } from '../../local/runner.ts';
 import { type CliRun, runCli } from '../support/cli.ts';
+import { issueTestInvite } from '../support/runner.ts';
 
 let dataDir: string;
 let dir: string;
@@ -33,22 +29,7 @@ function cli(
   });
 }
 
-/** An invite straight into the runner's table, for tests that are not about `invite create`. */
-async function invite(): Promise<string> {
-  const aws = createClients({
-    endpoints: runner.endpoints,
-    region: LOCAL_REGION,
-    credentials: LOCAL_CREDENTIALS,
-  });
-  try {
-    const ephemeral = dynamoEphemeralStore(aws.dynamo, localTableName('ephemeral'), () =>
-      epochSeconds(Date.now()),
-    );
-    return await issueInvite({ ephemeral, clock: systemClock, random: systemRandom });
-  } finally {
-    aws.destroy();
-  }
-}
+const invite = () => issueTestInvite(runner);
 
 const file = (name: string) => join(dir, name);
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;

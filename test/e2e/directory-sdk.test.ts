@@ -9,10 +9,7 @@ import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryClient, DirectoryError } from '../../client/directory/client.ts';
-import { dynamoEphemeralStore } from '../../lambdas/adapters/ephemeral.ts';
 import { localTableName, TABLE_NAMES } from '../../lambdas/adapters/schema.ts';
-import { epochSeconds, systemClock, systemRandom } from '../../lambdas/domain/clock.ts';
-import { issueInvite } from '../../lambdas/domain/directory.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lambdas/runtime/clients.ts';
 import { type Runner, startRunner } from '../../local/runner.ts';
 import { toHex } from '../../protocol/bytes.ts';
@@ -21,6 +18,7 @@ import { generateKeyPair, type KeyPair } from '../../protocol/crypto.ts';
 import { answerChallenge } from '../../protocol/directory.ts';
 import type { IdentityId } from '../../protocol/identity.ts';
 import { LIMITS } from '../../protocol/limits.ts';
+import { issueTestInvite } from '../support/runner.ts';
 
 const logLines: string[] = [];
 const codeLines: string[] = [];
@@ -378,21 +376,7 @@ describe('invite-only registration', () => {
     inviteClient = new DirectoryClient({ server: invited.httpUrl });
   });
 
-  async function invite(): Promise<string> {
-    const aws = createClients({
-      endpoints: invited.endpoints,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    try {
-      const ephemeral = dynamoEphemeralStore(aws.dynamo, localTableName('ephemeral'), () =>
-        epochSeconds(Date.now()),
-      );
-      return await issueInvite({ ephemeral, clock: systemClock, random: systemRandom });
-    } finally {
-      aws.destroy();
-    }
-  }
+  const invite = () => issueTestInvite(invited);
 
   it('refuses registration without an invite or with an unknown one', async () => {
     expect(await errorCode(register(inviteClient))).toBe('invite_required');

@@ -17,6 +17,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_SAFE_BUCKET, localTableName, TABLE_NAMES } from '../../lambdas/adapters/schema.ts';
+import { OWNER_PURPOSES } from '../../lambdas/domain/directory.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { b64, NONCE_BYTES, openFrame, sealFrame } from '../../protocol/chat.ts';
 import { randomBytes } from '../../protocol/crypto.ts';
@@ -554,16 +555,6 @@ describe('fuzz: Safe routes', () => {
 describe('fuzz: directory routes', () => {
   const hex32 = hexBytes(32);
   const proof = { token: hex32, response: hex32 };
-  const OWNER_PURPOSES = [
-    'featureMask',
-    'link',
-    'confirm',
-    'unlink',
-    'revocationPassword',
-    'export',
-    'delete',
-    'match',
-  ];
   const ownerId = () => owner.id;
   const ownerPath = (op: string) =>
     fc.oneof(

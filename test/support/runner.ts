@@ -2,6 +2,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { dynamoEphemeralStore } from '../../lambdas/adapters/ephemeral.ts';
+import { localTableName } from '../../lambdas/adapters/schema.ts';
+import { epochSeconds, systemClock, systemRandom } from '../../lambdas/domain/clock.ts';
+import { issueInvite } from '../../lambdas/domain/directory.ts';
 import {
   type AwsClients,
   createClients,
@@ -58,5 +62,22 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** An invite written straight into a runner's table, for tests that are not about `invite create`. */
+export async function issueTestInvite(runner: Runner): Promise<string> {
+  const aws = createClients({
+    endpoints: runner.endpoints,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  try {
+    const ephemeral = dynamoEphemeralStore(aws.dynamo, localTableName('ephemeral'), () =>
+      epochSeconds(Date.now()),
+    );
+    return await issueInvite({ ephemeral, clock: systemClock, random: systemRandom });
+  } finally {
+    aws.destroy();
   }
 }
