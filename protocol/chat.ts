@@ -27,6 +27,7 @@
  * counter in order. 24 random bytes make a repeat negligible (XSalsa20's extended nonce).
  */
 import { blake2b } from '@noble/hashes/blake2.js';
+import { fromBase64, toBase64 } from './bytes.ts';
 import { BOX_NONCE_BYTES, KEY_BYTES, secretboxOpen, secretboxSeal, sharedKey } from './crypto.ts';
 
 export { KEY_BYTES };
@@ -64,17 +65,16 @@ export type SessionAction = (typeof SESSION_ACTIONS)[number];
 // ─── Encoding ───────────────────────────────────────────────────────────────────────────────────
 
 export function b64(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+  return toBase64(bytes);
 }
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /** Decodes standard base64 of exactly `length` bytes (or at most `max` when length is undefined). */
 export function fromB64(value: unknown, length?: number, max = LIMITS.wsMessageBytes): Uint8Array {
-  if (typeof value !== 'string' || value.length > Math.ceil((max * 4) / 3) + 4 || !BASE64.test(value)) {
+  if (typeof value !== 'string' || value.length > Math.ceil((max * 4) / 3) + 4) {
     throw new SwitchyardError('bad_request');
   }
-  const bytes = new Uint8Array(Buffer.from(value, 'base64'));
+  const bytes = fromBase64(value);
+  if (!bytes) throw new SwitchyardError('bad_request');
   if (length !== undefined ? bytes.length !== length : bytes.length > max)
     throw new SwitchyardError('bad_request');
   return bytes;

@@ -23,6 +23,7 @@
  *
  * The JSON inside is described in client/safe/format.ts.
  */
+import { toHex } from './bytes.ts';
 import { SwitchyardError } from './errors.ts';
 import { parseJsonObject } from './json.ts';
 import { LIMITS } from './limits.ts';
@@ -71,7 +72,7 @@ export function ensureBackupId(value: unknown): BackupId {
 /** The backup id for the first {@link BACKUP_ID_BYTES} bytes of a master key. */
 export function backupIdFromBytes(bytes: Uint8Array): BackupId {
   if (bytes.length !== BACKUP_ID_BYTES) throw new SwitchyardError('bad_request');
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex') as BackupId;
+  return toHex(bytes) as BackupId;
 }
 
 /** What `GET config` answers. Both fields are required integers for every Threema client. */

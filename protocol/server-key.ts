@@ -4,7 +4,7 @@
  * Manager generates one), whose SHA-256 is the X25519 secret key. Clients pin the public key.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
-import { toHex } from './bytes.ts';
+import { fromHex, toHex } from './bytes.ts';
 import { keyPairFromSecret } from './crypto.ts';
 
 export class ServerKeyFormatError extends Error {
@@ -18,9 +18,7 @@ export class ServerKeyFormatError extends Error {
 export function serverSecretKeyFromString(value: string | undefined): Uint8Array {
   const text = typeof value === 'string' ? value.trim() : '';
   if (text.length < 32 || text.length > 4096) throw new ServerKeyFormatError();
-  return /^[0-9a-f]{64}$/.test(text)
-    ? new Uint8Array(Buffer.from(text, 'hex'))
-    : sha256(new TextEncoder().encode(text));
+  return /^[0-9a-f]{64}$/.test(text) ? fromHex(text)! : sha256(new TextEncoder().encode(text));
 }
 
 /** The public key (hex) clients pin, for a stored string. */

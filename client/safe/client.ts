@@ -3,6 +3,7 @@
  * Threema-compatible Safe server. It speaks exactly what the Threema apps speak (protocol/safe.ts),
  * and maps every answer to a typed error from ./errors.ts.
  */
+import { toBase64 } from '../../protocol/bytes.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import {
   type BackupId,
@@ -95,7 +96,7 @@ export function parseSafeServerUrl(server: string): ParsedServer {
 }
 
 function basicAuthorization(credentials: ServerCredentials): string {
-  return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')}`;
+  return `Basic ${toBase64(new TextEncoder().encode(`${credentials.username}:${credentials.password}`))}`;
 }
 
 function retryAfter(response: Response): number | undefined {

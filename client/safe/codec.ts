@@ -6,9 +6,9 @@
  * gzip runs at level 0 (stored, not compressed) like the Android and iOS apps do, so the size of
  * the body does not depend on how compressible its content is.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
 import { DecryptionError, randomBytes, secretboxOpen, secretboxSeal } from '../../protocol/crypto.ts';
 import { SAFE_KEY_BYTES, SAFE_MIN_BODY_BYTES, SAFE_NONCE_BYTES } from '../../protocol/safe.ts';
+import { gunzip, gzipStored } from '../platform/node.ts';
 import { BackupFormatError, InvalidInputError, WrongPasswordError } from './errors.ts';
 import { MAX_BACKUP_JSON_CHARS } from './format.ts';
 
@@ -28,7 +28,7 @@ export function encryptSafeBackup(
 ): Uint8Array {
   checkKey(key);
   if (nonce.length !== SAFE_NONCE_BYTES) throw new InvalidInputError('A Safe nonce is 24 bytes.');
-  const compressed = gzipSync(Buffer.from(json, 'utf8'), { level: 0 });
+  const compressed = gzipStored(new TextEncoder().encode(json));
   const box = secretboxSeal(compressed, nonce, key);
   const body = new Uint8Array(SAFE_NONCE_BYTES + box.length);
   body.set(nonce, 0);
@@ -53,9 +53,9 @@ export function decryptSafeBackup(body: Uint8Array, key: Uint8Array): string {
     if (error instanceof DecryptionError) throw new WrongPasswordError({ cause: error });
     throw error;
   }
-  let plain: Buffer;
+  let plain: Uint8Array;
   try {
-    plain = gunzipSync(compressed, { maxOutputLength: MAX_BACKUP_JSON_CHARS });
+    plain = gunzip(compressed, MAX_BACKUP_JSON_CHARS);
   } catch (cause) {
     throw new BackupFormatError('The backup decrypted, but its content is not gzip data.', { cause });
   }

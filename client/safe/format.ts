@@ -12,6 +12,7 @@
  * Readers ignore keys they do not know, and so does this module: a parsed backup keeps every key it
  * had, so restore → backup round-trips data written by newer apps within version 1.
  */
+import { fromBase64 } from '../../protocol/bytes.ts';
 import { SAFE_SCHEMA_VERSION } from '../../protocol/safe.ts';
 import { BackupFormatError, UnsupportedVersionError } from './errors.ts';
 
@@ -42,6 +43,12 @@ export interface SafeBackup extends Json {
 export const MAX_BACKUP_JSON_CHARS = 64 * 1024 * 1024;
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** The private key's bytes; padding may be missing, as lenient base64 writers leave it out. */
+function privateKeyBytes(key: string): Uint8Array | undefined {
+  const unpadded = key.replace(/=+$/, '');
+  return fromBase64(unpadded.padEnd(Math.ceil(unpadded.length / 4) * 4, '='));
+}
 const PRIVATE_KEY_BYTES = 32;
 
 function isObject(value: unknown): value is Json {
@@ -67,7 +74,7 @@ export function validateSafeBackup(value: unknown, options: { forUpload?: boolea
     throw new BackupFormatError('The backup\'s "info.device" is not a string.');
   if (!isObject(user)) throw new BackupFormatError('The backup has no "user" object.');
   const key = user.privatekey;
-  if (typeof key !== 'string' || !BASE64.test(key) || Buffer.from(key, 'base64').length !== PRIVATE_KEY_BYTES)
+  if (typeof key !== 'string' || !BASE64.test(key) || privateKeyBytes(key)?.length !== PRIVATE_KEY_BYTES)
     throw new BackupFormatError('The backup\'s "user.privatekey" is not a base64-encoded 32-byte key.');
   if (user.nickname !== undefined && typeof user.nickname !== 'string')
     throw new BackupFormatError('The backup\'s "user.nickname" is not a string.');

@@ -7,7 +7,6 @@
  * The backup id names the backup on the server; only someone who knows both the ID and the
  * password can compute it, which is what keeps the Safe anonymous.
  */
-import { scrypt } from 'node:crypto';
 import {
   BACKUP_ID_BYTES,
   type BackupId,
@@ -16,6 +15,7 @@ import {
   SAFE_PASSWORD_CHARS,
   SAFE_SCRYPT,
 } from '../../protocol/safe.ts';
+import { scrypt } from '../platform/node.ts';
 import { InvalidInputError } from './errors.ts';
 
 export interface SafeKeys {
@@ -33,9 +33,6 @@ export interface DeriveOptions {
   readonly onProgress?: (elapsedMs: number) => void;
   readonly progressIntervalMs?: number;
 }
-
-/** scrypt needs 128·N·r bytes (64 MiB); Node's default cap is 32 MiB. */
-const SCRYPT_MAXMEM = 128 * 1024 * 1024;
 
 const IDENTITY_PATTERN = /^[0-9A-Z]{8}$/;
 
@@ -67,20 +64,16 @@ export function deriveMasterKey(
   const timer = options.onProgress
     ? setInterval(() => options.onProgress?.(Date.now() - started), options.progressIntervalMs ?? 100)
     : undefined;
-  return new Promise<Uint8Array>((resolve, reject) => {
-    scrypt(
-      Buffer.from(password, 'utf8'),
-      Buffer.from(identity, 'utf8'),
-      SAFE_MASTER_KEY_BYTES,
-      { ...SAFE_SCRYPT, maxmem: SCRYPT_MAXMEM },
-      (error, key) => (error ? reject(error) : resolve(new Uint8Array(key))),
-    );
-  }).finally(() => clearInterval(timer));
+  const utf8 = new TextEncoder();
+  return scrypt(utf8.encode(password), utf8.encode(identity), SAFE_SCRYPT, SAFE_MASTER_KEY_BYTES).finally(
+    () => clearInterval(timer),
+  );
 }
 
 /**
  * Derives the backup id and the encryption key for a Threema ID and Safe password. Runs scrypt
- * off the main thread; report progress with `options.onProgress`.
+ * off the main thread in Node (in browsers it yields to the event loop); report progress with
+ * `options.onProgress`.
  *
  * @throws InvalidInputError when the ID is not 8 characters [0-9A-Z] or the password is not 8–4096 characters.
  */
