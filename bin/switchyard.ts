@@ -1,41 +1,18 @@
 /**
- * The CDK app: reads the configuration from context, creates the stateful and the API stack, and
- * runs cdk-nag's AwsSolutions pack over both. An unacknowledged cdk-nag error fails the synth.
- * No resources are defined here.
+ * The CDK app: builds the stateful and the API stack from the context's configuration, with
+ * cdk-nag's AwsSolutions and Serverless packs (lib/app.ts). No resources are defined here.
  */
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
-import { ApiStack } from '../lib/api-stack.ts';
-import { ConfigurationError, readConfig, type SwitchyardConfig } from '../lib/config.ts';
-import { StatefulStack } from '../lib/stateful-stack.ts';
+import { App } from 'aws-cdk-lib';
+import { buildSwitchyard } from '../lib/app.ts';
+import { ConfigurationError } from '../lib/config.ts';
 
 const app = new App();
-const config = configOrExit(app);
-
-// Environment-agnostic: synth needs no credentials; deploy targets the CLI's account and Region.
-const stateful = new StatefulStack(app, 'SwitchyardStateful', {
-  description: 'Switchyard: tables and Safe bucket (retained)',
-  config,
-});
-new ApiStack(app, 'SwitchyardApi', {
-  description: 'Switchyard: APIs and functions',
-  config,
-  tables: stateful.tables,
-  safeBucket: stateful.safeBucket,
-  serverKey: stateful.serverKey,
-});
-
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-
-app.synth();
-
-/** A configuration mistake is the operator's to fix: print what to change, not a stack trace. */
-function configOrExit(scope: App): SwitchyardConfig {
-  try {
-    return readConfig(scope);
-  } catch (error) {
-    if (!(error instanceof ConfigurationError)) throw error;
-    console.error(error.message);
-    process.exit(1);
-  }
+try {
+  buildSwitchyard(app);
+} catch (error) {
+  // A configuration mistake is the operator's to fix: print what to change, not a stack trace.
+  if (!(error instanceof ConfigurationError)) throw error;
+  console.error(error.message);
+  process.exit(1);
 }
+app.synth();

@@ -1,6 +1,7 @@
 /**
- * cdk-nag (AwsSolutions) helpers. Every finding that stays is acknowledged on the narrowest
- * construct that causes it, with a reason that says why the rule does not fit Switchyard.
+ * cdk-nag helpers (AwsSolutions and Serverless packs). Every finding that stays is acknowledged on
+ * the narrowest construct that causes it, with a reason that says why the rule does not fit
+ * Switchyard.
  */
 import {
   type IResolvable,
@@ -13,13 +14,13 @@ import {
 import type { Grant } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 
-/** The rule pack's prefix in finding ids, e.g. `AwsSolutions-IAM5`. */
-export const NAG_PACK = 'AwsSolutions';
+/** A cdk-nag finding id: the pack's prefix and the rule, e.g. `AwsSolutions-IAM5`, `Serverless-LambdaDLQ`. */
+export type FindingId = `${'AwsSolutions' | 'Serverless'}-${string}`;
 
 /** Acknowledges one cdk-nag finding on `scope` (and everything below it). */
-export function acknowledge(scope: IConstruct, rule: string, reason: string): void {
-  if (reason.trim() === '') throw new Error(`cdk-nag acknowledgement of ${rule} needs a reason`);
-  Validations.of(scope).acknowledge({ id: `${NAG_PACK}-${rule}`, reason });
+export function acknowledge(scope: IConstruct, id: FindingId, reason: string): void {
+  if (reason.trim() === '') throw new Error(`cdk-nag acknowledgement of ${id} needs a reason`);
+  Validations.of(scope).acknowledge({ id, reason });
 }
 
 /**
@@ -33,7 +34,7 @@ export function acknowledgeWildcardResources(scope: IConstruct, grant: Grant, re
   for (const statement of grant.principalStatements) {
     for (const resource of statement.resources) {
       const flat = flattenCfnReference(consumer.resolve(asSeenFrom(consumer, resource)));
-      if (flat.includes('*')) acknowledge(scope, `IAM5[Resource::${flat}]`, reason);
+      if (flat.includes('*')) acknowledge(scope, `AwsSolutions-IAM5[Resource::${flat}]`, reason);
     }
   }
 }

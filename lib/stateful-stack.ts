@@ -47,7 +47,7 @@ export class StatefulStack extends Stack {
     });
     acknowledge(
       this.serverKey,
-      'SMG4',
+      'AwsSolutions-SMG4',
       'Not rotated automatically: clients pin the public key, so a new key must be rolled out to every ' +
         'client first. Rotation is a planned operator procedure (docs/OPERATIONS.md).',
     );
@@ -80,7 +80,7 @@ export class StatefulStack extends Stack {
     });
     acknowledge(
       this.safeBucket,
-      'S1',
+      'AwsSolutions-S1',
       'No server access logs on purpose: they would record source IPs and backup ids next to each ' +
         'other, which the metadata-restraint invariant forbids (docs: DESIGN.md, Safe).',
     );
@@ -117,7 +117,7 @@ export class StatefulStack extends Stack {
     if (!schema.pointInTimeRecovery) {
       acknowledge(
         table,
-        'DDB3',
+        'AwsSolutions-DDB3',
         `Point-in-time recovery is off for ${name} on purpose (schema module): it would keep deleted ` +
           'and expired items (delivered messages, sessions, challenges) restorable for 35 days, ' +
           'breaking delete-on-delivery and data minimisation.',

@@ -13,7 +13,7 @@ import { SAFE_BUCKET, type TableName } from '../../lambdas/adapters/schema.ts';
 import { ENV } from '../../lambdas/runtime/env.ts';
 import type { FunctionSpec } from '../../lambdas/runtime/manifest.ts';
 import type { SwitchyardConfig } from '../config.ts';
-import { acknowledgeWildcardResources } from '../nag.ts';
+import { acknowledge, acknowledgeWildcardResources } from '../nag.ts';
 
 /** The repository root: manifest entries are relative to it, and its package-lock.json pins the bundle. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -81,6 +81,14 @@ export function bundledFunction(scope: Construct, props: BundledFunctionProps) {
       externalModules: ['@aws-sdk/*'],
     },
   });
+  acknowledge(
+    fn,
+    'Serverless-LambdaTracing',
+    'X-Ray tracing is off on purpose: a trace records, per request, which functions and AWS calls ran ' +
+      "and when, linking a sender's send to the push onto a recipient's connection: the who-talks-to-" +
+      'whom timing the metadata-restraint invariant keeps out of operator tools. Counts and durations ' +
+      'come from the allowlisted log lines and their embedded metrics instead.',
+  );
   return { function: fn, role, logGroup };
 }
 
@@ -149,6 +157,17 @@ export class ManifestFunction extends Construct {
     this.logGroup = built.logGroup;
 
     this.grant(props);
+    acknowledge(
+      this.function,
+      'Serverless-LambdaDLQ',
+      spec.schedule
+        ? 'Invoked by an EventBridge schedule whose events carry no data: a failed run is superseded by ' +
+            "the next one (the sweep is idempotent) and raises the function's error alarm, so a " +
+            'dead-letter queue would only collect empty timer events.'
+        : 'Invoked synchronously by API Gateway: a failure is answered to the client at once with a ' +
+            'documented error code and the client retries; there is no asynchronous event for a ' +
+            'dead-letter queue to keep (and keeping requests would keep metadata).',
+    );
   }
 
   /** Exactly the variables `configFromEnv` reads for this spec. */

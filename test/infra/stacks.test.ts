@@ -11,9 +11,10 @@ import {
 } from '../../lambdas/adapters/schema.ts';
 import { ENV } from '../../lambdas/runtime/env.ts';
 import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../../lambdas/runtime/manifest.ts';
-import { ApiStack } from '../../lib/api-stack.ts';
-import { readConfig, type SwitchyardConfig } from '../../lib/config.ts';
-import { StatefulStack } from '../../lib/stateful-stack.ts';
+import type { ApiStack } from '../../lib/api-stack.ts';
+import { buildSwitchyard } from '../../lib/app.ts';
+import type { SwitchyardConfig } from '../../lib/config.ts';
+import type { StatefulStack } from '../../lib/stateful-stack.ts';
 import { ROUTE_SELECTION_EXPRESSION } from '../../protocol/frames.ts';
 
 const cdkContext = (
@@ -41,15 +42,7 @@ interface Synth {
 /** The app as bin/switchyard.ts builds it, from cdk.json's context plus `context`; no bundling. */
 function synth(context: Json = {}, functions?: Readonly<Record<string, FunctionSpec>>): Synth {
   const app = new App({ context: { ...cdkContext, ...context, 'aws:cdk:bundling-stacks': [] } });
-  const config = readConfig(app);
-  const stateful = new StatefulStack(app, 'SwitchyardStateful', { config });
-  const api = new ApiStack(app, 'SwitchyardApi', {
-    config,
-    tables: stateful.tables,
-    safeBucket: stateful.safeBucket,
-    serverKey: stateful.serverKey,
-    ...(functions ? { functions } : {}),
-  });
+  const { config, stateful, api } = buildSwitchyard(app, { nag: false, ...(functions ? { functions } : {}) });
   return {
     config,
     specs: functions ?? FUNCTIONS,
