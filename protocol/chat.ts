@@ -247,7 +247,14 @@ export function parseSend(payload: Readonly<Record<string, unknown>>): {
 } {
   onlyKeys(payload, ['id', 'flags', 'to']);
   const flags = payload.flags ?? 0;
-  if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 0 || (flags & ~KNOWN_FLAGS) !== 0) {
+  // `& ~KNOWN_FLAGS` alone works on the low 32 bits: 2 ** 40 would pass it. Bound the value first.
+  if (
+    typeof flags !== 'number' ||
+    !Number.isInteger(flags) ||
+    flags < 0 ||
+    flags > KNOWN_FLAGS ||
+    (flags & ~KNOWN_FLAGS) !== 0
+  ) {
     throw new SwitchyardError('bad_request');
   }
   const to = payload.to;

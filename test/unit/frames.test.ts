@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { KNOWN_FLAGS, MESSAGE_ID_BYTES, NONCE_BYTES, parseSend } from '../../protocol/chat.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
 import { encodeErrorFrame, encodeFrame, parseEcho, parseEnvelope } from '../../protocol/frames.ts';
 import { LIMITS } from '../../protocol/limits.ts';
@@ -71,4 +72,25 @@ describe('echo frame', () => {
     expect(codeOf(() => parseEcho({ data: 5 }))).toBe('bad_request');
     expect(codeOf(() => parseEcho({ data: 'x'.repeat(LIMITS.echoDataChars + 1) }))).toBe('bad_request');
   });
+});
+
+describe('send payload', () => {
+  const send = (flags: unknown) => ({
+    id: Buffer.alloc(MESSAGE_ID_BYTES).toString('base64'),
+    flags,
+    to: [{ identity: 'ABCD1234', nonce: Buffer.alloc(NONCE_BYTES).toString('base64'), box: 'A'.repeat(24) }],
+  });
+
+  it('accepts every combination of the known flags', () => {
+    expect(parseSend(send(KNOWN_FLAGS)).flags).toBe(KNOWN_FLAGS);
+  });
+
+  // Found by the fuzzer: `flags & ~KNOWN_FLAGS` looks only at the low 32 bits, so 2 ** 40 passed the
+  // parser and then failed to marshal for DynamoDB (an `internal` answer instead of bad_request).
+  it.each([2 ** 32, 2 ** 40, 4.05575191600731e193, Number.MAX_VALUE, KNOWN_FLAGS + 1, -1, 1.5])(
+    'refuses flags %d as bad_request',
+    (flags) => {
+      expect(codeOf(() => parseSend(send(flags)))).toBe('bad_request');
+    },
+  );
 });
