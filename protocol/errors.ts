@@ -56,7 +56,8 @@ export class SwitchyardError extends Error {
     this.name = 'SwitchyardError';
     this.code = code;
     this.status = ERROR_CODES[code].status;
-    this.expose = options.expose ?? this.status < 500;
+    // `unavailable` is shown: it tells the client to retry later and names nothing.
+    this.expose = options.expose ?? (this.status < 500 || code === 'unavailable');
   }
 }
 

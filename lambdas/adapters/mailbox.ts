@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { toHex } from '../../protocol/bytes.ts';
 import type { Delivery } from '../../protocol/chat.ts';
+import { SwitchyardError } from '../../protocol/errors.ts';
 import type { IdentityId } from '../../protocol/identity.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import type { MailboxStore, StoredMessage, StoreOutcome } from '../domain/chat.ts';
@@ -54,16 +55,26 @@ function cancellationCodes(error: unknown): string[] | undefined {
   return (cause.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None');
 }
 
+/**
+ * Waits before retry number `attempt` (1, 2, …): exponential with full jitter, so writers that
+ * conflicted on the same item (a mailbox counter, a sender's rate window) spread out instead of
+ * colliding again in lockstep.
+ */
+function backoff(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(1000, 25 * 2 ** attempt)));
+}
+
+/** Runs `run` until it returns a value; out of attempts is `unavailable` (503, retry later), not `internal`. */
 async function withRetries<T>(
   attempts: number,
   run: (attempt: number) => Promise<T | undefined>,
 ): Promise<T> {
   for (let attempt = 0; attempt < attempts; attempt++) {
-    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
+    if (attempt > 0) await backoff(attempt);
     const result = await run(attempt);
     if (result !== undefined) return result;
   }
-  throw new Error('DynamoDB batch did not finish');
+  throw new SwitchyardError('unavailable');
 }
 
 /**
@@ -116,7 +127,9 @@ export function dynamoMailboxStore(
   async function storeOnce(
     messages: readonly StoredMessage[],
     rate: { bucket: string; limit: number; windowEndsAt: number },
-  ): Promise<{ outcome: StoreOutcome } | { duplicates: Set<number> } | { full: IdentityId[] }> {
+  ): Promise<
+    { outcome: StoreOutcome } | { duplicates: Set<number> } | { full: IdentityId[] } | { conflict: true }
+  > {
     const items = messages.flatMap((message) => [
       {
         Put: {
@@ -176,7 +189,7 @@ export function dynamoMailboxStore(
       if (full.length > 0) return { full };
       if (duplicates.size > 0) return { duplicates };
       // Contention with a concurrent transaction on the same counter: let the caller retry.
-      if (codes.includes('TransactionConflict')) return { duplicates: new Set() };
+      if (codes.includes('TransactionConflict')) return { conflict: true };
       throw fromAwsError(error);
     }
   }
@@ -185,9 +198,16 @@ export function dynamoMailboxStore(
     async store(messages, rate) {
       let pending = [...messages];
       let recounted = false;
-      for (let attempt = 0; attempt < 4; attempt++) {
+      let conflicts = 0;
+      for (let attempt = 0; attempt < 12; attempt++) {
         const result = await storeOnce(pending, rate);
         if ('outcome' in result) return result.outcome;
+        if ('conflict' in result) {
+          // Concurrent sends to one mailbox (or from one sender) touch the same counter items:
+          // DynamoDB cancels all but one transaction. Nothing was written; back off and try again.
+          await backoff(++conflicts);
+          continue;
+        }
         if ('full' in result) {
           if (recounted) return 'mailbox_full';
           // The counter may still count messages that expired; recount once before refusing.
@@ -199,7 +219,8 @@ export function dynamoMailboxStore(
         if (result.duplicates.size === pending.length) return 'duplicate';
         pending = pending.filter((_, index) => !result.duplicates.has(index));
       }
-      throw new Error('mailbox store did not settle');
+      // Still contended: nothing was stored, and the sender may retry (same id, stored once).
+      throw new SwitchyardError('unavailable');
     },
 
     async page(recipient, nowSeconds) {
