@@ -174,11 +174,16 @@ export class ChatSession {
 
   /**
    * Sends `body` end-to-end encrypted to one or more recipients (one box each). Resolves on the
-   * server ack, i.e. once the server has stored it (or pushed it, for no-queue messages).
+   * server ack, i.e. once the server has stored it (or pushed it, for no-queue messages). `id` is
+   * the message id (8 random bytes by default): pass one to know it before the ack arrives.
    */
-  async send(to: string | readonly string[], body: Uint8Array, flags = 0): Promise<SendResult> {
+  async send(
+    to: string | readonly string[],
+    body: Uint8Array,
+    flags = 0,
+    id: Uint8Array = randomBytes(MESSAGE_ID_BYTES),
+  ): Promise<SendResult> {
     const recipients = typeof to === 'string' ? [to] : [...to];
-    const id = randomBytes(MESSAGE_ID_BYTES);
     const envelopes = await Promise.all(
       recipients.map(async (identity) => {
         const nonce = randomBytes(NONCE_BYTES);

@@ -3,6 +3,8 @@
  * the identity file for the key and the pinned server key for the handshake.
  */
 import { fromHex } from '../../protocol/bytes.ts';
+import { encodeText } from '../chat/content.ts';
+import { Messenger } from '../chat/messenger.ts';
 import { ChatError, ChatSession } from '../chat/session.ts';
 import { type CliIo, type Command, EXIT, UsageError } from './command.ts';
 import { COMMON_OPTIONS_HELP, Invocation, identityArgument, runReported } from './directory-common.ts';
@@ -120,7 +122,7 @@ export const sendCommand: Command = {
         session.onMessage = () => {};
         await session.connect();
         // The recipient's key is needed before anything is sent: an unknown ID fails here.
-        await session.send(recipient, new TextEncoder().encode(text!));
+        await session.send(recipient, encodeText(text!));
         io.stdout.write('sent: stored until delivered\n');
         return EXIT.ok;
       } finally {
@@ -133,8 +135,9 @@ export const sendCommand: Command = {
 const LISTEN_HELP = `Usage: switchyard listen [--count N] [--json]
 
 Connects, prints the messages waiting for this identity and then each new one as it arrives (one
-line each: sender, time, text), and acknowledges them, which deletes them on the server. Runs until
-Ctrl-C, or until N messages have been printed.
+line each: sender, time, text), and acknowledges them, which deletes them on the server; each
+sender gets an end-to-end encrypted delivery receipt. Runs until Ctrl-C, or until N messages have
+been printed.
 
 Options:
   --count N    Exit after N messages.
@@ -170,9 +173,11 @@ export const listenCommand: Command = {
       const finished = new Promise<void>((resolve) => {
         done = resolve;
       });
-      session.onMessage = (message) => {
+      // Texts in the content format of client/chat/content.ts; delivery receipts go back to senders.
+      const messenger = new Messenger(session);
+      messenger.onText = (message) => {
         if (printed >= count) return;
-        const text = new TextDecoder().decode(message.body);
+        const { text } = message;
         const line = run.flag('json')
           ? JSON.stringify({ sender: message.sender, sentAt: message.sentAt, text })
           : `${message.sender}  ${new Date(message.sentAt).toISOString()}  ${text}`;
@@ -182,8 +187,10 @@ export const listenCommand: Command = {
       };
       await session.connect();
       if (printed < count) await finished;
-      // Let the batched acks go out before closing.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Let the batched acks and receipts go out before closing.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      messenger.flushReceipts();
+      await new Promise((resolve) => setTimeout(resolve, 150));
       await session.close();
       return EXIT.ok;
     });

@@ -1,0 +1,151 @@
+/**
+ * Text messaging with delivery state on top of a ChatSession: texts and delivery receipts in the
+ * end-to-end content format of ./content.ts, and each sent message's state moving only forward:
+ *
+ *   sent       handed to the session (re-sent after a reconnect until acked)
+ *   acked      the server ack: stored on the server until the recipient's device takes it
+ *   delivered  the recipient's device sent a delivery receipt for it (inside the box, end to end)
+ *
+ *   const messenger = new Messenger(session);
+ *   messenger.onText = ({ sender, text }) => …;
+ *   messenger.onState = (peer, id, state) => …;
+ *   const sent = messenger.sendText('ABCD1234', 'hi');   // sent.id, sizes; sent.acked resolves on the ack
+ *
+ * Receipts go back automatically for every text without the "no delivery receipt" flag, a few
+ * messages per receipt, with the same flags as a text, so the server cannot single them out.
+ */
+import { b64, FLAGS, MESSAGE_ID_BYTES } from '../../protocol/chat.ts';
+import { randomBytes } from '../../protocol/crypto.ts';
+import {
+  ContentError,
+  decodeContent,
+  encodeDeliveryReceipt,
+  encodeText,
+  MAX_RECEIPT_IDS,
+} from './content.ts';
+import type { ChatSession, ReceivedMessage, SendResult } from './session.ts';
+
+export type DeliveryState = 'sent' | 'acked' | 'delivered';
+const ORDER: Record<DeliveryState, number> = { sent: 0, acked: 1, delivered: 2 };
+
+/** NaCl box overhead: the Poly1305 tag. */
+const BOX_OVERHEAD_BYTES = 16;
+
+export interface ReceivedText {
+  readonly sender: string;
+  /** The message id, base64. */
+  readonly id: string;
+  readonly text: string;
+  /** Server arrival time, ms since the epoch. */
+  readonly sentAt: number;
+}
+
+/** A text handed to the session, with what went to the server and what did not. */
+export interface SentText {
+  /** The message id (8 random bytes), base64: the server sees it. */
+  readonly id: string;
+  readonly to: string;
+  /** The flags the server sees. */
+  readonly flags: number;
+  /** The plaintext's UTF-8 length: stays on the device. */
+  readonly textBytes: number;
+  /** The padded content inside the box. */
+  readonly contentBytes: number;
+  /** The box the server stores and forwards: padded content + 16-byte tag. */
+  readonly boxBytes: number;
+  /** Resolves on the server ack. */
+  readonly acked: Promise<SendResult>;
+}
+
+export interface MessengerOptions {
+  /** Receipts wait this long to share one message (default 100 ms). */
+  readonly receiptDelayMs?: number;
+}
+
+export class Messenger {
+  /** Called for each new text (duplicates are dropped by the session). */
+  onText: (message: ReceivedText) => void = () => {};
+  /** Called when a sent message moves to a later state. */
+  onState: (peer: string, id: string, state: DeliveryState) => void = () => {};
+  /** Called for content this client cannot read (e.g. from a newer client); it is acked and dropped. */
+  onUnreadable: (sender: string, error: ContentError) => void = () => {};
+
+  private readonly outgoing = new Map<string, { peer: string; state: DeliveryState }>();
+  private readonly receipts = new Map<string, Uint8Array[]>();
+  private receiptTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly session: ChatSession,
+    private readonly options: MessengerOptions = {},
+  ) {
+    session.onMessage = (message) => this.receive(message);
+  }
+
+  /** Sends a text; the returned `acked` rejects with the server's refusal (ChatError). */
+  sendText(to: string, text: string, flags = 0): SentText {
+    const id = randomBytes(MESSAGE_ID_BYTES);
+    const key = b64(id);
+    const content = encodeText(text);
+    this.outgoing.set(key, { peer: to, state: 'sent' });
+    if (this.outgoing.size > 10_000) this.outgoing.delete(this.outgoing.keys().next().value!);
+    const acked = this.session.send(to, content, flags, id);
+    acked.then(
+      () => this.advance(to, key, 'acked'),
+      () => this.outgoing.delete(key),
+    );
+    return {
+      id: key,
+      to,
+      flags,
+      textBytes: new TextEncoder().encode(text).length,
+      contentBytes: content.length,
+      boxBytes: content.length + BOX_OVERHEAD_BYTES,
+      acked,
+    };
+  }
+
+  /** Sends the receipts still waiting (call before closing the session). */
+  flushReceipts(): void {
+    clearTimeout(this.receiptTimer);
+    this.receiptTimer = undefined;
+    for (const [peer, ids] of this.receipts) {
+      for (let index = 0; index < ids.length; index += MAX_RECEIPT_IDS) {
+        // A lost receipt only leaves the sender at "acked"; nothing to retry here.
+        this.session
+          .send(peer, encodeDeliveryReceipt(ids.slice(index, index + MAX_RECEIPT_IDS)))
+          .catch(() => {});
+      }
+    }
+    this.receipts.clear();
+  }
+
+  private advance(peer: string, id: string, state: DeliveryState): void {
+    const entry = this.outgoing.get(id);
+    // Only the recipient can confirm delivery, and states never go back (a receipt may beat the ack).
+    if (!entry || entry.peer !== peer || ORDER[state] <= ORDER[entry.state]) return;
+    entry.state = state;
+    if (state === 'delivered') this.outgoing.delete(id);
+    this.onState(peer, id, state);
+  }
+
+  private receive(message: ReceivedMessage): void {
+    let content: ReturnType<typeof decodeContent>;
+    try {
+      content = decodeContent(message.body);
+    } catch (error) {
+      if (!(error instanceof ContentError)) throw error;
+      this.onUnreadable(message.sender, error);
+      return;
+    }
+    if (content.type === 'deliveryReceipt') {
+      for (const id of content.ids) this.advance(message.sender, b64(id), 'delivered');
+      return;
+    }
+    this.onText({ sender: message.sender, id: b64(message.id), text: content.text, sentAt: message.sentAt });
+    if (message.flags & (FLAGS.noDeliveryReceipt | FLAGS.noQueue)) return;
+    const waiting = this.receipts.get(message.sender) ?? [];
+    waiting.push(message.id);
+    this.receipts.set(message.sender, waiting);
+    this.receiptTimer ??= setTimeout(() => this.flushReceipts(), this.options.receiptDelayMs ?? 100);
+  }
+}
