@@ -7,23 +7,30 @@
 
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import {
+  ApiMapping,
+  DomainName,
   HttpApi,
   type HttpMethod,
   HttpStage,
+  SecurityPolicy,
   WebSocketApi,
   WebSocketStage,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Certificate, CertificateValidation, type ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { AaaaRecord, ARecord, HostedZone, type IHostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
+import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { TableName } from '../lambdas/adapters/schema.ts';
 import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../lambdas/runtime/manifest.ts';
 import { ROUTE_SELECTION_EXPRESSION } from '../protocol/frames.ts';
-import type { SwitchyardConfig } from './config.ts';
+import type { CustomDomains, SwitchyardConfig } from './config.ts';
+import { OperationsAlarms } from './constructs/alarms.ts';
 import { ManifestFunction } from './constructs/manifest-function.ts';
 import { ServerPublicKey } from './constructs/server-public-key.ts';
 import { acknowledge } from './nag.ts';
@@ -56,6 +63,8 @@ export class ApiStack extends Stack {
   readonly httpStage: HttpStage;
   /** One per manifest entry, by manifest name. */
   readonly functions: Readonly<Record<string, ManifestFunction>>;
+  /** Errors and throttles of every function and both APIs. */
+  readonly alarms: OperationsAlarms;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -125,15 +134,32 @@ export class ApiStack extends Stack {
     }
     this.functions = functions;
 
+    this.alarms = new OperationsAlarms(this, 'Alarms', {
+      functions: Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fn.function])),
+      httpApi: this.httpApi,
+      webSocketApi: this.webSocketApi,
+      webSocketStage: this.webSocketStage,
+      ...(config.alarmEmail ? { email: config.alarmEmail } : {}),
+    });
+
     this.acknowledgeFindings();
+
+    // With custom domains, clients use those; the functions keep the stage's own @connections URL.
+    const urls = config.customDomains
+      ? this.addCustomDomains(config.customDomains)
+      : { webSocket: this.webSocketStage.url, http: this.httpStage.url };
 
     new CfnOutput(this, 'WebSocketUrl', {
       description: 'Chat switch endpoint for clients',
-      value: this.webSocketStage.url,
+      value: urls.webSocket,
     });
     new CfnOutput(this, 'HttpApiUrl', {
       description: 'Directory and Safe base URL',
-      value: this.httpStage.url,
+      value: urls.http,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'SNS topic every alarm publishes to (subscribe to it for notifications)',
+      value: this.alarms.topic.topicArn,
     });
     new CfnOutput(this, 'ServerPublicKey', {
       description: 'The server public key clients pin (hex)',
@@ -142,8 +168,51 @@ export class ApiStack extends Stack {
     });
     new CfnOutput(this, 'SafeUrl', {
       description: 'Custom Threema Safe server URL',
-      value: `${this.httpStage.url}${SAFE_PATH}`,
+      value: `${urls.http}${SAFE_PATH}`,
     });
+  }
+
+  /**
+   * Both APIs on their own custom domain (TLS 1.2), with the given certificate or one validated in
+   * the hosted zone, and alias records there when a zone is configured. Returns the client URLs.
+   */
+  private addCustomDomains(domains: CustomDomains): { webSocket: string; http: string } {
+    const zone: IHostedZone | undefined = domains.hostedZone
+      ? HostedZone.fromHostedZoneAttributes(this, 'HostedZone', {
+          hostedZoneId: domains.hostedZone.id,
+          zoneName: domains.hostedZone.name,
+        })
+      : undefined;
+    const certificate: ICertificate = domains.certificateArn
+      ? Certificate.fromCertificateArn(this, 'Certificate', domains.certificateArn)
+      : new Certificate(this, 'Certificate', {
+          domainName: domains.httpDomainName,
+          subjectAlternativeNames: [domains.webSocketDomainName],
+          validation: CertificateValidation.fromDns(zone),
+        });
+    const mapped = [
+      ['Http', domains.httpDomainName, this.httpApi, this.httpStage],
+      ['WebSocket', domains.webSocketDomainName, this.webSocketApi, this.webSocketStage],
+    ] as const;
+    for (const [id, domainName, api, stage] of mapped) {
+      const domain = new DomainName(this, `${id}Domain`, {
+        domainName,
+        certificate,
+        securityPolicy: SecurityPolicy.TLS_1_2,
+      });
+      new ApiMapping(this, `${id}Mapping`, { api, domainName: domain, stage });
+      if (zone) {
+        const target = RecordTarget.fromAlias(
+          new ApiGatewayv2DomainProperties(domain.regionalDomainName, domain.regionalHostedZoneId),
+        );
+        new ARecord(this, `${id}AliasA`, { zone, recordName: domainName, target });
+        new AaaaRecord(this, `${id}AliasAaaa`, { zone, recordName: domainName, target });
+      }
+    }
+    return {
+      webSocket: `wss://${domains.webSocketDomainName}`,
+      http: `https://${domains.httpDomainName}/`,
+    };
   }
 
   private addWebSocketRoutes(name: string, spec: FunctionSpec, fn: ManifestFunction): void {

@@ -42,6 +42,30 @@ export interface SwitchyardConfig {
   readonly verificationEmailFrom?: string;
   /** Directory: send SMS verification codes through Amazon SNS. Off: phone numbers can't be linked. */
   readonly verificationSms: boolean;
+  /**
+   * An e-mail address subscribed to the alarm topic (it must confirm the subscription). Absent: the
+   * alarms still exist and publish to the topic; subscribe to it however you like.
+   */
+  readonly alarmEmail?: string;
+  /** Custom domains for the APIs; absent, clients use the execute-api URLs. */
+  readonly customDomains?: CustomDomains;
+}
+
+/**
+ * Custom domain names for the two APIs. API Gateway can't serve a WebSocket API and an HTTP API on
+ * one custom domain, so each gets its own name. The certificate is either an existing ACM
+ * certificate in the deployment's Region covering both names, or, with a Route 53 hosted zone, one
+ * the stack requests and validates by DNS. With a hosted zone the stack also adds the alias records.
+ */
+export interface CustomDomains {
+  /** e.g. `api.example.org`: the directory and the Safe (`https://api.example.org/safe/`). */
+  readonly httpDomainName: string;
+  /** e.g. `chat.example.org`: the chat switch (`wss://chat.example.org`). */
+  readonly webSocketDomainName: string;
+  /** An ACM certificate ARN in the deployment's Region; absent, one is requested (needs the zone). */
+  readonly certificateArn?: string;
+  /** The Route 53 hosted zone holding both names: DNS validation and alias records. */
+  readonly hostedZone?: { readonly id: string; readonly name: string };
 }
 
 export type ConfigKey = keyof SwitchyardConfig;
@@ -88,18 +112,35 @@ export const CONFIG_DEFAULTS: SwitchyardConfig = {
   verificationSms: false,
 };
 
-export const CONFIG_KEYS: readonly ConfigKey[] = [
+/** Context keys of the custom domains, read into `customDomains`. */
+export const DOMAIN_KEYS = [
+  'httpDomainName',
+  'webSocketDomainName',
+  'certificateArn',
+  'hostedZoneId',
+  'hostedZoneName',
+] as const;
+export type DomainKey = (typeof DOMAIN_KEYS)[number];
+
+export const CONFIG_KEYS: readonly (ConfigKey | DomainKey)[] = [
   ...(Object.keys(CONFIG_DEFAULTS) as ConfigKey[]),
   'safeBasicAuthSecretArn',
   'verificationEmailFrom',
+  'alarmEmail',
+  ...DOMAIN_KEYS,
 ];
 
 /** A complete secret ARN: the name ends in the six characters Secrets Manager appends. */
 const SECRET_ARN =
   /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
 
+/** A DNS name of at least two labels (`api.example.org`), lowercase after parsing. */
+const DOMAIN_NAME = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const CERTIFICATE_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate\/[0-9a-f-]{36}$/;
+const HOSTED_ZONE_ID = /^Z[A-Z0-9]{1,31}$/;
+
 export class ConfigurationError extends Error {
-  constructor(key: ConfigKey, problem: string, got: unknown) {
+  constructor(key: ConfigKey | DomainKey, problem: string, got: unknown) {
     super(
       `Invalid configuration: context key "${key}" ${problem} (got ${JSON.stringify(got)}). ` +
         `Fix it in cdk.json "context" or pass -c ${key}=<value>.`,
@@ -152,7 +193,98 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>): SwitchyardC
     ...safeBasicAuth(raw.safeBasicAuthSecretArn),
     ...verificationEmailFrom(raw.verificationEmailFrom),
     verificationSms: flag('verificationSms', get('verificationSms')),
+    ...optionalAddress('alarmEmail', raw.alarmEmail, 'must be an e-mail address (e.g. ops@example.org)'),
+    ...customDomains(raw),
   };
+}
+
+/** Absent, null and empty all mean "not configured". */
+function absent(raw: unknown): boolean {
+  return raw === undefined || raw === null || raw === '';
+}
+
+function customDomains(raw: Readonly<Record<string, unknown>>): { customDomains?: CustomDomains } {
+  if (DOMAIN_KEYS.every((key) => absent(raw[key]))) return {};
+  const name = (key: 'httpDomainName' | 'webSocketDomainName') => {
+    const value = raw[key];
+    if (typeof value !== 'string' || !DOMAIN_NAME.test(value.trim().toLowerCase())) {
+      throw new ConfigurationError(
+        key,
+        'must be a domain name such as api.example.org (custom domains need both httpDomainName and ' +
+          'webSocketDomainName: API Gateway cannot serve the WebSocket and the HTTP API on one name)',
+        value,
+      );
+    }
+    return value.trim().toLowerCase();
+  };
+  const httpDomainName = name('httpDomainName');
+  const webSocketDomainName = name('webSocketDomainName');
+  if (httpDomainName === webSocketDomainName) {
+    throw new ConfigurationError(
+      'webSocketDomainName',
+      'must differ from httpDomainName: API Gateway cannot serve both APIs on one custom domain',
+      raw.webSocketDomainName,
+    );
+  }
+  let certificateArn: string | undefined;
+  if (!absent(raw.certificateArn)) {
+    if (typeof raw.certificateArn !== 'string' || !CERTIFICATE_ARN.test(raw.certificateArn.trim())) {
+      throw new ConfigurationError(
+        'certificateArn',
+        'must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>) in the ' +
+          "deployment's Region, covering both domain names",
+        raw.certificateArn,
+      );
+    }
+    certificateArn = raw.certificateArn.trim();
+  }
+  const hostedZone = zone(raw, [httpDomainName, webSocketDomainName]);
+  if (certificateArn === undefined && hostedZone === undefined) {
+    throw new ConfigurationError(
+      'certificateArn',
+      'is needed for custom domains unless hostedZoneId and hostedZoneName name the Route 53 zone ' +
+        'in which the stack can validate a new certificate',
+      raw.certificateArn,
+    );
+  }
+  return {
+    customDomains: {
+      httpDomainName,
+      webSocketDomainName,
+      ...(certificateArn ? { certificateArn } : {}),
+      ...(hostedZone ? { hostedZone } : {}),
+    },
+  };
+}
+
+function zone(raw: Readonly<Record<string, unknown>>, names: readonly string[]) {
+  if (absent(raw.hostedZoneId) && absent(raw.hostedZoneName)) return undefined;
+  const id = raw.hostedZoneId;
+  if (typeof id !== 'string' || !HOSTED_ZONE_ID.test(id.trim())) {
+    throw new ConfigurationError(
+      'hostedZoneId',
+      'must be a Route 53 hosted zone id (Z followed by letters and digits), given with hostedZoneName',
+      id,
+    );
+  }
+  const zoneName = raw.hostedZoneName;
+  const normalized = typeof zoneName === 'string' ? zoneName.trim().toLowerCase().replace(/\.$/, '') : '';
+  if (!DOMAIN_NAME.test(normalized)) {
+    throw new ConfigurationError(
+      'hostedZoneName',
+      "must be the hosted zone's domain name (e.g. example.org), given with hostedZoneId",
+      zoneName,
+    );
+  }
+  for (const [key, domain] of [
+    ['httpDomainName', names[0]],
+    ['webSocketDomainName', names[1]],
+  ] as const) {
+    if (!domain?.endsWith(`.${normalized}`)) {
+      throw new ConfigurationError(key, `must be a name inside the hosted zone ${normalized}`, domain);
+    }
+  }
+  return { id: id.trim(), name: normalized };
 }
 
 function registration(raw: unknown): RegistrationPolicy {
@@ -164,7 +296,7 @@ function registration(raw: unknown): RegistrationPolicy {
 
 /** The optional Basic auth secret; absent, null or empty means an open Safe. */
 function safeBasicAuth(raw: unknown): { safeBasicAuthSecretArn?: string } {
-  if (raw === undefined || raw === null || raw === '') return {};
+  if (absent(raw)) return {};
   if (typeof raw !== 'string' || !SECRET_ARN.test(raw.trim())) {
     throw new ConfigurationError(
       'safeBasicAuthSecretArn',
@@ -177,15 +309,24 @@ function safeBasicAuth(raw: unknown): { safeBasicAuthSecretArn?: string } {
 
 /** The optional SES sender of e-mail codes; absent, null or empty means e-mail codes are off. */
 function verificationEmailFrom(raw: unknown): { verificationEmailFrom?: string } {
-  if (raw === undefined || raw === null || raw === '') return {};
+  return optionalAddress(
+    'verificationEmailFrom',
+    raw,
+    'must be an e-mail address verified in Amazon SES (e.g. codes@example.org)',
+  );
+}
+
+/** An optional e-mail address under `key`; absent, null or empty means not configured. */
+function optionalAddress<K extends 'verificationEmailFrom' | 'alarmEmail'>(
+  key: K,
+  raw: unknown,
+  problem: string,
+): Partial<Record<K, string>> {
+  if (absent(raw)) return {};
   if (typeof raw !== 'string' || !SENDER_ADDRESS.test(raw.trim())) {
-    throw new ConfigurationError(
-      'verificationEmailFrom',
-      'must be an e-mail address verified in Amazon SES (e.g. codes@example.org)',
-      raw,
-    );
+    throw new ConfigurationError(key, problem, raw);
   }
-  return { verificationEmailFrom: raw.trim() };
+  return { [key]: raw.trim() } as Partial<Record<K, string>>;
 }
 
 /** A boolean from JSON or from `-c key=true|false` (which arrives as a string). */

@@ -3,8 +3,13 @@
  * and counts: nothing else, so no identity, key, hash, backup id, connection id or IP address can
  * reach CloudWatch or the runner's console. Fields not in the allowlist are dropped, and string
  * values are restricted to the fixed vocabularies below.
+ *
+ * On Lambda the same line also carries CloudWatch metrics in the embedded metric format: counts
+ * (requests, faults, rejections) and the duration, with the manifest's function name as the one
+ * dimension. No metric is ever keyed by anything a client sent.
  */
 import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.ts';
+import type { FunctionName } from './manifest.ts';
 
 export type Outcome = 'ok' | 'rejected' | 'error';
 
@@ -33,8 +38,66 @@ const ROUTE_PATTERN = new RegExp(
   `^(\\$[a-z]+|[a-z][a-zA-Z]{0,31}|(GET|PUT|POST|HEAD|DELETE|PATCH|OPTIONS|ANY) (/${SEGMENT})*/?)$`,
 );
 
+/**
+ * The metrics every function publishes (embedded metric format, namespace `Switchyard`, dimension
+ * `function` = the manifest name): the alarms in lib/ read these names.
+ */
+export const METRICS = {
+  namespace: 'Switchyard',
+  dimension: 'function',
+  /** Every request the handler saw. */
+  requests: 'Requests',
+  /** Requests that ended in an internal error (outcome `error`): the alarm's signal. */
+  faults: 'Faults',
+  /** Requests refused with a documented client error (outcome `rejected`). */
+  rejections: 'Rejections',
+  /** The handler's duration in milliseconds. */
+  duration: 'Duration',
+} as const;
+
+/** Embedded metrics for one function's log lines. */
+export interface MetricsOptions {
+  /** The manifest name: the metrics' only dimension. */
+  readonly function: FunctionName;
+  /** Epoch milliseconds for the metrics' timestamp. */
+  readonly now: () => number;
+}
+
 /** Turns fields into one JSON line holding only allowlisted keys and values. */
-export function formatLogLine(fields: LogFields): string {
+export function formatLogLine(fields: LogFields, metrics?: MetricsOptions): string {
+  const line = allowlisted(fields);
+  return JSON.stringify(metrics ? { ...line, ...embeddedMetrics(line, metrics) } : line);
+}
+
+/** The `_aws` block and metric values CloudWatch Logs turns into metrics (embedded metric format). */
+function embeddedMetrics(line: Readonly<Record<string, string | number>>, metrics: MetricsOptions) {
+  return {
+    _aws: {
+      Timestamp: Math.floor(metrics.now()),
+      CloudWatchMetrics: [
+        {
+          Namespace: METRICS.namespace,
+          Dimensions: [[METRICS.dimension]],
+          Metrics: [
+            { Name: METRICS.requests, Unit: 'Count' },
+            { Name: METRICS.faults, Unit: 'Count' },
+            { Name: METRICS.rejections, Unit: 'Count' },
+            ...(typeof line.durationMs === 'number'
+              ? [{ Name: METRICS.duration, Unit: 'Milliseconds' }]
+              : []),
+          ],
+        },
+      ],
+    },
+    [METRICS.dimension]: metrics.function,
+    [METRICS.requests]: 1,
+    [METRICS.faults]: line.outcome === 'error' ? 1 : 0,
+    [METRICS.rejections]: line.outcome === 'rejected' ? 1 : 0,
+    ...(typeof line.durationMs === 'number' ? { [METRICS.duration]: line.durationMs } : {}),
+  };
+}
+
+function allowlisted(fields: LogFields): Record<string, string | number> {
   const line: Record<string, string | number> = {
     route: ROUTE_PATTERN.test(fields.route) ? fields.route : 'unknown',
     outcome: OUTCOMES.includes(fields.outcome) ? fields.outcome : 'error',
@@ -44,11 +107,16 @@ export function formatLogLine(fields: LogFields): string {
     const value = fields[key];
     if (typeof value === 'number' && Number.isFinite(value)) line[key] = Math.round(value * 10) / 10;
   }
-  return JSON.stringify(line);
+  return line;
 }
 
+/**
+ * A logger writing one line per call to `sink` (stdout by default: raw lines, so Lambda's JSON log
+ * format leaves them as they are and CloudWatch Logs can read their embedded metrics).
+ */
 export function createLogger(
   sink: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  metrics?: MetricsOptions,
 ): Logger {
-  return (fields) => sink(formatLogLine(fields));
+  return (fields) => sink(formatLogLine(fields, metrics));
 }

@@ -5,6 +5,7 @@ import {
   CONFIG_DEFAULTS,
   CONFIG_KEYS,
   type ConfigKey,
+  type DomainKey,
   parseConfig,
   readConfig,
   SAFE_MAX_BACKUP_BYTES_LIMIT,
@@ -78,6 +79,77 @@ describe('deployment configuration', () => {
     );
   });
 
+  it('sends alarm notices by e-mail only when an address is configured', () => {
+    expect(parseConfig({}).alarmEmail).toBeUndefined();
+    expect(parseConfig({ alarmEmail: ' ops@example.org ' }).alarmEmail).toBe('ops@example.org');
+  });
+
+  const DOMAINS = { httpDomainName: 'api.example.org', webSocketDomainName: 'chat.example.org' };
+  const CERTIFICATE =
+    'arn:aws:acm:eu-central-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
+  const ZONE = { hostedZoneId: 'Z0123456789ABCDEFGHIJ', hostedZoneName: 'example.org' };
+
+  it('takes custom domains with a certificate, a hosted zone or both, normalising the names', () => {
+    expect(parseConfig({}).customDomains).toBeUndefined();
+    expect(parseConfig({ ...DOMAINS, certificateArn: CERTIFICATE }).customDomains).toEqual({
+      ...DOMAINS,
+      certificateArn: CERTIFICATE,
+    });
+    expect(
+      parseConfig({
+        httpDomainName: 'API.example.org',
+        webSocketDomainName: 'chat.example.org',
+        ...ZONE,
+        hostedZoneName: 'Example.org.',
+      }).customDomains,
+    ).toEqual({ ...DOMAINS, hostedZone: { id: ZONE.hostedZoneId, name: 'example.org' } });
+  });
+
+  const invalidDomains: [DomainKey, Record<string, unknown>, RegExp][] = [
+    ['httpDomainName', { webSocketDomainName: 'chat.example.org', certificateArn: CERTIFICATE }, /both/],
+    ['webSocketDomainName', { httpDomainName: 'api.example.org', ...ZONE }, /both/],
+    [
+      'httpDomainName',
+      { ...DOMAINS, httpDomainName: 'https://api.example.org/', certificateArn: CERTIFICATE },
+      /domain name/,
+    ],
+    [
+      'httpDomainName',
+      { ...DOMAINS, httpDomainName: 'localhost', certificateArn: CERTIFICATE },
+      /domain name/,
+    ],
+    [
+      'webSocketDomainName',
+      { ...DOMAINS, webSocketDomainName: 'api.example.org', certificateArn: CERTIFICATE },
+      /differ/,
+    ],
+    ['certificateArn', DOMAINS, /unless hostedZoneId and hostedZoneName/],
+    [
+      'certificateArn',
+      { ...DOMAINS, certificateArn: 'arn:aws:acm:eu-central-1:123456789012:certificate/nope' },
+      /ACM/,
+    ],
+    ['hostedZoneId', { ...DOMAINS, hostedZoneName: 'example.org' }, /hosted zone id/],
+    ['hostedZoneId', { ...DOMAINS, ...ZONE, hostedZoneId: '/hostedzone/Z0123' }, /hosted zone id/],
+    ['hostedZoneName', { ...DOMAINS, hostedZoneId: ZONE.hostedZoneId }, /hosted zone's domain name/],
+    [
+      'httpDomainName',
+      { ...DOMAINS, ...ZONE, httpDomainName: 'api.example.com' },
+      /inside the hosted zone example.org/,
+    ],
+    [
+      'webSocketDomainName',
+      { ...DOMAINS, ...ZONE, webSocketDomainName: 'chat.notexample.org' },
+      /inside the hosted zone/,
+    ],
+  ];
+  for (const [key, raw, problem] of invalidDomains) {
+    it(`rejects custom domains ${JSON.stringify(raw)}, naming ${key}`, () => {
+      expect(() => parseConfig(raw)).toThrow(`"${key}"`);
+      expect(() => parseConfig(raw)).toThrow(problem);
+    });
+  }
+
   const invalid: [ConfigKey, unknown][] = [
     ['messageTtlDays', 0],
     ['messageTtlDays', 366],
@@ -110,6 +182,8 @@ describe('deployment configuration', () => {
     ['verificationEmailFrom', 42],
     ['verificationSms', 'yes'],
     ['verificationSms', 1],
+    ['alarmEmail', 'ops'],
+    ['alarmEmail', ['ops@example.org']],
   ];
   for (const [key, value] of invalid) {
     it(`rejects ${key} = ${JSON.stringify(value)}, naming the key`, () => {

@@ -69,6 +69,15 @@ afterAll(() => {
 /** Verification codes by e-mail (SES) and SMS (SNS): the SMS grant is the one on "*". */
 const CODES_ON = { verificationEmailFrom: 'codes@example.org', verificationSms: true };
 
+/** Custom domains with a certificate validated in a hosted zone, and alarm notices by e-mail. */
+const DOMAINS_AND_ALARM_EMAIL = {
+  alarmEmail: 'ops@example.org',
+  httpDomainName: 'api.example.org',
+  webSocketDomainName: 'chat.example.org',
+  hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+  hostedZoneName: 'example.org',
+};
+
 /** Deliberate deviations every manifest function has, acknowledged on its Lambda function. */
 const PER_FUNCTION = [/^Serverless-LambdaTracing$/, /^Serverless-LambdaDLQ$/];
 
@@ -76,6 +85,7 @@ describe.each([
   ['the real manifest', undefined, {}],
   ['an extra function with bucket and push access', { ...FUNCTIONS, everything: EVERYTHING }, {}],
   ['the real manifest with e-mail and SMS verification codes', undefined, CODES_ON],
+  ['the real manifest with custom domains and alarm e-mails', undefined, DOMAINS_AND_ALARM_EMAIL],
 ] as const)('cdk-nag AwsSolutions over %s', (_, functions, context) => {
   let app: App;
   let outdir: string;
@@ -110,6 +120,9 @@ describe.each([
       ['SwitchyardApi/WebSocketStage', /^Serverless-APIGWAccessLogging$/],
       ['SwitchyardApi/HttpStage', /^Serverless-APIGWAccessLogging$/],
       ...PER_FUNCTION.map((id): [string, RegExp] => ['SwitchyardApi/ServerPublicKeyResource/Function', id]),
+      ...('alarmEmail' in context
+        ? [['SwitchyardApi/Alarms/Topic', /^Serverless-SNSRedrivePolicy$/] as [string, RegExp]]
+        : []),
       ['SwitchyardApi/WebSocketApi', /^AwsSolutions-APIG4$/],
       ['SwitchyardApi/HttpApi', /^AwsSolutions-APIG4$/],
       ...Object.entries(specs).flatMap(([name, spec]) => {

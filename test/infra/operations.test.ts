@@ -1,0 +1,238 @@
+import { readFileSync } from 'node:fs';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ENV } from '../../lambdas/runtime/env.ts';
+import { METRICS } from '../../lambdas/runtime/log.ts';
+import { FUNCTIONS } from '../../lambdas/runtime/manifest.ts';
+import { buildSwitchyard } from '../../lib/app.ts';
+import { CLIENT_ERROR_PERCENT } from '../../lib/constructs/alarms.ts';
+
+const cdkContext = (
+  JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+    context: Record<string, unknown>;
+  }
+).context;
+
+type Json = Record<string, unknown>;
+
+function apiTemplate(context: Json = {}) {
+  const app = new App({ context: { ...cdkContext, ...context, 'aws:cdk:bundling-stacks': [] } });
+  const { api } = buildSwitchyard(app, { nag: false });
+  return { api, template: Template.fromStack(api) };
+}
+
+interface MetricStat {
+  Namespace: string;
+  MetricName: string;
+  Dimensions: { Name: string; Value: unknown }[];
+}
+
+/** Every metric an alarm reads, whether it is a plain metric alarm or a metric-math one. */
+function metricsOf(alarm: Json): MetricStat[] {
+  if (alarm.MetricName) {
+    return [
+      {
+        Namespace: alarm.Namespace as string,
+        MetricName: alarm.MetricName as string,
+        Dimensions: (alarm.Dimensions ?? []) as MetricStat['Dimensions'],
+      },
+    ];
+  }
+  return (alarm.Metrics as { MetricStat?: { Metric: MetricStat } }[]).flatMap((m) =>
+    m.MetricStat ? [{ ...m.MetricStat.Metric, Dimensions: m.MetricStat.Metric.Dimensions ?? [] }] : [],
+  );
+}
+
+const alarmsOf = (template: Template) =>
+  Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties as Json);
+
+/** The logical id of the function built from manifest entry `name`. */
+function functionId(template: Template, name: string): string {
+  const ids = Object.keys(
+    template.findResources('AWS::Lambda::Function', { Properties: { Description: name } }),
+  );
+  expect(ids, name).toHaveLength(1);
+  return ids[0] as string;
+}
+
+describe('alarms', () => {
+  const { template } = apiTemplate();
+  const alarms = alarmsOf(template);
+  const topicIds = Object.keys(template.findResources('AWS::SNS::Topic'));
+
+  it('alarm on errors (crashes plus handled faults) and on throttles for every manifest function', () => {
+    for (const name of Object.keys(FUNCTIONS)) {
+      const ref = { Ref: functionId(template, name) };
+      const reading = alarms.filter((alarm) =>
+        metricsOf(alarm).some((m) => JSON.stringify(m.Dimensions).includes(JSON.stringify(ref))),
+      );
+      const errors = reading.filter((alarm) => metricsOf(alarm).some((m) => m.MetricName === 'Errors'));
+      const throttles = reading.filter((alarm) => metricsOf(alarm).some((m) => m.MetricName === 'Throttles'));
+      expect(errors, `${name} errors`).toHaveLength(1);
+      expect(throttles, `${name} throttles`).toHaveLength(1);
+      // The handler's own internal errors, which Lambda counts as successful invocations, are in it.
+      expect(metricsOf(errors[0] as Json)).toContainEqual({
+        Namespace: METRICS.namespace,
+        MetricName: METRICS.faults,
+        Dimensions: [{ Name: METRICS.dimension, Value: name }],
+      });
+      for (const alarm of [...errors, ...throttles]) {
+        expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+      }
+    }
+  });
+
+  it('alarm on server errors and on the client-error share (where throttling shows) of both APIs', () => {
+    const byMetric = (namespace: string, name: string) =>
+      alarms.filter((alarm) =>
+        metricsOf(alarm).some((m) => m.Namespace === namespace && m.MetricName === name),
+      );
+    expect(byMetric('AWS/ApiGateway', '5xx')).toHaveLength(1);
+    expect(byMetric('AWS/ApiGateway', '4xx')).toHaveLength(1);
+    expect(byMetric('AWS/ApiGateway', 'ExecutionError')).toHaveLength(1);
+    expect(byMetric('AWS/ApiGateway', 'ClientError')).toHaveLength(1);
+    for (const share of [
+      ...byMetric('AWS/ApiGateway', '4xx'),
+      ...byMetric('AWS/ApiGateway', 'ClientError'),
+    ]) {
+      expect(share.Threshold).toBe(CLIENT_ERROR_PERCENT);
+    }
+    expect(alarms).toHaveLength(2 * Object.keys(FUNCTIONS).length + 4);
+  });
+
+  it('read counts and durations only, keyed by resource names, never by anything a client sent', () => {
+    for (const alarm of alarms) {
+      for (const metric of metricsOf(alarm)) {
+        expect(['AWS/Lambda', 'AWS/ApiGateway', METRICS.namespace]).toContain(metric.Namespace);
+        for (const dimension of metric.Dimensions) {
+          expect(['FunctionName', 'ApiId', 'Stage', METRICS.dimension]).toContain(dimension.Name);
+          if (dimension.Name === METRICS.dimension) expect(Object.keys(FUNCTIONS)).toContain(dimension.Value);
+        }
+      }
+    }
+  });
+
+  it('notify one encrypted, TLS-only topic on alarm and on recovery', () => {
+    expect(topicIds).toHaveLength(1);
+    for (const alarm of alarms) {
+      expect(alarm.AlarmActions).toEqual([{ Ref: topicIds[0] }]);
+      expect(alarm.OKActions).toEqual([{ Ref: topicIds[0] }]);
+      expect(alarm.TreatMissingData).toBe('notBreaching');
+    }
+    const keyId = Object.keys(
+      template.findResources('AWS::KMS::Key', { Properties: { EnableKeyRotation: true } }),
+    );
+    expect(keyId).toHaveLength(1);
+    template.hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [keyId[0], 'Arn'] },
+    });
+    // CloudWatch may use the key to publish (it can't with the AWS-managed aws/sns key).
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+          }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    template.hasOutput('AlarmTopicArn', { Value: { Ref: topicIds[0] } });
+  });
+
+  it('subscribe the configured e-mail address, and only that', () => {
+    const withEmail = apiTemplate({ alarmEmail: 'ops@example.org' }).template;
+    withEmail.resourceCountIs('AWS::SNS::Subscription', 1);
+    withEmail.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.org',
+    });
+  });
+});
+
+describe('custom domains', () => {
+  const output = (template: Template, name: string) => template.findOutputs(name)[name]?.Value;
+
+  it('are off by default: clients use the execute-api URLs', () => {
+    const { template } = apiTemplate();
+    template.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
+    expect(JSON.stringify(output(template, 'WebSocketUrl'))).toContain('execute-api');
+  });
+
+  it('with a hosted zone: a DNS-validated certificate, both domains on TLS 1.2, alias records, new URLs', () => {
+    const { api, template } = apiTemplate({
+      httpDomainName: 'api.example.org',
+      webSocketDomainName: 'Chat.Example.org',
+      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      hostedZoneName: 'example.org.',
+    });
+    template.resourceCountIs('AWS::CertificateManager::Certificate', 1);
+    template.hasResourceProperties('AWS::CertificateManager::Certificate', {
+      DomainName: 'api.example.org',
+      SubjectAlternativeNames: ['chat.example.org'],
+      ValidationMethod: 'DNS',
+      DomainValidationOptions: Match.arrayWith([
+        { DomainName: 'api.example.org', HostedZoneId: 'Z0123456789ABCDEFGHIJ' },
+      ]),
+    });
+    const certificateId = Object.keys(template.findResources('AWS::CertificateManager::Certificate'))[0];
+    for (const [domain, api_, stage] of [
+      ['api.example.org', api.httpApi, api.httpStage],
+      ['chat.example.org', api.webSocketApi, api.webSocketStage],
+    ] as const) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::DomainName', {
+        DomainName: domain,
+        DomainNameConfigurations: [
+          { CertificateArn: { Ref: certificateId }, EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' },
+        ],
+      });
+      template.hasResourceProperties('AWS::ApiGatewayV2::ApiMapping', {
+        ApiId: api.resolve(api_.apiId),
+        Stage: api.resolve(stage.stageName),
+      });
+      for (const type of ['A', 'AAAA']) {
+        template.hasResourceProperties('AWS::Route53::RecordSet', {
+          Name: `${domain}.`,
+          Type: type,
+          HostedZoneId: 'Z0123456789ABCDEFGHIJ',
+        });
+      }
+    }
+    expect(output(template, 'WebSocketUrl')).toBe('wss://chat.example.org');
+    expect(output(template, 'HttpApiUrl')).toBe('https://api.example.org/');
+    expect(output(template, 'SafeUrl')).toBe('https://api.example.org/safe/');
+    // Pushes still go to the stage's own @connections endpoint, not to the custom domain.
+    const send = template.findResources('AWS::Lambda::Function', { Properties: { Description: 'wsSend' } });
+    const props = Object.values(send)[0]!.Properties as { Environment: { Variables: Json } };
+    const endpoint = JSON.stringify(props.Environment.Variables[ENV.managementEndpoint]);
+    expect(endpoint).toContain('execute-api');
+    expect(endpoint).not.toContain('example.org');
+  });
+
+  it('with an existing certificate and no zone: no certificate request and no DNS records', () => {
+    const certificateArn =
+      'arn:aws:acm:eu-central-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
+    const { template } = apiTemplate({
+      httpDomainName: 'api.example.org',
+      webSocketDomainName: 'chat.example.org',
+      certificateArn,
+    });
+    template.resourceCountIs('AWS::CertificateManager::Certificate', 0);
+    template.resourceCountIs('AWS::Route53::RecordSet', 0);
+    template.resourceCountIs('AWS::ApiGatewayV2::DomainName', 2);
+    template.allResourcesProperties('AWS::ApiGatewayV2::DomainName', {
+      DomainNameConfigurations: [
+        Match.objectLike({ CertificateArn: certificateArn, SecurityPolicy: 'TLS_1_2' }),
+      ],
+    });
+  });
+});
