@@ -4,9 +4,9 @@
  * reach CloudWatch or the runner's console. Fields not in the allowlist are dropped, and string
  * values are restricted to the fixed vocabularies below.
  *
- * On Lambda the same line also carries CloudWatch metrics in the embedded metric format: counts
- * (requests, faults, rejections) and the duration, with the manifest's function name as the one
- * dimension. No metric is ever keyed by anything a client sent.
+ * On Lambda a line that records an internal error also carries a CloudWatch metric in the embedded
+ * metric format: a count, with the manifest's function name as the one dimension. No metric is
+ * ever keyed by anything a client sent.
  */
 import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.ts';
 import type { FunctionName } from './manifest.ts';
@@ -39,38 +39,35 @@ const ROUTE_PATTERN = new RegExp(
 );
 
 /**
- * The metrics every function publishes (embedded metric format, namespace `Switchyard`, dimension
- * `function` = the manifest name): the alarms in lib/ read these names.
+ * The one metric functions publish themselves (embedded metric format): internal errors the handler
+ * answered, which Lambda counts as successful invocations. Requests, durations and crashes are
+ * Lambda's own metrics. A fault line carries the metric and other lines don't, so an account pays
+ * for the custom metric only in hours with faults. The alarms in lib/ read these names.
  */
 export const METRICS = {
   namespace: 'Switchyard',
+  /** The only dimension: the manifest name of the function. */
   dimension: 'function',
-  /** Every request the handler saw. */
-  requests: 'Requests',
-  /** Requests that ended in an internal error (outcome `error`): the alarm's signal. */
+  /** Requests that ended in an internal error (outcome `error`). */
   faults: 'Faults',
-  /** Requests refused with a documented client error (outcome `rejected`). */
-  rejections: 'Rejections',
-  /** The handler's duration in milliseconds. */
-  duration: 'Duration',
 } as const;
 
 /** Embedded metrics for one function's log lines. */
 export interface MetricsOptions {
-  /** The manifest name: the metrics' only dimension. */
+  /** The manifest name: the metric's only dimension. */
   readonly function: FunctionName;
-  /** Epoch milliseconds for the metrics' timestamp. */
+  /** Epoch milliseconds for the metric's timestamp. */
   readonly now: () => number;
 }
 
 /** Turns fields into one JSON line holding only allowlisted keys and values. */
 export function formatLogLine(fields: LogFields, metrics?: MetricsOptions): string {
   const line = allowlisted(fields);
-  return JSON.stringify(metrics ? { ...line, ...embeddedMetrics(line, metrics) } : line);
+  return JSON.stringify(metrics && line.outcome === 'error' ? { ...line, ...faultMetric(metrics) } : line);
 }
 
-/** The `_aws` block and metric values CloudWatch Logs turns into metrics (embedded metric format). */
-function embeddedMetrics(line: Readonly<Record<string, string | number>>, metrics: MetricsOptions) {
+/** The `_aws` block and value CloudWatch Logs turns into one Faults data point. */
+function faultMetric(metrics: MetricsOptions) {
   return {
     _aws: {
       Timestamp: Math.floor(metrics.now()),
@@ -78,22 +75,12 @@ function embeddedMetrics(line: Readonly<Record<string, string | number>>, metric
         {
           Namespace: METRICS.namespace,
           Dimensions: [[METRICS.dimension]],
-          Metrics: [
-            { Name: METRICS.requests, Unit: 'Count' },
-            { Name: METRICS.faults, Unit: 'Count' },
-            { Name: METRICS.rejections, Unit: 'Count' },
-            ...(typeof line.durationMs === 'number'
-              ? [{ Name: METRICS.duration, Unit: 'Milliseconds' }]
-              : []),
-          ],
+          Metrics: [{ Name: METRICS.faults, Unit: 'Count' }],
         },
       ],
     },
     [METRICS.dimension]: metrics.function,
-    [METRICS.requests]: 1,
-    [METRICS.faults]: line.outcome === 'error' ? 1 : 0,
-    [METRICS.rejections]: line.outcome === 'rejected' ? 1 : 0,
-    ...(typeof line.durationMs === 'number' ? { [METRICS.duration]: line.durationMs } : {}),
+    [METRICS.faults]: 1,
   };
 }
 

@@ -75,51 +75,42 @@ describe('embedded metrics on Lambda', () => {
   const metrics = { function: 'wsSend', now: () => 1_700_000_000_123.7 } as const;
   const emf = (fields: LogFields) => JSON.parse(formatLogLine(fields, metrics));
 
-  it('adds counts and the duration under the function dimension, in the embedded metric format', () => {
-    const line = emf({ route: 'send', outcome: 'ok', status: 200, durationMs: 12.34, bytesIn: 900 });
+  it('turns an internal error into one Faults data point under the function dimension', () => {
+    const line = emf({ route: 'send', outcome: 'error', code: 'internal', status: 500, durationMs: 12.34 });
     expect(line._aws).toEqual({
       Timestamp: 1_700_000_000_123,
       CloudWatchMetrics: [
         {
           Namespace: 'Switchyard',
           Dimensions: [['function']],
-          Metrics: [
-            { Name: 'Requests', Unit: 'Count' },
-            { Name: 'Faults', Unit: 'Count' },
-            { Name: 'Rejections', Unit: 'Count' },
-            { Name: 'Duration', Unit: 'Milliseconds' },
-          ],
+          Metrics: [{ Name: 'Faults', Unit: 'Count' }],
         },
       ],
     });
-    expect(line).toMatchObject({ function: 'wsSend', Requests: 1, Faults: 0, Rejections: 0, Duration: 12.3 });
+    expect(line).toMatchObject({ function: 'wsSend', Faults: 1 });
     // The allowlisted fields are still there, unchanged.
-    expect(line).toMatchObject({ route: 'send', outcome: 'ok', status: 200, durationMs: 12.3, bytesIn: 900 });
-  });
-
-  it('counts an internal error as a fault and a documented refusal as a rejection', () => {
-    expect(emf({ route: 'send', outcome: 'error', code: 'internal' })).toMatchObject({
-      Faults: 1,
-      Rejections: 0,
-    });
-    expect(emf({ route: 'send', outcome: 'rejected', code: 'rate_limited' })).toMatchObject({
-      Faults: 0,
-      Rejections: 1,
+    expect(line).toMatchObject({
+      route: 'send',
+      outcome: 'error',
+      code: 'internal',
+      status: 500,
+      durationMs: 12.3,
     });
   });
 
-  it('publishes no duration metric for a line without one', () => {
-    const line = emf({ route: '$connect', outcome: 'ok' });
-    expect(line.Duration).toBeUndefined();
-    expect(line._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).not.toContain(
-      'Duration',
-    );
+  it('leaves successes and documented refusals as plain lines: no custom metric to pay for', () => {
+    for (const outcome of ['ok', 'rejected'] as const) {
+      const line = emf({ route: 'send', outcome, durationMs: 3 });
+      expect(line._aws).toBeUndefined();
+      expect(line.Faults).toBeUndefined();
+      expect(line.function).toBeUndefined();
+    }
   });
 
   it('has one dimension, the function, and keeps identifiers out of metrics as out of the line', () => {
     const line = emf({
       route: 'GET /directory/ECHOECHO',
-      outcome: 'ok',
+      outcome: 'error',
       identity: 'ECHOECHO',
       sourceIp: '10.1.2.3',
     } as unknown as LogFields);
@@ -131,8 +122,8 @@ describe('embedded metrics on Lambda', () => {
 
   it('is off unless asked for: the local runner and tests log plain lines', () => {
     const lines: string[] = [];
-    createLogger((line) => lines.push(line))({ route: 'send', outcome: 'ok' });
-    createLogger((line) => lines.push(line), metrics)({ route: 'send', outcome: 'ok' });
+    createLogger((line) => lines.push(line))({ route: 'send', outcome: 'error' });
+    createLogger((line) => lines.push(line), metrics)({ route: 'send', outcome: 'error' });
     expect(JSON.parse(lines[0] as string)._aws).toBeUndefined();
     expect(JSON.parse(lines[1] as string)._aws.CloudWatchMetrics[0].Namespace).toBe(METRICS.namespace);
   });
