@@ -11,9 +11,12 @@
  * as the backlog at login.
  */
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { CONNECTIONS, EPHEMERAL, localTableName, MAILBOX } from '../lambdas/adapters/schema.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
 import { FUNCTIONS } from '../lambdas/runtime/manifest.ts';
+import { buildSwitchyard } from '../lib/app.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { Fleet, type FrameCounts, type Ledger } from './fleet.ts';
 import {
@@ -518,7 +521,28 @@ export const PRICES = {
   s3GbMonth: 0.023,
   /** Secrets Manager, per secret per month (the server key; the Safe's Basic auth secret if configured). */
   secretMonth: 0.4,
+  /** CloudWatch standard-resolution alarm, per metric it reads per month (metric math: each metric). */
+  alarmMetricMonth: 0.1,
+  /** CloudWatch custom metric, per metric-month, prorated by the hours it is published. */
+  customMetricMonth: 0.3,
+  /** KMS customer-managed key, per month (the alarm topic's). */
+  kmsKeyMonth: 1.0,
 } as const;
+
+/**
+ * What the deployed alarms read, from the API stack as `cdk synth` builds it (no bundling): the
+ * number of alarms and of the metrics they read, which is what CloudWatch bills.
+ */
+export function alarmInventory(): { alarms: number; metrics: number } {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const { api } = buildSwitchyard(app, { nag: false });
+  const alarms = Object.values(Template.fromStack(api).findResources('AWS::CloudWatch::Alarm'));
+  const metrics = alarms.map((alarm) => {
+    const props = alarm.Properties as { MetricName?: string; Metrics?: { MetricStat?: unknown }[] };
+    return props.MetricName ? 1 : (props.Metrics ?? []).filter((m) => m.MetricStat).length;
+  });
+  return { alarms: alarms.length, metrics: metrics.reduce((a, b) => a + b, 0) };
+}
 
 /** The memory every function gets (lib/constructs/manifest-function.ts). */
 const LAMBDA_GB = 256 / 1024;
@@ -729,6 +753,7 @@ function costReport(result: RequestsBenchResult): BenchReport {
   const runsInPhases = sum(
     onlinePhases.map((p) => p.tally.invocations.filter((i) => FUNCTIONS_WITH_SCHEDULE.has(i.route)).length),
   );
+  let scheduledMonth = 0;
   const idleLines = schedules.map(({ name, schedule }) => {
     const minutes = Number(/rate\((\d+) minutes?\)/.exec(schedule)?.[1] ?? Number.NaN);
     const perMonth = (30 * 24 * 60) / minutes;
@@ -760,6 +785,9 @@ function costReport(result: RequestsBenchResult): BenchReport {
   const keepAlive =
     minutesPerMonth * (2 * PRICES.wsMessage + PRICES.lambdaRequest + PRICES.wsConnectionMinute) +
     minutesPerMonth * (echoMs / 1000) * LAMBDA_GB * PRICES.lambdaGbSecond;
+  const monitoring = alarmInventory();
+  const monitoringMonth = monitoring.metrics * PRICES.alarmMetricMonth + PRICES.kmsKeyMonth;
+  const idleMonth = PRICES.secretMonth + monitoringMonth + scheduledMonth;
   const met = onlineTotal <= TARGET_COST;
   return {
     id: 'P4',
@@ -807,7 +835,12 @@ What idle storage costs: DynamoDB $${PRICES.dynamoStorageGbMonth} per GB-month (
 overhead, so a million identities ≈ ${fixed(((result.sizes.identity + 100) * 1e6) / 1e9, 2)} GB ≈ $${fixed((((result.sizes.identity + 100) * 1e6) / 1e9) * PRICES.dynamoStorageGbMonth, 3)} a month, plus point-in-time recovery
 on identities at $${PRICES.dynamoPitrGbMonth} per GB-month; undelivered messages for up to their TTL), S3 $${PRICES.s3GbMonth}
 per GB-month for Safe backups, CloudWatch log storage $${PRICES.logsStorageGbMonth} per GB-month, and the server key in
-Secrets Manager $${PRICES.secretMonth} a month (another $${PRICES.secretMonth} with a Safe Basic auth secret) — the one fixed cost.
+Secrets Manager $${PRICES.secretMonth} a month (another $${PRICES.secretMonth} with a Safe Basic auth secret).
+Monitoring is the largest fixed cost: ${monitoring.alarms} alarms reading ${monitoring.metrics} metrics (counted in the synthesized
+API stack) at $${PRICES.alarmMetricMonth} per alarm metric-month, and the alarm topic's KMS key at $${PRICES.kmsKeyMonth}: $${fixed(monitoringMonth, 2)} a
+month. The functions' one custom metric (\`Faults\`, $${PRICES.customMetricMonth} per metric-month, prorated by the hour) is
+published only in hours with internal errors, so a healthy deployment pays nothing for it. **Fixed
+cost of an idle deployment: ≈ $${fixed(idleMonth, 2)} a month** (server key, alarms, key, scheduled functions; storage extra).
 A connected but silent client is not free: its keep-alive every 60 s (\`echo\`, one frame each way and
 one \`$default\` invocation) and its connection-minutes come to ≈ $${fixed(keepAlive, 3)} per client-month.
 `,
