@@ -10,7 +10,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LOCAL_SAFE_BUCKET, localTableName } from '../lambdas/adapters/schema.ts';
 import type { RegistrationPolicy } from '../lambdas/domain/directory.ts';
 import { type BasicAuthCredentials, basicAuthDigest } from '../lambdas/domain/safe.ts';
-import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
+import {
+  type ClientOptions,
+  createClients,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+} from '../lambdas/runtime/clients.ts';
 import { composeAll } from '../lambdas/runtime/compose.ts';
 import { buildDeps } from '../lambdas/runtime/deps.ts';
 import type { RuntimeConfig } from '../lambdas/runtime/env.ts';
@@ -25,6 +30,7 @@ import { ensureBucket, ensureTables } from './provision.ts';
 import { startS3Local } from './s3.ts';
 import { loadOrCreateServerKey } from './server-key.ts';
 import { startSweeper } from './sweeper.ts';
+import { createWebPage } from './web.ts';
 import { createWsApi, type WsLimits } from './ws-api.ts';
 
 export interface RunnerOptions {
@@ -57,6 +63,8 @@ export interface RunnerOptions {
   readonly scheduleIntervalMs?: number;
   /** Called for every AWS SDK request the handlers send (the benchmarks count and time them). */
   readonly onRequest?: (service: string, operation: string) => (() => void) | undefined;
+  /** Fails chosen AWS SDK request attempts (the reliability tests; see ClientOptions.injectFault). */
+  readonly injectFault?: ClientOptions['injectFault'];
 }
 
 export interface Runner {
@@ -184,6 +192,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.injectFault ? { injectFault: options.injectFault } : {}),
     });
     stops.push(async () => clients.destroy());
     const provisioner = new DynamoDBClient({
@@ -245,6 +254,13 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
     stops.push(() => wsApi.close());
     const match = createRouter(httpRoutes);
     const managementPrefix = `/${WS_STAGE}/@connections/`;
+    // The browser page at `/`, configured with this runner's URLs and server key.
+    const webPage = createWebPage({
+      httpUrl: `${origin}/`,
+      wsUrl: `ws://${HOST}:${port}/${WS_STAGE}`,
+      safeUrl: `${origin}/safe/`,
+      serverPublicKey: toHex(serverKey.publicKey),
+    });
 
     http.on('upgrade', (request, socket, head) => {
       const path = (request.url ?? '/').split('?')[0];
@@ -255,6 +271,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
     route = async (request, response) => {
       const method = request.method ?? 'GET';
       const path = (request.url ?? '/').split('?')[0]!;
+      if (await webPage(request, response)) return;
       if (path.startsWith(managementPrefix)) {
         const body = await readBody(request, wsLimits.messageBytes);
         let connectionId: string;

@@ -24,6 +24,23 @@ export interface ClientOptions {
    * the attempt has finished. The benchmarks count and time requests with it; absent on AWS.
    */
   readonly onRequest?: (service: string, operation: string) => (() => void) | undefined;
+  /**
+   * Fault injection for the reliability tests; absent on AWS. Called for every attempt of every
+   * DynamoDB, S3 and `@connections` request, after the SDK's retry step (so each retry is asked
+   * again, `attempt` counting from 1); a fault it returns replaces that attempt's outcome.
+   */
+  readonly injectFault?: (service: string, operation: string, attempt: number) => InjectedFault | undefined;
+}
+
+/** One injected failure of one request attempt (see `ClientOptions.injectFault`). */
+export interface InjectedFault {
+  /** What the SDK sees instead of the response: a throttling, server or network error. */
+  readonly error: Error;
+  /**
+   * Send the request first, then fail: the service has done the work (a write happened) but the
+   * answer is lost, so the SDK retries a request that already succeeded.
+   */
+  readonly afterSend?: boolean;
 }
 
 export interface AwsClients {
@@ -56,24 +73,51 @@ interface ObservableStack {
   ): void;
 }
 
-/** Adds `onRequest` to a client: after the retry step, so every attempt on the wire counts once. */
+/** The SDK's retry step numbers each attempt in this header (`attempt=2; max=3`). */
+function attemptOf(args: unknown): number {
+  const header = (args as { request?: { headers?: Record<string, string> } }).request?.headers?.[
+    'amz-sdk-request'
+  ];
+  return Number(/attempt=(\d+)/.exec(header ?? '')?.[1] ?? 1);
+}
+
+/**
+ * Adds `onRequest` and `injectFault` to a client: after the retry step, so every attempt on the
+ * wire counts once and can fail on its own.
+ */
 function observed<C extends { readonly middlewareStack: unknown }>(
   client: C,
   service: string,
-  onRequest: ClientOptions['onRequest'],
+  options: Pick<ClientOptions, 'onRequest' | 'injectFault'>,
 ): C {
-  if (!onRequest) return client;
-  (client.middlewareStack as ObservableStack).add(
-    (next, context) => async (args) => {
-      const done = onRequest(service, (context.commandName ?? 'unknown').replace(/Command$/, ''));
-      try {
-        return await next(args);
-      } finally {
-        done?.();
-      }
-    },
-    { step: 'finalizeRequest', priority: 'low', name: 'switchyardOnRequest' },
-  );
+  const { onRequest, injectFault } = options;
+  const stack = client.middlewareStack as ObservableStack;
+  const operationOf = (context: { readonly commandName?: string }) =>
+    (context.commandName ?? 'unknown').replace(/Command$/, '');
+  if (onRequest) {
+    stack.add(
+      (next, context) => async (args) => {
+        const done = onRequest(service, operationOf(context));
+        try {
+          return await next(args);
+        } finally {
+          done?.();
+        }
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'switchyardOnRequest' },
+    );
+  }
+  if (injectFault) {
+    stack.add(
+      (next, context) => async (args) => {
+        const fault = injectFault(service, operationOf(context), attemptOf(args));
+        if (!fault) return next(args);
+        if (fault.afterSend) await next(args);
+        throw fault.error;
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'switchyardInjectFault' },
+    );
+  }
   return client;
 }
 
@@ -98,7 +142,7 @@ export function createClients(options: ClientOptions = {}): AwsClients {
             ...(options.endpoints?.dynamodb ? { endpoint: options.endpoints.dynamodb } : {}),
           }),
           'DynamoDB',
-          options.onRequest,
+          options,
         ),
         { marshallOptions: { removeUndefinedValues: true } },
       );
@@ -114,7 +158,7 @@ export function createClients(options: ClientOptions = {}): AwsClients {
           responseChecksumValidation: 'WHEN_REQUIRED',
         }),
         'S3',
-        options.onRequest,
+        options,
       );
       return s3;
     },
@@ -136,7 +180,7 @@ export function createClients(options: ClientOptions = {}): AwsClients {
         client = observed(
           new ApiGatewayManagementApiClient({ ...common, endpoint }),
           'ApiGatewayManagementApi',
-          options.onRequest,
+          options,
         );
         management.set(endpoint, client);
       }

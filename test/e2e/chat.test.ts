@@ -1,4 +1,4 @@
-import { PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryClient } from '../../client/directory/client.ts';
 import { CONNECTIONS, localTableName, MAILBOX } from '../../lambdas/adapters/schema.ts';
@@ -8,7 +8,14 @@ import { CLOSE } from '../../local/ws-api.ts';
 import { b64, FLAGS } from '../../protocol/chat.ts';
 import { randomBytes } from '../../protocol/crypto.ts';
 import { LIMITS } from '../../protocol/limits.ts';
-import { newSession, RawClient, registerIdentity, type TestIdentity, toHex } from '../support/chat.ts';
+import {
+  mailboxItems,
+  newSession,
+  RawClient,
+  registerIdentity,
+  type TestIdentity,
+  toHex,
+} from '../support/chat.ts';
 import { eventually, startTestRunner, type TestRunner } from '../support/runner.ts';
 
 let harness: TestRunner;
@@ -23,17 +30,8 @@ async function identity(): Promise<TestIdentity> {
   return who;
 }
 
-async function mailboxOf(who: TestIdentity) {
-  const result = await clients.dynamo.send(
-    new QueryCommand({
-      TableName: localTableName('mailbox'),
-      KeyConditionExpression: '#r = :r AND begins_with(#k, :m)',
-      ExpressionAttributeNames: { '#r': MAILBOX.attributes.recipient, '#k': MAILBOX.attributes.key },
-      ExpressionAttributeValues: { ':r': who.id, ':m': 'm#' },
-      ConsistentRead: true,
-    }),
-  );
-  return result.Items ?? [];
+function mailboxOf(who: TestIdentity) {
+  return mailboxItems(clients.dynamo, who);
 }
 
 beforeAll(async () => {

@@ -1,6 +1,8 @@
 /** Helpers for chat tests: identities through the directory, raw protocol steps, sessions. */
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ChatSession } from '../../client/chat/session.ts';
 import { DirectoryClient } from '../../client/directory/client.ts';
+import { localTableName, MAILBOX } from '../../lambdas/adapters/schema.ts';
 import type { Runner } from '../../local/runner.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import {
@@ -23,6 +25,20 @@ import {
 } from '../../protocol/crypto.ts';
 import { openSocket, type TestSocket } from './ws.ts';
 
+/** The message items in `who`'s mailbox, read straight from the table (expired ones included). */
+export async function mailboxItems(dynamo: DynamoDBDocumentClient, who: { readonly id: string }) {
+  const result = await dynamo.send(
+    new QueryCommand({
+      TableName: localTableName('mailbox'),
+      KeyConditionExpression: '#r = :r AND begins_with(#k, :m)',
+      ExpressionAttributeNames: { '#r': MAILBOX.attributes.recipient, '#k': MAILBOX.attributes.key },
+      ExpressionAttributeValues: { ':r': who.id, ':m': 'm#' },
+      ConsistentRead: true,
+    }),
+  );
+  return result.Items ?? [];
+}
+
 export interface TestIdentity {
   readonly id: string;
   readonly keys: KeyPair;
@@ -37,12 +53,12 @@ export async function registerIdentity(runner: Runner): Promise<TestIdentity> {
 export function newSession(
   runner: Runner,
   who: TestIdentity,
-  options: { reconnect?: boolean; keepAliveMs?: number } = {},
+  options: { reconnect?: boolean; keepAliveMs?: number; pinned?: readonly Uint8Array[] } = {},
 ) {
   const directory = new DirectoryClient({ server: runner.httpUrl });
   const session = new ChatSession({
     url: runner.wsUrl,
-    serverPublicKey: fromHex(runner.serverPublicKey)!,
+    serverPublicKey: options.pinned ?? fromHex(runner.serverPublicKey)!,
     identity: who.id,
     keys: who.keys,
     publicKeyOf: async (identity) => {
