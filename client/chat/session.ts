@@ -71,8 +71,11 @@ export class ChatError extends Error {
 export interface ChatSessionOptions {
   /** The WebSocket URL (`wss://…/ws`, or `ws://127.0.0.1:8080/ws` locally). */
   readonly url: string;
-  /** The server's long-term public key, pinned: the handshake fails against any other server. */
-  readonly serverPublicKey: Uint8Array;
+  /**
+   * The server's long-term public key, pinned: the handshake fails against any other server. During
+   * a key rotation, pin the current and the next key (a list): either one may answer.
+   */
+  readonly serverPublicKey: Uint8Array | readonly Uint8Array[];
   readonly identity: string;
   /** The identity's key pair (from the identity file). */
   readonly keys: KeyPair;
@@ -215,17 +218,13 @@ export class ChatSession {
     this.raw({ action: 'hello', key: b64(temporary.publicKey), cookie: b64(clientCookie) });
     const hello = await this.next(['hello', 'error']);
     if (hello.action === 'error') throw new ChatError(String(hello.fields.code));
-    // Only the holder of the pinned server key can make this box.
-    let content: Uint8Array;
-    try {
-      content = boxOpenShared(
-        fromB64(hello.fields.box),
-        fromB64(hello.fields.nonce, NONCE_BYTES),
-        sharedKey(this.options.serverPublicKey, temporary.secretKey),
-      );
-    } catch {
-      throw new ChatError('server_key_mismatch', 'The server did not prove the pinned server key.');
-    }
+    // Only the holder of a pinned server key can make this box; the vouch names the key that did.
+    const { content, serverPublicKey } = openServerHello(
+      fromB64(hello.fields.box),
+      fromB64(hello.fields.nonce, NONCE_BYTES),
+      [this.options.serverPublicKey].flat(),
+      temporary.secretKey,
+    );
     const serverTempPublic = content.subarray(0, 32);
     if (content.length !== 32 + COOKIE_BYTES || b64(content.subarray(32)) !== b64(clientCookie)) {
       throw new ChatError('server_key_mismatch', 'The server did not echo our cookie.');
@@ -233,7 +232,7 @@ export class ChatSession {
     const serverCookie = fromB64(hello.fields.cookie, COOKIE_BYTES);
     const vouch = clientVouch(
       this.options.keys.secretKey,
-      this.options.serverPublicKey,
+      serverPublicKey,
       serverTempPublic,
       serverCookie,
       temporary.publicKey,
@@ -411,4 +410,24 @@ export class ChatSession {
       }
     }
   }
+}
+
+/** Opens the server hello with the first pinned key that made it; none did: a mismatch. */
+function openServerHello(
+  box: Uint8Array,
+  nonce: Uint8Array,
+  pinned: readonly Uint8Array[],
+  temporarySecret: Uint8Array,
+): { content: Uint8Array; serverPublicKey: Uint8Array } {
+  for (const serverPublicKey of pinned) {
+    try {
+      return {
+        content: boxOpenShared(box, nonce, sharedKey(serverPublicKey, temporarySecret)),
+        serverPublicKey,
+      };
+    } catch {
+      // Not this key: try the next one.
+    }
+  }
+  throw new ChatError('server_key_mismatch', 'The server did not prove a pinned server key.');
 }

@@ -16,7 +16,8 @@ const CHAT_OPTIONS_HELP = `Chat options:
   --ws URL               The WebSocket URL (default: derived from --server, e.g. ws://127.0.0.1:8080/ws,
                          or $${ENV_WS}); on AWS the stack's WebSocketUrl output.
   --server-key HEX       The server's public key to pin (or $${ENV_SERVER_KEY}): printed by \`npm start\`,
-                         and by \`switchyard server-key\` for a deployment.`;
+                         and by \`switchyard server-key\` for a deployment. During a key rotation:
+                         CURRENT,NEXT (either may answer).`;
 
 const CHAT_OPTIONS = { ws: { type: 'string' }, 'server-key': { type: 'string' } } as const;
 
@@ -51,15 +52,17 @@ function wsUrl(run: Invocation): string {
   return url.toString();
 }
 
-function serverKey(run: Invocation): Uint8Array {
-  const hex = (run.string('server-key') ?? run.io.env[ENV_SERVER_KEY] ?? '').trim().toLowerCase();
-  const key = fromHex(hex);
-  if (key?.length !== 32) {
+/** The pinned key, or during a rotation the current and the next one, comma-separated. */
+function serverKey(run: Invocation): Uint8Array[] {
+  const given = (run.string('server-key') ?? run.io.env[ENV_SERVER_KEY] ?? '').trim().toLowerCase();
+  const keys = given.split(',').map((hex) => fromHex(hex.trim()));
+  if (keys.length > 2 || keys.some((key) => key?.length !== 32)) {
     throw new UsageError(
-      `Give the server's public key (64 hex characters) with --server-key or $${ENV_SERVER_KEY}.`,
+      `Give the server's public key (64 hex characters) with --server-key or $${ENV_SERVER_KEY}; ` +
+        'during a key rotation, the current and the next key separated by a comma.',
     );
   }
-  return key;
+  return keys as Uint8Array[];
 }
 
 async function openSession(run: Invocation): Promise<ChatSession> {
