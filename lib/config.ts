@@ -7,7 +7,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import type { RegistrationPolicy } from '../lambdas/domain/directory.ts';
-import { REGISTRATION_POLICIES, SENDER_ADDRESS } from '../lambdas/runtime/env.ts';
+import { MAX_SERVER_KEY_GENERATION, REGISTRATION_POLICIES, SENDER_ADDRESS } from '../lambdas/runtime/env.ts';
 import { LIMITS } from '../protocol/limits.ts';
 
 export interface SwitchyardConfig {
@@ -29,6 +29,11 @@ export interface SwitchyardConfig {
   readonly wsRateLimit: number;
   /** WebSocket API: burst size (messages). */
   readonly wsBurstLimit: number;
+  /**
+   * Raise by one after putting a new value into the server key secret: the functions that hold the
+   * key restart with the new value and the ServerPublicKey output is read again.
+   */
+  readonly serverKeyGeneration: number;
   /**
    * Complete ARN of a Secrets Manager secret holding the Safe's HTTP Basic auth credentials, for a
    * private Safe server; absent, the Safe is open as Threema's default. The secret must be in the
@@ -109,6 +114,7 @@ export const CONFIG_DEFAULTS: SwitchyardConfig = {
   httpBurstLimit: 100,
   wsRateLimit: 500,
   wsBurstLimit: 1_000,
+  serverKeyGeneration: 1,
   verificationSms: false,
 };
 
@@ -190,6 +196,12 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>): SwitchyardC
     httpBurstLimit: wholeNumber('httpBurstLimit', get('httpBurstLimit'), 1, ACCOUNT_BURST_LIMIT, QUOTA_HINT),
     wsRateLimit: wholeNumber('wsRateLimit', get('wsRateLimit'), 1, ACCOUNT_RATE_LIMIT, QUOTA_HINT),
     wsBurstLimit: wholeNumber('wsBurstLimit', get('wsBurstLimit'), 1, ACCOUNT_BURST_LIMIT, QUOTA_HINT),
+    serverKeyGeneration: wholeNumber(
+      'serverKeyGeneration',
+      get('serverKeyGeneration'),
+      1,
+      MAX_SERVER_KEY_GENERATION,
+    ),
     ...safeBasicAuth(raw.safeBasicAuthSecretArn),
     ...verificationEmailFrom(raw.verificationEmailFrom),
     verificationSms: flag('verificationSms', get('verificationSms')),

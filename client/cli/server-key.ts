@@ -1,9 +1,10 @@
 /**
  * `switchyard server-key`: prints the server public key that clients pin, from a deployment's
  * Secrets Manager secret (the stack output `ServerKeySecretArn`; needs AWS credentials allowed to
- * read it) or from a local runner's data folder.
+ * read it) or from a local runner's data folder; or makes the next key for a rotation.
  */
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -11,10 +12,14 @@ import { serverPublicKeyHex } from '../../protocol/server-key.ts';
 import { type Command, EXIT } from './command.ts';
 
 const HELP = `Usage: switchyard server-key (--secret-arn ARN [--region REGION] | --data-dir DIR)
+       switchyard server-key --new-secret-file FILE
 
 Prints the server's public key (hex), for clients to pin (--server-key, $SWITCHYARD_SERVER_KEY).
-  --secret-arn ARN   A deployment: the stack output ServerKeySecretArn (uses your AWS credentials).
-  --data-dir DIR     A local runner: its data folder (default ./.data).
+  --secret-arn ARN        A deployment: the stack output ServerKeySecretArn (uses your AWS credentials).
+  --data-dir DIR          A local runner: its data folder (default ./.data).
+  --new-secret-file FILE  A rotation: writes a new secret key to FILE (mode 0600, never overwrites)
+                          and prints its public key. Give clients that key as the next one first;
+                          then put FILE's content into the secret (docs/OPERATIONS.md).
 `;
 
 export const serverKeyCommand: Command = {
@@ -29,6 +34,7 @@ export const serverKeyCommand: Command = {
           'secret-arn': { type: 'string' },
           region: { type: 'string' },
           'data-dir': { type: 'string' },
+          'new-secret-file': { type: 'string' },
           help: { type: 'boolean', short: 'h' },
         },
         strict: true,
@@ -42,6 +48,26 @@ export const serverKeyCommand: Command = {
       return EXIT.ok;
     }
     const arn = values['secret-arn'];
+    const newSecretFile = values['new-secret-file'];
+    if (typeof newSecretFile === 'string') {
+      if (arn !== undefined || values['data-dir'] !== undefined) {
+        io.stderr.write(`switchyard: --new-secret-file makes a new key; it takes no other source\n${HELP}`);
+        return EXIT.usage;
+      }
+      // 64 hex characters: the form protocol/server-key.ts takes as the X25519 secret key itself.
+      const secret = randomBytes(32).toString('hex');
+      try {
+        writeFileSync(newSecretFile, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+      } catch (error) {
+        const exists = (error as NodeJS.ErrnoException).code === 'EEXIST';
+        io.stderr.write(
+          `switchyard: could not write the new secret: ${exists ? 'the file exists (it is never overwritten)' : (error as Error).message}\n`,
+        );
+        return EXIT.failure;
+      }
+      io.stdout.write(`${serverPublicKeyHex(secret)}\n`);
+      return EXIT.ok;
+    }
     try {
       let stored: string | undefined;
       if (typeof arn === 'string') {

@@ -39,11 +39,19 @@ export const ENV = {
   safeBasicAuthSecretArn: 'SAFE_BASIC_AUTH_SECRET_ARN',
   /** ARN of the Secrets Manager secret holding the server's long-term key (chat handshake). */
   serverKeySecretArn: 'SERVER_KEY_SECRET_ARN',
+  /**
+   * Which value of the server key secret the deployment means; raised after a rotation so every
+   * function that holds the key starts afresh and reads the new value (docs/OPERATIONS.md).
+   */
+  serverKeyGeneration: 'SERVER_KEY_GENERATION',
   /** Directory: an SES-verified sender address; set, e-mail verification codes are on. */
   verificationEmailFrom: 'VERIFICATION_EMAIL_FROM',
   /** Directory: `on` sends SMS verification codes through SNS; `off` (default) does not. */
   verificationSms: 'VERIFICATION_SMS',
 } as const satisfies { tables: Record<TableName, string> } & Record<string, unknown>;
+
+/** The largest `serverKeyGeneration` (a counter raised once per rotation). */
+export const MAX_SERVER_KEY_GENERATION = 1_000_000;
 
 export interface RuntimeConfig {
   /** Physical table names, present for the tables this function may use. */
@@ -55,7 +63,7 @@ export interface RuntimeConfig {
   /** The server's long-term secret key: given directly (local runner) or read from Secrets Manager. */
   readonly serverKey?:
     | { readonly kind: 'key'; readonly secretKey: Uint8Array }
-    | { readonly kind: 'secret'; readonly secretArn: string };
+    | { readonly kind: 'secret'; readonly secretArn: string; readonly generation: number };
   /** Directory: `open` registration (rate-limited) or `invite` (operator-issued invites only). */
   readonly registrationPolicy: RegistrationPolicy;
   /** Directory: code delivery on AWS (SES e-mail, SNS SMS); absent, linking answers not_supported. */
@@ -104,7 +112,13 @@ export function configFromEnv(env: Env, spec: FunctionSpec): RuntimeConfig {
     ...(spec.safeBucket.length > 0 ? { safeBucket: required(env, ENV.safeBucket) } : {}),
     ...(spec.manageConnections ? { managementEndpoint: required(env, ENV.managementEndpoint) } : {}),
     ...(spec.readsServerKey
-      ? { serverKey: { kind: 'secret', secretArn: secretArn(env, ENV.serverKeySecretArn) } as const }
+      ? {
+          serverKey: {
+            kind: 'secret',
+            secretArn: secretArn(env, ENV.serverKeySecretArn),
+            generation: positiveInt(env, ENV.serverKeyGeneration, 1, MAX_SERVER_KEY_GENERATION),
+          } as const,
+        }
       : {}),
     ...(spec.sendsVerificationCodes ? verificationCodesFromEnv(env) : {}),
     ...settings,

@@ -194,7 +194,10 @@ export class ManifestFunction extends Construct {
     if (spec.readsSafeAuthSecret && safeAuthSecret) {
       environment[ENV.safeBasicAuthSecretArn] = safeAuthSecret.secretArn;
     }
-    if (spec.readsServerKey) environment[ENV.serverKeySecretArn] = serverKey.secretArn;
+    if (spec.readsServerKey) {
+      environment[ENV.serverKeySecretArn] = serverKey.secretArn;
+      environment[ENV.serverKeyGeneration] = String(config.serverKeyGeneration);
+    }
     if (spec.sendsVerificationCodes) {
       if (config.verificationEmailFrom) environment[ENV.verificationEmailFrom] = config.verificationEmailFrom;
       if (config.verificationSms) environment[ENV.verificationSms] = 'on';

@@ -41,7 +41,11 @@ export class ServerPublicKey extends Construct {
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: fn.functionArn,
       resourceType: 'Custom::SwitchyardServerPublicKey',
-      properties: { SecretArn: props.serverKey.secretArn },
+      // A new generation re-runs the resource, so the output follows a rotated secret.
+      properties: {
+        SecretArn: props.serverKey.secretArn,
+        Generation: String(props.config.serverKeyGeneration),
+      },
     });
     this.publicKey = resource.getAttString('PublicKey');
     acknowledge(

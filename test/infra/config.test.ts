@@ -29,6 +29,7 @@ describe('deployment configuration', () => {
       httpBurstLimit: CONFIG_DEFAULTS.httpBurstLimit,
       wsRateLimit: CONFIG_DEFAULTS.wsRateLimit,
       wsBurstLimit: CONFIG_DEFAULTS.wsBurstLimit,
+      serverKeyGeneration: 1,
       verificationSms: false,
     });
   });
@@ -182,6 +183,8 @@ describe('deployment configuration', () => {
     ['verificationEmailFrom', 42],
     ['verificationSms', 'yes'],
     ['verificationSms', 1],
+    ['serverKeyGeneration', 0],
+    ['serverKeyGeneration', 'next'],
     ['alarmEmail', 'ops'],
     ['alarmEmail', ['ops@example.org']],
   ];

@@ -75,6 +75,7 @@ const EVERYTHING: FunctionSpec = {
 const EXTRA_FUNCTIONS = { ...FUNCTIONS, everything: EVERYTHING };
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:switchyard/safe-auth-AbC123';
 const CUSTOM_CONFIG = {
+  serverKeyGeneration: 3,
   messageTtlDays: 7,
   safeMaxBackupBytes: 100_000,
   safeRetentionDays: 30,
@@ -334,6 +335,10 @@ describe.each([
       expect((Object.values(resources)[0]!.Properties as Json).SecretArn).toEqual(
         s.api.resolve(s.stateful.serverKey.secretArn),
       );
+      // A rotation raises the generation, which re-runs the resource and refreshes the output.
+      expect((Object.values(resources)[0]!.Properties as Json).Generation).toBe(
+        String(s.config.serverKeyGeneration),
+      );
       const fn = functionOf(s.apiTemplate, 'serverPublicKey');
       const rest = fn.statements.filter((st) => !actionsOf(st).some((a) => a.startsWith('logs:')));
       expect(grantsByAction(rest)).toEqual({
@@ -395,8 +400,10 @@ describe.each([
         if (spec.manageConnections) {
           expected[ENV.managementEndpoint] = s.api.resolve(s.api.webSocketStage.callbackUrl);
         }
-        if (spec.readsServerKey)
+        if (spec.readsServerKey) {
           expected[ENV.serverKeySecretArn] = s.api.resolve(s.stateful.serverKey.secretArn);
+          expected[ENV.serverKeyGeneration] = String(s.config.serverKeyGeneration);
+        }
         if (spec.readsSafeAuthSecret && s.config.safeBasicAuthSecretArn) {
           expected[ENV.safeBasicAuthSecretArn] = s.config.safeBasicAuthSecretArn;
         }

@@ -47,4 +47,28 @@ describe('configuration from the environment', () => {
       30,
     );
   });
+
+  it('reads the server key secret and its generation for the functions that hold the key', () => {
+    const env = {
+      [ENV.tables.connections]: 'conn-table',
+      [ENV.tables.identities]: 'id-table',
+      [ENV.serverKeySecretArn]: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:server-key-AbC123',
+    };
+    const spec = {
+      ...FUNCTIONS.wsConnect,
+      tables: { connections: [], identities: [] },
+      readsServerKey: true,
+    };
+    expect(configFromEnv(env, spec).serverKey).toEqual({
+      kind: 'secret',
+      secretArn: env[ENV.serverKeySecretArn],
+      generation: 1,
+    });
+    expect(configFromEnv({ ...env, [ENV.serverKeyGeneration]: '4' }, spec).serverKey).toMatchObject({
+      generation: 4,
+    });
+    expect(() => configFromEnv({ ...env, [ENV.serverKeyGeneration]: 'next' }, spec)).toThrow(
+      /SERVER_KEY_GENERATION must be a whole number/,
+    );
+  });
 });

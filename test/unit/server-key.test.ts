@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -40,6 +40,49 @@ describe('server key', () => {
       const io = { stdin: new PassThrough(), stdout, stderr: new PassThrough(), env: {} };
       expect(await runCli(['server-key', '--data-dir', dir], io)).toBe(0);
       expect(out.trim()).toBe(toHex(pair.publicKey));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('makes the next key for a rotation: a 0600 file it never overwrites, and the public key to pin', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-key-'));
+    const run = async (args: string[]) => {
+      let out = '';
+      let err = '';
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      stdout.on('data', (chunk) => {
+        out += chunk;
+      });
+      stderr.on('data', (chunk) => {
+        err += chunk;
+      });
+      const code = await runCli(['server-key', ...args], {
+        stdin: new PassThrough(),
+        stdout,
+        stderr,
+        env: {},
+      });
+      return { code, out, err };
+    };
+    try {
+      const file = join(dir, 'next-server-key');
+      const made = await run(['--new-secret-file', file]);
+      expect(made.code).toBe(0);
+      const secret = readFileSync(file, 'utf8').trim();
+      expect(secret).toMatch(/^[0-9a-f]{64}$/);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(made.out.trim()).toBe(serverPublicKeyHex(secret));
+      // The public key is all that is printed: the secret stays in the file.
+      expect(made.out).not.toContain(secret);
+
+      const again = await run(['--new-secret-file', file]);
+      expect(again.code).toBe(1);
+      expect(again.err).toContain('never overwritten');
+      expect(readFileSync(file, 'utf8').trim()).toBe(secret);
+
+      expect((await run(['--new-secret-file', join(dir, 'x'), '--data-dir', dir])).code).toBe(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
