@@ -63,7 +63,8 @@ export class DirectoryClient {
 
   constructor(options: DirectoryOptions) {
     this.base = baseUrl(options.server);
-    this.fetch = options.fetch ?? fetch;
+    // Bound: browsers refuse a fetch called as a method of another object ("Illegal invocation").
+    this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 

@@ -120,7 +120,8 @@ export class SafeClient {
     this.#base = parsed.base;
     this.#credentials = options.credentials ?? parsed.credentials;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
-    this.#fetch = options.fetch ?? globalThis.fetch;
+    // Bound: browsers refuse a fetch called as a method of another object ("Illegal invocation").
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
   }
 
   #url(path: string, id?: BackupId): string {
