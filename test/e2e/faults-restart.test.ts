@@ -1,0 +1,157 @@
+/**
+ * A crash mid-load: the runner process is killed with SIGKILL while a sender has sends in flight,
+ * then started again on the same PORT and DATA_DIR. Every message the sender was acked, and every
+ * one it resent after reconnecting, is stored once and reaches the recipient's app once.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DirectoryClient } from '../../client/directory/client.ts';
+import { localTableName, MAILBOX } from '../../lambdas/adapters/schema.ts';
+import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lambdas/runtime/clients.ts';
+import { freePort } from '../../local/ports.ts';
+import { type Runner, startRunner } from '../../local/runner.ts';
+import { b64 } from '../../protocol/chat.ts';
+import { generateKeyPair } from '../../protocol/crypto.ts';
+import { mailboxItems, newSession, type TestIdentity } from '../support/chat.ts';
+import { isAlive, type StartedProcess, startProcess } from '../support/process.ts';
+import { eventually } from '../support/runner.ts';
+
+const READY = /switchyard ready: http (\S+) · ws (\S+) · safe (\S+) · server key ([0-9a-f]{64})/;
+const MESSAGES = 200;
+const IN_FLIGHT = 16;
+const KILL_AFTER_ACKS = 80;
+
+const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-crash-'));
+const started: StartedProcess[] = [];
+
+/** The runner itself as the process (not npm or a shell around it), so SIGKILL hits only it. */
+function startRunnerProcess(port: number): StartedProcess {
+  const child = startProcess(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+    ...process.env,
+    PORT: String(port),
+    DATA_DIR: dataDir,
+  });
+  started.push(child);
+  return child;
+}
+
+afterAll(() => {
+  for (const child of started) child.signal('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('crash and restart', () => {
+  it('after SIGKILL mid-load and a restart on the same data, every acked or resent message is stored once and delivered once', {
+    timeout: 240_000,
+  }, async () => {
+    const port = await freePort();
+    const first = startRunnerProcess(port);
+    const [, httpUrl, wsUrl, safeUrl, serverKey] = await first.waitForOutput(READY, 60_000);
+    const runner = { httpUrl, wsUrl, safeUrl, serverPublicKey: serverKey } as unknown as Runner;
+    const directory = new DirectoryClient({ server: httpUrl! });
+    const register = async (): Promise<TestIdentity> => {
+      const keys = generateKeyPair();
+      return { id: await directory.createIdentity(keys), keys };
+    };
+    const [alice, bob] = [await register(), await register()];
+
+    const a = newSession(runner, alice, { reconnect: true });
+    await a.session.connect();
+    const text = (n: number) => new TextEncoder().encode(`m${n}`);
+    // The first send also caches bob's public key, so no directory lookup is needed mid-crash.
+    const ids: string[] = [b64((await a.session.send(bob.id, text(0))).id)];
+
+    const javaPid = Number(readFileSync(join(dataDir, 'dynamodb.pid'), 'utf8'));
+    expect(isAlive(javaPid)).toBe(true);
+
+    // Keep IN_FLIGHT sends outstanding; kill the runner once KILL_AFTER_ACKS were acked.
+    const acked = new Set<string>(ids);
+    let unackedAtKill = -1;
+    let next = 1;
+    const outstanding = new Set<Promise<void>>();
+    while (next < MESSAGES) {
+      while (outstanding.size < IN_FLIGHT && next < MESSAGES) {
+        const n = next++;
+        const sent = a.session.send(bob.id, text(n)).then(({ id }) => {
+          acked.add(b64(id));
+          if (acked.size >= KILL_AFTER_ACKS && unackedAtKill < 0) {
+            unackedAtKill = outstanding.size - 1;
+            process.kill(first.child.pid!, 'SIGKILL');
+          }
+        });
+        const tracked: Promise<void> = sent.finally(() => outstanding.delete(tracked));
+        outstanding.add(tracked);
+      }
+      if (unackedAtKill >= 0) break;
+      await Promise.race(outstanding);
+    }
+    expect(await first.exited).toBe('SIGKILL');
+    // The killed runner could not stop its DynamoDB Local: it is an orphan now.
+    expect(isAlive(javaPid)).toBe(true);
+    expect(unackedAtKill).toBeGreaterThan(0);
+
+    // Same port, same data folder: the next start ends the orphan and serves the same mailboxes.
+    const second = startRunnerProcess(port);
+    const [, httpUrl2, , , serverKey2] = await second.waitForOutput(READY, 60_000);
+    expect([httpUrl2, serverKey2]).toEqual([httpUrl, serverKey]);
+    await eventually(() => !isAlive(javaPid), 20_000);
+
+    // Sends issued while the runner was down go out after the SDK reconnects; the ones in flight
+    // at the kill are sent again with the same id.
+    while (next < MESSAGES) {
+      const n = next++;
+      outstanding.add(a.session.send(bob.id, text(n)).then(({ id }) => void acked.add(b64(id))));
+    }
+    await Promise.all(outstanding);
+    expect(acked.size).toBe(MESSAGES);
+    await a.session.close();
+
+    second.signal('SIGINT');
+    expect(await second.exited).toBe(0);
+
+    // On the same data again (in-process this time, to read the tables it serves): one copy per
+    // message id, a quota counter that agrees, and the recipient's app sees each message once.
+    const third = await startRunner({
+      dataDir,
+      port: 0,
+      sweepIntervalMs: 0,
+      scheduleIntervalMs: 0,
+      logSink: () => {},
+      codeSink: () => {},
+    });
+    const clients = createClients({
+      endpoints: third.endpoints,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    try {
+      expect(third.serverPublicKey).toBe(serverKey);
+      const stored = (await mailboxItems(clients.dynamo, bob)).map((item) =>
+        b64(item[MAILBOX.attributes.messageId] as Uint8Array),
+      );
+      expect(stored.sort()).toEqual([...acked].sort());
+      const counter = await clients.dynamo.send(
+        new GetCommand({
+          TableName: localTableName('mailbox'),
+          Key: { [MAILBOX.attributes.recipient]: bob.id, [MAILBOX.attributes.key]: '#counter' },
+          ConsistentRead: true,
+        }),
+      );
+      expect(counter.Item?.[MAILBOX.attributes.count]).toBe(MESSAGES);
+
+      const b = newSession(third, bob);
+      await b.session.connect();
+      await eventually(async () => (await mailboxItems(clients.dynamo, bob)).length === 0, 30_000);
+      await b.session.close();
+      const seen = b.received.map((message) => message.id);
+      expect(seen).toHaveLength(MESSAGES);
+      expect(new Set(seen)).toEqual(acked);
+    } finally {
+      clients.destroy();
+      await third.stop();
+    }
+  });
+});
