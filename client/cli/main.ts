@@ -6,6 +6,7 @@ import { listenCommand, sendCommand } from './chat.ts';
 import { type CliIo, type Command, EXIT } from './command.ts';
 import { linkCommand, lookupCommand, matchCommand, unlinkCommand } from './directory.ts';
 import { idCommand } from './id.ts';
+import { identitiesCommand } from './identities.ts';
 import { inviteCommand } from './invite.ts';
 import { safeCommand } from './safe.ts';
 import { serverKeyCommand } from './server-key.ts';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   unlinkCommand,
   matchCommand,
   inviteCommand,
+  identitiesCommand,
   sendCommand,
   listenCommand,
   safeCommand,

@@ -5,6 +5,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ContactKind } from '../../protocol/contacts.ts';
@@ -159,4 +160,47 @@ export function dynamoIdentityStore(dynamo: DynamoDBDocumentClient, tableName: s
       return (result.Items ?? []).map(toRecord);
     },
   };
+}
+
+/** What a restore did: identities copied back, and identities the live table already had. */
+export interface RestoreCounts {
+  readonly restored: number;
+  readonly kept: number;
+}
+
+/**
+ * Copies every identity of `fromTable` (a table restored from a backup or a point in time) into
+ * `toTable` (the deployment's live table) that `toTable` does not have. The live table wins: a
+ * revocation, a new link or a new key made after the backup stays as it is. Items are copied whole,
+ * so the contact-matching indexes follow. Safe to run again: a second run restores nothing.
+ */
+export async function restoreMissingIdentities(
+  dynamo: DynamoDBDocumentClient,
+  fromTable: string,
+  toTable: string,
+): Promise<RestoreCounts> {
+  let restored = 0;
+  let kept = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await dynamo.send(
+      new ScanCommand({ TableName: fromTable, ConsistentRead: true, ExclusiveStartKey: startKey }),
+    );
+    for (const item of page.Items ?? []) {
+      const written = await conditional(() =>
+        dynamo.send(
+          new PutCommand({
+            TableName: toTable,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(#id)',
+            ExpressionAttributeNames: { '#id': A.identity },
+          }),
+        ),
+      );
+      if (written) restored++;
+      else kept++;
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return { restored, kept };
 }
