@@ -83,6 +83,7 @@ function onSubmit(formId: string, action: () => Promise<void>): void {
   const form = $<HTMLFormElement>(formId);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
+    $('error').textContent = '';
     const button = form.querySelector('button');
     if (button) button.disabled = true;
     action()

@@ -91,6 +91,33 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
+describe('the page as the runner serves it', () => {
+  it('serves the page, its bundle and a config.json naming this runner, next to the API routes', async () => {
+    const base = harness.runner.httpUrl;
+    const page = await fetch(base);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(await page.text()).toContain('<script type="module" src="app.js">');
+    const bundle = await fetch(new URL('app.js', base));
+    expect(bundle.headers.get('content-type')).toContain('javascript');
+    // Bundled for browsers: no Node built-ins left to import.
+    expect(await bundle.text()).not.toMatch(/from\s*["']node:/);
+    expect(await (await fetch(new URL('config.json', base))).json()).toEqual({
+      httpUrl: harness.runner.httpUrl,
+      wsUrl: harness.runner.wsUrl,
+      safeUrl: harness.runner.safeUrl,
+      serverPublicKey: harness.runner.serverPublicKey,
+    });
+    // Only GET and HEAD of the page's own paths; everything else is still the gateway's.
+    expect((await fetch(base, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(new URL('app.js', base), { method: 'HEAD' })).status).toBe(200);
+    expect((await fetch(new URL('health', base))).status).toBe(200);
+    expect((await fetch(new URL('safe/config', base))).status).toBe(200);
+    expect((await fetch(new URL('directory/identities/ZZZZZZZZ', base))).status).toBe(404);
+  });
+});
+
 describe('browser client (headless Chromium)', () => {
   it('chats with delivery state, delivers the queue after an absence, and restores a Safe backup in a fresh browser', {
     timeout: 240_000,
@@ -106,6 +133,18 @@ describe('browser client (headless Chromium)', () => {
     expect(aliceId).toMatch(/^[0-9A-Z]{8}$/);
     expect(bobId).toMatch(/^[0-9A-Z]{8}$/);
     expect(bobId).not.toBe(aliceId);
+
+    // Bad input gets a clear message and sends nothing.
+    await alice.getByLabel('Recipient ID').fill('ABCD-123');
+    await alice.getByRole('button', { name: 'Look up' }).click();
+    await alice.getByRole('alert').filter({ hasText: 'An ID is 8 characters' }).waitFor();
+    await alice.getByLabel('Recipient ID').fill('ZZZZZZZZ');
+    await alice.getByRole('button', { name: 'Look up' }).click();
+    await alice.getByText('ZZZZZZZZ: no active identity with this ID.').waitFor();
+    await alice.getByLabel('Message', { exact: true }).fill('to nobody');
+    await alice.getByLabel('Message', { exact: true }).press('Enter');
+    await alice.getByRole('alert').filter({ hasText: 'That recipient is unknown' }).waitFor();
+    expect(await alice.locator('#messages li').count()).toBe(0);
 
     // Both online: sent → stored on server → delivered (Bob's device sent a receipt).
     await lookUp(alice, bobId);
