@@ -139,6 +139,7 @@ export class ApiStack extends Stack {
       httpApi: this.httpApi,
       webSocketApi: this.webSocketApi,
       webSocketStage: this.webSocketStage,
+      tables: props.tables,
       ...(config.alarmEmail ? { email: config.alarmEmail } : {}),
     });
 

@@ -1,10 +1,11 @@
 /**
- * Alarms on errors and throttles for every function and both APIs, publishing to one SNS topic.
+ * Alarms on errors and throttles for every function, both APIs and every table, publishing to one
+ * SNS topic.
  * Every metric is a count or a duration; the only dimensions are resource names the stack owns
  * (function name, API id, stage) and the manifest name of a function — never anything a client
  * sent, so no alarm or metric can carry an identity, key, hash or address.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { HttpApi, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -15,6 +16,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -41,6 +43,8 @@ export interface OperationsAlarmsProps {
   readonly httpApi: HttpApi;
   readonly webSocketApi: WebSocketApi;
   readonly webSocketStage: WebSocketStage;
+  /** The tables to watch for throttling, by schema name. */
+  readonly tables: Readonly<Record<string, ITable>>;
   /**
    * Subscribed to the topic by e-mail.
    * @default - no subscription
@@ -57,9 +61,12 @@ export class OperationsAlarms extends Construct {
   constructor(scope: Construct, id: string, props: OperationsAlarmsProps) {
     super(scope, id);
     // A customer-managed key: CloudWatch can't publish to a topic encrypted with aws/sns.
+    // It protects alarm notices only, no user data: it goes with the stack (after AWS's waiting period).
     const key = new Key(this, 'TopicKey', {
       description: 'Switchyard alarm topic',
       enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
     });
     key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.topic = new Topic(this, 'Topic', { masterKey: key, enforceSSL: true });
@@ -153,6 +160,22 @@ export class OperationsAlarms extends Construct {
       ),
       CLIENT_ERROR_PERCENT,
     );
+    // On-demand tables throttle too: one partition (one recipient's mailbox) past its write rate.
+    // The SDK retries, then the client gets rate_limited, a rejection rather than a fault.
+    for (const [name, table] of Object.entries(props.tables)) {
+      const events = (metricName: string) =>
+        table.metric(metricName, { period: ALARM_PERIOD, statistic: 'Sum' });
+      add(
+        `${name}TableThrottles`,
+        `${name} table throttled reads or writes (a hot partition, e.g. one busy mailbox)`,
+        new MathExpression({
+          expression: 'reads + writes',
+          label: `${name} throttle events`,
+          period: ALARM_PERIOD,
+          usingMetrics: { reads: events('ReadThrottleEvents'), writes: events('WriteThrottleEvents') },
+        }),
+      );
+    }
     this.alarms = alarms;
   }
 }

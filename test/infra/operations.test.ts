@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { TABLE_NAMES } from '../../lambdas/adapters/schema.ts';
 import { ENV } from '../../lambdas/runtime/env.ts';
 import { METRICS } from '../../lambdas/runtime/log.ts';
 import { FUNCTIONS } from '../../lambdas/runtime/manifest.ts';
@@ -18,8 +19,8 @@ type Json = Record<string, unknown>;
 
 function apiTemplate(context: Json = {}) {
   const app = new App({ context: { ...cdkContext, ...context, 'aws:cdk:bundling-stacks': [] } });
-  const { api } = buildSwitchyard(app, { nag: false });
-  return { api, template: Template.fromStack(api) };
+  const { api, stateful } = buildSwitchyard(app, { nag: false });
+  return { api, stateful, template: Template.fromStack(api) };
 }
 
 interface MetricStat {
@@ -57,7 +58,7 @@ function functionId(template: Template, name: string): string {
 }
 
 describe('alarms', () => {
-  const { template } = apiTemplate();
+  const { api, stateful, template } = apiTemplate();
   const alarms = alarmsOf(template);
   const topicIds = Object.keys(template.findResources('AWS::SNS::Topic'));
 
@@ -98,15 +99,33 @@ describe('alarms', () => {
     ]) {
       expect(share.Threshold).toBe(CLIENT_ERROR_PERCENT);
     }
-    expect(alarms).toHaveLength(2 * Object.keys(FUNCTIONS).length + 4);
+    expect(alarms).toHaveLength(2 * Object.keys(FUNCTIONS).length + 4 + TABLE_NAMES.length);
+  });
+
+  it('alarm on throttled reads and writes of every table (a hot partition: one busy mailbox)', () => {
+    for (const table of TABLE_NAMES) {
+      const name = [{ Name: 'TableName', Value: api.resolve(stateful.tables[table].tableName) }];
+      const reading = alarms.filter((alarm) =>
+        metricsOf(alarm).some((m) => JSON.stringify(m.Dimensions) === JSON.stringify(name)),
+      );
+      expect(reading, table).toHaveLength(1);
+      expect(metricsOf(reading[0] as Json).map((m) => m.MetricName)).toEqual([
+        'ReadThrottleEvents',
+        'WriteThrottleEvents',
+      ]);
+    }
   });
 
   it('read counts and durations only, keyed by resource names, never by anything a client sent', () => {
     for (const alarm of alarms) {
       for (const metric of metricsOf(alarm)) {
-        expect(['AWS/Lambda', 'AWS/ApiGateway', METRICS.namespace]).toContain(metric.Namespace);
+        expect(['AWS/Lambda', 'AWS/ApiGateway', 'AWS/DynamoDB', METRICS.namespace]).toContain(
+          metric.Namespace,
+        );
         for (const dimension of metric.Dimensions) {
-          expect(['FunctionName', 'ApiId', 'Stage', METRICS.dimension]).toContain(dimension.Name);
+          expect(['FunctionName', 'ApiId', 'Stage', 'TableName', METRICS.dimension]).toContain(
+            dimension.Name,
+          );
           if (dimension.Name === METRICS.dimension) expect(Object.keys(FUNCTIONS)).toContain(dimension.Value);
         }
       }
@@ -124,6 +143,11 @@ describe('alarms', () => {
       template.findResources('AWS::KMS::Key', { Properties: { EnableKeyRotation: true } }),
     );
     expect(keyId).toHaveLength(1);
+    // It guards alarm notices, not user data: it goes with the stack, after AWS's waiting period.
+    template.hasResource('AWS::KMS::Key', {
+      DeletionPolicy: 'Delete',
+      Properties: { PendingWindowInDays: 7 },
+    });
     template.hasResourceProperties('AWS::SNS::Topic', {
       KmsMasterKeyId: { 'Fn::GetAtt': [keyId[0], 'Arn'] },
     });
