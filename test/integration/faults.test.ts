@@ -215,6 +215,24 @@ describe('faults: DynamoDB errors during a send', () => {
     expect(await counterOf(bob)).toBe(0);
   });
 
+  it('pushes to an online recipient after such a retried write, once', async () => {
+    const [alice, bob] = await identities();
+    const b = newSession(harness.runner, bob);
+    await b.session.connect();
+    const a = newSession(harness.runner, alice);
+    await a.session.connect();
+    plan = failAttempts('TransactWriteItems', [FAULTS.internal], { afterSend: true });
+    await a.session.send(bob.id, text('pushed'));
+    plan = undefined;
+    expect(attempts).toContain('TransactWriteItems#1 failed');
+    // Delivered by the push, without a new login or pull.
+    await eventually(() => b.received.length > 0);
+    await eventually(async () => (await mailboxOf(bob)).length === 0);
+    expect(b.received.map((message) => message.text)).toEqual(['pushed']);
+    await a.session.close();
+    await b.session.close();
+  });
+
   it('out of retries: the sender gets unavailable or rate_limited, nothing is stored or counted, and the resend is stored once', async () => {
     const [alice, bob] = await identities();
     const a = newSession(harness.runner, alice);

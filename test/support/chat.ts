@@ -53,7 +53,12 @@ export async function registerIdentity(runner: Runner): Promise<TestIdentity> {
 export function newSession(
   runner: Runner,
   who: TestIdentity,
-  options: { reconnect?: boolean; keepAliveMs?: number; pinned?: readonly Uint8Array[] } = {},
+  options: {
+    reconnect?: boolean;
+    keepAliveMs?: number;
+    reconnectMaxMs?: number;
+    pinned?: readonly Uint8Array[];
+  } = {},
 ) {
   const directory = new DirectoryClient({ server: runner.httpUrl });
   const session = new ChatSession({
@@ -69,6 +74,7 @@ export function newSession(
     ackDelayMs: 20,
     reconnect: options.reconnect ?? false,
     ...(options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {}),
+    ...(options.reconnectMaxMs ? { reconnectMaxMs: options.reconnectMaxMs } : {}),
   });
   const received: { sender: string; text: string; id: string }[] = [];
   session.onMessage = (message) =>
