@@ -766,6 +766,7 @@ function costReport(result: RequestsBenchResult): BenchReport {
       perMonth * PRICES.lambdaRequest +
       (ms !== undefined ? perMonth * (ms / 1000) * LAMBDA_GB * PRICES.lambdaGbSecond : 0) +
       (queriesPerRun !== undefined ? perMonth * queriesPerRun * 0.5 * PRICES.dynamoRru : 0);
+    scheduledMonth += dollars;
     return `\`${name}\` runs on \`${schedule}\`: ${perMonth.toLocaleString('en-US')} invocations a month${
       ms !== undefined
         ? ` at a measured median of ${ms} ms (${runs.length} run${runs.length === 1 ? '' : 's'} seen; the runner scheduled it every ${SCHEDULE_INTERVAL_MS / 1000} s here)`
