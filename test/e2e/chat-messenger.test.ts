@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeDeliveryReceipt } from '../../client/chat/content.ts';
 import { type DeliveryState, Messenger } from '../../client/chat/messenger.ts';
-import { FLAGS } from '../../protocol/chat.ts';
+import { FLAGS, fromB64 } from '../../protocol/chat.ts';
 import { newSession, registerIdentity } from '../support/chat.ts';
 import { eventually, startTestRunner, type TestRunner } from '../support/runner.ts';
 
@@ -56,5 +57,36 @@ describe('messenger (texts with delivery state, SDK)', () => {
     expect(b.texts).toHaveLength(2);
     expect(a.states.filter((entry) => entry.id === quiet.id).map((entry) => entry.state)).toEqual(['acked']);
     await Promise.all([a.session.close(), b.session.close()]);
+  });
+
+  it('takes a receipt only from the recipient: someone else naming the message id changes nothing', async () => {
+    const [alice, bob, carol] = [
+      await registerIdentity(harness.runner),
+      await registerIdentity(harness.runner),
+      await registerIdentity(harness.runner),
+    ];
+    const [a, c] = [messenger(alice), messenger(carol)];
+    await Promise.all([a.session.connect(), c.session.connect()]);
+    const sent = a.m.sendText(bob.id, 'for bob');
+    await sent.acked;
+    // Carol forges a receipt for Alice's message to Bob: it reaches Alice and changes nothing.
+    const handle = a.session.onMessage;
+    let arrived = 0;
+    a.session.onMessage = (message) => {
+      arrived++;
+      handle(message);
+    };
+    await c.session.send(alice.id, encodeDeliveryReceipt([fromB64(sent.id)]));
+    await eventually(() => arrived === 1);
+    expect(a.states).toEqual([{ id: sent.id, state: 'acked' }]);
+    // Bob's real receipt counts.
+    const b = messenger(bob);
+    await b.session.connect();
+    await eventually(() => a.states.length === 2);
+    expect(a.states).toEqual([
+      { id: sent.id, state: 'acked' },
+      { id: sent.id, state: 'delivered' },
+    ]);
+    await Promise.all([a.session.close(), b.session.close(), c.session.close()]);
   });
 });
