@@ -2,7 +2,7 @@
  * The browser page end to end, in a real headless Chromium (Debian's `chromium` package driven by
  * playwright-core; no browser download): two people in two browser contexts create identities,
  * look each other up and chat with delivery state; one goes away and gets the queue on return; a
- * Safe backup is restored in a fresh context. Screenshots of the main states go to docs/screenshots/.
+ * Safe backup is restored in a fresh context. Screenshots of the main states are saved (see SCREENSHOTS).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRunner, type TestRunner } from '../support/runner.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const SCREENSHOTS = join(import.meta.dirname, '../../docs/screenshots');
+/**
+ * Every run saves its screenshots under .test-data/ (ignored by git); with UPDATE_SCREENSHOTS=1 it
+ * refreshes the ones committed in docs/screenshots/ instead, so a plain test run leaves the tree clean.
+ */
+const SCREENSHOTS = join(
+  import.meta.dirname,
+  process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs/screenshots' : '../../.test-data/screenshots',
+);
 /** Playwright waits (auto-waiting locators) for up to this long; scrypt in pure JS takes a few seconds. */
 const UI_TIMEOUT_MS = 60_000;
 
