@@ -5,9 +5,11 @@
  * routes, environment and grants without touching this file.
  */
 
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import {
   ApiMapping,
+  CorsHttpMethod,
+  type CorsPreflightOptions,
   DomainName,
   HttpApi,
   type HttpMethod,
@@ -90,6 +92,7 @@ export class ApiStack extends Stack {
       apiName: `${this.stackName}-http`,
       description: 'Switchyard directory and Safe',
       createDefaultStage: false,
+      ...(config.webOrigins ? { corsPreflight: webCors(config.webOrigins) } : {}),
     });
     this.httpStage = new HttpStage(this, 'HttpStage', {
       httpApi: this.httpApi,
@@ -262,6 +265,26 @@ export class ApiStack extends Stack {
         'for private servers is answered by the functions (401 + WWW-Authenticate).',
     );
   }
+}
+
+/**
+ * CORS for the browser client on other origins: the methods and request headers the SDK's directory
+ * and Safe clients use, and the one response header they read that browsers hide by default.
+ */
+function webCors(origins: readonly string[]): CorsPreflightOptions {
+  return {
+    allowOrigins: [...origins],
+    allowMethods: [
+      CorsHttpMethod.GET,
+      CorsHttpMethod.HEAD,
+      CorsHttpMethod.POST,
+      CorsHttpMethod.PUT,
+      CorsHttpMethod.DELETE,
+    ],
+    allowHeaders: ['content-type', 'authorization', 'accept'],
+    exposeHeaders: ['retry-after'],
+    maxAge: Duration.days(1),
+  };
 }
 
 /** `GET /safe/config` → GET + `/safe/config`; a malformed key fails the synth, naming the function. */

@@ -54,6 +54,11 @@ export interface SwitchyardConfig {
   readonly alarmEmail?: string;
   /** Custom domains for the APIs; absent, clients use the execute-api URLs. */
   readonly customDomains?: CustomDomains;
+  /**
+   * Origins (`https://chat.example.org`) whose pages may call the HTTP API from a browser (CORS);
+   * absent, none: browsers then reach it only from pages on its own origin.
+   */
+  readonly webOrigins?: readonly string[];
 }
 
 /**
@@ -133,6 +138,7 @@ export const CONFIG_KEYS: readonly (ConfigKey | DomainKey)[] = [
   'safeBasicAuthSecretArn',
   'verificationEmailFrom',
   'alarmEmail',
+  'webOrigins',
   ...DOMAIN_KEYS,
 ];
 
@@ -207,7 +213,31 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>): SwitchyardC
     verificationSms: flag('verificationSms', get('verificationSms')),
     ...optionalAddress('alarmEmail', raw.alarmEmail, 'must be an e-mail address (e.g. ops@example.org)'),
     ...customDomains(raw),
+    ...webOrigins(raw.webOrigins),
   };
+}
+
+/** A web origin: https, or http on the loopback host for development; no path. */
+const WEB_ORIGIN =
+  /^(https:\/\/[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?|http:\/\/(localhost|127\.0\.0\.1))(:[0-9]{1,5})?$/;
+const MAX_WEB_ORIGINS = 10;
+
+/** A JSON list, or a comma-separated string as `-c webOrigins=a,b` passes it. */
+function webOrigins(raw: unknown): { webOrigins?: readonly string[] } {
+  if (absent(raw)) return {};
+  const list = typeof raw === 'string' ? raw.split(',') : raw;
+  const origins = Array.isArray(list)
+    ? list.map((origin) => (typeof origin === 'string' ? origin.trim().toLowerCase().replace(/\/$/, '') : ''))
+    : [];
+  if (origins.length === 0 || origins.length > MAX_WEB_ORIGINS || !origins.every((o) => WEB_ORIGIN.test(o))) {
+    throw new ConfigurationError(
+      'webOrigins',
+      `must be 1 to ${MAX_WEB_ORIGINS} origins such as https://chat.example.org (scheme and host, no path; ` +
+        'http only for localhost), as a list or comma-separated',
+      raw,
+    );
+  }
+  return { webOrigins: [...new Set(origins)] };
 }
 
 /** Absent, null and empty all mean "not configured". */

@@ -85,6 +85,17 @@ describe('deployment configuration', () => {
     expect(parseConfig({ alarmEmail: ' ops@example.org ' }).alarmEmail).toBe('ops@example.org');
   });
 
+  it('takes web origins as a list or comma-separated, normalised', () => {
+    expect(parseConfig({}).webOrigins).toBeUndefined();
+    expect(parseConfig({ webOrigins: ['https://chat.example.org'] }).webOrigins).toEqual([
+      'https://chat.example.org',
+    ]);
+    expect(parseConfig({ webOrigins: 'https://A.example.org/, http://localhost:5173' }).webOrigins).toEqual([
+      'https://a.example.org',
+      'http://localhost:5173',
+    ]);
+  });
+
   const DOMAINS = { httpDomainName: 'api.example.org', webSocketDomainName: 'chat.example.org' };
   const CERTIFICATE =
     'arn:aws:acm:eu-central-1:123456789012:certificate/12345678-1234-1234-1234-123456789012';
@@ -185,6 +196,12 @@ describe('deployment configuration', () => {
     ['verificationSms', 1],
     ['serverKeyGeneration', 0],
     ['serverKeyGeneration', 'next'],
+    ['webOrigins', 'chat.example.org'],
+    ['webOrigins', 'http://chat.example.org'],
+    ['webOrigins', 'https://chat.example.org/app'],
+    ['webOrigins', '*'],
+    ['webOrigins', []],
+    ['webOrigins', 42],
     ['alarmEmail', 'ops'],
     ['alarmEmail', ['ops@example.org']],
   ];

@@ -260,3 +260,28 @@ describe('custom domains', () => {
     });
   });
 });
+
+describe('browser origins (CORS)', () => {
+  it('are closed by default: no CORS on the HTTP API', () => {
+    const { template } = apiTemplate();
+    const api = Object.values(
+      template.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'HTTP' } }),
+    );
+    expect(api).toHaveLength(1);
+    expect((api[0]?.Properties as Json).CorsConfiguration).toBeUndefined();
+  });
+
+  it('let pages on the configured origins call the directory and the Safe', () => {
+    const { template } = apiTemplate({ webOrigins: 'https://chat.example.org, https://Web.Example.org/' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: {
+        AllowOrigins: ['https://chat.example.org', 'https://web.example.org'],
+        AllowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+        AllowHeaders: ['content-type', 'authorization', 'accept'],
+        ExposeHeaders: ['retry-after'],
+        MaxAge: 86400,
+      },
+    });
+  });
+});
