@@ -268,7 +268,7 @@ describe('browser origins (CORS)', () => {
       template.findResources('AWS::ApiGatewayV2::Api', { Properties: { ProtocolType: 'HTTP' } }),
     );
     expect(api).toHaveLength(1);
-    expect((api[0]?.Properties as Json).CorsConfiguration).toBeUndefined();
+    expect((api[0]!.Properties as Json).CorsConfiguration).toBeUndefined();
   });
 
   it('let pages on the configured origins call the directory and the Safe', () => {
