@@ -299,10 +299,10 @@ export function createChat(deps: ChatDeps) {
         { bucket: window.key, limit: LIMITS.sendsPerMinute, windowEndsAt: window.endsAt },
       );
       if (outcome === 'mailbox_full' || outcome === 'rate_limited') throw new SwitchyardError(outcome);
-      // A retried send was stored before (and pushed then): ack again, push nothing twice.
-      if (outcome === 'stored') {
-        for (const delivery of deliveries) await pushTo(delivery.recipient, delivery);
-      }
+      // A retried send ('duplicate') is still unacked, or it would be gone: push it again. Its first
+      // push may never have happened (a crash between store and push, or the write's answer lost on
+      // every attempt); a recipient that has it already drops the copy by (sender, id).
+      for (const delivery of deliveries) await pushTo(delivery.recipient, delivery);
       return {
         ack,
         results: deliveries.map((delivery) => ({ identity: delivery.recipient, status: 'queued' as const })),

@@ -266,6 +266,33 @@ describe('faults: DynamoDB errors during a send', () => {
     expect(await receiveAll(bob)).toEqual(['hello']);
   });
 
+  it('pushes a message stored without the sender knowing when the sender sends it again', async () => {
+    const [alice, bob] = await identities();
+    const b = newSession(harness.runner, bob);
+    await b.session.connect();
+    const a = newSession(harness.runner, alice);
+    await a.session.connect();
+    const id = randomBytes(8);
+    // Every attempt reaches DynamoDB and loses its answer: stored, but the sender hears unavailable
+    // and nothing is pushed (as after a crash between the write and the push).
+    const lost = Array.from({ length: await maxAttemptsOf(DynamoDBClient) }, () => FAULTS.internal);
+    plan = failAttempts('TransactWriteItems', lost, { afterSend: true });
+    await expect(a.session.send(bob.id, text('stored, not pushed'), 0, id)).rejects.toMatchObject({
+      code: 'unavailable',
+    });
+    plan = undefined;
+    expect(await mailboxOf(bob)).toEqual([b64(id)]);
+    expect(b.received).toEqual([]);
+    // The resend is a duplicate for the store, and still reaches the online recipient by push.
+    await a.session.send(bob.id, text('stored, not pushed'), 0, id);
+    await eventually(() => b.received.length > 0);
+    await eventually(async () => (await mailboxOf(bob)).length === 0);
+    expect(b.received.map((message) => message.text)).toEqual(['stored, not pushed']);
+    expect(await counterOf(bob)).toBe(0);
+    await a.session.close();
+    await b.session.close();
+  });
+
   it('concurrent sends to one mailbox all get their ack (transaction conflicts are retried with backoff)', async () => {
     const [alice, bob] = await identities();
     const a = newSession(harness.runner, alice);
