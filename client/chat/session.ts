@@ -88,6 +88,8 @@ export interface ChatSessionOptions {
   /** Acks are sent when this many are waiting or after ackDelayMs (default 50 / 200 ms). */
   readonly ackBatch?: number;
   readonly ackDelayMs?: number;
+  /** How long `close` waits for the answers to the last acks (default 2000 ms). */
+  readonly closeAckWaitMs?: number;
   /** Reconnect after an unexpected close (default true), with backoff up to reconnectMaxMs. */
   readonly reconnect?: boolean;
   readonly reconnectMaxMs?: number;
@@ -129,6 +131,9 @@ export class ChatSession {
   private readonly pending = new Map<string, Pending>();
   private ackQueue: { sender: string; id: string }[] = [];
   private ackTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Ack frames sent on this socket whose answer has not come yet, and who waits for them. */
+  private acksInFlight = 0;
+  private acksAnswered: (() => void)[] = [];
   private keepAlive: ReturnType<typeof setInterval> | undefined;
   private waiting: ((frame: { action: string; fields: Record<string, unknown> }) => void) | undefined;
   private readonly inbox: { action: string; fields: Record<string, unknown> }[] = [];
@@ -164,11 +169,24 @@ export class ChatSession {
     await this.drainQueue();
   }
 
-  /** Closes the session for good (acks still waiting are sent first). */
+  /**
+   * Closes the session for good. Acks still waiting are sent first, and their answers awaited (up to
+   * `closeAckWaitMs`): the server handles frames concurrently, so a disconnect that overtook an ack
+   * would make it refuse the ack, and the message would come again at the next login.
+   */
   async close(): Promise<void> {
     this.closedByUser = true;
     this.flushAcks();
     clearInterval(this.keepAlive);
+    if (this.acksInFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.closeAckWaitMs ?? 2_000);
+        this.acksAnswered.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
     this.socket?.close(1000);
     for (const pending of this.pending.values())
       pending.reject(new ChatError('closed', 'The session was closed.'));
@@ -316,6 +334,7 @@ export class ChatSession {
       return;
     }
     if (action === 'echo') return;
+    if ((action === 'acked' || action === 'error') && this.acksInFlight > 0) this.ackAnswered();
     // Answers to acks sent outside the backlog drain are not awaited by anyone.
     if (!this.waiting && (action === 'acked' || action === 'error')) return;
     if (this.waiting) this.waiting({ action, fields });
@@ -373,6 +392,7 @@ export class ChatSession {
     while (this.ackQueue.length > 0 && this.session && this.socket?.readyState === OPEN) {
       const batch = this.ackQueue.splice(0, LIMITS.ackMaxMessages);
       this.sessionFrame('ack', { messages: batch });
+      this.acksInFlight++;
     }
   }
 
@@ -388,9 +408,18 @@ export class ChatSession {
     return shared;
   }
 
+  /** One ack frame was answered (or can no longer be); `close` may go on when none is left. */
+  private ackAnswered(all = false): void {
+    this.acksInFlight = all ? 0 : this.acksInFlight - 1;
+    if (this.acksInFlight > 0) return;
+    for (const done of this.acksAnswered.splice(0)) done();
+  }
+
   private closed(code: number): void {
     clearInterval(this.keepAlive);
     this.session = undefined;
+    // Answers to acks on the lost socket will not come; the messages come again after a reconnect.
+    this.ackAnswered(true);
     if (this.closedByUser || this.options.reconnect === false) return;
     this.onDisconnect(code);
     void this.reconnect();

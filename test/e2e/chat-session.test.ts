@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTIONS, localTableName, MAILBOX } from '../../lambdas/adapters/schema.ts';
 import type { AwsClients } from '../../lambdas/runtime/clients.ts';
 import type { Runner } from '../../local/runner.ts';
-import { newSession, registerIdentity, type TestIdentity } from '../support/chat.ts';
+import { mailboxItems, newSession, registerIdentity, type TestIdentity } from '../support/chat.ts';
 import { eventually, startTestRunner, type TestRunner } from '../support/runner.ts';
 
 const IDLE_MS = 1500;
@@ -89,5 +89,32 @@ describe('chat session (SDK)', () => {
     );
     expect(mailbox.Items).toHaveLength(1);
     await a.session.close();
+  });
+
+  it('closes only after the server answered its last acks, so nothing comes again at the next login', async () => {
+    const [alice, bob] = [await registerIdentity(runner), await registerIdentity(runner)];
+    const b = newSession(runner, bob);
+    await b.session.connect();
+    const a = newSession(runner, alice);
+    await a.session.connect();
+    await a.session.send(bob.id, new TextEncoder().encode('read, then closed'));
+    await a.session.close();
+    await eventually(() => b.received.length === 1);
+    // Closed at once: the ack is still queued in the SDK (ackDelayMs) when close() is called.
+    const acks = () => harness.logLines.filter((line) => JSON.parse(line).route === 'ack');
+    const before = acks().length;
+    await b.session.close();
+    // By the time close() returns, the server has handled the ack (its log line is written before
+    // the answer goes out) and the message is gone.
+    expect(
+      acks()
+        .slice(before)
+        .map((line) => JSON.parse(line).outcome),
+    ).toEqual(['ok']);
+    expect(await mailboxItems(clients.dynamo, bob)).toEqual([]);
+    const again = newSession(runner, bob);
+    await again.session.connect();
+    expect(again.received).toEqual([]);
+    await again.session.close();
   });
 });
