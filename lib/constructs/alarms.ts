@@ -102,7 +102,8 @@ export class OperationsAlarms extends Construct {
         `${name}Errors`,
         `${name} failed: crashes and timeouts (Lambda Errors) plus internal errors its handler answered (Faults)`,
         new MathExpression({
-          expression: 'crashes + faults',
+          // FILL: Faults has data only in periods with faults, and a sum with a missing term is missing.
+          expression: 'FILL(crashes, 0) + FILL(faults, 0)',
           label: `${name} errors`,
           period: ALARM_PERIOD,
           usingMetrics: {
@@ -153,7 +154,7 @@ export class OperationsAlarms extends Construct {
       clientErrorShare(
         ws('ClientError'),
         new MathExpression({
-          expression: 'messages + connects',
+          expression: 'FILL(messages, 0) + FILL(connects, 0)',
           period: ALARM_PERIOD,
           usingMetrics: { messages: ws('MessageCount'), connects: ws('ConnectCount') },
         }),
@@ -169,7 +170,7 @@ export class OperationsAlarms extends Construct {
         `${name}TableThrottles`,
         `${name} table throttled reads or writes (a hot partition, e.g. one busy mailbox)`,
         new MathExpression({
-          expression: 'reads + writes',
+          expression: 'FILL(reads, 0) + FILL(writes, 0)',
           label: `${name} throttle events`,
           period: ALARM_PERIOD,
           usingMetrics: { reads: events('ReadThrottleEvents'), writes: events('WriteThrottleEvents') },
@@ -183,7 +184,7 @@ export class OperationsAlarms extends Construct {
 /** Client errors as a percentage of requests; 0 in a quiet period. */
 function clientErrorShare(errors: IMetric, requests: IMetric): MathExpression {
   return new MathExpression({
-    expression: `IF(requests >= ${CLIENT_ERROR_MIN_REQUESTS}, 100 * errors / requests, 0)`,
+    expression: `IF(requests >= ${CLIENT_ERROR_MIN_REQUESTS}, 100 * FILL(errors, 0) / requests, 0)`,
     label: 'client errors (%)',
     period: ALARM_PERIOD,
     usingMetrics: { errors, requests },

@@ -78,6 +78,9 @@ describe('alarms', () => {
         MetricName: METRICS.faults,
         Dimensions: [{ Name: METRICS.dimension, Value: name }],
       });
+      // A sum of metrics is missing wherever one term is: every summed metric is filled with 0.
+      const expression = ((errors[0] as Json).Metrics as { Expression?: string }[]).find((m) => m.Expression);
+      expect(expression?.Expression).toBe('FILL(crashes, 0) + FILL(faults, 0)');
       for (const alarm of [...errors, ...throttles]) {
         expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
       }
