@@ -280,7 +280,7 @@ function customDomains(raw: Readonly<Record<string, unknown>>): { customDomains?
     }
     certificateArn = raw.certificateArn.trim();
   }
-  const hostedZone = zone(raw, [httpDomainName, webSocketDomainName]);
+  const hostedZone = zone(raw, { httpDomainName, webSocketDomainName });
   if (certificateArn === undefined && hostedZone === undefined) {
     throw new ConfigurationError(
       'certificateArn',
@@ -299,7 +299,10 @@ function customDomains(raw: Readonly<Record<string, unknown>>): { customDomains?
   };
 }
 
-function zone(raw: Readonly<Record<string, unknown>>, names: readonly string[]) {
+function zone(
+  raw: Readonly<Record<string, unknown>>,
+  names: Readonly<Record<'httpDomainName' | 'webSocketDomainName', string>>,
+) {
   if (absent(raw.hostedZoneId) && absent(raw.hostedZoneName)) return undefined;
   const id = raw.hostedZoneId;
   if (typeof id !== 'string' || !HOSTED_ZONE_ID.test(id.trim())) {
@@ -318,12 +321,9 @@ function zone(raw: Readonly<Record<string, unknown>>, names: readonly string[]) 
       zoneName,
     );
   }
-  for (const [key, domain] of [
-    ['httpDomainName', names[0]],
-    ['webSocketDomainName', names[1]],
-  ] as const) {
-    if (!domain?.endsWith(`.${normalized}`)) {
-      throw new ConfigurationError(key, `must be a name inside the hosted zone ${normalized}`, domain);
+  for (const key of ['httpDomainName', 'webSocketDomainName'] as const) {
+    if (!names[key].endsWith(`.${normalized}`)) {
+      throw new ConfigurationError(key, `must be a name inside the hosted zone ${normalized}`, names[key]);
     }
   }
   return { id: id.trim(), name: normalized };

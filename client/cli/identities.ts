@@ -5,8 +5,7 @@
  * is. Like `invite create` it is an operator tool that uses the server's adapter (so attribute
  * names stay in one module), loaded only when the command runs.
  */
-import { parseArgs } from 'node:util';
-import { type Command, EXIT } from './command.ts';
+import { type Command, EXIT, parseOptions } from './command.ts';
 
 const HELP = `Usage: switchyard identities restore --from TABLE --to TABLE [--region REGION]
 
@@ -33,28 +32,17 @@ export const identitiesCommand: Command = {
       io.stdout.write(HELP);
       return sub === undefined ? EXIT.usage : EXIT.ok;
     }
-    let values: Record<string, string | boolean | undefined>;
-    try {
-      if (sub !== 'restore') throw new Error('unknown identities command; the one there is: restore');
-      values = parseArgs({
-        args: [...rest],
-        options: {
-          from: { type: 'string' },
-          to: { type: 'string' },
-          region: { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }).values;
-    } catch (error) {
-      io.stderr.write(`switchyard: ${(error as Error).message}\n${HELP}`);
+    if (sub !== 'restore') {
+      io.stderr.write(`switchyard: unknown identities command; the one there is: restore\n${HELP}`);
       return EXIT.usage;
     }
-    if (values.help) {
-      io.stdout.write(HELP);
-      return EXIT.ok;
-    }
+    const values = parseOptions(
+      rest,
+      { from: { type: 'string' }, to: { type: 'string' }, region: { type: 'string' } },
+      io,
+      HELP,
+    );
+    if (typeof values === 'number') return values;
     const from = typeof values.from === 'string' ? values.from.trim() : '';
     const to = typeof values.to === 'string' ? values.to.trim() : '';
     if (!TABLE_NAME.test(from) || !TABLE_NAME.test(to) || from === to) {

@@ -6,10 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { serverPublicKeyHex } from '../../protocol/server-key.ts';
-import { type Command, EXIT } from './command.ts';
+import { type Command, EXIT, parseOptions } from './command.ts';
 
 const HELP = `Usage: switchyard server-key (--secret-arn ARN [--region REGION] | --data-dir DIR)
        switchyard server-key --new-secret-file FILE
@@ -26,27 +25,18 @@ export const serverKeyCommand: Command = {
   name: 'server-key',
   summary: "Print the server's public key for clients to pin",
   async run(args, io) {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-      values = parseArgs({
-        args: [...args],
-        options: {
-          'secret-arn': { type: 'string' },
-          region: { type: 'string' },
-          'data-dir': { type: 'string' },
-          'new-secret-file': { type: 'string' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        strict: true,
-      }).values;
-    } catch (error) {
-      io.stderr.write(`switchyard: ${(error as Error).message}\n${HELP}`);
-      return EXIT.usage;
-    }
-    if (values.help) {
-      io.stdout.write(HELP);
-      return EXIT.ok;
-    }
+    const values = parseOptions(
+      args,
+      {
+        'secret-arn': { type: 'string' },
+        region: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'new-secret-file': { type: 'string' },
+      },
+      io,
+      HELP,
+    );
+    if (typeof values === 'number') return values;
     const arn = values['secret-arn'];
     const newSecretFile = values['new-secret-file'];
     if (typeof newSecretFile === 'string') {

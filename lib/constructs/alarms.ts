@@ -82,6 +82,7 @@ export class OperationsAlarms extends Construct {
     }
 
     const alarms: Record<string, Alarm> = {};
+    const notify = new SnsAction(this.topic);
     const add = (name: string, description: string, metric: IMetric, threshold = 1) => {
       const alarm = new Alarm(this, name, {
         alarmDescription: `Switchyard: ${description}`,
@@ -91,9 +92,8 @@ export class OperationsAlarms extends Construct {
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
-      const action = new SnsAction(this.topic);
-      alarm.addAlarmAction(action);
-      alarm.addOkAction(action);
+      alarm.addAlarmAction(notify);
+      alarm.addOkAction(notify);
       alarms[name] = alarm;
     };
 
