@@ -15,12 +15,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import {
-  FUNCTION_NAMES,
-  FUNCTIONS,
-  type FunctionName,
-  type FunctionSpec,
-} from '../lambdas/runtime/manifest.ts';
+import { FUNCTION_NAMES, FUNCTIONS, type FunctionName, type FunctionSpec } from '../contract/manifest.ts';
 import { NODE_RUNTIME, REPO_ROOT } from '../lib/constructs/manifest-function.ts';
 import {
   type BenchOptions,

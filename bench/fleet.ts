@@ -8,7 +8,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { BatchWriteCommand, type BatchWriteCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { IDENTITIES, localTableName } from '../lambdas/adapters/schema.ts';
+import { IDENTITIES, localTableName } from '../contract/schema.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
 import type { Runner } from '../local/runner.ts';
 import { randomIdentityId } from '../protocol/identity.ts';

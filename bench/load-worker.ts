@@ -13,7 +13,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { WebSocket } from 'ws';
 import { ChatError, ChatSession, type SocketLike } from '../client/chat/session.ts';
-import { localTableName, MAILBOX } from '../lambdas/adapters/schema.ts';
+import { localTableName, MAILBOX } from '../contract/schema.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
 import { fromHex } from '../protocol/bytes.ts';
 import { generateKeyPair, type KeyPair } from '../protocol/crypto.ts';

@@ -13,9 +13,9 @@
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { CONNECTIONS, EPHEMERAL, localTableName, MAILBOX } from '../lambdas/adapters/schema.ts';
+import { FUNCTIONS } from '../contract/manifest.ts';
+import { CONNECTIONS, EPHEMERAL, localTableName, MAILBOX } from '../contract/schema.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
-import { FUNCTIONS } from '../lambdas/runtime/manifest.ts';
 import { buildSwitchyard } from '../lib/app.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { Fleet, type FrameCounts, type Ledger } from './fleet.ts';

@@ -28,8 +28,8 @@ import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { TableName } from '../lambdas/adapters/schema.ts';
-import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../lambdas/runtime/manifest.ts';
+import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../contract/manifest.ts';
+import type { TableName } from '../contract/schema.ts';
 import { ROUTE_SELECTION_EXPRESSION } from '../protocol/frames.ts';
 import type { CustomDomains, SwitchyardConfig } from './config.ts';
 import { OperationsAlarms } from './constructs/alarms.ts';
@@ -53,7 +53,7 @@ export interface ApiStackProps extends StackProps {
   readonly serverKey: ISecret;
   /**
    * The functions to deploy.
-   * @default FUNCTIONS from lambdas/runtime/manifest.ts
+   * @default FUNCTIONS from contract/manifest.ts
    */
   readonly functions?: Readonly<Record<string, FunctionSpec>>;
 }

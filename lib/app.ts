@@ -5,7 +5,7 @@
  */
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import type { FunctionSpec } from '../lambdas/runtime/manifest.ts';
+import type { FunctionSpec } from '../contract/manifest.ts';
 import { ApiStack } from './api-stack.ts';
 import { readConfig, type SwitchyardConfig } from './config.ts';
 import { StatefulStack } from './stateful-stack.ts';
@@ -19,7 +19,7 @@ export interface SwitchyardStacks {
 export interface BuildOptions {
   /**
    * The functions to deploy.
-   * @default FUNCTIONS from lambdas/runtime/manifest.ts
+   * @default FUNCTIONS from contract/manifest.ts
    */
   readonly functions?: Readonly<Record<string, FunctionSpec>>;
   /**

@@ -8,13 +8,7 @@ import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } fr
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import {
-  type KeyAttribute,
-  SAFE_BUCKET,
-  TABLE_NAMES,
-  TABLES,
-  type TableName,
-} from '../lambdas/adapters/schema.ts';
+import { type KeyAttribute, SAFE_BUCKET, TABLE_NAMES, TABLES, type TableName } from '../contract/schema.ts';
 import type { SwitchyardConfig } from './config.ts';
 import { acknowledge } from './nag.ts';
 

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HttpEvent, HttpHandler, HttpResult } from '../lambdas/runtime/events.ts';
+import type { HttpEvent, HttpHandler, HttpResult } from '../contract/events.ts';
 
 interface CompiledRoute {
   readonly routeKey: string;

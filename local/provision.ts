@@ -17,7 +17,7 @@ import {
   TABLES,
   type TableName,
   type TableSchema,
-} from '../lambdas/adapters/schema.ts';
+} from '../contract/schema.ts';
 
 function indexDefinition(index: IndexSchema) {
   return {

@@ -7,7 +7,9 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { LOCAL_SAFE_BUCKET, localTableName } from '../lambdas/adapters/schema.ts';
+import type { HttpHandler, WsHandler } from '../contract/events.ts';
+import { FUNCTION_NAMES, FUNCTIONS, WS_STAGE } from '../contract/manifest.ts';
+import { LOCAL_SAFE_BUCKET, localTableName } from '../contract/schema.ts';
 import type { RegistrationPolicy } from '../lambdas/domain/directory.ts';
 import { type BasicAuthCredentials, basicAuthDigest } from '../lambdas/domain/safe.ts';
 import {
@@ -19,9 +21,7 @@ import {
 import { composeAll } from '../lambdas/runtime/compose.ts';
 import { buildDeps } from '../lambdas/runtime/deps.ts';
 import type { RuntimeConfig } from '../lambdas/runtime/env.ts';
-import type { HttpHandler, WsHandler } from '../lambdas/runtime/events.ts';
 import { createLogger } from '../lambdas/runtime/log.ts';
-import { FUNCTION_NAMES, FUNCTIONS, WS_STAGE } from '../lambdas/runtime/manifest.ts';
 import { toHex } from '../protocol/bytes.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { startDynamoLocal } from './dynamodb.ts';

@@ -7,7 +7,7 @@
 
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { DeleteCommand, type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { SAFE_BUCKET, TABLE_NAMES, TABLES, type TableName } from '../lambdas/adapters/schema.ts';
+import { SAFE_BUCKET, TABLE_NAMES, TABLES, type TableName } from '../contract/schema.ts';
 import { epochSeconds } from '../lambdas/domain/clock.ts';
 
 export interface SweepTargets {

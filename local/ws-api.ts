@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import type { WsEvent, WsHandler, WsResult } from '../lambdas/runtime/events.ts';
+import type { WsEvent, WsHandler, WsResult } from '../contract/events.ts';
 
 export interface WsLimits {
   readonly messageBytes: number;

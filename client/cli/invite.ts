@@ -94,7 +94,7 @@ async function create(t: Target, io: CliIo): Promise<number> {
   ] = await Promise.all([
     import('../../lambdas/runtime/clients.ts'),
     import('../../lambdas/adapters/ephemeral.ts'),
-    import('../../lambdas/adapters/schema.ts'),
+    import('../../contract/schema.ts'),
     import('../../lambdas/domain/directory.ts'),
     import('../../lambdas/domain/clock.ts'),
   ]);

@@ -13,10 +13,10 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { SAFE_BUCKET } from '../../contract/schema.ts';
 import type { BackupId } from '../../protocol/safe.ts';
 import type { BackupMeta, BackupStore, StoredBackup } from '../domain/safe.ts';
 import { translateAwsError } from './errors.ts';
-import { SAFE_BUCKET } from './schema.ts';
 
 /** The object key of a backup. */
 export function backupKey(id: BackupId): string {

@@ -8,11 +8,11 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { CONNECTIONS, PENDING_SHARDS } from '../../contract/schema.ts';
 import type { IdentityId } from '../../protocol/identity.ts';
 import type { SessionRecord, SessionStore } from '../domain/chat.ts';
 import type { ConnectionRecord, ConnectionStore } from '../domain/connections.ts';
 import { conditional, translateAwsError } from './errors.ts';
-import { CONNECTIONS, PENDING_SHARDS } from './schema.ts';
 
 const A = CONNECTIONS.attributes;
 

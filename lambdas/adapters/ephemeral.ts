@@ -6,12 +6,12 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { EPHEMERAL } from '../../contract/schema.ts';
 import { toHex } from '../../protocol/bytes.ts';
 import type { ContactKind } from '../../protocol/contacts.ts';
 import type { IdentityId } from '../../protocol/identity.ts';
 import type { Challenge, EphemeralStore, PendingLink, Purpose } from '../domain/directory.ts';
 import { conditional, translateAwsError } from './errors.ts';
-import { EPHEMERAL } from './schema.ts';
 
 const A = EPHEMERAL.attributes;
 

@@ -8,11 +8,11 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { IDENTITIES } from '../../contract/schema.ts';
 import type { ContactKind } from '../../protocol/contacts.ts';
 import type { IdentityId, PublicKey } from '../../protocol/identity.ts';
 import type { IdentityChange, IdentityRecord, IdentityStore, RevocationSecret } from '../domain/directory.ts';
 import { conditional, translateAwsError } from './errors.ts';
-import { IDENTITIES } from './schema.ts';
 
 const A = IDENTITIES.attributes;
 const HASH_ATTRIBUTE: Record<ContactKind, string> = { email: A.emailHash, phone: A.mobileNoHash };

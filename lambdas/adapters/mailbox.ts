@@ -15,6 +15,7 @@ import {
   QueryCommand,
   TransactWriteCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { MAILBOX } from '../../contract/schema.ts';
 import { toHex } from '../../protocol/bytes.ts';
 import type { Delivery } from '../../protocol/chat.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
@@ -24,7 +25,6 @@ import type { MailboxStore, StoredMessage, StoreOutcome } from '../domain/chat.t
 import type { MailboxPurger } from '../domain/directory.ts';
 import { rateWindowUpdate } from './ephemeral.ts';
 import { fromAwsError, translateAwsError } from './errors.ts';
-import { MAILBOX } from './schema.ts';
 
 const A = MAILBOX.attributes;
 const ARRIVAL_INDEX = MAILBOX.localIndexes[0].indexName;

@@ -1,4 +1,4 @@
-/** Lambda entry for `directory` (see lambdas/runtime/manifest.ts). */
+/** Lambda entry for `directory` (see contract/manifest.ts). */
 import { awsDeps } from '../runtime/aws.ts';
 import { buildDirectory } from '../runtime/compose.ts';
 

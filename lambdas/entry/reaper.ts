@@ -1,4 +1,4 @@
-/** Lambda entry for `reaper` (see lambdas/runtime/manifest.ts), invoked by its EventBridge schedule. */
+/** Lambda entry for `reaper` (see contract/manifest.ts), invoked by its EventBridge schedule. */
 import { awsDeps } from '../runtime/aws.ts';
 import { buildReaper } from '../runtime/compose.ts';
 

@@ -1,4 +1,4 @@
-/** Lambda entry for `safe` (see lambdas/runtime/manifest.ts). */
+/** Lambda entry for `safe` (see contract/manifest.ts). */
 import { awsDeps } from '../runtime/aws.ts';
 import { buildSafe } from '../runtime/compose.ts';
 

@@ -1,4 +1,4 @@
-/** Lambda entry for `wsAck` (see lambdas/runtime/manifest.ts). */
+/** Lambda entry for `wsAck` (see contract/manifest.ts). */
 import { awsDeps } from '../runtime/aws.ts';
 import { buildWsAck } from '../runtime/compose.ts';
 

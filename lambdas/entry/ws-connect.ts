@@ -1,4 +1,4 @@
-/** Lambda entry for `wsConnect` (see lambdas/runtime/manifest.ts). */
+/** Lambda entry for `wsConnect` (see contract/manifest.ts). */
 import { awsDeps } from '../runtime/aws.ts';
 import { buildWsConnect } from '../runtime/compose.ts';
 

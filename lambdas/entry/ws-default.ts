@@ -1,4 +1,4 @@
-/** Lambda entry for `wsDefault` (see lambdas/runtime/manifest.ts). */
+/** Lambda entry for `wsDefault` (see contract/manifest.ts). */
 import { awsDeps } from '../runtime/aws.ts';
 import { buildWsDefault } from '../runtime/compose.ts';
 

@@ -1,4 +1,4 @@
-/** Lambda entry for `wsDisconnect` (see lambdas/runtime/manifest.ts). */
+/** Lambda entry for `wsDisconnect` (see contract/manifest.ts). */
 import { awsDeps } from '../runtime/aws.ts';
 import { buildWsDisconnect } from '../runtime/compose.ts';
 

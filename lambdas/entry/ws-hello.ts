@@ -1,4 +1,4 @@
-/** Lambda entry for `wsHello` (see lambdas/runtime/manifest.ts). */
+/** Lambda entry for `wsHello` (see contract/manifest.ts). */
 import { awsDeps } from '../runtime/aws.ts';
 import { buildWsHello } from '../runtime/compose.ts';
 

@@ -1,4 +1,4 @@
-/** Lambda entry for `wsLogin` (see lambdas/runtime/manifest.ts). */
+/** Lambda entry for `wsLogin` (see contract/manifest.ts). */
 import { awsDeps } from '../runtime/aws.ts';
 import { buildWsLogin } from '../runtime/compose.ts';
 

@@ -1,4 +1,4 @@
-/** Lambda entry for `wsPull` (see lambdas/runtime/manifest.ts). */
+/** Lambda entry for `wsPull` (see contract/manifest.ts). */
 import { awsDeps } from '../runtime/aws.ts';
 import { buildWsPull } from '../runtime/compose.ts';
 

@@ -1,4 +1,4 @@
-/** Lambda entry for `wsSend` (see lambdas/runtime/manifest.ts). */
+/** Lambda entry for `wsSend` (see contract/manifest.ts). */
 import { awsDeps } from '../runtime/aws.ts';
 import { buildWsSend } from '../runtime/compose.ts';
 

@@ -12,6 +12,8 @@
  *                                                                    delete match
  *   POST /directory/revoke                   {identity, password}
  */
+
+import { bodyBytes, type HttpEvent, type HttpHandler, type HttpResult } from '../../contract/events.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { CONTACT_HASH_BYTES, type ContactKind, isContactKind } from '../../protocol/contacts.ts';
 import { CHALLENGE_TOKEN_BYTES, RESPONSE_BYTES } from '../../protocol/directory.ts';
@@ -25,7 +27,6 @@ import {
 import { parseJsonObject } from '../../protocol/json.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { type Directory, OWNER_PURPOSES, type Proof, type Purpose } from '../domain/directory.ts';
-import { bodyBytes, type HttpEvent, type HttpHandler, type HttpResult } from '../runtime/events.ts';
 
 type Body = Readonly<Record<string, unknown>>;
 

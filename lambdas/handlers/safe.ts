@@ -12,6 +12,8 @@
  * body, because iOS treats an empty 2xx as a failure. DELETE is idempotent: Threema for Android
  * reports any non-2xx from DELETE as an error, so deleting an absent backup also answers 200.
  */
+
+import { bodyBytes, type HttpEvent, type HttpHandler, type HttpResult } from '../../contract/events.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
 import { type BackupId, encodeSafeConfig, ensureBackupId } from '../../protocol/safe.ts';
 import type { Clock } from '../domain/clock.ts';
@@ -22,7 +24,6 @@ import {
   checkBackupSize,
   isExpired,
 } from '../domain/safe.ts';
-import { bodyBytes, type HttpEvent, type HttpHandler, type HttpResult } from '../runtime/events.ts';
 import { httpError } from '../runtime/observe.ts';
 
 export interface SafeDeps {

@@ -4,6 +4,8 @@
  * connection's session key. Replies travel as the route response; pushes to other connections go
  * through `@connections` (lambdas/domain/chat.ts).
  */
+
+import { frameText, type WsEvent, type WsHandler, type WsResult } from '../../contract/events.ts';
 import {
   b64,
   checkSessionFrame,
@@ -21,7 +23,6 @@ import { asSwitchyardError, ERROR_CODES } from '../../protocol/errors.ts';
 import { encodeFrame, parseEnvelope } from '../../protocol/frames.ts';
 import type { Chat } from '../domain/chat.ts';
 import type { Random } from '../domain/clock.ts';
-import { frameText, type WsEvent, type WsHandler, type WsResult } from '../runtime/events.ts';
 import type { Logger } from '../runtime/log.ts';
 
 export interface ChatHandlerDeps {

@@ -1,7 +1,8 @@
 /** `$connect`: remember the connection so pushes can reach it; nothing about the client is stored. */
+
+import type { WsEvent, WsHandler } from '../../contract/events.ts';
 import type { Clock } from '../domain/clock.ts';
 import { type ConnectionStore, newConnectionRecord } from '../domain/connections.ts';
-import type { WsEvent, WsHandler } from '../runtime/events.ts';
 
 export interface ConnectDeps {
   readonly connections: ConnectionStore;

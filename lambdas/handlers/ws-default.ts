@@ -2,9 +2,10 @@
  * `$default`: frames whose action has no route of its own. `echo` is the keep-alive, answered in
  * the route response; anything else gets an `unknown_action` error frame.
  */
+
+import type { WsEvent, WsHandler } from '../../contract/events.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
 import { encodeFrame, parseEcho, parseEnvelope } from '../../protocol/frames.ts';
-import type { WsEvent, WsHandler } from '../runtime/events.ts';
 
 export function makeDefaultHandler(): WsHandler {
   return async (event: WsEvent) => {

@@ -1,6 +1,7 @@
 /** `$disconnect`: forget the connection. Best effort on AWS, hence the record's TTL as well. */
+
+import type { WsEvent, WsHandler } from '../../contract/events.ts';
 import type { ConnectionStore } from '../domain/connections.ts';
-import type { WsEvent, WsHandler } from '../runtime/events.ts';
 
 export interface DisconnectDeps {
   readonly connections: ConnectionStore;

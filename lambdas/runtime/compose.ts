@@ -4,6 +4,8 @@
  * Deps shape, pointed at its own endpoints. esbuild keeps only the builder an entry imports.
  */
 
+import type { HttpHandler, WsHandler } from '../../contract/events.ts';
+import type { FunctionName } from '../../contract/manifest.ts';
 import { makeDirectoryHandler } from '../handlers/directory.ts';
 import { makeSafeHandler } from '../handlers/safe.ts';
 import {
@@ -17,8 +19,6 @@ import { makeConnectHandler } from '../handlers/ws-connect.ts';
 import { makeDefaultHandler } from '../handlers/ws-default.ts';
 import { makeDisconnectHandler } from '../handlers/ws-disconnect.ts';
 import type { Deps } from './deps.ts';
-import type { HttpHandler, WsHandler } from './events.ts';
-import type { FunctionName } from './manifest.ts';
 import { observeHttp, observeSchedule, observeWs } from './observe.ts';
 
 export const buildWsConnect = (deps: Deps): WsHandler => observeWs(deps, makeConnectHandler(deps));

@@ -4,6 +4,7 @@
  * the tables its manifest entry names; asking for any other one fails loudly.
  */
 
+import type { TableName } from '../../contract/schema.ts';
 import { type KeyPair, keyPairFromSecret } from '../../protocol/crypto.ts';
 import type { IdentityId } from '../../protocol/identity.ts';
 import { s3BackupStore } from '../adapters/backups.ts';
@@ -13,7 +14,6 @@ import { dynamoEphemeralStore } from '../adapters/ephemeral.ts';
 import { dynamoIdentityStore } from '../adapters/identities.ts';
 import { dynamoMailboxPurger, dynamoMailboxStore } from '../adapters/mailbox.ts';
 import { connectionsPusher } from '../adapters/push.ts';
-import type { TableName } from '../adapters/schema.ts';
 import { readBasicAuthSecret, readServerKeySecret } from '../adapters/secrets.ts';
 import { type Chat, createChat, type Pusher, type SessionStore } from '../domain/chat.ts';
 import { type Clock, epochSeconds, type Random, systemClock, systemRandom } from '../domain/clock.ts';

@@ -3,11 +3,12 @@
  * fails loudly with the variable's name (never its value). The CDK API stack sets exactly these
  * variables; the local runner builds the same RuntimeConfig directly.
  */
+
+import type { FunctionSpec } from '../../contract/manifest.ts';
+import type { TableName } from '../../contract/schema.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import type { VerificationCodesConfig } from '../adapters/codes.ts';
-import type { TableName } from '../adapters/schema.ts';
 import type { RegistrationPolicy } from '../domain/directory.ts';
-import type { FunctionSpec } from './manifest.ts';
 
 export const REGISTRATION_POLICIES: readonly RegistrationPolicy[] = ['open', 'invite'];
 

@@ -8,8 +8,10 @@
  * metric format: a count, with the manifest's function name as the one dimension. No metric is
  * ever keyed by anything a client sent.
  */
+
+import type { FunctionName } from '../../contract/manifest.ts';
+import { METRICS } from '../../contract/metrics.ts';
 import { ERROR_CODES, type ErrorCode } from '../../protocol/errors.ts';
-import type { FunctionName } from './manifest.ts';
 
 export type Outcome = 'ok' | 'rejected' | 'error';
 
@@ -37,20 +39,6 @@ const SEGMENT = '([a-z][a-z0-9-]{0,23}|\\{[a-zA-Z]{1,16}\\+?\\})';
 const ROUTE_PATTERN = new RegExp(
   `^(\\$[a-z]+|[a-z][a-zA-Z]{0,31}|(GET|PUT|POST|HEAD|DELETE|PATCH|OPTIONS|ANY) (/${SEGMENT})*/?)$`,
 );
-
-/**
- * The one metric functions publish themselves (embedded metric format): internal errors the handler
- * answered, which Lambda counts as successful invocations. Requests, durations and crashes are
- * Lambda's own metrics. A fault line carries the metric and other lines don't, so an account pays
- * for the custom metric only in hours with faults. The alarms in lib/ read these names.
- */
-export const METRICS = {
-  namespace: 'Switchyard',
-  /** The only dimension: the manifest name of the function. */
-  dimension: 'function',
-  /** Requests that ended in an internal error (outcome `error`). */
-  faults: 'Faults',
-} as const;
 
 /** Embedded metrics for one function's log lines. */
 export interface MetricsOptions {

@@ -3,10 +3,18 @@
  * route's documented error reply (unexposed errors become a generic `internal`), and writes one
  * allowlisted log line. It holds no per-request state between invocations.
  */
+
+import type {
+  HttpEvent,
+  HttpHandler,
+  HttpResult,
+  WsEvent,
+  WsHandler,
+  WsResult,
+} from '../../contract/events.ts';
 import { asSwitchyardError, ERROR_CODES, type SwitchyardError } from '../../protocol/errors.ts';
 import { encodeErrorFrame } from '../../protocol/frames.ts';
 import type { Clock } from '../domain/clock.ts';
-import type { HttpEvent, HttpHandler, HttpResult, WsEvent, WsHandler, WsResult } from './events.ts';
 import type { Logger, Outcome } from './log.ts';
 
 export interface ObserveDeps {

@@ -23,7 +23,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
-import { METRICS } from '../../lambdas/runtime/log.ts';
+import { METRICS } from '../../contract/metrics.ts';
 import { acknowledge } from '../nag.ts';
 
 /** Every alarm looks at sums over this period. */

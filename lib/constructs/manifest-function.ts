@@ -9,9 +9,9 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { SAFE_BUCKET, type TableName } from '../../lambdas/adapters/schema.ts';
+import type { FunctionSpec } from '../../contract/manifest.ts';
+import { SAFE_BUCKET, type TableName } from '../../contract/schema.ts';
 import { ENV } from '../../lambdas/runtime/env.ts';
-import type { FunctionSpec } from '../../lambdas/runtime/manifest.ts';
 import type { SwitchyardConfig } from '../config.ts';
 import { acknowledge, acknowledgeWildcardResources } from '../nag.ts';
 

@@ -1,7 +1,7 @@
 import { DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTIONS, localTableName, MAILBOX } from '../../lambdas/adapters/schema.ts';
+import { CONNECTIONS, localTableName, MAILBOX } from '../../contract/schema.ts';
 import type { AwsClients } from '../../lambdas/runtime/clients.ts';
 import type { Runner } from '../../local/runner.ts';
 import { mailboxItems, newSession, registerIdentity, type TestIdentity } from '../support/chat.ts';

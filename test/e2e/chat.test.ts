@@ -1,7 +1,7 @@
 import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryClient } from '../../client/directory/client.ts';
-import { CONNECTIONS, localTableName, MAILBOX } from '../../lambdas/adapters/schema.ts';
+import { CONNECTIONS, localTableName, MAILBOX } from '../../contract/schema.ts';
 import type { AwsClients } from '../../lambdas/runtime/clients.ts';
 import type { Runner } from '../../local/runner.ts';
 import { CLOSE } from '../../local/ws-api.ts';

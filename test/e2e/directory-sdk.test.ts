@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryClient, DirectoryError } from '../../client/directory/client.ts';
-import { localTableName, TABLE_NAMES } from '../../lambdas/adapters/schema.ts';
+import { localTableName, TABLE_NAMES } from '../../contract/schema.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lambdas/runtime/clients.ts';
 import { type Runner, startRunner } from '../../local/runner.ts';
 import { toHex } from '../../protocol/bytes.ts';

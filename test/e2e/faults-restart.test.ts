@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DirectoryClient } from '../../client/directory/client.ts';
-import { localTableName, MAILBOX } from '../../lambdas/adapters/schema.ts';
+import { localTableName, MAILBOX } from '../../contract/schema.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lambdas/runtime/clients.ts';
 import { freePort } from '../../local/ports.ts';
 import type { Runner } from '../../local/runner.ts';

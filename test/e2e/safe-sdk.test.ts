@@ -12,8 +12,8 @@ import { SafeClient } from '../../client/safe/client.ts';
 import { encryptSafeBackup } from '../../client/safe/codec.ts';
 import { NoBackupError, TooLargeError, WrongPasswordError } from '../../client/safe/errors.ts';
 import { deriveSafeKeys, type SafeKeys, splitMasterKey } from '../../client/safe/keys.ts';
+import { LOCAL_SAFE_BUCKET, localTableName } from '../../contract/schema.ts';
 import { backupKey } from '../../lambdas/adapters/backups.ts';
-import { LOCAL_SAFE_BUCKET, localTableName } from '../../lambdas/adapters/schema.ts';
 import {
   type AwsClients,
   createClients,

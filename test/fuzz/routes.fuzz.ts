@@ -23,7 +23,7 @@ import {
   TABLES,
   type TableName,
   type TableSchema,
-} from '../../lambdas/adapters/schema.ts';
+} from '../../contract/schema.ts';
 import { OWNER_PURPOSES } from '../../lambdas/domain/directory.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import {

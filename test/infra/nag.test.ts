@@ -7,8 +7,8 @@ import { InlineCode, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SAFE_BUCKET, TABLE_NAMES, TABLES, type TableName } from '../../lambdas/adapters/schema.ts';
-import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../../lambdas/runtime/manifest.ts';
+import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../../contract/manifest.ts';
+import { SAFE_BUCKET, TABLE_NAMES, TABLES, type TableName } from '../../contract/schema.ts';
 import { buildSwitchyard, nagPacks } from '../../lib/app.ts';
 
 const REPO_ROOT = new URL('../../', import.meta.url).pathname;

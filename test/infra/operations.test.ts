@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { TABLE_NAMES } from '../../lambdas/adapters/schema.ts';
+import { FUNCTIONS } from '../../contract/manifest.ts';
+import { METRICS } from '../../contract/metrics.ts';
+import { TABLE_NAMES } from '../../contract/schema.ts';
 import { ENV } from '../../lambdas/runtime/env.ts';
-import { METRICS } from '../../lambdas/runtime/log.ts';
-import { FUNCTIONS } from '../../lambdas/runtime/manifest.ts';
 import { buildSwitchyard } from '../../lib/app.ts';
 import { CLIENT_ERROR_PERCENT } from '../../lib/constructs/alarms.ts';
 

@@ -2,15 +2,9 @@ import { readFileSync } from 'node:fs';
 import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  type IndexSchema,
-  SAFE_BUCKET,
-  TABLE_NAMES,
-  TABLES,
-  type TableName,
-} from '../../lambdas/adapters/schema.ts';
+import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../../contract/manifest.ts';
+import { type IndexSchema, SAFE_BUCKET, TABLE_NAMES, TABLES, type TableName } from '../../contract/schema.ts';
 import { ENV } from '../../lambdas/runtime/env.ts';
-import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../../lambdas/runtime/manifest.ts';
 import type { ApiStack } from '../../lib/api-stack.ts';
 import { buildSwitchyard } from '../../lib/app.ts';
 import type { SwitchyardConfig } from '../../lib/config.ts';

@@ -1,7 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CONNECTIONS, PENDING_SHARDS } from '../../contract/schema.ts';
 import { dynamoConnectionStore } from '../../lambdas/adapters/connections.ts';
-import { CONNECTIONS, PENDING_SHARDS } from '../../lambdas/adapters/schema.ts';
 import { newConnectionRecord } from '../../lambdas/domain/connections.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
 import { freshResources, type TestResources } from '../support/aws.ts';

@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { MAILBOX } from '../../contract/schema.ts';
 import { dynamoEphemeralStore } from '../../lambdas/adapters/ephemeral.ts';
 import { dynamoIdentityStore } from '../../lambdas/adapters/identities.ts';
 import { dynamoMailboxPurger } from '../../lambdas/adapters/mailbox.ts';
-import { MAILBOX } from '../../lambdas/adapters/schema.ts';
 import { epochSeconds, systemRandom } from '../../lambdas/domain/clock.ts';
 import {
   type CodeSender,

@@ -18,7 +18,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChatError } from '../../client/chat/session.ts';
-import { CONNECTIONS, localTableName, MAILBOX } from '../../lambdas/adapters/schema.ts';
+import { CONNECTIONS, localTableName, MAILBOX } from '../../contract/schema.ts';
 import { type InjectedFault, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lambdas/runtime/clients.ts';
 import { b64 } from '../../protocol/chat.ts';
 import { randomBytes } from '../../protocol/crypto.ts';

@@ -1,10 +1,10 @@
 /** The login deadline: connections that never log in are closed by the scheduled reaper. */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CONNECTIONS } from '../../contract/schema.ts';
 import { dynamoConnectionStore, dynamoSessionStore } from '../../lambdas/adapters/connections.ts';
 import { dynamoIdentityStore } from '../../lambdas/adapters/identities.ts';
 import { dynamoMailboxStore } from '../../lambdas/adapters/mailbox.ts';
-import { CONNECTIONS } from '../../lambdas/adapters/schema.ts';
 import { createChat } from '../../lambdas/domain/chat.ts';
 import { systemRandom } from '../../lambdas/domain/clock.ts';
 import { newConnectionRecord } from '../../lambdas/domain/connections.ts';

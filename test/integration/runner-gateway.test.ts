@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTIONS, localTableName } from '../../lambdas/adapters/schema.ts';
+import { CONNECTIONS, localTableName } from '../../contract/schema.ts';
 import type { AwsClients } from '../../lambdas/runtime/clients.ts';
 import type { Runner } from '../../local/runner.ts';
 import { CLOSE } from '../../local/ws-api.ts';

@@ -5,12 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HttpHandler } from '../../contract/events.ts';
 import { backupKey, s3BackupStore } from '../../lambdas/adapters/backups.ts';
 import { basicAuthDigest } from '../../lambdas/domain/safe.ts';
 import { buildSafe } from '../../lambdas/runtime/compose.ts';
 import { buildDeps } from '../../lambdas/runtime/deps.ts';
 import type { RuntimeConfig } from '../../lambdas/runtime/env.ts';
-import type { HttpHandler } from '../../lambdas/runtime/events.ts';
 import { createLogger } from '../../lambdas/runtime/log.ts';
 import { type BackupId, ensureBackupId } from '../../protocol/safe.ts';
 import { freshResources, type TestResources } from '../support/aws.ts';

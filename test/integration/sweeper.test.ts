@@ -2,7 +2,7 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTIONS, IDENTITIES, MAILBOX, SAFE_BUCKET } from '../../lambdas/adapters/schema.ts';
+import { CONNECTIONS, IDENTITIES, MAILBOX, SAFE_BUCKET } from '../../contract/schema.ts';
 import { type SweepTargets, sweepExpiredBackups, sweepExpiredItems } from '../../local/sweeper.ts';
 import { freshResources, type TestResources } from '../support/aws.ts';
 

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
-import { TABLE_NAMES, type TableName } from '../../lambdas/adapters/schema.ts';
+import { TABLE_NAMES, type TableName } from '../../contract/schema.ts';
 import {
   type AwsClients,
   createClients,

@@ -2,7 +2,7 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ChatSession } from '../../client/chat/session.ts';
 import { DirectoryClient } from '../../client/directory/client.ts';
-import { localTableName, MAILBOX } from '../../lambdas/adapters/schema.ts';
+import { localTableName, MAILBOX } from '../../contract/schema.ts';
 import type { Runner } from '../../local/runner.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import {

@@ -2,8 +2,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { localTableName } from '../../contract/schema.ts';
 import { dynamoEphemeralStore } from '../../lambdas/adapters/ephemeral.ts';
-import { localTableName } from '../../lambdas/adapters/schema.ts';
 import { epochSeconds, systemClock, systemRandom } from '../../lambdas/domain/clock.ts';
 import { issueInvite } from '../../lambdas/domain/directory.ts';
 import {

@@ -3,8 +3,8 @@
  * precedence rules) over the manifest's route keys, so handler tests see the routeKey and path
  * parameters API Gateway would give them.
  */
-import type { HttpEvent, HttpResult } from '../../lambdas/runtime/events.ts';
-import { FUNCTIONS } from '../../lambdas/runtime/manifest.ts';
+import type { HttpEvent, HttpResult } from '../../contract/events.ts';
+import { FUNCTIONS } from '../../contract/manifest.ts';
 import { createRouter } from '../../local/http-api.ts';
 
 const unused = async (): Promise<HttpResult> => ({ statusCode: 500 });

@@ -6,12 +6,12 @@
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { describe, expect, it } from 'vitest';
+import { FUNCTIONS, type FunctionSpec } from '../../contract/manifest.ts';
+import type { TableName } from '../../contract/schema.ts';
 import { awsCodeSender, codeMessage, type VerificationCodesConfig } from '../../lambdas/adapters/codes.ts';
-import type { TableName } from '../../lambdas/adapters/schema.ts';
 import type { AwsClients } from '../../lambdas/runtime/clients.ts';
 import { buildDeps } from '../../lambdas/runtime/deps.ts';
 import { configFromEnv, ENV } from '../../lambdas/runtime/env.ts';
-import { FUNCTIONS, type FunctionSpec } from '../../lambdas/runtime/manifest.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 

@@ -5,10 +5,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { HttpEvent } from '../../contract/events.ts';
 import type { Directory, Proof } from '../../lambdas/domain/directory.ts';
 import { OWNER_PURPOSES } from '../../lambdas/domain/directory.ts';
 import { makeDirectoryHandler } from '../../lambdas/handlers/directory.ts';
-import type { HttpEvent } from '../../lambdas/runtime/events.ts';
 import { toHex } from '../../protocol/bytes.ts';
 import { isContactKind } from '../../protocol/contacts.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';

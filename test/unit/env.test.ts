@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { FUNCTIONS, type FunctionSpec } from '../../contract/manifest.ts';
 import { ConfigError, configFromEnv, ENV } from '../../lambdas/runtime/env.ts';
-import { FUNCTIONS, type FunctionSpec } from '../../lambdas/runtime/manifest.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 
 const everything: FunctionSpec = {

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { HttpHandler } from '../../lambdas/runtime/events.ts';
+import type { HttpHandler } from '../../contract/events.ts';
 import { buildHttpEvent, createRouter, isTextContentType } from '../../local/http-api.ts';
 
 const handler = (name: string): HttpHandler =>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, formatLogLine, type LogFields, METRICS } from '../../lambdas/runtime/log.ts';
+import { METRICS } from '../../contract/metrics.ts';
+import { createLogger, formatLogLine, type LogFields } from '../../lambdas/runtime/log.ts';
 
 describe('allowlisted log lines', () => {
   it('keeps route, outcome, code and numbers', () => {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { TABLE_NAMES } from '../../lambdas/adapters/schema.ts';
-import { FUNCTION_NAMES, FUNCTIONS } from '../../lambdas/runtime/manifest.ts';
+import { FUNCTION_NAMES, FUNCTIONS } from '../../contract/manifest.ts';
+import { TABLE_NAMES } from '../../contract/schema.ts';
 
 describe('function manifest', () => {
   it('names an entry file for every function, which builds that function', () => {

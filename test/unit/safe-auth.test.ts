@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { FUNCTIONS } from '../../contract/manifest.ts';
 import { isAbsentError } from '../../lambdas/adapters/backups.ts';
 import { parseBasicAuthSecret, SecretFormatError } from '../../lambdas/adapters/secrets.ts';
 import { basicAuthDigest, basicAuthMatches, checkBasicAuthCredentials } from '../../lambdas/domain/safe.ts';
 import { ConfigError, configFromEnv, ENV } from '../../lambdas/runtime/env.ts';
-import { FUNCTIONS } from '../../lambdas/runtime/manifest.ts';
 import { basic } from '../support/safe-events.ts';
 
 const credentials = { username: 'operator', password: 'correct horse battery' };

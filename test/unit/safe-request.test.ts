@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { HttpEvent } from '../../contract/events.ts';
+import { FUNCTIONS } from '../../contract/manifest.ts';
 import { isExpired } from '../../lambdas/domain/safe.ts';
 import { BACKUP_METHODS, CONFIG_METHODS, parseSafeRequest } from '../../lambdas/handlers/safe.ts';
-import type { HttpEvent } from '../../lambdas/runtime/events.ts';
-import { FUNCTIONS } from '../../lambdas/runtime/manifest.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
 import { ensureBackupId, parseSafeConfig } from '../../protocol/safe.ts';
 import { safeEvent } from '../support/safe-events.ts';

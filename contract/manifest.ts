@@ -4,7 +4,7 @@
  * runner turns it into the same routes on its own HTTP and WebSocket servers; the AWS entry files
  * read it to know which configuration to parse at cold start. Pure data: no AWS imports.
  */
-import type { TableName } from '../adapters/schema.ts';
+import type { TableName } from './schema.ts';
 
 /** DynamoDB actions a function may be granted on one table (and its indexes). */
 export type TableAction =
