@@ -1,14 +1,26 @@
 /**
  * The deployment's configuration: typed, validated once at synth, read from CDK context (cdk.json
  * `context`, or `cdk deploy -c key=value`). A bad value fails the synth with the key's name and what
- * to change; nothing downstream re-checks. Defaults come from protocol/limits.ts.
+ * to change; nothing downstream re-checks. Keys, defaults and bounds come from the one settings
+ * table, contract/settings.ts, which the functions' environment parser reads too.
  */
 
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
-import type { RegistrationPolicy } from '../lambdas/domain/directory.ts';
-import { MAX_SERVER_KEY_GENERATION, REGISTRATION_POLICIES, SENDER_ADDRESS } from '../lambdas/runtime/env.ts';
-import { LIMITS } from '../protocol/limits.ts';
+import {
+  isUnset,
+  type Problem,
+  parseSetting,
+  SAFE_MAX_BACKUP_BYTES_LIMIT,
+  SETTINGS,
+  type Setting,
+  type SettingName,
+} from '../contract/settings.ts';
+
+export { SAFE_MAX_BACKUP_BYTES_LIMIT };
+
+/** Directory registration: `open` (rate-limited) or `invite` (operator-issued invites only). */
+export type RegistrationPolicy = (typeof SETTINGS.registrationPolicy.choices)[number];
 
 export interface SwitchyardConfig {
   /** Days an undelivered message stays in a mailbox. */
@@ -80,47 +92,24 @@ export interface CustomDomains {
 
 export type ConfigKey = keyof SwitchyardConfig;
 
-/**
- * Lambda's synchronous invocation payload limit (6 MB). API Gateway hands a binary body (a Safe
- * backup is `application/octet-stream`) to Lambda base64-encoded inside the event, so a backup
- * must fit in three quarters of it, minus room for headers and request context.
- */
-const LAMBDA_SYNC_PAYLOAD_BYTES = 6 * 1024 * 1024;
-const EVENT_ENVELOPE_BYTES = 64 * 1024;
-const LAMBDA_BODY_BYTES = Math.floor(((LAMBDA_SYNC_PAYLOAD_BYTES - EVENT_ENVELOPE_BYTES) * 3) / 4);
-/** API Gateway HTTP API payload limit (10 MB). */
-const HTTP_API_PAYLOAD_BYTES = 10 * 1000 * 1000;
-
-/** The largest `safeMaxBackupBytes` a Lambda-backed HTTP route can actually receive. */
-export const SAFE_MAX_BACKUP_BYTES_LIMIT = Math.min(
-  LIMITS.httpBodyBytes,
-  HTTP_API_PAYLOAD_BYTES,
-  LAMBDA_BODY_BYTES,
-);
-
-/** API Gateway's default account-level throttle (per Region); higher values need a quota increase. */
-const ACCOUNT_RATE_LIMIT = 10_000;
-const ACCOUNT_BURST_LIMIT = 5_000;
-const QUOTA_HINT = " (API Gateway's default account quota; raise the quota first to go higher)";
-
 /** Retention periods CloudWatch Logs accepts (finite ones: logs hold no user data, but no log lives forever). */
 const LOG_RETENTIONS: readonly number[] = Object.values(RetentionDays).filter(
   (value): value is number => typeof value === 'number' && value !== RetentionDays.INFINITE,
 );
 
-/** The values used when a key is absent; cdk.json's `context` repeats them for operators to edit. */
+/** The values used when a key is absent (contract/settings.ts); cdk.json's `context` repeats them for operators to edit. */
 export const CONFIG_DEFAULTS: SwitchyardConfig = {
-  messageTtlDays: LIMITS.messageTtlDaysDefault,
-  safeMaxBackupBytes: LIMITS.safeMaxBackupBytesDefault,
-  safeRetentionDays: LIMITS.safeRetentionDaysDefault,
-  registrationPolicy: 'open',
-  logRetentionDays: RetentionDays.ONE_MONTH,
-  httpRateLimit: 50,
-  httpBurstLimit: 100,
-  wsRateLimit: 500,
-  wsBurstLimit: 1_000,
-  serverKeyGeneration: 1,
-  verificationSms: false,
+  messageTtlDays: SETTINGS.messageTtlDays.default,
+  safeMaxBackupBytes: SETTINGS.safeMaxBackupBytes.default,
+  safeRetentionDays: SETTINGS.safeRetentionDays.default,
+  registrationPolicy: SETTINGS.registrationPolicy.default,
+  logRetentionDays: SETTINGS.logRetentionDays.default as RetentionDays,
+  httpRateLimit: SETTINGS.httpRateLimit.default,
+  httpBurstLimit: SETTINGS.httpBurstLimit.default,
+  wsRateLimit: SETTINGS.wsRateLimit.default,
+  wsBurstLimit: SETTINGS.wsBurstLimit.default,
+  serverKeyGeneration: SETTINGS.serverKeyGeneration.default,
+  verificationSms: SETTINGS.verificationSms.default,
 };
 
 /** Context keys of the custom domains, read into `customDomains`. */
@@ -133,18 +122,10 @@ export const DOMAIN_KEYS = [
 ] as const;
 export type DomainKey = (typeof DOMAIN_KEYS)[number];
 
-export const CONFIG_KEYS: readonly (ConfigKey | DomainKey)[] = [
-  ...(Object.keys(CONFIG_DEFAULTS) as ConfigKey[]),
-  'safeBasicAuthSecretArn',
-  'verificationEmailFrom',
-  'alarmEmail',
-  'webOrigins',
-  ...DOMAIN_KEYS,
-];
-
-/** A complete secret ARN: the name ends in the six characters Secrets Manager appends. */
-const SECRET_ARN =
-  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
+/** Every CDK context key: the settings that have one. */
+export const CONFIG_KEYS = (Object.values(SETTINGS) as Setting[]).flatMap((setting) =>
+  setting.context ? [setting.context as ConfigKey | DomainKey] : [],
+);
 
 /** A DNS name of at least two labels (`api.example.org`), lowercase after parsing. */
 const DOMAIN_NAME = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -161,13 +142,31 @@ export class ConfigurationError extends Error {
   }
 }
 
-/** A whole number from a JSON number or a decimal string (`-c key=7` arrives as a string). */
-function wholeNumber(key: ConfigKey, raw: unknown, min: number, max: number, hint = ''): number {
-  const value = typeof raw === 'string' && /^\s*[0-9]+\s*$/.test(raw) ? Number(raw) : raw;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ConfigurationError(key, `must be a whole number from ${min} to ${max}${hint}`, raw);
+/** The words of a refusal, as the synth error says them. */
+function describe(problem: Problem, setting: Setting): string {
+  switch (problem.kind) {
+    case 'notWhole':
+    case 'range':
+      return setting.kind === 'int'
+        ? `must be a whole number from ${setting.min} to ${setting.max}${setting.hint ?? ''}`
+        : 'must be a whole number';
+    case 'choice':
+      return `must be ${problem.choices.map((choice) => `"${choice}"`).join(' or ')}`;
+    case 'flag':
+      return `must be ${problem.words[0]} or ${problem.words[1]}`;
+    case 'text':
+      return `must be ${problem.expected}`;
   }
-  return value;
+}
+
+type Parseable = Exclude<Setting, { kind: 'custom' }>;
+
+/** One setting from CDK context, by its name in contract/settings.ts; throws ConfigurationError. */
+function contextSetting<T>(raw: Readonly<Record<string, unknown>>, name: SettingName & ConfigKey): T {
+  const setting = SETTINGS[name] as Parseable;
+  const parsed = parseSetting(setting, raw[name], 'context');
+  if (!parsed.ok) throw new ConfigurationError(name, describe(parsed.problem, setting), raw[name]);
+  return parsed.value as T;
 }
 
 /**
@@ -175,43 +174,36 @@ function wholeNumber(key: ConfigKey, raw: unknown, min: number, max: number, hin
  * Pure: throws ConfigurationError naming the first bad key.
  */
 export function parseConfig(raw: Readonly<Record<string, unknown>>): SwitchyardConfig {
-  const get = (key: ConfigKey): unknown => raw[key] ?? CONFIG_DEFAULTS[key];
+  const int = (name: SettingName & ConfigKey) => contextSetting<number>(raw, name);
+  const optional = <K extends 'safeBasicAuthSecretArn' | 'verificationEmailFrom' | 'alarmEmail'>(name: K) => {
+    const value = contextSetting<string | undefined>(raw, name);
+    return (value === undefined ? {} : { [name]: value }) as Partial<Record<K, string>>;
+  };
 
-  const logRetentionDays = wholeNumber('logRetentionDays', get('logRetentionDays'), 1, 3653);
+  const logRetentionDays = int('logRetentionDays');
   if (!LOG_RETENTIONS.includes(logRetentionDays)) {
     throw new ConfigurationError(
       'logRetentionDays',
       `must be a CloudWatch Logs retention period: one of ${LOG_RETENTIONS.join(', ')}`,
-      get('logRetentionDays'),
+      raw.logRetentionDays,
     );
   }
 
   return {
-    messageTtlDays: wholeNumber('messageTtlDays', get('messageTtlDays'), 1, 365),
-    safeMaxBackupBytes: wholeNumber(
-      'safeMaxBackupBytes',
-      get('safeMaxBackupBytes'),
-      1,
-      SAFE_MAX_BACKUP_BYTES_LIMIT,
-      ' (a backup travels base64-encoded in a Lambda event, which is capped at 6 MB)',
-    ),
-    safeRetentionDays: wholeNumber('safeRetentionDays', get('safeRetentionDays'), 1, 3650),
-    registrationPolicy: registration(get('registrationPolicy')),
+    messageTtlDays: int('messageTtlDays'),
+    safeMaxBackupBytes: int('safeMaxBackupBytes'),
+    safeRetentionDays: int('safeRetentionDays'),
+    registrationPolicy: contextSetting<RegistrationPolicy>(raw, 'registrationPolicy'),
     logRetentionDays: logRetentionDays as RetentionDays,
-    httpRateLimit: wholeNumber('httpRateLimit', get('httpRateLimit'), 1, ACCOUNT_RATE_LIMIT, QUOTA_HINT),
-    httpBurstLimit: wholeNumber('httpBurstLimit', get('httpBurstLimit'), 1, ACCOUNT_BURST_LIMIT, QUOTA_HINT),
-    wsRateLimit: wholeNumber('wsRateLimit', get('wsRateLimit'), 1, ACCOUNT_RATE_LIMIT, QUOTA_HINT),
-    wsBurstLimit: wholeNumber('wsBurstLimit', get('wsBurstLimit'), 1, ACCOUNT_BURST_LIMIT, QUOTA_HINT),
-    serverKeyGeneration: wholeNumber(
-      'serverKeyGeneration',
-      get('serverKeyGeneration'),
-      1,
-      MAX_SERVER_KEY_GENERATION,
-    ),
-    ...safeBasicAuth(raw.safeBasicAuthSecretArn),
-    ...verificationEmailFrom(raw.verificationEmailFrom),
-    verificationSms: flag('verificationSms', get('verificationSms')),
-    ...optionalAddress('alarmEmail', raw.alarmEmail, 'must be an e-mail address (e.g. ops@example.org)'),
+    httpRateLimit: int('httpRateLimit'),
+    httpBurstLimit: int('httpBurstLimit'),
+    wsRateLimit: int('wsRateLimit'),
+    wsBurstLimit: int('wsBurstLimit'),
+    serverKeyGeneration: int('serverKeyGeneration'),
+    ...optional('safeBasicAuthSecretArn'),
+    ...optional('verificationEmailFrom'),
+    verificationSms: contextSetting<boolean>(raw, 'verificationSms'),
+    ...optional('alarmEmail'),
     ...customDomains(raw),
     ...webOrigins(raw.webOrigins),
   };
@@ -241,9 +233,7 @@ function webOrigins(raw: unknown): { webOrigins?: readonly string[] } {
 }
 
 /** Absent, null and empty all mean "not configured". */
-function absent(raw: unknown): boolean {
-  return raw === undefined || raw === null || raw === '';
-}
+const absent = isUnset;
 
 function customDomains(raw: Readonly<Record<string, unknown>>): { customDomains?: CustomDomains } {
   if (DOMAIN_KEYS.every((key) => absent(raw[key]))) return {};
@@ -327,55 +317,6 @@ function zone(
     }
   }
   return { id: id.trim(), name: normalized };
-}
-
-function registration(raw: unknown): RegistrationPolicy {
-  if (!REGISTRATION_POLICIES.includes(raw as RegistrationPolicy)) {
-    throw new ConfigurationError('registrationPolicy', 'must be "open" or "invite"', raw);
-  }
-  return raw as RegistrationPolicy;
-}
-
-/** The optional Basic auth secret; absent, null or empty means an open Safe. */
-function safeBasicAuth(raw: unknown): { safeBasicAuthSecretArn?: string } {
-  if (absent(raw)) return {};
-  if (typeof raw !== 'string' || !SECRET_ARN.test(raw.trim())) {
-    throw new ConfigurationError(
-      'safeBasicAuthSecretArn',
-      'must be the complete ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>)',
-      raw,
-    );
-  }
-  return { safeBasicAuthSecretArn: raw.trim() };
-}
-
-/** The optional SES sender of e-mail codes; absent, null or empty means e-mail codes are off. */
-function verificationEmailFrom(raw: unknown): { verificationEmailFrom?: string } {
-  return optionalAddress(
-    'verificationEmailFrom',
-    raw,
-    'must be an e-mail address verified in Amazon SES (e.g. codes@example.org)',
-  );
-}
-
-/** An optional e-mail address under `key`; absent, null or empty means not configured. */
-function optionalAddress<K extends 'verificationEmailFrom' | 'alarmEmail'>(
-  key: K,
-  raw: unknown,
-  problem: string,
-): Partial<Record<K, string>> {
-  if (absent(raw)) return {};
-  if (typeof raw !== 'string' || !SENDER_ADDRESS.test(raw.trim())) {
-    throw new ConfigurationError(key, problem, raw);
-  }
-  return { [key]: raw.trim() } as Partial<Record<K, string>>;
-}
-
-/** A boolean from JSON or from `-c key=true|false` (which arrives as a string). */
-function flag(key: ConfigKey, raw: unknown): boolean {
-  if (raw === true || raw === 'true') return true;
-  if (raw === false || raw === 'false') return false;
-  throw new ConfigurationError(key, 'must be true or false', raw);
 }
 
 /** Reads every configuration key from the CDK context of `scope` and parses it. */

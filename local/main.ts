@@ -1,37 +1,26 @@
 /**
- * `npm start`: the whole backend on this machine, configured from the environment.
- *
- *   PORT (8080)  DATA_DIR (./.data)  MESSAGE_TTL_DAYS  SAFE_MAX_BACKUP_BYTES  SAFE_RETENTION_DAYS
- *   REGISTRATION_POLICY (open | invite)
- *   WS_IDLE_TIMEOUT_MS  WS_MAX_LIFETIME_MS  SWEEP_INTERVAL_MS (0 = off)  SCHEDULE_INTERVAL_MS (0 = off)
- *   SAFE_BASIC_AUTH=user:password (optional: HTTP Basic auth on every /safe/ route)
+ * `npm start`: the whole backend on this machine, configured from the environment: the settings of
+ * contract/settings.ts marked `local` (README.md's table lists them with their defaults).
  *
  * SIGINT/SIGTERM stop everything, DynamoDB Local's java included.
  */
 import { resolve } from 'node:path';
+import { SETTINGS } from '../contract/settings.ts';
 import { type BasicAuthCredentials, checkBasicAuthCredentials } from '../lambdas/domain/safe.ts';
-import { ConfigError, deploymentSettings, positiveInt } from '../lambdas/runtime/env.ts';
-import { LIMITS } from '../protocol/limits.ts';
+import { ConfigError, deploymentSettings, envSetting } from '../lambdas/runtime/env.ts';
 import { JavaMissingError } from './dynamodb.ts';
 import { PortInUseError, type Runner, startRunner } from './runner.ts';
 
-function nonNegativeInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^[0-9]+$/.test(raw)) throw new ConfigError(name, 'must be a whole number');
-  return Number(raw);
-}
-
 /** `SAFE_BASIC_AUTH=user:password`: split at the first colon; errors never echo the value. */
 function safeBasicAuth(): BasicAuthCredentials | undefined {
-  const raw = process.env.SAFE_BASIC_AUTH;
+  const raw = process.env[SETTINGS.safeBasicAuth.env];
   if (raw === undefined || raw === '') return undefined;
   const colon = raw.indexOf(':');
   try {
     if (colon < 0) throw new Error('no colon');
     return checkBasicAuthCredentials({ username: raw.slice(0, colon), password: raw.slice(colon + 1) });
   } catch {
-    throw new ConfigError('SAFE_BASIC_AUTH', 'must be user:password (non-empty, user without ":")');
+    throw new ConfigError(SETTINGS.safeBasicAuth.env, 'must be user:password (non-empty, user without ":")');
   }
 }
 
@@ -44,9 +33,8 @@ async function main(): Promise<void> {
   const env = process.env;
   // The lockfile pins SDK versions that run on Node 20; the SDK's reminder about Node 22 is noise here.
   env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const port = nonNegativeInt('PORT', 8080);
-  if (port > 65535) throw new ConfigError('PORT', 'must be at most 65535');
-  const dataDir = resolve(env.DATA_DIR?.trim() || '.data');
+  const port = envSetting(env, 'port');
+  const dataDir = resolve(env[SETTINGS.dataDir.env]?.trim() || SETTINGS.dataDir.default);
   const basicAuth = safeBasicAuth();
 
   let runner: Runner | undefined;
@@ -69,11 +57,11 @@ async function main(): Promise<void> {
     ...settings,
     safe: { ...settings.safe, ...(basicAuth ? { basicAuth } : {}) },
     ws: {
-      idleTimeoutMs: positiveInt(env, 'WS_IDLE_TIMEOUT_MS', LIMITS.wsIdleTimeoutMs),
-      maxLifetimeMs: positiveInt(env, 'WS_MAX_LIFETIME_MS', LIMITS.wsMaxLifetimeMs),
+      idleTimeoutMs: envSetting(env, 'wsIdleTimeoutMs'),
+      maxLifetimeMs: envSetting(env, 'wsMaxLifetimeMs'),
     },
-    sweepIntervalMs: nonNegativeInt('SWEEP_INTERVAL_MS', 60_000),
-    scheduleIntervalMs: nonNegativeInt('SCHEDULE_INTERVAL_MS', 60_000),
+    sweepIntervalMs: envSetting(env, 'sweepIntervalMs'),
+    scheduleIntervalMs: envSetting(env, 'scheduleIntervalMs'),
   });
   if (stopping) return;
   process.stdout.write(

@@ -10,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { HttpHandler, WsHandler } from '../contract/events.ts';
 import { FUNCTION_NAMES, FUNCTIONS, WS_STAGE } from '../contract/manifest.ts';
 import { LOCAL_SAFE_BUCKET, localTableName } from '../contract/schema.ts';
+import { systemClock, systemRandom } from '../lambdas/domain/clock.ts';
 import type { RegistrationPolicy } from '../lambdas/domain/directory.ts';
 import { type BasicAuthCredentials, basicAuthDigest } from '../lambdas/domain/safe.ts';
 import {
@@ -18,9 +19,8 @@ import {
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
 } from '../lambdas/runtime/clients.ts';
-import { composeAll } from '../lambdas/runtime/compose.ts';
-import { buildDeps } from '../lambdas/runtime/deps.ts';
 import type { RuntimeConfig } from '../lambdas/runtime/env.ts';
+import { composeAll } from '../lambdas/runtime/functions/index.ts';
 import { createLogger } from '../lambdas/runtime/log.ts';
 import { toHex } from '../protocol/bytes.ts';
 import { LIMITS } from '../protocol/limits.ts';
@@ -225,7 +225,9 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
       },
     };
     const codeSink = options.codeSink ?? ((line: string) => process.stdout.write(`${line}\n`));
-    const deps = buildDeps(config, clients, {
+    const built = composeAll(config, clients, {
+      clock: systemClock,
+      random: systemRandom,
       log: createLogger(options.logSink),
       codes: {
         enabled: true,
@@ -233,7 +235,6 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
           codeSink(`switchyard: verification code for the ${kind} being linked: ${code}`),
       },
     });
-    const built = composeAll(deps);
 
     const wsRoutes = new Map<string, WsHandler>();
     const httpRoutes: Array<[string, HttpHandler]> = [];

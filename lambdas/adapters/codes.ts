@@ -5,8 +5,8 @@
  * with the code: no identity, nothing else. The address goes to AWS here and nowhere else (never a
  * log line; a vendor error keeps it only as an unlogged `cause`).
  */
-import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SendEmailCommandInput } from '@aws-sdk/client-sesv2';
+import type { PublishCommandInput } from '@aws-sdk/client-sns';
 import type { ContactKind } from '../../protocol/contacts.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
 import { LIMITS } from '../../protocol/limits.ts';
@@ -30,13 +30,17 @@ export function codeMessage(code: string): string {
 const SUBJECT = 'Your Switchyard verification code';
 
 /**
- * The CodeSender for a deployment's configuration; SDK clients are taken from `clients` on first
- * send, so a function that never sends a code never creates them.
+ * The two AWS calls codes travel by: SES v2 `SendEmail` and SNS `Publish`. The runtime's
+ * implementation (lambdas/runtime/sdk/codes.ts) loads each SDK client on its first call, so the
+ * directory function never loads SES or SNS unless a code is actually sent.
  */
-export function awsCodeSender(
-  config: VerificationCodesConfig,
-  clients: { readonly ses: SESv2Client; readonly sns: SNSClient },
-): CodeSender {
+export interface CodeTransport {
+  sendEmail(input: SendEmailCommandInput): Promise<unknown>;
+  publish(input: PublishCommandInput): Promise<unknown>;
+}
+
+/** The CodeSender for a deployment's configuration, sending through `transport`. */
+export function awsCodeSender(config: VerificationCodesConfig, transport: CodeTransport): CodeSender {
   const kinds: ContactKind[] = [
     ...(config.emailFrom ? ['email' as const] : []),
     ...(config.sms ? ['phone' as const] : []),
@@ -49,33 +53,29 @@ export function awsCodeSender(
       const text = codeMessage(code);
       if (kind === 'email') {
         await translateAwsError(() =>
-          clients.ses.send(
-            new SendEmailCommand({
-              FromEmailAddress: config.emailFrom,
-              Destination: { ToAddresses: [address] },
-              Content: {
-                Simple: {
-                  Subject: { Data: SUBJECT, Charset: 'UTF-8' },
-                  Body: { Text: { Data: text, Charset: 'UTF-8' } },
-                },
+          transport.sendEmail({
+            FromEmailAddress: config.emailFrom,
+            Destination: { ToAddresses: [address] },
+            Content: {
+              Simple: {
+                Subject: { Data: SUBJECT, Charset: 'UTF-8' },
+                Body: { Text: { Data: text, Charset: 'UTF-8' } },
               },
-            }),
-          ),
+            },
+          }),
         );
         return;
       }
       // The domain hands over E.164 digits without "+"; SNS wants the "+".
       await translateAwsError(() =>
-        clients.sns.send(
-          new PublishCommand({
-            PhoneNumber: `+${address}`,
-            Message: text,
-            MessageAttributes: {
-              // SNS's type for one-time codes: delivery optimised for reliability rather than cost.
-              'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
-            },
-          }),
-        ),
+        transport.publish({
+          PhoneNumber: `+${address}`,
+          Message: text,
+          MessageAttributes: {
+            // SNS's type for one-time codes: delivery optimised for reliability rather than cost.
+            'AWS.SNS.SMS.SMSType': { DataType: 'String', StringValue: 'Transactional' },
+          },
+        }),
       );
     },
   };

@@ -6,7 +6,6 @@
  * Read once per container, on first use. Neither the value nor the ARN ever appears in an error
  * message or a log line.
  */
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { serverSecretKeyFromString } from '../../protocol/server-key.ts';
 import { type BasicAuthCredentials, checkBasicAuthCredentials } from '../domain/safe.ts';
 import { translateAwsError } from './errors.ts';
@@ -39,23 +38,20 @@ export function parseBasicAuthSecret(secretString: string | undefined): BasicAut
   }
 }
 
+/**
+ * Reads a secret's string value (`GetSecretValue`): lambdas/runtime/sdk/secrets.ts and
+ * secrets-lazy.ts implement it, the second loading the SDK client on first use.
+ */
+export type SecretReader = (secretArn: string) => Promise<string | undefined>;
+
 /** Fetches and parses the secret. AWS failures become `unavailable`/`rate_limited`. */
 export async function readBasicAuthSecret(
-  client: SecretsManagerClient,
+  read: SecretReader,
   secretArn: string,
 ): Promise<BasicAuthCredentials> {
-  const output = await translateAwsError(() =>
-    client.send(new GetSecretValueCommand({ SecretId: secretArn })),
-  );
-  return parseBasicAuthSecret(output.SecretString);
+  return parseBasicAuthSecret(await translateAwsError(() => read(secretArn)));
 }
 
-export async function readServerKeySecret(
-  client: SecretsManagerClient,
-  secretArn: string,
-): Promise<Uint8Array> {
-  const output = await translateAwsError(() =>
-    client.send(new GetSecretValueCommand({ SecretId: secretArn })),
-  );
-  return serverSecretKeyFromString(output.SecretString);
+export async function readServerKeySecret(read: SecretReader, secretArn: string): Promise<Uint8Array> {
+  return serverSecretKeyFromString(await translateAwsError(() => read(secretArn)));
 }

@@ -1,5 +1,13 @@
-/** Lambda entry for `directory` (see contract/manifest.ts). */
-import { awsDeps } from '../runtime/aws.ts';
-import { buildDirectory } from '../runtime/compose.ts';
+/** Lambda entry for `directory` (see contract/manifest.ts): its own composition and SDK clients, nothing else. */
+import { awsSetup } from '../runtime/aws.ts';
+import { composeDirectory } from '../runtime/functions/directory.ts';
+import { createCodeTransport } from '../runtime/sdk/codes.ts';
+import { createDynamo } from '../runtime/sdk/dynamo.ts';
+import { createManagement } from '../runtime/sdk/management.ts';
 
-export const handler = buildDirectory(awsDeps('directory'));
+const { config, base } = awsSetup('directory');
+export const handler = composeDirectory(
+  config,
+  { dynamo: createDynamo(), management: createManagement(), codes: createCodeTransport() },
+  base,
+);

@@ -1,5 +1,12 @@
-/** Lambda entry for `reaper` (see contract/manifest.ts), invoked by its EventBridge schedule. */
-import { awsDeps } from '../runtime/aws.ts';
-import { buildReaper } from '../runtime/compose.ts';
+/** Lambda entry for `reaper` (see contract/manifest.ts): its own composition and SDK clients, nothing else. */
+import { awsSetup } from '../runtime/aws.ts';
+import { composeReaper } from '../runtime/functions/reaper.ts';
+import { createDynamo } from '../runtime/sdk/dynamo.ts';
+import { createManagement } from '../runtime/sdk/management.ts';
 
-export const handler = buildReaper(awsDeps('reaper'));
+const { config, base } = awsSetup('reaper');
+export const handler = composeReaper(
+  config,
+  { dynamo: createDynamo(), management: createManagement() },
+  base,
+);

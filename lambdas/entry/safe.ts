@@ -1,9 +1,11 @@
-/** Lambda entry for `safe` (see contract/manifest.ts). */
-import { awsDeps } from '../runtime/aws.ts';
-import { buildSafe } from '../runtime/compose.ts';
+/** Lambda entry for `safe` (see contract/manifest.ts): its own composition and SDK clients, nothing else. */
+import { awsSetup } from '../runtime/aws.ts';
+import { composeSafe } from '../runtime/functions/safe.ts';
+import { createS3 } from '../runtime/sdk/s3.ts';
+import { createLazySecretReader } from '../runtime/sdk/secrets-lazy.ts';
 
-const deps = awsDeps('safe');
+const { config, base } = awsSetup('safe');
+export const handler = composeSafe(config, { s3: createS3(), secrets: createLazySecretReader() }, base);
+
 // Start reading the Basic auth secret (if any) during init; a failure is retried on first use.
-deps.safeAuth().catch(() => {});
-
-export const handler = buildSafe(deps);
+handler.safeAuth().catch(() => {});

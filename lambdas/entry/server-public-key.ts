@@ -1,12 +1,12 @@
 /** Lambda entry of the server-public-key custom resource (lib/constructs/server-public-key.ts). */
 import { readServerKeySecret } from '../adapters/secrets.ts';
 import { makeServerPublicKeyHandler } from '../handlers/server-public-key.ts';
-import { createClients } from '../runtime/clients.ts';
+import { createSecretReader } from '../runtime/sdk/secrets.ts';
 
-const clients = createClients();
+const read = createSecretReader();
 
 export const handler = makeServerPublicKeyHandler({
-  readServerKey: (secretArn) => readServerKeySecret(clients.secrets, secretArn),
+  readServerKey: (secretArn) => readServerKeySecret(read, secretArn),
   respond: async (url, body) => {
     const response = await fetch(url, { method: 'PUT', body, headers: { 'content-type': '' } });
     if (!response.ok) throw new Error(`CloudFormation response rejected: ${response.status}`);

@@ -1,5 +1,7 @@
-/** Lambda entry for `wsAck` (see contract/manifest.ts). */
-import { awsDeps } from '../runtime/aws.ts';
-import { buildWsAck } from '../runtime/compose.ts';
+/** Lambda entry for `wsAck` (see contract/manifest.ts): its own composition and SDK clients, nothing else. */
+import { awsSetup } from '../runtime/aws.ts';
+import { composeWsAck } from '../runtime/functions/ws-ack.ts';
+import { createDynamo } from '../runtime/sdk/dynamo.ts';
 
-export const handler = buildWsAck(awsDeps('wsAck'));
+const { config, base } = awsSetup('wsAck');
+export const handler = composeWsAck(config, { dynamo: createDynamo() }, base);

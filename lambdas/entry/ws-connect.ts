@@ -1,5 +1,7 @@
-/** Lambda entry for `wsConnect` (see contract/manifest.ts). */
-import { awsDeps } from '../runtime/aws.ts';
-import { buildWsConnect } from '../runtime/compose.ts';
+/** Lambda entry for `wsConnect` (see contract/manifest.ts): its own composition and SDK clients, nothing else. */
+import { awsSetup } from '../runtime/aws.ts';
+import { composeWsConnect } from '../runtime/functions/ws-connect.ts';
+import { createDynamo } from '../runtime/sdk/dynamo.ts';
 
-export const handler = buildWsConnect(awsDeps('wsConnect'));
+const { config, base } = awsSetup('wsConnect');
+export const handler = composeWsConnect(config, { dynamo: createDynamo() }, base);

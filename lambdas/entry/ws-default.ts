@@ -1,5 +1,6 @@
-/** Lambda entry for `wsDefault` (see contract/manifest.ts). */
-import { awsDeps } from '../runtime/aws.ts';
-import { buildWsDefault } from '../runtime/compose.ts';
+/** Lambda entry for `wsDefault` (see contract/manifest.ts): its own composition and SDK clients, nothing else. */
+import { awsSetup } from '../runtime/aws.ts';
+import { composeWsDefault } from '../runtime/functions/ws-default.ts';
 
-export const handler = buildWsDefault(awsDeps('wsDefault'));
+const { config, base } = awsSetup('wsDefault');
+export const handler = composeWsDefault(config, {}, base);

@@ -1,5 +1,7 @@
-/** Lambda entry for `wsDisconnect` (see contract/manifest.ts). */
-import { awsDeps } from '../runtime/aws.ts';
-import { buildWsDisconnect } from '../runtime/compose.ts';
+/** Lambda entry for `wsDisconnect` (see contract/manifest.ts): its own composition and SDK clients, nothing else. */
+import { awsSetup } from '../runtime/aws.ts';
+import { composeWsDisconnect } from '../runtime/functions/ws-disconnect.ts';
+import { createDynamo } from '../runtime/sdk/dynamo.ts';
 
-export const handler = buildWsDisconnect(awsDeps('wsDisconnect'));
+const { config, base } = awsSetup('wsDisconnect');
+export const handler = composeWsDisconnect(config, { dynamo: createDynamo() }, base);

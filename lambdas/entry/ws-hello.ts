@@ -1,5 +1,12 @@
-/** Lambda entry for `wsHello` (see contract/manifest.ts). */
-import { awsDeps } from '../runtime/aws.ts';
-import { buildWsHello } from '../runtime/compose.ts';
+/** Lambda entry for `wsHello` (see contract/manifest.ts): its own composition and SDK clients, nothing else. */
+import { awsSetup } from '../runtime/aws.ts';
+import { composeWsHello } from '../runtime/functions/ws-hello.ts';
+import { createDynamo } from '../runtime/sdk/dynamo.ts';
+import { createSecretReader } from '../runtime/sdk/secrets.ts';
 
-export const handler = buildWsHello(awsDeps('wsHello'));
+const { config, base } = awsSetup('wsHello');
+export const handler = composeWsHello(
+  config,
+  { dynamo: createDynamo(), secrets: createSecretReader() },
+  base,
+);

@@ -1,5 +1,12 @@
-/** Lambda entry for `wsLogin` (see contract/manifest.ts). */
-import { awsDeps } from '../runtime/aws.ts';
-import { buildWsLogin } from '../runtime/compose.ts';
+/** Lambda entry for `wsLogin` (see contract/manifest.ts): its own composition and SDK clients, nothing else. */
+import { awsSetup } from '../runtime/aws.ts';
+import { composeWsLogin } from '../runtime/functions/ws-login.ts';
+import { createDynamo } from '../runtime/sdk/dynamo.ts';
+import { createSecretReader } from '../runtime/sdk/secrets.ts';
 
-export const handler = buildWsLogin(awsDeps('wsLogin'));
+const { config, base } = awsSetup('wsLogin');
+export const handler = composeWsLogin(
+  config,
+  { dynamo: createDynamo(), secrets: createSecretReader() },
+  base,
+);

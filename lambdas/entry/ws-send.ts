@@ -1,5 +1,12 @@
-/** Lambda entry for `wsSend` (see contract/manifest.ts). */
-import { awsDeps } from '../runtime/aws.ts';
-import { buildWsSend } from '../runtime/compose.ts';
+/** Lambda entry for `wsSend` (see contract/manifest.ts): its own composition and SDK clients, nothing else. */
+import { awsSetup } from '../runtime/aws.ts';
+import { composeWsSend } from '../runtime/functions/ws-send.ts';
+import { createDynamo } from '../runtime/sdk/dynamo.ts';
+import { createManagement } from '../runtime/sdk/management.ts';
 
-export const handler = buildWsSend(awsDeps('wsSend'));
+const { config, base } = awsSetup('wsSend');
+export const handler = composeWsSend(
+  config,
+  { dynamo: createDynamo(), management: createManagement() },
+  base,
+);

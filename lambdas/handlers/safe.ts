@@ -24,7 +24,7 @@ import {
   checkBackupSize,
   isExpired,
 } from '../domain/safe.ts';
-import { httpError } from '../runtime/observe.ts';
+import { httpError } from '../runtime/middlewares.ts';
 
 export interface SafeDeps {
   readonly backups: BackupStore;

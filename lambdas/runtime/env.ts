@@ -6,14 +6,16 @@
 
 import type { FunctionSpec } from '../../contract/manifest.ts';
 import type { TableName } from '../../contract/schema.ts';
-import { LIMITS } from '../../protocol/limits.ts';
+import {
+  ENV,
+  type Problem,
+  parseSetting,
+  SETTINGS,
+  type Setting,
+  type SettingName,
+} from '../../contract/settings.ts';
 import type { VerificationCodesConfig } from '../adapters/codes.ts';
 import type { RegistrationPolicy } from '../domain/directory.ts';
-
-export const REGISTRATION_POLICIES: readonly RegistrationPolicy[] = ['open', 'invite'];
-
-/** A sender address SES can verify: `local@domain.tld`, no spaces. */
-export const SENDER_ADDRESS = /^[^@\s]{1,64}@[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+$/;
 
 /**
  * The Safe's optional HTTP Basic auth: a digest computed from credentials the runner was given
@@ -23,36 +25,7 @@ export type SafeAuthConfig =
   | { readonly kind: 'digest'; readonly digest: Uint8Array }
   | { readonly kind: 'secret'; readonly secretArn: string };
 
-export const ENV = {
-  tables: {
-    identities: 'TABLE_IDENTITIES',
-    mailbox: 'TABLE_MAILBOX',
-    connections: 'TABLE_CONNECTIONS',
-    ephemeral: 'TABLE_EPHEMERAL',
-  },
-  safeBucket: 'SAFE_BUCKET',
-  registrationPolicy: 'REGISTRATION_POLICY',
-  managementEndpoint: 'WS_MANAGEMENT_ENDPOINT',
-  messageTtlDays: 'MESSAGE_TTL_DAYS',
-  safeMaxBackupBytes: 'SAFE_MAX_BACKUP_BYTES',
-  safeRetentionDays: 'SAFE_RETENTION_DAYS',
-  /** ARN of the Secrets Manager secret holding the Safe's Basic auth credentials; unset = open Safe. */
-  safeBasicAuthSecretArn: 'SAFE_BASIC_AUTH_SECRET_ARN',
-  /** ARN of the Secrets Manager secret holding the server's long-term key (chat handshake). */
-  serverKeySecretArn: 'SERVER_KEY_SECRET_ARN',
-  /**
-   * Which value of the server key secret the deployment means; raised after a rotation so every
-   * function that holds the key starts afresh and reads the new value (docs/OPERATIONS.md).
-   */
-  serverKeyGeneration: 'SERVER_KEY_GENERATION',
-  /** Directory: an SES-verified sender address; set, e-mail verification codes are on. */
-  verificationEmailFrom: 'VERIFICATION_EMAIL_FROM',
-  /** Directory: `on` sends SMS verification codes through SNS; `off` (default) does not. */
-  verificationSms: 'VERIFICATION_SMS',
-} as const satisfies { tables: Record<TableName, string> } & Record<string, unknown>;
-
-/** The largest `serverKeyGeneration` (a counter raised once per rotation). */
-export const MAX_SERVER_KEY_GENERATION = 1_000_000;
+export { ENV };
 
 export interface RuntimeConfig {
   /** Physical table names, present for the tables this function may use. */
@@ -91,14 +64,41 @@ function required(env: Env, name: string): string {
   return value.trim();
 }
 
-/** Reads a positive integer in [min, max], or the default when the variable is unset. */
-export function positiveInt(env: Env, name: string, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  if (!/^[0-9]+$/.test(raw.trim())) throw new ConfigError(name, 'must be a whole number');
-  const value = Number(raw.trim());
-  if (value < 1 || value > max) throw new ConfigError(name, `must be between 1 and ${max}`);
-  return value;
+/** The words of a refusal; never the value, which may be a secret. */
+function describe(problem: Problem): string {
+  switch (problem.kind) {
+    case 'notWhole':
+      return 'must be a whole number';
+    case 'range':
+      return `must be between ${problem.min} and ${problem.max}`;
+    case 'choice':
+      return `must be ${problem.choices.map((choice) => `"${choice}"`).join(' or ')}`;
+    case 'flag':
+      return `must be "${problem.words[0]}" or "${problem.words[1]}"`;
+    case 'text':
+      return `must be ${problem.expected}`;
+  }
+}
+
+type Parseable = Exclude<(typeof SETTINGS)[SettingName], { kind: 'custom' }>;
+type ValueOf<S> = S extends { kind: 'int' }
+  ? number
+  : S extends { kind: 'flag' }
+    ? boolean
+    : S extends { kind: 'choice' }
+      ? string
+      : string | undefined;
+
+/** One setting from the environment, by its name in contract/settings.ts; throws ConfigError. */
+export function envSetting<N extends SettingName>(
+  env: Env,
+  name: N,
+): (typeof SETTINGS)[N] extends Parseable ? ValueOf<(typeof SETTINGS)[N]> : never {
+  const setting: Setting = SETTINGS[name];
+  if (setting.kind === 'custom' || !setting.env) throw new Error(`${name} is not read from the environment`);
+  const parsed = parseSetting(setting, env[setting.env], 'env');
+  if (!parsed.ok) throw new ConfigError(setting.env, describe(parsed.problem));
+  return parsed.value as never;
 }
 
 /** Parses what `spec` needs from the environment; throws ConfigError on the first problem. */
@@ -108,6 +108,7 @@ export function configFromEnv(env: Env, spec: FunctionSpec): RuntimeConfig {
   for (const table of Object.keys(spec.tables) as TableName[]) {
     tables[table] = required(env, ENV.tables[table]);
   }
+  const basicAuthArn = spec.readsSafeAuthSecret ? envSetting(env, 'safeBasicAuthSecretArn') : undefined;
   return {
     tables,
     ...(spec.safeBucket.length > 0 ? { safeBucket: required(env, ENV.safeBucket) } : {}),
@@ -117,69 +118,46 @@ export function configFromEnv(env: Env, spec: FunctionSpec): RuntimeConfig {
           serverKey: {
             kind: 'secret',
             secretArn: secretArn(env, ENV.serverKeySecretArn),
-            generation: positiveInt(env, ENV.serverKeyGeneration, 1, MAX_SERVER_KEY_GENERATION),
+            generation: envSetting(env, 'serverKeyGeneration'),
           } as const,
         }
       : {}),
     ...(spec.sendsVerificationCodes ? verificationCodesFromEnv(env) : {}),
     ...settings,
-    safe: { ...settings.safe, ...(spec.readsSafeAuthSecret ? safeAuthFromEnv(env) : {}) },
+    safe: {
+      ...settings.safe,
+      ...(basicAuthArn ? { basicAuth: { kind: 'secret', secretArn: basicAuthArn } } : {}),
+    },
   };
 }
 
 /**
  * The settings every function and the local runner read alike: message TTL, registration policy
- * and the Safe's size and retention, each with its default from protocol/limits.ts.
+ * and the Safe's size and retention, with their defaults and bounds from contract/settings.ts.
  */
 export function deploymentSettings(env: Env) {
   return {
-    messageTtlDays: positiveInt(env, ENV.messageTtlDays, LIMITS.messageTtlDaysDefault, 365),
-    registrationPolicy: registrationPolicy(env),
+    messageTtlDays: envSetting(env, 'messageTtlDays'),
+    registrationPolicy: envSetting(env, 'registrationPolicy') as RegistrationPolicy,
     safe: {
-      maxBackupBytes: positiveInt(
-        env,
-        ENV.safeMaxBackupBytes,
-        LIMITS.safeMaxBackupBytesDefault,
-        LIMITS.httpBodyBytes,
-      ),
-      retentionDays: positiveInt(env, ENV.safeRetentionDays, LIMITS.safeRetentionDaysDefault, 3650),
+      maxBackupBytes: envSetting(env, 'safeMaxBackupBytes'),
+      retentionDays: envSetting(env, 'safeRetentionDays'),
     },
   };
 }
 
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
-
+/** The server key secret's ARN, which the stack sets: a complete Secrets Manager ARN. */
 function secretArn(env: Env, name: string): string {
   const raw = required(env, name);
-  if (!SECRET_ARN.test(raw)) throw new ConfigError(name, 'must be a Secrets Manager secret ARN');
+  const parsed = parseSetting(SETTINGS.safeBasicAuthSecretArn, raw, 'env');
+  if (!parsed.ok) throw new ConfigError(name, describe(parsed.problem));
   return raw;
-}
-
-/** `SAFE_BASIC_AUTH_SECRET_ARN`, when set, must be a Secrets Manager secret ARN. */
-function safeAuthFromEnv(env: Env): { basicAuth?: SafeAuthConfig } {
-  const raw = env[ENV.safeBasicAuthSecretArn]?.trim();
-  if (!raw) return {};
-  if (!SECRET_ARN.test(raw))
-    throw new ConfigError(ENV.safeBasicAuthSecretArn, 'must be a Secrets Manager secret ARN');
-  return { basicAuth: { kind: 'secret', secretArn: raw } };
 }
 
 /** `VERIFICATION_EMAIL_FROM` (a sender address) and `VERIFICATION_SMS` (`on` | `off`); neither: codes off. */
 function verificationCodesFromEnv(env: Env): { verificationCodes?: VerificationCodesConfig } {
-  const from = env[ENV.verificationEmailFrom]?.trim();
-  if (from && !SENDER_ADDRESS.test(from))
-    throw new ConfigError(ENV.verificationEmailFrom, 'must be an e-mail address (an SES-verified sender)');
-  const sms = env[ENV.verificationSms]?.trim() || 'off';
-  if (sms !== 'on' && sms !== 'off') throw new ConfigError(ENV.verificationSms, 'must be "on" or "off"');
-  if (!from && sms === 'off') return {};
-  return { verificationCodes: { ...(from ? { emailFrom: from } : {}), sms: sms === 'on' } };
-}
-
-/** `REGISTRATION_POLICY`: `open` (default) or `invite`. */
-export function registrationPolicy(env: Env): RegistrationPolicy {
-  const raw = env[ENV.registrationPolicy]?.trim() || 'open';
-  if (!REGISTRATION_POLICIES.includes(raw as RegistrationPolicy)) {
-    throw new ConfigError(ENV.registrationPolicy, 'must be "open" or "invite"');
-  }
-  return raw as RegistrationPolicy;
+  const from = envSetting(env, 'verificationEmailFrom');
+  const sms = envSetting(env, 'verificationSms');
+  if (!from && !sms) return {};
+  return { verificationCodes: { ...(from ? { emailFrom: from } : {}), sms } };
 }

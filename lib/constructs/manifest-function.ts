@@ -1,9 +1,8 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, LoggingFormat } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -11,18 +10,12 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { FunctionSpec } from '../../contract/manifest.ts';
 import { SAFE_BUCKET, type TableName } from '../../contract/schema.ts';
-import { ENV } from '../../lambdas/runtime/env.ts';
+import { ENV } from '../../contract/settings.ts';
 import type { SwitchyardConfig } from '../config.ts';
 import { acknowledge, acknowledgeWildcardResources } from '../nag.ts';
+import { BUNDLE_BANNER, BUNDLE_EXTERNAL, BUNDLE_MAIN_FIELDS, NODE_RUNTIME, REPO_ROOT } from './bundling.ts';
 
-/** The repository root: manifest entries are relative to it, and its package-lock.json pins the bundle. */
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-/**
- * The newest Node.js Lambda runtime this aws-cdk-lib offers. Pinned rather than NODEJS_LATEST so a
- * CDK upgrade never changes the runtime of deployed functions behind the operator's back.
- */
-export const NODE_RUNTIME = Runtime.NODEJS_24_X;
+export { NODE_RUNTIME, REPO_ROOT };
 
 export interface BundledFunctionProps {
   /** Shown in the console; for manifest functions, the manifest name. */
@@ -72,13 +65,11 @@ export function bundledFunction(scope: Construct, props: BundledFunctionProps) {
       // No Docker: bundle with the esbuild from devDependencies.
       forceDockerBundling: false,
       format: OutputFormat.ESM,
-      mainFields: ['module', 'main'],
-      // CommonJS dependencies bundled into ESM may still call require().
-      banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+      mainFields: BUNDLE_MAIN_FIELDS,
+      banner: BUNDLE_BANNER,
       minify: true,
       sourceMap: false,
-      // The Lambda Node.js runtime ships AWS SDK v3.
-      externalModules: ['@aws-sdk/*'],
+      externalModules: BUNDLE_EXTERNAL,
     },
   });
   acknowledge(

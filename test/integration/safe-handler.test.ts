@@ -1,5 +1,5 @@
 /**
- * The Safe handler as the Lambda entry builds it (buildSafe + buildDeps + the S3 adapter), against
+ * The Safe handler as the Lambda entry builds it (composeSafe: the middy stack + the S3 adapter), against
  * the embedded s3rver: every status path a Threema client can meet.
  */
 import { randomBytes } from 'node:crypto';
@@ -7,10 +7,10 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpHandler } from '../../contract/events.ts';
 import { backupKey, s3BackupStore } from '../../lambdas/adapters/backups.ts';
+import { systemRandom } from '../../lambdas/domain/clock.ts';
 import { basicAuthDigest } from '../../lambdas/domain/safe.ts';
-import { buildSafe } from '../../lambdas/runtime/compose.ts';
-import { buildDeps } from '../../lambdas/runtime/deps.ts';
 import type { RuntimeConfig } from '../../lambdas/runtime/env.ts';
+import { composeSafe } from '../../lambdas/runtime/functions/safe.ts';
 import { createLogger } from '../../lambdas/runtime/log.ts';
 import { type BackupId, ensureBackupId } from '../../protocol/safe.ts';
 import { freshResources, type TestResources } from '../support/aws.ts';
@@ -37,12 +37,12 @@ function config(overrides: Partial<RuntimeConfig['safe']> = {}, bucket?: string)
 }
 
 function handler(overrides: Partial<RuntimeConfig['safe']> = {}, bucket?: string): HttpHandler {
-  return buildSafe(
-    buildDeps(config(overrides, bucket), resources.clients, {
-      clock,
-      log: createLogger((line) => logLines.push(line)),
-    }),
-  );
+  const composed = composeSafe(config(overrides, bucket), resources.clients, {
+    clock,
+    random: systemRandom,
+    log: createLogger((line) => logLines.push(line)),
+  });
+  return (event) => composed(event, {} as never);
 }
 
 const newId = (): BackupId => ensureBackupId(randomBytes(32).toString('hex'));

@@ -3,15 +3,20 @@
  * SES and SNS. The SDK clients are stubs of the SES/SNS APIs (they record the commands sent); the
  * environment parsing that picks the configuration is the real one.
  */
-import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { PublishCommand } from '@aws-sdk/client-sns';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS, type FunctionSpec } from '../../contract/manifest.ts';
 import type { TableName } from '../../contract/schema.ts';
-import { awsCodeSender, codeMessage, type VerificationCodesConfig } from '../../lambdas/adapters/codes.ts';
-import type { AwsClients } from '../../lambdas/runtime/clients.ts';
-import { buildDeps } from '../../lambdas/runtime/deps.ts';
+import {
+  awsCodeSender,
+  type CodeTransport,
+  codeMessage,
+  type VerificationCodesConfig,
+} from '../../lambdas/adapters/codes.ts';
+import { systemClock, systemRandom } from '../../lambdas/domain/clock.ts';
 import { configFromEnv, ENV } from '../../lambdas/runtime/env.ts';
+import { composeDirectory } from '../../lambdas/runtime/functions/directory.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 
@@ -20,18 +25,24 @@ interface Sent {
   readonly sns: unknown[];
 }
 
-/** SES and SNS clients that record what they are asked to send; `fail` makes them throw like AWS. */
-function stubClients(fail?: { name: string }): { ses: SESv2Client; sns: SNSClient; sent: Sent } {
+/**
+ * SES and SNS stand-ins that record the SDK commands they are asked to send; `fail` makes them throw
+ * like AWS.
+ */
+function stubClients(fail?: { name: string }): { transport: CodeTransport; sent: Sent } {
   const sent: Sent = { ses: [], sns: [] };
-  const client = (into: unknown[]) =>
-    ({
-      send: async (command: unknown) => {
-        if (fail) throw Object.assign(new Error('AWS said no'), fail);
-        into.push(command);
-        return {};
-      },
-    }) as never;
-  return { ses: client(sent.ses), sns: client(sent.sns), sent };
+  const send = async (into: unknown[], command: unknown) => {
+    if (fail) throw Object.assign(new Error('AWS said no'), fail);
+    into.push(command);
+    return {};
+  };
+  return {
+    transport: {
+      sendEmail: (input) => send(sent.ses, new SendEmailCommand(input)),
+      publish: (input) => send(sent.sns, new PublishCommand(input)),
+    },
+    sent,
+  };
 }
 
 /** The variables a function's configuration parser requires, with made-up values. */
@@ -92,8 +103,8 @@ describe('verification codes on AWS: configuration', () => {
 
 describe('verification codes on AWS: sending', () => {
   it('sends e-mail codes with SES from the configured sender, and refuses SMS when only e-mail is on', async () => {
-    const { ses, sns, sent } = stubClients();
-    const sender = awsCodeSender({ emailFrom: 'codes@example.org', sms: false }, { ses, sns });
+    const { transport, sent } = stubClients();
+    const sender = awsCodeSender({ emailFrom: 'codes@example.org', sms: false }, transport);
     expect(sender.enabled).toBe(true);
     expect(sender.kinds).toEqual(['email']);
     await sender.send('email', 'alice@example.net', '042917');
@@ -117,8 +128,8 @@ describe('verification codes on AWS: sending', () => {
   });
 
   it('sends SMS codes with SNS to the E.164 number, and refuses e-mail when only SMS is on', async () => {
-    const { ses, sns, sent } = stubClients();
-    const sender = awsCodeSender({ sms: true }, { ses, sns });
+    const { transport, sent } = stubClients();
+    const sender = awsCodeSender({ sms: true }, transport);
     expect(sender.enabled).toBe(true);
     expect(sender.kinds).toEqual(['phone']);
     await sender.send('phone', '41791234567', '000123');
@@ -136,8 +147,8 @@ describe('verification codes on AWS: sending', () => {
   });
 
   it('sends both kinds when both are configured', async () => {
-    const { ses, sns, sent } = stubClients();
-    const sender = awsCodeSender({ emailFrom: 'codes@example.org', sms: true }, { ses, sns });
+    const { transport, sent } = stubClients();
+    const sender = awsCodeSender({ emailFrom: 'codes@example.org', sms: true }, transport);
     expect(sender.kinds).toEqual(['email', 'phone']);
     await sender.send('email', 'a@example.net', '111111');
     await sender.send('phone', '4915112345678', '222222');
@@ -153,12 +164,12 @@ describe('verification codes on AWS: sending', () => {
 
   it('turns a vendor failure into a domain error that carries no address', async () => {
     const throttled = stubClients({ name: 'ThrottlingException' });
-    const sender = awsCodeSender({ emailFrom: 'codes@example.org', sms: true }, throttled);
+    const sender = awsCodeSender({ emailFrom: 'codes@example.org', sms: true }, throttled.transport);
     await expect(sender.send('email', 'alice@example.net', '123456')).rejects.toMatchObject({
       code: 'rate_limited',
     });
     const rejected = stubClients({ name: 'MessageRejected' });
-    const error = await awsCodeSender({ emailFrom: 'codes@example.org', sms: true }, rejected)
+    const error = await awsCodeSender({ emailFrom: 'codes@example.org', sms: true }, rejected.transport)
       .send('phone', '41791234567', '123456')
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SwitchyardError);
@@ -166,14 +177,16 @@ describe('verification codes on AWS: sending', () => {
     expect((error as Error).message).not.toMatch(/41791234567|alice/);
   });
 
-  it('is what the deps build on AWS from the configuration, and off without one', () => {
-    const { ses, sns, sent } = stubClients();
-    const clients = { ses, sns, dynamo: {} as never } as unknown as AwsClients;
-    const on = buildDeps(
+  it('is what the directory function builds on AWS from the configuration, and off without one', () => {
+    const { transport, sent } = stubClients();
+    const clients = { dynamo: {} as never, management: () => ({}) as never, codes: transport };
+    const base = { clock: systemClock, random: systemRandom, log: () => {} };
+    const on = composeDirectory(
       configFromEnv({ ...TABLE_ENV, [ENV.verificationSms]: 'on' }, FUNCTIONS.directory),
       clients,
+      base,
     );
-    const off = buildDeps(configFromEnv(TABLE_ENV, FUNCTIONS.directory), clients);
+    const off = composeDirectory(configFromEnv(TABLE_ENV, FUNCTIONS.directory), clients, base);
     // Linking an e-mail address is refused before anything is touched when e-mail codes are off.
     const proof = { token: new Uint8Array(32), response: new Uint8Array(32) };
     const id = 'ABCD2345' as never;

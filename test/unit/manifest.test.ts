@@ -8,7 +8,7 @@ describe('function manifest', () => {
     for (const name of FUNCTION_NAMES) {
       const entry = FUNCTIONS[name].entry;
       expect(existsSync(entry), entry).toBe(true);
-      expect(readFileSync(entry, 'utf8')).toContain(`awsDeps('${name}')`);
+      expect(readFileSync(entry, 'utf8')).toContain(`awsSetup('${name}')`);
     }
   });
 

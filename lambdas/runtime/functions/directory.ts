@@ -1,0 +1,78 @@
+/**
+ * `directory`: identities, challenges and rate windows (ephemeral), the mailbox purge and closing of
+ * sessions on revocation and deletion, and verification codes when the deployment sends them.
+ */
+import middy from '@middy/core';
+import { LIMITS } from '../../../protocol/limits.ts';
+import { awsCodeSender, type CodeTransport } from '../../adapters/codes.ts';
+import { dynamoSessionStore } from '../../adapters/connections.ts';
+import { dynamoEphemeralStore } from '../../adapters/ephemeral.ts';
+import { dynamoIdentityStore } from '../../adapters/identities.ts';
+import { dynamoMailboxPurger } from '../../adapters/mailbox.ts';
+import { connectionsPusher } from '../../adapters/push.ts';
+import { epochSeconds } from '../../domain/clock.ts';
+import { type CodeSender, createDirectory } from '../../domain/directory.ts';
+import { makeDirectoryHandler } from '../../handlers/directory.ts';
+import type { RuntimeConfig } from '../env.ts';
+import { httpStack } from '../middlewares.ts';
+import {
+  type Base,
+  type DynamoClients,
+  type ManagementClient,
+  managementEndpoint,
+  tableName,
+} from './shared.ts';
+
+/** No code delivery configured: the directory refuses to link addresses. */
+export const codesOff: CodeSender = {
+  enabled: false,
+  send: async () => {
+    throw new Error('code delivery is off');
+  },
+};
+
+export interface DirectoryClients extends DynamoClients, ManagementClient {
+  readonly codes: CodeTransport;
+}
+
+/**
+ * `codes` replaces the deployment's code delivery (the local runner prints codes); without it, SES
+ * and SNS as `config.verificationCodes` says, or off.
+ */
+export function composeDirectory(
+  config: RuntimeConfig,
+  clients: DirectoryClients,
+  base: Base & { readonly codes?: CodeSender },
+) {
+  const { clock } = base;
+  const sessions = dynamoSessionStore(clients.dynamo, tableName(config, 'connections'));
+  const pusher = connectionsPusher(clients.management(managementEndpoint(config)));
+  const directory = createDirectory({
+    identities: dynamoIdentityStore(clients.dynamo, tableName(config, 'identities')),
+    ephemeral: dynamoEphemeralStore(clients.dynamo, tableName(config, 'ephemeral'), () =>
+      epochSeconds(clock.now()),
+    ),
+    mailbox: dynamoMailboxPurger(clients.dynamo, tableName(config, 'mailbox')),
+    sessions: {
+      // Closes every live session of an identity and forgets its records.
+      async closeAll(identity) {
+        for (const live of await sessions.liveSessions(identity, epochSeconds(clock.now()))) {
+          await pusher.disconnect(live.connectionId);
+          await sessions.remove(live.connectionId);
+        }
+      },
+    },
+    codes:
+      base.codes ??
+      (config.verificationCodes ? awsCodeSender(config.verificationCodes, clients.codes) : codesOff),
+    clock,
+    random: base.random,
+    registration: config.registrationPolicy,
+  });
+  return Object.assign(
+    middy(makeDirectoryHandler({ directory })).use(httpStack(base, LIMITS.directoryBodyBytes)),
+    {
+      directory,
+    },
+  );
+}

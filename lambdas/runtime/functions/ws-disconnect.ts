@@ -1,0 +1,13 @@
+/** `wsDisconnect` ($disconnect): the connections table only. */
+import middy from '@middy/core';
+import { LIMITS } from '../../../protocol/limits.ts';
+import { dynamoConnectionStore } from '../../adapters/connections.ts';
+import { makeDisconnectHandler } from '../../handlers/ws-disconnect.ts';
+import type { RuntimeConfig } from '../env.ts';
+import { wsStack } from '../middlewares.ts';
+import { type Base, type DynamoClients, tableName } from './shared.ts';
+
+export function composeWsDisconnect(config: RuntimeConfig, clients: DynamoClients, base: Base) {
+  const connections = dynamoConnectionStore(clients.dynamo, tableName(config, 'connections'));
+  return middy(makeDisconnectHandler({ connections })).use(wsStack(base, LIMITS.wsMessageBytes));
+}

@@ -1,0 +1,25 @@
+/** `wsHello` (handshake, step 1): the connections table and the server key. */
+import middy from '@middy/core';
+import { LIMITS } from '../../../protocol/limits.ts';
+import { dynamoSessionStore } from '../../adapters/connections.ts';
+import { makeHelloHandler } from '../../handlers/ws-chat.ts';
+import type { RuntimeConfig } from '../env.ts';
+import { wsStack } from '../middlewares.ts';
+import {
+  type Base,
+  chatWith,
+  type DynamoClients,
+  type SecretClients,
+  serverKeySource,
+  tableName,
+} from './shared.ts';
+
+export function composeWsHello(config: RuntimeConfig, clients: DynamoClients & SecretClients, base: Base) {
+  const chat = chatWith(config, base, {
+    sessions: dynamoSessionStore(clients.dynamo, tableName(config, 'connections')),
+    serverKey: serverKeySource(config, clients.secrets),
+  });
+  return middy(makeHelloHandler({ chat, random: base.random, log: base.log })).use(
+    wsStack(base, LIMITS.wsMessageBytes),
+  );
+}

@@ -1,0 +1,30 @@
+/** `wsSend`: sessions, the recipients' identities, the mailbox, and pushes over `@connections`. */
+import middy from '@middy/core';
+import { LIMITS } from '../../../protocol/limits.ts';
+import { dynamoSessionStore } from '../../adapters/connections.ts';
+import { dynamoIdentityStore } from '../../adapters/identities.ts';
+import { dynamoMailboxStore } from '../../adapters/mailbox.ts';
+import { connectionsPusher } from '../../adapters/push.ts';
+import { makeSendHandler } from '../../handlers/ws-chat.ts';
+import type { RuntimeConfig } from '../env.ts';
+import { wsStack } from '../middlewares.ts';
+import {
+  type Base,
+  chatWith,
+  type DynamoClients,
+  type ManagementClient,
+  managementEndpoint,
+  tableName,
+} from './shared.ts';
+
+export function composeWsSend(config: RuntimeConfig, clients: DynamoClients & ManagementClient, base: Base) {
+  const chat = chatWith(config, base, {
+    sessions: dynamoSessionStore(clients.dynamo, tableName(config, 'connections')),
+    identities: dynamoIdentityStore(clients.dynamo, tableName(config, 'identities')),
+    mailbox: dynamoMailboxStore(clients.dynamo, tableName(config, 'mailbox'), config.tables.ephemeral),
+    pusher: connectionsPusher(clients.management(managementEndpoint(config))),
+  });
+  return middy(makeSendHandler({ chat, random: base.random, log: base.log })).use(
+    wsStack(base, LIMITS.wsMessageBytes),
+  );
+}

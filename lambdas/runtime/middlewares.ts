@@ -1,0 +1,178 @@
+/**
+ * The middy stack every handler runs in (lambdas/runtime/functions/*). Three small middlewares,
+ * each with one job, none holding per-request state between invocations:
+ *
+ *   observe      times the request and writes its one allowlisted log line (lambdas/runtime/log.ts);
+ *   errorReply   the `expose` rule: a thrown error becomes the route's documented error reply, and an
+ *                unexposed error a generic `internal` (nothing of its message reaches the client);
+ *   bodyLimit    size first: a body over the function's limit is refused before anything parses it.
+ *
+ * middy's own middlewares were the first choice and none fits: `http-error-handler` answers with the
+ * error's message as plain text (Switchyard answers JSON `{error, message}` on HTTP and an error
+ * frame on WebSocket), `input-output-logger` logs events and bodies (never allowed here), and
+ * `http-event-normalizer`/`ws-json-body-parser` parse before the size check.
+ */
+import type { MiddlewareObj, Request } from '@middy/core';
+import type { HttpEvent, HttpResult, WsEvent, WsResult } from '../../contract/events.ts';
+import { asSwitchyardError, ERROR_CODES, SwitchyardError } from '../../protocol/errors.ts';
+import { encodeErrorFrame } from '../../protocol/frames.ts';
+import type { Clock } from '../domain/clock.ts';
+import type { Logger, Outcome } from './log.ts';
+
+export interface ObserveDeps {
+  readonly log: Logger;
+  readonly clock: Clock;
+}
+
+/** The code a client may see: its own for exposed errors, `internal` for everything else. */
+export function visibleCode(error: unknown): SwitchyardError['code'] {
+  const known = asSwitchyardError(error);
+  return known.expose ? known.code : 'internal';
+}
+
+function outcomeOf(status: number): Outcome {
+  if (status >= 500) return 'error';
+  return status >= 400 ? 'rejected' : 'ok';
+}
+
+/** The JSON error body of an HTTP route. */
+export function httpError(code: SwitchyardError['code'], headers: Record<string, string> = {}): HttpResult {
+  return {
+    statusCode: ERROR_CODES[code].status,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ error: code, message: ERROR_CODES[code].message }),
+  };
+}
+
+/** Bytes of a body as API Gateway passes it (base64 for binary), computed without decoding. */
+function bodyLength(body: string | undefined | null, base64: boolean | undefined): number {
+  if (!body) return 0;
+  return base64 ? Buffer.byteLength(body, 'base64') : Buffer.byteLength(body, 'utf8');
+}
+
+/** What `observe` reads from one kind of route: its route key, request size and reply. */
+interface Shape<E, R> {
+  route(event: E): string;
+  bytesIn(event: E): number;
+  reply(result: R | undefined): {
+    readonly status?: number;
+    readonly bytesOut?: number;
+    readonly count?: number;
+  };
+}
+
+const WS: Shape<WsEvent, WsResult> = {
+  route: (event) => event.requestContext.routeKey,
+  bytesIn: (event) => (event.body ? Buffer.byteLength(event.body) : 0),
+  reply: (result) => ({
+    status: result?.statusCode ?? 200,
+    bytesOut: result?.body ? Buffer.byteLength(result.body) : 0,
+  }),
+};
+
+const HTTP: Shape<HttpEvent, HttpResult> = {
+  route: (event) => event.routeKey,
+  bytesIn: (event) => bodyLength(event.body, event.isBase64Encoded),
+  reply: (result) => ({
+    status: result?.statusCode ?? 200,
+    bytesOut: bodyLength(result?.body, result?.isBase64Encoded),
+  }),
+};
+
+/**
+ * Times a request and writes one log line when it ends, from the allowlist only: the route key
+ * (API Gateway's, never a value the client chose), outcome, error code, status, duration, sizes.
+ */
+function observe<E, R>(deps: ObserveDeps, shape: Shape<E, R>, fixedRoute?: string): MiddlewareObj<E, R> {
+  // Keyed by middy's request object, which is new for every invocation.
+  const started = new WeakMap<object, number>();
+  const route = (event: E) => fixedRoute ?? shape.route(event);
+  const write = (request: Request<E, R>, code?: SwitchyardError['code']) => {
+    const { status, bytesOut, count } = shape.reply(request.response ?? undefined);
+    deps.log({
+      route: route(request.event),
+      outcome: status === undefined ? (code ? 'error' : 'ok') : outcomeOf(status),
+      ...(code ? { code } : {}),
+      ...(status === undefined ? {} : { status }),
+      ...(count === undefined ? {} : { count }),
+      durationMs: deps.clock.now() - (started.get(request) ?? deps.clock.now()),
+      ...(fixedRoute ? {} : { bytesIn: shape.bytesIn(request.event), bytesOut }),
+    });
+  };
+  return {
+    before: (request) => {
+      started.set(request, deps.clock.now());
+    },
+    after: (request) => write(request),
+    onError: (request) => write(request, visibleCode(request.error)),
+  };
+}
+
+/** The `expose` rule for WebSocket routes: an error frame for messages, a bare status on `$connect`. */
+function wsErrorReply(): MiddlewareObj<WsEvent, WsResult> {
+  return {
+    onError: (request) => {
+      const code = visibleCode(request.error);
+      request.response =
+        request.event.requestContext.eventType === 'MESSAGE'
+          ? { statusCode: ERROR_CODES[code].status, body: encodeErrorFrame(code) }
+          : { statusCode: ERROR_CODES[code].status };
+    },
+  };
+}
+
+/** The `expose` rule for HTTP routes: `{"error": code, "message": …}` with the code's status. */
+function httpErrorReply(): MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    onError: (request) => {
+      request.response = httpError(visibleCode(request.error));
+    },
+  };
+}
+
+/**
+ * Size first: refuses a request whose declared (`content-length`) or actual body is over `maxBytes`
+ * with `too_large`, before any parsing. A body over four times the limit in characters is over it
+ * whatever its encoding, so a huge body is refused without being measured.
+ */
+export function bodyLimit<E extends { body?: string | null; isBase64Encoded?: boolean; headers?: unknown }>(
+  maxBytes: number,
+): MiddlewareObj<E> {
+  return {
+    before: ({ event }) => {
+      const headers = (event.headers ?? {}) as Record<string, string | undefined>;
+      const declared = headers['content-length'];
+      if (declared !== undefined && /^\s*[0-9]+\s*$/.test(declared) && Number(declared) > maxBytes)
+        throw new SwitchyardError('too_large');
+      const body = event.body;
+      if (typeof body === 'string' && body.length > 0) {
+        if (body.length > maxBytes * 4 || bodyLength(body, event.isBase64Encoded) > maxBytes)
+          throw new SwitchyardError('too_large');
+      }
+    },
+  };
+}
+
+/** The stack of a WebSocket route: observe, the error rule, then the frame size limit. */
+export function wsStack(deps: ObserveDeps, maxBytes: number): MiddlewareObj<WsEvent, WsResult>[] {
+  return [observe(deps, WS), wsErrorReply(), bodyLimit<WsEvent>(maxBytes)];
+}
+
+/** The stack of an HTTP route: observe, the error rule, then the body size limit. */
+export function httpStack(deps: ObserveDeps, maxBytes: number): MiddlewareObj<HttpEvent, HttpResult>[] {
+  return [observe(deps, HTTP), httpErrorReply(), bodyLimit<HttpEvent>(maxBytes)];
+}
+
+/**
+ * The stack of a scheduled job: one log line with what it did (the count it returns) and how long it
+ * took; a failure is logged and thrown on, so Lambda counts and retries it.
+ */
+export function scheduleStack(deps: ObserveDeps, route: string): MiddlewareObj<unknown, number>[] {
+  return [
+    observe<unknown, number>(
+      deps,
+      { route: () => route, bytesIn: () => 0, reply: (count) => (count === undefined ? {} : { count }) },
+      route,
+    ),
+  ];
+}
