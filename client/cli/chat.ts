@@ -15,8 +15,8 @@ export const ENV_SERVER_KEY = 'SWITCHYARD_SERVER_KEY';
 const CHAT_OPTIONS_HELP = `Chat options:
   --ws URL               The WebSocket URL (default: derived from --server, e.g. ws://127.0.0.1:8080/ws,
                          or $${ENV_WS}); on AWS the stack's WebSocketUrl output.
-  --server-key HEX       The server's public key to pin (or $${ENV_SERVER_KEY}): printed by \`npm start\`,
-                         and by \`switchyard server-key\` for a deployment. During a key rotation:
+  --server-key HEX       The server's public key to pin (or $${ENV_SERVER_KEY}): printed by \`npm start\`;
+                         for a deployment, its ServerPublicKey output. During a key rotation:
                          CURRENT,NEXT (either may answer).`;
 
 const CHAT_OPTIONS = { ws: { type: 'string' }, 'server-key': { type: 'string' } } as const;

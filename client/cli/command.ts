@@ -4,7 +4,6 @@
  * never call `process.exit` and never touch `process.*` directly, so tests can drive them.
  */
 import type { Readable, Writable } from 'node:stream';
-import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 export interface CliIo {
   readonly stdin: Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
@@ -59,35 +58,6 @@ export const EXIT = {
   /** Ctrl-C at a prompt. */
   interrupted: 130,
 } as const;
-
-/**
- * Parses a command's options (strict, no positionals, `-h`/`--help` added). Returns the values, or
- * the exit code after printing: the help (0), or the mistake followed by the help (usage).
- */
-export function parseOptions<T extends ParseArgsConfig['options']>(
-  args: readonly string[],
-  options: T,
-  io: CliIo,
-  help: string,
-): Record<string, string | boolean | undefined> | number {
-  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
-  try {
-    values = parseArgs({
-      args: [...args],
-      options: { ...options, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (error) {
-    io.stderr.write(`switchyard: ${(error as Error).message}\n${help}`);
-    return EXIT.usage;
-  }
-  if (values.help) {
-    io.stdout.write(help);
-    return EXIT.ok;
-  }
-  return values as Record<string, string | boolean | undefined>;
-}
 
 /** A mistake in how the command was called; printed with a pointer to `--help`. */
 export class UsageError extends Error {

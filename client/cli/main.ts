@@ -1,15 +1,13 @@
 /**
  * The `switchyard` dispatcher: `switchyard <command> [args]`. A command is registered by adding it
- * to COMMANDS (see ./command.ts for the contract).
+ * to COMMANDS (see ./command.ts for the contract). Operator commands (invites, restore, the server
+ * key) are `switchyard-ops`, in ops/: they use server code, which the client never imports.
  */
 import { listenCommand, sendCommand } from './chat.ts';
 import { type CliIo, type Command, EXIT } from './command.ts';
 import { linkCommand, lookupCommand, matchCommand, unlinkCommand } from './directory.ts';
 import { idCommand } from './id.ts';
-import { identitiesCommand } from './identities.ts';
-import { inviteCommand } from './invite.ts';
 import { safeCommand } from './safe.ts';
-import { serverKeyCommand } from './server-key.ts';
 
 export const COMMANDS: readonly Command[] = [
   idCommand,
@@ -17,12 +15,9 @@ export const COMMANDS: readonly Command[] = [
   linkCommand,
   unlinkCommand,
   matchCommand,
-  inviteCommand,
-  identitiesCommand,
   sendCommand,
   listenCommand,
   safeCommand,
-  serverKeyCommand,
 ];
 
 function usage(): string {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT } from '../../client/cli/command.ts';
 import { freePort } from '../../local/ports.ts';
 import { type Runner, startRunner } from '../../local/runner.ts';
-import { type CliRun, runCli } from '../support/cli.ts';
+import { type CliRun, runCli, runOpsCli } from '../support/cli.ts';
 import { issueTestInvite } from '../support/runner.ts';
 
 let dataDir: string;
@@ -64,8 +64,8 @@ describe('switchyard id and lookup (CLI, spawned)', () => {
     expect(existsSync(file('none.json'))).toBe(false);
   });
 
-  it('issues an invite with `invite create`, and `id create --invite` registers with it', async () => {
-    const issued = await cli(['invite', 'create', '--data-dir', dataDir]);
+  it('issues an invite with `switchyard-ops invite create`, and `id create --invite` registers with it', async () => {
+    const issued = await runOpsCli(['invite', 'create', '--data-dir', dataDir]);
     expect(issued.code).toBe(0);
     expect(issued.stdout).toMatch(/^[0-9a-f]{32}\n$/);
     const token = issued.stdout.trim();
@@ -277,7 +277,7 @@ describe('switchyard id and lookup (CLI, spawned)', () => {
     expect(offline.code).toBe(EXIT.unreachable);
     expect(offline.stderr).toContain('could not be reached');
 
-    const noRunner = await cli(['invite', 'create', '--data-dir', file('no-runner')]);
+    const noRunner = await runOpsCli(['invite', 'create', '--data-dir', file('no-runner')]);
     expect(noRunner.code).toBe(EXIT.unreachable);
   });
 

@@ -1,8 +1,9 @@
 /**
- * The server key rotation drill of docs/OPERATIONS.md, on the local runner: clients pin the current
- * and the next key, the operator swaps the key and restarts, and nothing is lost on the way.
+ * The server key rotation drill of docs/OPERATIONS.md, on the local runner: the operator makes the
+ * next key with `switchyard-ops server-key --new-secret-file`, clients pin the current and the next
+ * key, the operator swaps the key and restarts, and nothing is lost on the way.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,8 +13,8 @@ import { saveIdentityFile } from '../../client/keyfile.ts';
 import { type Runner, startRunner } from '../../local/runner.ts';
 import { SERVER_KEY_FILE } from '../../local/server-key.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
-import { generateKeyPair } from '../../protocol/crypto.ts';
 import { newSession, registerIdentity } from '../support/chat.ts';
+import { runOpsCli } from '../support/cli.ts';
 import { startProcess } from '../support/process.ts';
 import { eventually } from '../support/runner.ts';
 
@@ -49,11 +50,17 @@ describe('server key rotation', () => {
   }, async () => {
     const before = await start();
     const current = fromHex(before.serverPublicKey)!;
-    const next = generateKeyPair();
     const [alice, bob] = [await registerIdentity(before), await registerIdentity(before)];
 
-    // Step 1: clients learn the next key and pin both; the current server still answers.
-    const a = newSession(before, alice, { pinned: [current, next.publicKey] });
+    // Step 1: the operator makes the next key; only its public key is printed. Clients learn it and
+    // pin both; the current server still answers.
+    const nextSecretFile = join(dir, 'next-server-key');
+    const made = await runOpsCli(['server-key', '--new-secret-file', nextSecretFile]);
+    expect(made.stderr).toBe('');
+    expect(made.code).toBe(EXIT.ok);
+    expect(made.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+    const nextPublicKey = fromHex(made.stdout.trim())!;
+    const a = newSession(before, alice, { pinned: [current, nextPublicKey] });
     await a.session.connect();
     await a.session.send(bob.id, new TextEncoder().encode('queued before the rotation'));
     a.session.close();
@@ -64,16 +71,19 @@ describe('server key rotation', () => {
     runner = undefined;
     writeFileSync(
       join(dataDir, SERVER_KEY_FILE),
-      `${JSON.stringify({ secretKey: toHex(next.secretKey) })}\n`,
+      `${JSON.stringify({ secretKey: readFileSync(nextSecretFile, 'utf8').trim() })}\n`,
       {
         mode: 0o600,
       },
     );
     const after = await start();
-    expect(after.serverPublicKey).toBe(toHex(next.publicKey));
+    expect(after.serverPublicKey).toBe(toHex(nextPublicKey));
+    const printed = await runOpsCli(['server-key', '--data-dir', dataDir]);
+    expect(printed.code).toBe(EXIT.ok);
+    expect(printed.stdout).toBe(made.stdout);
 
     // Clients that pinned both keys go on; the queue survived the swap.
-    const b = newSession(after, bob, { pinned: [current, next.publicKey] });
+    const b = newSession(after, bob, { pinned: [current, nextPublicKey] });
     await b.session.connect();
     await eventually(() => b.received.length === 1);
     expect(b.received[0]).toMatchObject({ sender: alice.id, text: 'queued before the rotation' });
@@ -89,7 +99,7 @@ describe('server key rotation', () => {
     stale.session.close();
 
     // Step 3: once every client has the new key, the old one is dropped from the pins.
-    const updated = newSession(after, alice, { pinned: [next.publicKey] });
+    const updated = newSession(after, alice, { pinned: [nextPublicKey] });
     await updated.session.connect();
     await updated.session.send(bob.id, new TextEncoder().encode('after the rotation'));
     await eventually(() => b.received.length === 2);
@@ -100,7 +110,7 @@ describe('server key rotation', () => {
     // The CLI takes the two keys comma-separated, and refuses anything else as a usage error.
     const file = join(dir, 'alice.json');
     await saveIdentityFile(file, { identity: alice.id as never, keys: alice.keys });
-    const both = `${toHex(current)},${toHex(next.publicKey)}`;
+    const both = `${toHex(current)},${toHex(nextPublicKey)}`;
     const sent = cliSend(after, [bob.id, 'from the CLI', '--identity-file', file], both);
     expect(await sent.exited).toBe(EXIT.ok);
     const oldOnly = cliSend(after, [bob.id, 'x', '--identity-file', file], toHex(current));

@@ -1,11 +1,11 @@
-/** Restoring the directory from a restored table: `switchyard identities restore` on DynamoDB Local. */
+/** Restoring the directory from a restored table: `switchyard-ops identities restore` on DynamoDB Local. */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dynamoIdentityStore, restoreMissingIdentities } from '../../lambdas/adapters/identities.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lambdas/runtime/clients.ts';
 import type { IdentityId, PublicKey } from '../../protocol/identity.ts';
 import { freshResources, type TestResources } from '../support/aws.ts';
-import { runCli } from '../support/cli.ts';
+import { runOpsCli } from '../support/cli.ts';
 
 let backup: TestResources;
 let live: TestResources;
@@ -91,10 +91,10 @@ describe('restoring identities from a restored table', () => {
     });
   });
 
-  it('runs as `switchyard identities restore` with the usual AWS configuration, printing counts only', async () => {
+  it('runs as `switchyard-ops identities restore` with the usual AWS configuration, printing counts only', async () => {
     const target = await freshResources();
     try {
-      const run = await runCli(
+      const run = await runOpsCli(
         ['identities', 'restore', '--from', backup.tables.identities, '--to', target.tables.identities],
         {
           env: {
@@ -110,7 +110,7 @@ describe('restoring identities from a restored table', () => {
       expect(run.stdout).toBe('restored 3 identities; kept 0 the live table already had\n');
       expect([...(await items(target)).keys()].sort()).toEqual([id(1), id(2), id(3)]);
 
-      const same = await runCli(['identities', 'restore', '--from', 'table-a', '--to', 'table-a']);
+      const same = await runOpsCli(['identities', 'restore', '--from', 'table-a', '--to', 'table-a']);
       expect(same.code).toBe(2);
       expect(same.stderr).toContain('two different DynamoDB table names');
     } finally {

@@ -1,9 +1,13 @@
-/** Runs the real `switchyard` CLI as a child process, as a user would, and collects what it printed. */
+/**
+ * Runs the real `switchyard` CLI or the operator's `switchyard-ops` as a child process, as a user
+ * would, and collects what it printed.
+ */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 
 const TSX_CLI = resolve('node_modules/tsx/dist/cli.mjs');
 const BIN = resolve('client/cli/bin.ts');
+const OPS_BIN = resolve('ops/bin.ts');
 
 export interface CliRun {
   readonly code: number | null;
@@ -11,13 +15,24 @@ export interface CliRun {
   readonly stderr: string;
 }
 
+interface RunOptions {
+  readonly stdin?: string;
+  readonly env?: Record<string, string>;
+}
+
 /** `switchyard ...args` with `env` added to this process's environment and `stdin` piped in. */
-export function runCli(
-  args: readonly string[],
-  options: { stdin?: string; env?: Record<string, string> } = {},
-): Promise<CliRun> {
+export function runCli(args: readonly string[], options: RunOptions = {}): Promise<CliRun> {
+  return run(BIN, args, options);
+}
+
+/** `switchyard-ops ...args`, the same way. */
+export function runOpsCli(args: readonly string[], options: RunOptions = {}): Promise<CliRun> {
+  return run(OPS_BIN, args, options);
+}
+
+function run(bin: string, args: readonly string[], options: RunOptions): Promise<CliRun> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [TSX_CLI, BIN, ...args], {
+    const child = spawn(process.execPath, [TSX_CLI, bin, ...args], {
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../../client/cli/main.ts';
 import { loadOrCreateServerKey } from '../../local/server-key.ts';
+import { runOps } from '../../ops/main.ts';
 import { toHex } from '../../protocol/bytes.ts';
 import { keyPairFromSecret } from '../../protocol/crypto.ts';
 import { serverPublicKeyHex, serverSecretKeyFromString } from '../../protocol/server-key.ts';
@@ -28,7 +28,7 @@ describe('server key', () => {
     expect(() => serverSecretKeyFromString(undefined)).toThrow();
   });
 
-  it('is printed by `switchyard server-key --data-dir` as the runner prints it', async () => {
+  it('is printed by `switchyard-ops server-key --data-dir` as the runner prints it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-key-'));
     try {
       const pair = loadOrCreateServerKey(dir);
@@ -38,7 +38,7 @@ describe('server key', () => {
         out += chunk;
       });
       const io = { stdin: new PassThrough(), stdout, stderr: new PassThrough(), env: {} };
-      expect(await runCli(['server-key', '--data-dir', dir], io)).toBe(0);
+      expect(await runOps(['server-key', '--data-dir', dir], io)).toBe(0);
       expect(out.trim()).toBe(toHex(pair.publicKey));
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -58,7 +58,7 @@ describe('server key', () => {
       stderr.on('data', (chunk) => {
         err += chunk;
       });
-      const code = await runCli(['server-key', ...args], {
+      const code = await runOps(['server-key', ...args], {
         stdin: new PassThrough(),
         stdout,
         stderr,

@@ -1,21 +1,24 @@
 /**
- * `switchyard invite create`: the operator issues an invite for a deployment with invite-only
+ * `switchyard-ops invite create`: the operator issues an invite for a deployment with invite-only
  * registration. The invite's digest goes straight into the `ephemeral` table with the AWS SDK (there
  * is no HTTP route for it on purpose: only whoever holds the deployment's AWS credentials, or the
- * local runner's data folder, can issue invites). It deliberately reuses the server's own
- * `issueInvite` and adapter (an exception to "client imports only protocol"), so the token format
- * and its storage stay one piece of code; they are loaded only when this command runs.
+ * local runner's data folder, can issue invites). It reuses the server's own `issueInvite` and
+ * adapter, so the token format and its storage stay one piece of code.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { LIMITS } from '../../protocol/limits.ts';
-import { type CliIo, type Command, EXIT, UsageError } from './command.ts';
-import { reportDirectoryError } from './directory-common.ts';
+import { localTableName } from '../contract/schema.ts';
+import { dynamoEphemeralStore } from '../lambdas/adapters/ephemeral.ts';
+import { epochSeconds, systemClock, systemRandom } from '../lambdas/domain/clock.ts';
+import { issueInvite } from '../lambdas/domain/directory.ts';
+import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
+import { LIMITS } from '../protocol/limits.ts';
+import { type CliIo, type Command, EXIT, PROGRAM, UsageError } from './command.ts';
 
 const HELP = `Usage:
-  switchyard invite create [--data-dir DIR]                 a local runner (npm start)
-  switchyard invite create --table NAME [--region REGION]   a deployment on AWS
+  ${PROGRAM} invite create [--data-dir DIR]                 a local runner (npm start)
+  ${PROGRAM} invite create --table NAME [--region REGION]   a deployment on AWS
 
 Issues one invite for a server with invite-only registration (registrationPolicy "invite") and
 prints it once. Give it to the person who registers: \`switchyard id create --invite TOKEN\`. It is
@@ -85,19 +88,6 @@ function target(args: readonly string[], io: CliIo): Target | 'help' {
 class NoRunnerError extends Error {}
 
 async function create(t: Target, io: CliIo): Promise<number> {
-  const [
-    { createClients, LOCAL_CREDENTIALS, LOCAL_REGION },
-    { dynamoEphemeralStore },
-    schema,
-    domain,
-    clock,
-  ] = await Promise.all([
-    import('../../lambdas/runtime/clients.ts'),
-    import('../../lambdas/adapters/ephemeral.ts'),
-    import('../../contract/schema.ts'),
-    import('../../lambdas/domain/directory.ts'),
-    import('../../lambdas/domain/clock.ts'),
-  ]);
   const clients = t.local
     ? createClients({
         endpoints: { dynamodb: t.endpoint! },
@@ -106,16 +96,10 @@ async function create(t: Target, io: CliIo): Promise<number> {
         maxAttempts: 2,
       })
     : createClients(t.region ? { region: t.region } : {});
-  const table = t.local ? schema.localTableName('ephemeral') : t.table;
+  const table = t.local ? localTableName('ephemeral') : t.table;
   try {
-    const ephemeral = dynamoEphemeralStore(clients.dynamo, table, () =>
-      clock.epochSeconds(clock.systemClock.now()),
-    );
-    const token = await domain.issueInvite({
-      ephemeral,
-      clock: clock.systemClock,
-      random: clock.systemRandom,
-    });
+    const ephemeral = dynamoEphemeralStore(clients.dynamo, table, () => epochSeconds(systemClock.now()));
+    const token = await issueInvite({ ephemeral, clock: systemClock, random: systemRandom });
     io.stdout.write(`${token}\n`);
     io.stderr.write(
       `Invite issued: valid for ${LIMITS.inviteTtlDays} days and one registration. It is shown only ` +
@@ -126,12 +110,12 @@ async function create(t: Target, io: CliIo): Promise<number> {
     const cause = (error as { cause?: unknown }).cause as { name?: string; message?: string } | undefined;
     if (t.local) {
       io.stderr.write(
-        "switchyard: the local runner's DynamoDB could not be reached. Is the runner still running?\n",
+        `${PROGRAM}: the local runner's DynamoDB could not be reached. Is the runner still running?\n`,
       );
       return EXIT.unreachable;
     }
     io.stderr.write(
-      `switchyard: writing the invite failed (${cause?.name ?? 'error'}: ${cause?.message ?? String(error)}). ` +
+      `${PROGRAM}: writing the invite failed (${cause?.name ?? 'error'}: ${cause?.message ?? String(error)}). ` +
         'Check --table, the Region and your AWS credentials.\n',
     );
     return EXIT.failure;
@@ -142,7 +126,7 @@ async function create(t: Target, io: CliIo): Promise<number> {
 
 export const inviteCommand: Command = {
   name: 'invite',
-  summary: 'Operator: issue an invite for invite-only registration (create)',
+  summary: 'Issue an invite for invite-only registration (create)',
   async run(args, io) {
     const [sub, ...rest] = args;
     if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
@@ -160,12 +144,17 @@ export const inviteCommand: Command = {
     } catch (error) {
       if (error instanceof NoRunnerError) {
         io.stderr.write(
-          'switchyard: no running local runner in the data folder (its runner.json is missing). ' +
+          `${PROGRAM}: no running local runner in the data folder (its runner.json is missing). ` +
             'Start one with `npm start`, point --data-dir at its folder, or pass --table for AWS.\n',
         );
         return EXIT.unreachable;
       }
-      return reportDirectoryError(error, io, 'switchyard invite --help');
+      if (error instanceof UsageError) {
+        io.stderr.write(`${PROGRAM}: ${error.message}\nRun \`${PROGRAM} invite --help\` for usage.\n`);
+        return EXIT.usage;
+      }
+      io.stderr.write(`${PROGRAM}: unexpected error: ${(error as Error)?.message ?? String(error)}\n`);
+      return EXIT.failure;
     }
   },
 };

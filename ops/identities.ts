@@ -1,13 +1,14 @@
 /**
- * `switchyard identities restore`: the last step of restoring the directory from a backup
+ * `switchyard-ops identities restore`: the last step of restoring the directory from a backup
  * (docs/OPERATIONS.md). AWS restores a backup or a point in time into a *new* table; this copies
  * the identities the live table lacks from it, and leaves every identity the live table has as it
- * is. Like `invite create` it is an operator tool that uses the server's adapter (so attribute
- * names stay in one module), loaded only when the command runs.
+ * is. It uses the server's adapter, so attribute names stay in one module.
  */
-import { type Command, EXIT, parseOptions } from './command.ts';
+import { restoreMissingIdentities } from '../lambdas/adapters/identities.ts';
+import { createClients } from '../lambdas/runtime/clients.ts';
+import { type Command, EXIT, PROGRAM, parseOptions } from './command.ts';
 
-const HELP = `Usage: switchyard identities restore --from TABLE --to TABLE [--region REGION]
+const HELP = `Usage: ${PROGRAM} identities restore --from TABLE --to TABLE [--region REGION]
 
 Copies into the live identities table (--to) every identity of a restored table (--from) that the
 live table does not have. Identities the live table has win, with their current state: a revocation,
@@ -25,7 +26,7 @@ const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
 export const identitiesCommand: Command = {
   name: 'identities',
-  summary: 'Operator: restore the directory from a restored table (restore)',
+  summary: 'Restore the directory from a restored table (restore)',
   async run(args, io) {
     const [sub, ...rest] = args;
     if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
@@ -33,7 +34,7 @@ export const identitiesCommand: Command = {
       return sub === undefined ? EXIT.usage : EXIT.ok;
     }
     if (sub !== 'restore') {
-      io.stderr.write(`switchyard: unknown identities command; the one there is: restore\n${HELP}`);
+      io.stderr.write(`${PROGRAM}: unknown identities command; the one there is: restore\n${HELP}`);
       return EXIT.usage;
     }
     const values = parseOptions(
@@ -46,13 +47,9 @@ export const identitiesCommand: Command = {
     const from = typeof values.from === 'string' ? values.from.trim() : '';
     const to = typeof values.to === 'string' ? values.to.trim() : '';
     if (!TABLE_NAME.test(from) || !TABLE_NAME.test(to) || from === to) {
-      io.stderr.write(`switchyard: --from and --to must be two different DynamoDB table names\n${HELP}`);
+      io.stderr.write(`${PROGRAM}: --from and --to must be two different DynamoDB table names\n${HELP}`);
       return EXIT.usage;
     }
-    const [{ createClients }, { restoreMissingIdentities }] = await Promise.all([
-      import('../../lambdas/runtime/clients.ts'),
-      import('../../lambdas/adapters/identities.ts'),
-    ]);
     const clients = createClients(typeof values.region === 'string' ? { region: values.region } : {});
     try {
       const { restored, kept } = await restoreMissingIdentities(clients.dynamo, from, to);
@@ -61,7 +58,7 @@ export const identitiesCommand: Command = {
     } catch (error) {
       const cause = (error as { cause?: { name?: string; message?: string } }).cause;
       io.stderr.write(
-        `switchyard: the restore stopped (${cause?.name ?? 'error'}: ${cause?.message ?? String(error)}). ` +
+        `${PROGRAM}: the restore stopped (${cause?.name ?? 'error'}: ${cause?.message ?? String(error)}). ` +
           'Identities copied so far stay; running it again continues. Check the table names, the ' +
           'Region and your AWS credentials.\n',
       );

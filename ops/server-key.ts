@@ -1,17 +1,19 @@
 /**
- * `switchyard server-key`: prints the server public key that clients pin, from a deployment's
+ * `switchyard-ops server-key`: prints the server public key that clients pin, from a deployment's
  * Secrets Manager secret (the stack output `ServerKeySecretArn`; needs AWS credentials allowed to
- * read it) or from a local runner's data folder; or makes the next key for a rotation.
+ * read it) or from a local runner's data folder; or makes the next key for a rotation. Every form
+ * handles the server's *secret* key, which is the operator's: a client developer gets the public
+ * key from `npm start`'s startup line or the deployment's `ServerPublicKey` output.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { serverPublicKeyHex } from '../../protocol/server-key.ts';
-import { type Command, EXIT, parseOptions } from './command.ts';
+import { serverPublicKeyHex } from '../protocol/server-key.ts';
+import { type Command, EXIT, PROGRAM, parseOptions } from './command.ts';
 
-const HELP = `Usage: switchyard server-key (--secret-arn ARN [--region REGION] | --data-dir DIR)
-       switchyard server-key --new-secret-file FILE
+const HELP = `Usage: ${PROGRAM} server-key (--secret-arn ARN [--region REGION] | --data-dir DIR)
+       ${PROGRAM} server-key --new-secret-file FILE
 
 Prints the server's public key (hex), for clients to pin (--server-key, $SWITCHYARD_SERVER_KEY).
   --secret-arn ARN        A deployment: the stack output ServerKeySecretArn (uses your AWS credentials).
@@ -19,11 +21,13 @@ Prints the server's public key (hex), for clients to pin (--server-key, $SWITCHY
   --new-secret-file FILE  A rotation: writes a new secret key to FILE (mode 0600, never overwrites)
                           and prints its public key. Give clients that key as the next one first;
                           then put FILE's content into the secret (docs/OPERATIONS.md).
+
+Exit codes: 0 ok · 1 the key could not be read or written · 2 usage
 `;
 
 export const serverKeyCommand: Command = {
   name: 'server-key',
-  summary: "Print the server's public key for clients to pin",
+  summary: "Print the server's public key for clients to pin, or make the next one",
   async run(args, io) {
     const values = parseOptions(
       args,
@@ -41,7 +45,7 @@ export const serverKeyCommand: Command = {
     const newSecretFile = values['new-secret-file'];
     if (typeof newSecretFile === 'string') {
       if (arn !== undefined || values['data-dir'] !== undefined) {
-        io.stderr.write(`switchyard: --new-secret-file makes a new key; it takes no other source\n${HELP}`);
+        io.stderr.write(`${PROGRAM}: --new-secret-file makes a new key; it takes no other source\n${HELP}`);
         return EXIT.usage;
       }
       // 64 hex characters: the form protocol/server-key.ts takes as the X25519 secret key itself.
@@ -51,7 +55,7 @@ export const serverKeyCommand: Command = {
       } catch (error) {
         const exists = (error as NodeJS.ErrnoException).code === 'EEXIST';
         io.stderr.write(
-          `switchyard: could not write the new secret: ${exists ? 'the file exists (it is never overwritten)' : (error as Error).message}\n`,
+          `${PROGRAM}: could not write the new secret: ${exists ? 'the file exists (it is never overwritten)' : (error as Error).message}\n`,
         );
         return EXIT.failure;
       }
@@ -76,7 +80,7 @@ export const serverKeyCommand: Command = {
       io.stdout.write(`${serverPublicKeyHex(stored)}\n`);
       return EXIT.ok;
     } catch (error) {
-      io.stderr.write(`switchyard: could not read the server key: ${(error as Error).message}\n`);
+      io.stderr.write(`${PROGRAM}: could not read the server key: ${(error as Error).message}\n`);
       return EXIT.failure;
     }
   },
