@@ -47,7 +47,7 @@ export class StatefulStack extends Stack {
     );
     new CfnOutput(this, 'ServerKeySecretArn', {
       description:
-        'Secret holding the server key; `switchyard server-key --secret-arn <arn>` prints the public key',
+        'Secret holding the server key; `switchyard-ops server-key --secret-arn <arn>` prints the public key',
       value: this.serverKey.secretArn,
     });
 
