@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
 import { FUNCTION_NAMES, FUNCTIONS } from '../../contract/manifest.ts';
 import { TABLE_NAMES } from '../../contract/schema.ts';
 
@@ -9,6 +10,36 @@ describe('function manifest', () => {
       const entry = FUNCTIONS[name].entry;
       expect(existsSync(entry), entry).toBe(true);
       expect(readFileSync(entry, 'utf8')).toContain(`awsSetup('${name}')`);
+    }
+  });
+
+  it('exports a middy handler from every Lambda entry, the custom resource included', async () => {
+    // What the stack sets (fake values): the entries parse it at import, as on a cold start.
+    vi.stubEnv('AWS_REGION', 'eu-central-1');
+    for (const [name, value] of Object.entries({
+      TABLE_IDENTITIES: 'identities',
+      TABLE_MAILBOX: 'mailbox',
+      TABLE_CONNECTIONS: 'connections',
+      TABLE_EPHEMERAL: 'ephemeral',
+      SAFE_BUCKET: 'safe',
+      WS_MANAGEMENT_ENDPOINT: 'https://abc123.execute-api.eu-central-1.amazonaws.com/ws',
+      SERVER_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:server-key-AbC123',
+    }))
+      vi.stubEnv(name, value);
+    try {
+      const entries = [
+        ...FUNCTION_NAMES.map((name) => FUNCTIONS[name].entry),
+        'lambdas/entry/server-public-key.ts',
+      ];
+      for (const entry of entries) {
+        const { handler } = await import(pathToFileURL(entry).href);
+        // middy's handler carries its middleware API.
+        expect(typeof handler, entry).toBe('function');
+        expect(typeof handler.use, entry).toBe('function');
+        expect(typeof handler.before, entry).toBe('function');
+      }
+    } finally {
+      vi.unstubAllEnvs();
     }
   });
 
