@@ -13,6 +13,7 @@ import type { ContactKind } from '../../protocol/contacts.ts';
 import type { IdentityId, PublicKey } from '../../protocol/identity.ts';
 import type { IdentityChange, IdentityRecord, IdentityStore, RevocationSecret } from '../domain/directory.ts';
 import { conditional, translateAwsError } from './errors.ts';
+import { pages } from './paging.ts';
 
 const A = IDENTITIES.attributes;
 const HASH_ATTRIBUTE: Record<ContactKind, string> = { email: A.emailHash, phone: A.mobileNoHash };
@@ -181,12 +182,11 @@ export async function restoreMissingIdentities(
 ): Promise<RestoreCounts> {
   let restored = 0;
   let kept = 0;
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo.send(
-      new ScanCommand({ TableName: fromTable, ConsistentRead: true, ExclusiveStartKey: startKey }),
-    );
-    for (const item of page.Items ?? []) {
+  const scan = pages((start) =>
+    dynamo.send(new ScanCommand({ TableName: fromTable, ConsistentRead: true, ExclusiveStartKey: start })),
+  );
+  for await (const items of scan) {
+    for (const item of items) {
       const written = await conditional(() =>
         dynamo.send(
           new PutCommand({
@@ -200,7 +200,6 @@ export async function restoreMissingIdentities(
       if (written) restored++;
       else kept++;
     }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
   return { restored, kept };
 }

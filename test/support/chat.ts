@@ -8,7 +8,6 @@ import { fromHex, toHex } from '../../protocol/bytes.ts';
 import {
   b64,
   COOKIE_BYTES,
-  clientVouch,
   fromB64,
   NONCE_BYTES,
   openFrame,
@@ -23,6 +22,7 @@ import {
   randomBytes,
   sharedKey,
 } from '../../protocol/crypto.ts';
+import { sealLogin } from '../../protocol/handshake.ts';
 import { openSocket, type TestSocket } from './ws.ts';
 
 /** The message items in `who`'s mailbox, read straight from the table (expired ones included). */
@@ -130,20 +130,18 @@ export class RawClient {
     identity: string,
     secretKey: Uint8Array,
   ): string {
-    const serverPublic = fromHex(this.runner.serverPublicKey)!;
-    const vouch = clientVouch(
-      secretKey,
-      serverPublic,
-      step.serverTempPublic!,
-      step.serverCookie!,
-      step.temporary.publicKey,
-    );
-    const payload = new Uint8Array(56);
-    payload.set(new TextEncoder().encode(identity));
-    payload.set(step.serverCookie!, 8);
-    payload.set(vouch, 24);
     const nonce = randomBytes(NONCE_BYTES);
-    const box = boxSealShared(payload, nonce, sharedKey(step.serverTempPublic!, step.temporary.secretKey));
+    const box = sealLogin(
+      {
+        identity,
+        identitySecret: secretKey,
+        serverPublicKey: fromHex(this.runner.serverPublicKey)!,
+        serverTempPublic: step.serverTempPublic!,
+        serverCookie: step.serverCookie!,
+        temporary: step.temporary,
+      },
+      nonce,
+    );
     return JSON.stringify({ action: 'login', nonce: b64(nonce), box: b64(box) });
   }
 

@@ -1,0 +1,63 @@
+/**
+ * Batched acks: a delivered message is acked when `batch` acks wait or after `delayMs`, at most
+ * LIMITS.ackMaxMessages per frame. Ack frames in flight are counted so `close` can wait for their
+ * answers: a disconnect that overtook an ack would make the server refuse it.
+ */
+import { LIMITS } from '../../protocol/limits.ts';
+
+export interface AckSender {
+  /** Whether an ack frame can go out now (logged in, socket open). */
+  ready(): boolean;
+  send(batch: { sender: string; id: string }[]): void;
+}
+
+export class AckBatcher {
+  private queue: { sender: string; id: string }[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Ack frames sent on this socket whose answer has not come yet, and who waits for them. */
+  private inFlight = 0;
+  private answeredWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly out: AckSender,
+    private readonly batch: number = LIMITS.ackMaxMessages,
+    private readonly delayMs: number = 200,
+  ) {}
+
+  get waiting(): boolean {
+    return this.inFlight > 0;
+  }
+
+  add(sender: string, id: string): void {
+    this.queue.push({ sender, id });
+    if (this.queue.length >= this.batch) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.delayMs);
+  }
+
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.queue.length > 0 && this.out.ready()) {
+      this.out.send(this.queue.splice(0, LIMITS.ackMaxMessages));
+      this.inFlight++;
+    }
+  }
+
+  /** One ack frame was answered (or, `all`, none can be any more); waiters go on when none is left. */
+  answered(all = false): void {
+    this.inFlight = all ? 0 : this.inFlight - 1;
+    if (this.inFlight > 0) return;
+    for (const done of this.answeredWaiters.splice(0)) done();
+  }
+
+  /** Waits until every ack frame in flight is answered, or `timeoutMs` (call it only while `waiting`). */
+  settled(timeoutMs: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.answeredWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

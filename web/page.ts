@@ -1,0 +1,76 @@
+/** The page's shared helpers: elements by id, the status and error lines, forms, views, IDs. */
+import { ChatError } from '../client/chat/session.ts';
+import { DirectoryError } from '../client/directory/client.ts';
+import { KeyFileError } from '../client/identity-record.ts';
+import { SafeError } from '../client/safe/index.ts';
+import { ensureIdentityId, type IdentityId } from '../protocol/identity.ts';
+
+export const ID_PATTERN = /^[0-9A-Z]{8}$/;
+
+const CHAT_TEXT: Record<string, string> = {
+  unreachable: 'Could not reach the chat server.',
+  server_key_mismatch:
+    'The server could not prove the pinned server key: not the server this page was set up for.',
+  login_failed: 'The server refused the login: the identity is revoked or the key does not match it.',
+  unknown_recipient: 'That recipient is unknown, revoked or deleted. Nothing was sent.',
+  mailbox_full: "The recipient's mailbox is full. Nothing was sent; try again later.",
+  rate_limited: 'Too many messages: wait a minute and try again.',
+  timeout: 'The chat server did not answer in time.',
+  closed: 'You went offline before the server confirmed the message.',
+};
+
+const DIRECTORY_TEXT: Record<string, string> = {
+  unreachable: 'Could not reach the directory.',
+  invite_required: 'This server only registers identities with an invite.',
+  rate_limited: 'Too many requests: wait a little and try again.',
+  not_found: 'No active identity with that ID.',
+};
+
+export function $<T extends HTMLElement = HTMLElement>(id: string): T {
+  return document.getElementById(id) as T;
+}
+
+export function say(text: string): void {
+  $('error').textContent = '';
+  $('status').textContent = text;
+}
+
+export function fail(text: string): void {
+  $('status').textContent = '';
+  $('error').textContent = text;
+}
+
+/** What went wrong, in words for the person (never an identifier from the error). */
+export function explain(error: unknown): string {
+  if (error instanceof SafeError || error instanceof KeyFileError) return error.message;
+  if (error instanceof ChatError) return CHAT_TEXT[error.code] ?? `The chat server refused (${error.code}).`;
+  if (error instanceof DirectoryError)
+    return DIRECTORY_TEXT[error.code] ?? `The directory refused the request (${error.code}).`;
+  return 'Something went wrong. Try again.';
+}
+
+/** Runs a form's action with its button disabled; errors become a message for the person. */
+export function onSubmit(formId: string, action: () => Promise<void>): void {
+  const form = $<HTMLFormElement>(formId);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    $('error').textContent = '';
+    const button = form.querySelector('button');
+    if (button) button.disabled = true;
+    action()
+      .catch((error: unknown) => fail(explain(error)))
+      .finally(() => {
+        if (button) button.disabled = false;
+      });
+  });
+}
+
+export function show(view: 'setup' | 'unlock' | 'app'): void {
+  for (const id of ['setup', 'unlock', 'app']) $(id).hidden = id !== view;
+}
+
+export function normaliseId(value: string): IdentityId {
+  const id = value.trim().toUpperCase();
+  if (!ID_PATTERN.test(id)) throw new KeyFileError('An ID is 8 characters: A–Z and 0–9.');
+  return ensureIdentityId(id);
+}
