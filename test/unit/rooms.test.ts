@@ -122,7 +122,7 @@ describe('room dependency directions', () => {
       expect(rooms, room).toContain(room);
     // Sanity: known crossings are seen (a reader that found nothing would pass everything).
     expect(edges.map(show)).toContain('ops/invite.ts → lambdas/domain/directory.ts');
-    expect(edges.map(show)).toContain('web/app.ts → client/chat/messenger.ts');
+    expect(edges.map(show)).toContain('web/chat.ts → client/chat/messenger.ts');
   });
 
   it('has a rule for every top-level folder that holds source', () => {
