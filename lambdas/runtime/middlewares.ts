@@ -35,11 +35,14 @@ function outcomeOf(status: number): Outcome {
   return status >= 400 ? 'rejected' : 'ok';
 }
 
-/** The JSON error body of an HTTP route. */
+/**
+ * The JSON error body of an HTTP route. Never cacheable: a 404 for an identity or a backup is
+ * cacheable by default in HTTP, and a cache would keep answering it after the identity exists.
+ */
 export function httpError(code: SwitchyardError['code'], headers: Record<string, string> = {}): HttpResult {
   return {
     statusCode: ERROR_CODES[code].status,
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers },
     body: JSON.stringify({ error: code, message: ERROR_CODES[code].message }),
   };
 }
