@@ -27,7 +27,7 @@
  * counter in order. 24 random bytes make a repeat negligible (XSalsa20's extended nonce).
  */
 import { blake2b } from '@noble/hashes/blake2.js';
-import { fromBase64, toBase64 } from './bytes.ts';
+import { concatBytes, fromBase64, pad16, toBase64 } from './bytes.ts';
 import { BOX_NONCE_BYTES, KEY_BYTES, secretboxOpen, secretboxSeal, sharedKey } from './crypto.ts';
 
 export { KEY_BYTES };
@@ -82,23 +82,8 @@ export function fromB64(value: unknown, length?: number, max = LIMITS.wsMessageB
 
 // ─── Handshake crypto ───────────────────────────────────────────────────────────────────────────
 
-function pad16(text: string): Uint8Array {
-  const bytes = new Uint8Array(16);
-  bytes.set(new TextEncoder().encode(text));
-  return bytes;
-}
 const VOUCH_SALT = pad16('v2');
 const PERSONAL = pad16('3ma-csp');
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 /** The vouch from the two shared secrets SS1 (with SK) and SS2 (with TSK); see the layout above. */
 export function vouchFromShared(
@@ -108,12 +93,12 @@ export function vouchFromShared(
   clientTempPublic: Uint8Array,
 ) {
   const vouchKey = blake2b(new Uint8Array(0), {
-    key: concat(ss1, ss2),
+    key: concatBytes(ss1, ss2),
     salt: VOUCH_SALT,
     personalization: PERSONAL,
     dkLen: 32,
   });
-  return blake2b(concat(serverCookie, clientTempPublic), { key: vouchKey, dkLen: VOUCH_BYTES });
+  return blake2b(concatBytes(serverCookie, clientTempPublic), { key: vouchKey, dkLen: VOUCH_BYTES });
 }
 
 /** Client side: the vouch proving possession of the identity key `clientSecret`. */

@@ -12,16 +12,11 @@
  */
 import { blake2b } from '@noble/hashes/blake2.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, pad16 } from './bytes.ts';
 import { sharedKey } from './crypto.ts';
 
 export const CHALLENGE_TOKEN_BYTES = 32;
 export const RESPONSE_BYTES = 32;
-
-function pad16(text: string): Uint8Array {
-  const bytes = new Uint8Array(16);
-  bytes.set(new TextEncoder().encode(text));
-  return bytes;
-}
 
 const SALT = pad16('dir');
 const PERSONAL = pad16('3ma-csp');
@@ -46,10 +41,7 @@ export function canonicalJson(value: unknown): string {
 /** The response from a shared key S (see the layout above). */
 export function responseFromShared(shared: Uint8Array, token: Uint8Array, digest: Uint8Array): Uint8Array {
   const k = blake2b(new Uint8Array(0), { key: shared, salt: SALT, personalization: PERSONAL, dkLen: 32 });
-  const message = new Uint8Array(token.length + digest.length);
-  message.set(token);
-  message.set(digest, token.length);
-  return blake2b(message, { key: k, dkLen: RESPONSE_BYTES });
+  return blake2b(concatBytes(token, digest), { key: k, dkLen: RESPONSE_BYTES });
 }
 
 /** Client side: answer a challenge with the identity's secret key. */

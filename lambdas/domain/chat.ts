@@ -3,7 +3,6 @@
  * encrypted messages with delete on delivery. No AWS imports; storage and pushes come in through
  * the ports below. Message boxes are opaque bytes: the server never holds a key to them.
  */
-import { timingSafeEqual } from 'node:crypto';
 import {
   COOKIE_BYTES,
   type Delivery,
@@ -20,6 +19,7 @@ import {
 import {
   boxOpenShared,
   boxSealShared,
+  constantTimeEqual,
   generateKeyPair,
   type KeyPair,
   sharedKey,
@@ -140,10 +140,6 @@ export interface SendResult {
   readonly results: ReadonlyArray<{ identity: IdentityId; status: 'queued' | 'pushed' | 'dropped' }>;
 }
 
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 export function createChat(deps: ChatDeps) {
   const nowSeconds = () => epochSeconds(deps.clock.now());
 
@@ -234,7 +230,7 @@ export function createChat(deps: ChatDeps) {
       const identity = new TextDecoder().decode(payload.subarray(0, IDENTITY_BYTES));
       const cookie = payload.subarray(IDENTITY_BYTES, IDENTITY_BYTES + COOKIE_BYTES);
       const vouch = payload.subarray(IDENTITY_BYTES + COOKIE_BYTES);
-      if (!isIdentityId(identity) || !same(cookie, record.serverCookie)) return fail();
+      if (!isIdentityId(identity) || !constantTimeEqual(cookie, record.serverCookie)) return fail();
       const owner = await deps.identities.get(identity);
       if (owner?.state !== 'active' || !owner.publicKey) return fail();
       const server = await deps.serverKey();
@@ -245,7 +241,7 @@ export function createChat(deps: ChatDeps) {
         record.serverCookie,
         record.clientTempPublic,
       );
-      if (!same(expected, vouch)) return fail();
+      if (!constantTimeEqual(expected, vouch)) return fail();
       const key = sessionKey(record.clientTempPublic, record.serverTempSecret);
       if (!(await deps.sessions.completeLogin(connectionId, identity, key)))
         throw new SwitchyardError('not_logged_in');

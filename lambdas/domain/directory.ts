@@ -3,10 +3,10 @@
  * owner operations, revocation without the device, and contact matching. No AWS imports: storage,
  * rate limits and code delivery come in through the ports below.
  */
-import { createHash, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomInt, scrypt } from 'node:crypto';
 import { toHex } from '../../protocol/bytes.ts';
 import { type ContactKind, contactHash, normaliseContact } from '../../protocol/contacts.ts';
-import { generateKeyPair } from '../../protocol/crypto.ts';
+import { constantTimeEqual, generateKeyPair } from '../../protocol/crypto.ts';
 import { CHALLENGE_TOKEN_BYTES, expectedResponse } from '../../protocol/directory.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
 import { type IdentityId, type PublicKey, randomIdentityId } from '../../protocol/identity.ts';
@@ -190,10 +190,6 @@ export function rateWindow(
   return { key: `${scope}:${digest}:${window}`, endsAt: (window + 1) * windowSeconds };
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 function scryptAsync(
   password: string,
   salt: Uint8Array,
@@ -230,7 +226,7 @@ export function createDirectory(deps: DirectoryDeps) {
       throw new SwitchyardError('challenge_invalid');
     }
     const expected = expectedResponse(challenge.temporarySecret, clientPublic, challenge.token, request);
-    if (!sameBytes(expected, proof.response)) throw new SwitchyardError('proof_invalid');
+    if (!constantTimeEqual(expected, proof.response)) throw new SwitchyardError('proof_invalid');
   }
 
   async function activeOwner(identity: IdentityId): Promise<IdentityRecord & { publicKey: PublicKey }> {
@@ -377,7 +373,7 @@ export function createDirectory(deps: DirectoryDeps) {
         throw new SwitchyardError('code_invalid');
       }
       const digest = new Uint8Array(createHash('sha256').update(code).digest());
-      if (!sameBytes(digest, pending.codeDigest)) {
+      if (!constantTimeEqual(digest, pending.codeDigest)) {
         await deps.ephemeral.failPendingLink(identity, kind);
         throw new SwitchyardError('code_invalid');
       }
@@ -437,7 +433,7 @@ export function createDirectory(deps: DirectoryDeps) {
         hash: new Uint8Array(32),
       };
       const hash = await scryptAsync(password, params.salt, params);
-      if (!secret || !sameBytes(hash, secret.hash)) throw new SwitchyardError('revocation_failed');
+      if (!secret || !constantTimeEqual(hash, secret.hash)) throw new SwitchyardError('revocation_failed');
       await forget(identity);
     },
 

@@ -2,7 +2,8 @@
  * Threema Safe rules: what a backup store must offer, when a backup counts as expired, which
  * bodies are acceptable, and the optional HTTP Basic auth check. No AWS imports.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { constantTimeEqual } from '../../protocol/crypto.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
 import type { BackupId } from '../../protocol/safe.ts';
 
@@ -84,7 +85,7 @@ export function basicAuthDigest(credentials: BasicAuthCredentials): Uint8Array {
 
 /**
  * Whether an `Authorization` header carries the expected Basic credentials. The decoded
- * `user:password` is hashed and compared with `timingSafeEqual`, so neither the length nor the
+ * `user:password` is hashed and compared in constant time, so neither the length nor the
  * content of the secret leaks through timing.
  */
 export function basicAuthMatches(authorization: string | undefined, expected: Uint8Array): boolean {
@@ -93,7 +94,7 @@ export function basicAuthMatches(authorization: string | undefined, expected: Ui
   const match = /^\s*basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization);
   if (!match) return false;
   const presented = createHash('sha256').update(Buffer.from(match[1]!, 'base64')).digest();
-  return timingSafeEqual(presented, expected);
+  return constantTimeEqual(presented, expected);
 }
 
 /** The challenge sent with every 401, so that iOS (which never sends credentials first) retries with them. */
