@@ -33,6 +33,7 @@ import { BOX_NONCE_BYTES, KEY_BYTES, secretboxOpen, secretboxSeal, sharedKey } f
 export { KEY_BYTES };
 
 import { SwitchyardError } from './errors.ts';
+import { ensureIdentityId, type IdentityId } from './identity.ts';
 import { parseJsonObject } from './json.ts';
 import { LIMITS } from './limits.ts';
 
@@ -169,7 +170,7 @@ export function openFrame(
 
 /** One recipient's copy of a message: its own NaCl box from the sender's key to the recipient's. */
 export interface Envelope {
-  readonly identity: string;
+  readonly identity: IdentityId;
   readonly nonce: Uint8Array;
   readonly box: Uint8Array;
 }
@@ -222,14 +223,21 @@ export function checkSessionFrame(fields: Readonly<Record<string, unknown>>): vo
   onlyKeys(fields, ['nonce', 'box']);
 }
 
-const IDENTITY = /^[0-9A-Z]{8}$/;
+/** A parsed `send`: the client's message id, the flags, and one envelope per distinct recipient. */
+export interface SendRequest {
+  readonly id: Uint8Array;
+  readonly flags: number;
+  readonly to: readonly Envelope[];
+}
+
+/** One message an `ack` acknowledges: its sender and the sender's message id. */
+export interface MessageRef {
+  readonly sender: IdentityId;
+  readonly id: Uint8Array;
+}
 
 /** `send` payload: {id, flags, to: [{identity, nonce, box}]}. */
-export function parseSend(payload: Readonly<Record<string, unknown>>): {
-  id: Uint8Array;
-  flags: number;
-  to: Envelope[];
-} {
+export function parseSend(payload: Readonly<Record<string, unknown>>): SendRequest {
   onlyKeys(payload, ['id', 'flags', 'to']);
   const flags = payload.flags ?? 0;
   // `& ~KNOWN_FLAGS` alone works on the low 32 bits: 2 ** 40 would pass it. Bound the value first.
@@ -249,11 +257,10 @@ export function parseSend(payload: Readonly<Record<string, unknown>>): {
     if (typeof entry !== 'object' || entry === null) throw new SwitchyardError('bad_request');
     const fields = entry as Record<string, unknown>;
     onlyKeys(fields, ['identity', 'nonce', 'box']);
-    if (typeof fields.identity !== 'string' || !IDENTITY.test(fields.identity))
-      throw new SwitchyardError('bad_request');
+    const identity = ensureIdentityId(fields.identity);
     const box = fromB64(fields.box, undefined, LIMITS.maxBoxBytes);
     if (box.length < 16) throw new SwitchyardError('bad_request');
-    return { identity: fields.identity, nonce: fromB64(fields.nonce, NONCE_BYTES), box };
+    return { identity, nonce: fromB64(fields.nonce, NONCE_BYTES), box };
   });
   if (new Set(envelopes.map((e) => e.identity)).size !== envelopes.length)
     throw new SwitchyardError('bad_request');
@@ -261,7 +268,7 @@ export function parseSend(payload: Readonly<Record<string, unknown>>): {
 }
 
 /** `ack` payload: {messages: [{sender, id}]}, 1 to LIMITS.ackMaxMessages. */
-export function parseAck(payload: Readonly<Record<string, unknown>>): { sender: string; id: Uint8Array }[] {
+export function parseAck(payload: Readonly<Record<string, unknown>>): MessageRef[] {
   onlyKeys(payload, ['messages']);
   const messages = payload.messages;
   if (!Array.isArray(messages) || messages.length === 0 || messages.length > LIMITS.ackMaxMessages) {
@@ -271,9 +278,8 @@ export function parseAck(payload: Readonly<Record<string, unknown>>): { sender: 
     if (typeof entry !== 'object' || entry === null) throw new SwitchyardError('bad_request');
     const fields = entry as Record<string, unknown>;
     onlyKeys(fields, ['sender', 'id']);
-    if (typeof fields.sender !== 'string' || !IDENTITY.test(fields.sender))
-      throw new SwitchyardError('bad_request');
-    return { sender: fields.sender, id: fromB64(fields.id, MESSAGE_ID_BYTES) };
+    const sender = ensureIdentityId(fields.sender);
+    return { sender, id: fromB64(fields.id, MESSAGE_ID_BYTES) };
   });
 }
 

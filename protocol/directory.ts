@@ -12,11 +12,39 @@
  */
 import { blake2b } from '@noble/hashes/blake2.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { concatBytes, pad16 } from './bytes.ts';
+import { concatBytes, fromHex, pad16 } from './bytes.ts';
 import { sharedKey } from './crypto.ts';
+import { SwitchyardError } from './errors.ts';
 
 export const CHALLENGE_TOKEN_BYTES = 32;
 export const RESPONSE_BYTES = 32;
+
+declare const challengeTokenBrand: unique symbol;
+declare const challengeResponseBrand: unique symbol;
+/** A challenge token as a client sends it back: 32 bytes. Only {@link ensureProof} makes one. */
+export type ChallengeToken = Uint8Array & { readonly [challengeTokenBrand]: true };
+/** A challenge response: 32 bytes. Only {@link ensureProof} makes one. */
+export type ChallengeResponse = Uint8Array & { readonly [challengeResponseBrand]: true };
+
+/** The proof fields of a request body: `token` and `response`, lowercase hex of 32 bytes each. */
+export interface ProofFields {
+  readonly token: ChallengeToken;
+  readonly response: ChallengeResponse;
+}
+
+/** Reads `token` and `response` from a request body; anything but 64 lowercase hex each is `bad_request`. */
+export function ensureProof(body: Readonly<Record<string, unknown>>): ProofFields {
+  return {
+    token: hexBytes(body.token, CHALLENGE_TOKEN_BYTES) as ChallengeToken,
+    response: hexBytes(body.response, RESPONSE_BYTES) as ChallengeResponse,
+  };
+}
+
+function hexBytes(value: unknown, length: number): Uint8Array {
+  const bytes = typeof value === 'string' ? fromHex(value) : undefined;
+  if (!bytes || bytes.length !== length) throw new SwitchyardError('bad_request');
+  return bytes;
+}
 
 const SALT = pad16('dir');
 const PERSONAL = pad16('3ma-csp');

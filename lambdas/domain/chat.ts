@@ -6,12 +6,13 @@
 import {
   COOKIE_BYTES,
   type Delivery,
-  type Envelope,
   encodeDelivery,
   FLAGS,
   IDENTITY_BYTES,
   LOGIN_PAYLOAD_BYTES,
+  type MessageRef,
   NONCE_BYTES,
+  type SendRequest,
   sealFrame,
   serverExpectedVouch,
   sessionKey,
@@ -29,6 +30,8 @@ import { type IdentityId, isIdentityId } from '../../protocol/identity.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { type Clock, epochSeconds, type Random } from './clock.ts';
 import { type IdentityRecord, rateWindow } from './directory.ts';
+
+export type { MessageRef, SendRequest };
 
 // ─── Ports ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -78,11 +81,6 @@ export interface StoredMessage extends Delivery {
   readonly expiresAt: number;
 }
 
-export interface MessageRef {
-  readonly sender: string;
-  readonly id: Uint8Array;
-}
-
 export type StoreOutcome = 'stored' | 'duplicate' | 'mailbox_full' | 'rate_limited';
 
 export interface MailboxStore {
@@ -126,12 +124,6 @@ export interface ChatDeps {
 }
 
 // ─── Rules ──────────────────────────────────────────────────────────────────────────────────────
-
-export interface SendRequest {
-  readonly id: Uint8Array;
-  readonly flags: number;
-  readonly to: readonly Envelope[];
-}
 
 export interface SendResult {
   /** The server ack, unless the sender asked for none (flag 0x04). */
@@ -254,7 +246,7 @@ export function createChat(deps: ChatDeps) {
 
     /** `send`: store (or, for no-queue messages, only push), ack the sender after the write, push. */
     async send(sender: IdentityId, request: SendRequest): Promise<SendResult> {
-      const recipients = request.to.map((envelope) => envelope.identity as IdentityId);
+      const recipients = request.to.map((envelope) => envelope.identity);
       const records = new Map(
         (await deps.identities.getMany(recipients)).map((record) => [record.identity, record]),
       );
@@ -263,7 +255,7 @@ export function createChat(deps: ChatDeps) {
 
       const now = deps.clock.now();
       const deliveries = request.to.map((envelope) => ({
-        recipient: envelope.identity as IdentityId,
+        recipient: envelope.identity,
         sender,
         id: request.id,
         flags: request.flags,

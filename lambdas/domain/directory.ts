@@ -8,10 +8,14 @@ import { toHex } from '../../protocol/bytes.ts';
 import { type ContactKind, contactHash, normaliseContact } from '../../protocol/contacts.ts';
 import { constantTimeEqual, generateKeyPair } from '../../protocol/crypto.ts';
 import { CHALLENGE_TOKEN_BYTES, expectedResponse } from '../../protocol/directory.ts';
+import { OWNER_PURPOSES, type Purpose } from '../../protocol/directory-requests.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
 import { type IdentityId, type PublicKey, randomIdentityId } from '../../protocol/identity.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { type Clock, epochSeconds, type Random } from './clock.ts';
+
+// Purposes are part of the wire protocol; re-exported for the domain's users.
+export { OWNER_PURPOSES, type Purpose };
 
 // ─── Ports ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -57,28 +61,6 @@ export interface IdentityStore {
   /** Active identities linked to a contact hash (keyed index query, never a scan). */
   findByHash(kind: ContactKind, hash: Uint8Array): Promise<IdentityRecord[]>;
 }
-
-export type Purpose =
-  | 'create'
-  | 'featureMask'
-  | 'link'
-  | 'confirm'
-  | 'unlink'
-  | 'revocationPassword'
-  | 'export'
-  | 'delete'
-  | 'match';
-
-export const OWNER_PURPOSES: readonly Purpose[] = [
-  'featureMask',
-  'link',
-  'confirm',
-  'unlink',
-  'revocationPassword',
-  'export',
-  'delete',
-  'match',
-];
 
 export interface Challenge {
   readonly token: Uint8Array;

@@ -1,10 +1,9 @@
 /**
- * Threema Safe rules: what a backup store must offer, when a backup counts as expired, which
- * bodies are acceptable, and the optional HTTP Basic auth check. No AWS imports.
+ * Threema Safe rules: what a backup store must offer, when a backup counts as expired, and the
+ * optional HTTP Basic auth check. Requests are parsed in protocol/safe.ts. No AWS imports.
  */
 import { createHash } from 'node:crypto';
 import { constantTimeEqual } from '../../protocol/crypto.ts';
-import { SwitchyardError } from '../../protocol/errors.ts';
 import type { BackupId } from '../../protocol/safe.ts';
 
 export interface StoredBackup {
@@ -42,12 +41,6 @@ export const DAY_MS = 86_400_000;
  */
 export function isExpired(lastModified: number, retentionDays: number, now: number): boolean {
   return lastModified + retentionDays * DAY_MS <= now;
-}
-
-/** A backup body must be non-empty and at most `maxBackupBytes`: `bad_request` / `too_large`. */
-export function checkBackupSize(size: number, maxBackupBytes: number): void {
-  if (size > maxBackupBytes) throw new SwitchyardError('too_large');
-  if (size === 0) throw new SwitchyardError('bad_request');
 }
 
 /** Username and password for the Safe's optional HTTP Basic auth. */
