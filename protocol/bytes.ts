@@ -70,3 +70,29 @@ export function fromBase64(text: string): Uint8Array | undefined {
   if (typeof text !== 'string' || !BASE64.test(text)) return undefined;
   return NodeBuffer ? new Uint8Array(NodeBuffer.from(text, 'base64')) : portable.base64ToBytes(text);
 }
+
+/** The parts' bytes, one after another. */
+export function concatBytes(...parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/** BLAKE2b takes its salt and personalisation as exactly 16 bytes. */
+export const BLAKE2B_PARAM_BYTES = 16;
+
+/**
+ * The UTF-8 bytes of a short ASCII label, zero-padded to {@link BLAKE2B_PARAM_BYTES}: how Threema's
+ * constructions (and ours after them) spell BLAKE2b salts and personalisations like "3ma-csp".
+ */
+export function pad16(label: string): Uint8Array {
+  const encoded = new TextEncoder().encode(label);
+  if (encoded.length > BLAKE2B_PARAM_BYTES) throw new RangeError('label longer than 16 bytes');
+  const bytes = new Uint8Array(BLAKE2B_PARAM_BYTES);
+  bytes.set(encoded);
+  return bytes;
+}

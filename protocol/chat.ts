@@ -27,12 +27,13 @@
  * counter in order. 24 random bytes make a repeat negligible (XSalsa20's extended nonce).
  */
 import { blake2b } from '@noble/hashes/blake2.js';
-import { fromBase64, toBase64 } from './bytes.ts';
+import { concatBytes, fromBase64, pad16, toBase64 } from './bytes.ts';
 import { BOX_NONCE_BYTES, KEY_BYTES, secretboxOpen, secretboxSeal, sharedKey } from './crypto.ts';
 
 export { KEY_BYTES };
 
 import { SwitchyardError } from './errors.ts';
+import { ensureIdentityId, type IdentityId } from './identity.ts';
 import { parseJsonObject } from './json.ts';
 import { LIMITS } from './limits.ts';
 
@@ -82,23 +83,8 @@ export function fromB64(value: unknown, length?: number, max = LIMITS.wsMessageB
 
 // ─── Handshake crypto ───────────────────────────────────────────────────────────────────────────
 
-function pad16(text: string): Uint8Array {
-  const bytes = new Uint8Array(16);
-  bytes.set(new TextEncoder().encode(text));
-  return bytes;
-}
 const VOUCH_SALT = pad16('v2');
 const PERSONAL = pad16('3ma-csp');
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 /** The vouch from the two shared secrets SS1 (with SK) and SS2 (with TSK); see the layout above. */
 export function vouchFromShared(
@@ -108,12 +94,12 @@ export function vouchFromShared(
   clientTempPublic: Uint8Array,
 ) {
   const vouchKey = blake2b(new Uint8Array(0), {
-    key: concat(ss1, ss2),
+    key: concatBytes(ss1, ss2),
     salt: VOUCH_SALT,
     personalization: PERSONAL,
     dkLen: 32,
   });
-  return blake2b(concat(serverCookie, clientTempPublic), { key: vouchKey, dkLen: VOUCH_BYTES });
+  return blake2b(concatBytes(serverCookie, clientTempPublic), { key: vouchKey, dkLen: VOUCH_BYTES });
 }
 
 /** Client side: the vouch proving possession of the identity key `clientSecret`. */
@@ -184,7 +170,7 @@ export function openFrame(
 
 /** One recipient's copy of a message: its own NaCl box from the sender's key to the recipient's. */
 export interface Envelope {
-  readonly identity: string;
+  readonly identity: IdentityId;
   readonly nonce: Uint8Array;
   readonly box: Uint8Array;
 }
@@ -237,14 +223,21 @@ export function checkSessionFrame(fields: Readonly<Record<string, unknown>>): vo
   onlyKeys(fields, ['nonce', 'box']);
 }
 
-const IDENTITY = /^[0-9A-Z]{8}$/;
+/** A parsed `send`: the client's message id, the flags, and one envelope per distinct recipient. */
+export interface SendRequest {
+  readonly id: Uint8Array;
+  readonly flags: number;
+  readonly to: readonly Envelope[];
+}
+
+/** One message an `ack` acknowledges: its sender and the sender's message id. */
+export interface MessageRef {
+  readonly sender: IdentityId;
+  readonly id: Uint8Array;
+}
 
 /** `send` payload: {id, flags, to: [{identity, nonce, box}]}. */
-export function parseSend(payload: Readonly<Record<string, unknown>>): {
-  id: Uint8Array;
-  flags: number;
-  to: Envelope[];
-} {
+export function parseSend(payload: Readonly<Record<string, unknown>>): SendRequest {
   onlyKeys(payload, ['id', 'flags', 'to']);
   const flags = payload.flags ?? 0;
   // `& ~KNOWN_FLAGS` alone works on the low 32 bits: 2 ** 40 would pass it. Bound the value first.
@@ -264,11 +257,10 @@ export function parseSend(payload: Readonly<Record<string, unknown>>): {
     if (typeof entry !== 'object' || entry === null) throw new SwitchyardError('bad_request');
     const fields = entry as Record<string, unknown>;
     onlyKeys(fields, ['identity', 'nonce', 'box']);
-    if (typeof fields.identity !== 'string' || !IDENTITY.test(fields.identity))
-      throw new SwitchyardError('bad_request');
+    const identity = ensureIdentityId(fields.identity);
     const box = fromB64(fields.box, undefined, LIMITS.maxBoxBytes);
     if (box.length < 16) throw new SwitchyardError('bad_request');
-    return { identity: fields.identity, nonce: fromB64(fields.nonce, NONCE_BYTES), box };
+    return { identity, nonce: fromB64(fields.nonce, NONCE_BYTES), box };
   });
   if (new Set(envelopes.map((e) => e.identity)).size !== envelopes.length)
     throw new SwitchyardError('bad_request');
@@ -276,7 +268,7 @@ export function parseSend(payload: Readonly<Record<string, unknown>>): {
 }
 
 /** `ack` payload: {messages: [{sender, id}]}, 1 to LIMITS.ackMaxMessages. */
-export function parseAck(payload: Readonly<Record<string, unknown>>): { sender: string; id: Uint8Array }[] {
+export function parseAck(payload: Readonly<Record<string, unknown>>): MessageRef[] {
   onlyKeys(payload, ['messages']);
   const messages = payload.messages;
   if (!Array.isArray(messages) || messages.length === 0 || messages.length > LIMITS.ackMaxMessages) {
@@ -286,9 +278,8 @@ export function parseAck(payload: Readonly<Record<string, unknown>>): { sender: 
     if (typeof entry !== 'object' || entry === null) throw new SwitchyardError('bad_request');
     const fields = entry as Record<string, unknown>;
     onlyKeys(fields, ['sender', 'id']);
-    if (typeof fields.sender !== 'string' || !IDENTITY.test(fields.sender))
-      throw new SwitchyardError('bad_request');
-    return { sender: fields.sender, id: fromB64(fields.id, MESSAGE_ID_BYTES) };
+    const sender = ensureIdentityId(fields.sender);
+    return { sender, id: fromB64(fields.id, MESSAGE_ID_BYTES) };
   });
 }
 

@@ -16,6 +16,23 @@ export type ContactKind = 'email' | 'phone';
 export const CONTACT_KINDS: readonly ContactKind[] = ['email', 'phone'];
 export const CONTACT_HASH_BYTES = 32;
 
+declare const contactHashBrand: unique symbol;
+/** A contact hash as sent for matching: 32 bytes. Only {@link ensureContactHash} makes one. */
+export type ContactHash = Uint8Array & { readonly [contactHashBrand]: true };
+
+/** 64 lowercase hex characters of a contact hash; anything else is `bad_request`. */
+export function ensureContactHash(value: unknown): ContactHash {
+  const bytes = typeof value === 'string' ? fromHex(value) : undefined;
+  if (!bytes || bytes.length !== CONTACT_HASH_BYTES) throw new SwitchyardError('bad_request');
+  return bytes as ContactHash;
+}
+
+/** `kind` of a request: "email" or "phone"; anything else is `bad_request`. */
+export function ensureContactKind(value: unknown): ContactKind {
+  if (!isContactKind(value)) throw new SwitchyardError('bad_request');
+  return value;
+}
+
 const HMAC_KEYS: Record<ContactKind, Uint8Array> = {
   email: fromHex('30a5500fed9701fa6defdb610841900febb8e430881f7ad816826264ec09bad7')!,
   phone: fromHex('85adf8226953f3d96cfd5d09bf29555eb955fcd8aa5ec4f9fcd869e258370723')!,

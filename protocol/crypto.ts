@@ -65,6 +65,17 @@ export function secretboxOpen(box: Uint8Array, nonce: Uint8Array, key: Uint8Arra
   return message;
 }
 
+/**
+ * Whether two byte strings are equal, in time that depends only on their lengths (tweetnacl's
+ * `crypto_verify`), never on where they differ: for proofs, vouches, cookies, code and password
+ * digests. Different lengths are simply unequal; two empty strings are equal.
+ */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  // nacl.verify answers false for empty input; an empty string does equal an empty string.
+  return a.length === 0 || nacl.verify(a, b);
+}
+
 /** `length` bytes from the platform's CSPRNG. */
 export function randomBytes(length: number): Uint8Array {
   return nacl.randomBytes(length);

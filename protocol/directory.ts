@@ -12,14 +12,37 @@
  */
 import { blake2b } from '@noble/hashes/blake2.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, fromHex, pad16 } from './bytes.ts';
 import { sharedKey } from './crypto.ts';
+import { SwitchyardError } from './errors.ts';
 
 export const CHALLENGE_TOKEN_BYTES = 32;
 export const RESPONSE_BYTES = 32;
 
-function pad16(text: string): Uint8Array {
-  const bytes = new Uint8Array(16);
-  bytes.set(new TextEncoder().encode(text));
+declare const challengeTokenBrand: unique symbol;
+declare const challengeResponseBrand: unique symbol;
+/** A challenge token as a client sends it back: 32 bytes. Only {@link ensureProof} makes one. */
+export type ChallengeToken = Uint8Array & { readonly [challengeTokenBrand]: true };
+/** A challenge response: 32 bytes. Only {@link ensureProof} makes one. */
+export type ChallengeResponse = Uint8Array & { readonly [challengeResponseBrand]: true };
+
+/** The proof fields of a request body: `token` and `response`, lowercase hex of 32 bytes each. */
+export interface ProofFields {
+  readonly token: ChallengeToken;
+  readonly response: ChallengeResponse;
+}
+
+/** Reads `token` and `response` from a request body; anything but 64 lowercase hex each is `bad_request`. */
+export function ensureProof(body: Readonly<Record<string, unknown>>): ProofFields {
+  return {
+    token: hexBytes(body.token, CHALLENGE_TOKEN_BYTES) as ChallengeToken,
+    response: hexBytes(body.response, RESPONSE_BYTES) as ChallengeResponse,
+  };
+}
+
+function hexBytes(value: unknown, length: number): Uint8Array {
+  const bytes = typeof value === 'string' ? fromHex(value) : undefined;
+  if (!bytes || bytes.length !== length) throw new SwitchyardError('bad_request');
   return bytes;
 }
 
@@ -46,10 +69,7 @@ export function canonicalJson(value: unknown): string {
 /** The response from a shared key S (see the layout above). */
 export function responseFromShared(shared: Uint8Array, token: Uint8Array, digest: Uint8Array): Uint8Array {
   const k = blake2b(new Uint8Array(0), { key: shared, salt: SALT, personalization: PERSONAL, dkLen: 32 });
-  const message = new Uint8Array(token.length + digest.length);
-  message.set(token);
-  message.set(digest, token.length);
-  return blake2b(message, { key: k, dkLen: RESPONSE_BYTES });
+  return blake2b(concatBytes(token, digest), { key: k, dkLen: RESPONSE_BYTES });
 }
 
 /** Client side: answer a challenge with the identity's secret key. */

@@ -25,6 +25,7 @@
  */
 import { toHex } from './bytes.ts';
 import { SwitchyardError } from './errors.ts';
+import { checkBodySize, type RawHttpRequest, rawBodyBytes } from './http.ts';
 import { parseJsonObject } from './json.ts';
 import { LIMITS } from './limits.ts';
 
@@ -115,4 +116,69 @@ export const SAFE_CONFIG_PATH = 'config';
 /** Path of one backup below the Safe base URL. */
 export function safeBackupPath(id: BackupId): string {
   return `backups/${id}`;
+}
+
+// ─── Request parsing (server side): size, then shape ────────────────────────────────────────────
+
+/** Which resource below the Safe base URL a request names, as the gateway's route resolved it. */
+export type SafeTarget = { readonly kind: 'config' } | { readonly kind: 'backup'; readonly id: unknown };
+
+/** The raw parts of a Safe request; `target` is undefined when the path names no Safe resource. */
+export interface SafeHttpInput extends RawHttpRequest {
+  readonly target: SafeTarget | undefined;
+}
+
+/** What a well-formed Safe request asks for. */
+export type SafeRequest =
+  | { readonly kind: 'config' }
+  | { readonly kind: 'put'; readonly id: BackupId; readonly body: Uint8Array }
+  | { readonly kind: 'get' | 'head' | 'delete'; readonly id: BackupId }
+  | { readonly kind: 'notAllowed'; readonly allow: string };
+
+/** The `Allow` header of a 405 on `config`, and on `backups/<id>`. */
+export const CONFIG_METHODS = 'GET, HEAD';
+export const BACKUP_METHODS = 'GET, HEAD, PUT, DELETE';
+
+/** Longest path below the base URL that is looked at; anything longer names nothing. */
+const SAFE_PATH_MAX_CHARS = 256;
+
+/** The resource a path below the base URL names (`config` or `backups/<id>`); undefined for any other. */
+export function safeTargetOfPath(path: unknown): SafeTarget | undefined {
+  if (typeof path !== 'string' || path.length > SAFE_PATH_MAX_CHARS) return undefined;
+  const parts = path.split('/');
+  if (parts.length === 1 && parts[0] === SAFE_CONFIG_PATH) return { kind: 'config' };
+  if (parts.length === 2 && parts[0] === 'backups') return { kind: 'backup', id: parts[1] };
+  return undefined;
+}
+
+/** A backup body must be non-empty and at most `maxBackupBytes`: `bad_request` / `too_large`. */
+export function checkBackupSize(size: number, maxBackupBytes: number): void {
+  if (size > maxBackupBytes) throw new SwitchyardError('too_large');
+  if (size === 0) throw new SwitchyardError('bad_request');
+}
+
+/**
+ * Steps 1 and 3 of docs/PROTOCOL.md's order of checks (step 2, Basic auth, is the handler's):
+ * size (`too_large`), then shape: a known path (`not_found`), a supported method (a `notAllowed`
+ * request, answered 405 with `Allow`), a backup id of 64 lowercase hex characters and for PUT a
+ * non-empty body (`bad_request`). Never throws anything but a SwitchyardError.
+ */
+export function parseSafeRequest(input: SafeHttpInput, maxBackupBytes: number): SafeRequest {
+  // Step 1, size (`too_large`); the function's middy stack has already done it, the parser stands alone.
+  checkBodySize(input, maxBackupBytes);
+  const target = input.target;
+  if (!target) throw new SwitchyardError('not_found');
+  const method = input.method;
+  if (target.kind === 'config') {
+    return method === 'GET' || method === 'HEAD'
+      ? { kind: 'config' }
+      : { kind: 'notAllowed', allow: CONFIG_METHODS };
+  }
+  if (method !== 'GET' && method !== 'HEAD' && method !== 'PUT' && method !== 'DELETE')
+    return { kind: 'notAllowed', allow: BACKUP_METHODS };
+  const id = ensureBackupId(target.id);
+  if (method !== 'PUT') return { kind: method === 'GET' ? 'get' : method === 'HEAD' ? 'head' : 'delete', id };
+  const body = rawBodyBytes(input);
+  checkBackupSize(body.length, maxBackupBytes);
+  return { kind: 'put', id, body };
 }

@@ -3,16 +3,16 @@
  * encrypted messages with delete on delivery. No AWS imports; storage and pushes come in through
  * the ports below. Message boxes are opaque bytes: the server never holds a key to them.
  */
-import { timingSafeEqual } from 'node:crypto';
 import {
   COOKIE_BYTES,
   type Delivery,
-  type Envelope,
   encodeDelivery,
   FLAGS,
   IDENTITY_BYTES,
   LOGIN_PAYLOAD_BYTES,
+  type MessageRef,
   NONCE_BYTES,
+  type SendRequest,
   sealFrame,
   serverExpectedVouch,
   sessionKey,
@@ -20,6 +20,7 @@ import {
 import {
   boxOpenShared,
   boxSealShared,
+  constantTimeEqual,
   generateKeyPair,
   type KeyPair,
   sharedKey,
@@ -29,6 +30,8 @@ import { type IdentityId, isIdentityId } from '../../protocol/identity.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { type Clock, epochSeconds, type Random } from './clock.ts';
 import { type IdentityRecord, rateWindow } from './directory.ts';
+
+export type { MessageRef, SendRequest };
 
 // ─── Ports ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -78,11 +81,6 @@ export interface StoredMessage extends Delivery {
   readonly expiresAt: number;
 }
 
-export interface MessageRef {
-  readonly sender: string;
-  readonly id: Uint8Array;
-}
-
 export type StoreOutcome = 'stored' | 'duplicate' | 'mailbox_full' | 'rate_limited';
 
 export interface MailboxStore {
@@ -127,21 +125,11 @@ export interface ChatDeps {
 
 // ─── Rules ──────────────────────────────────────────────────────────────────────────────────────
 
-export interface SendRequest {
-  readonly id: Uint8Array;
-  readonly flags: number;
-  readonly to: readonly Envelope[];
-}
-
 export interface SendResult {
   /** The server ack, unless the sender asked for none (flag 0x04). */
   readonly ack: boolean;
   /** Per recipient: stored (queued until acked), or pushed / dropped for no-queue messages. */
   readonly results: ReadonlyArray<{ identity: IdentityId; status: 'queued' | 'pushed' | 'dropped' }>;
-}
-
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 export function createChat(deps: ChatDeps) {
@@ -234,7 +222,7 @@ export function createChat(deps: ChatDeps) {
       const identity = new TextDecoder().decode(payload.subarray(0, IDENTITY_BYTES));
       const cookie = payload.subarray(IDENTITY_BYTES, IDENTITY_BYTES + COOKIE_BYTES);
       const vouch = payload.subarray(IDENTITY_BYTES + COOKIE_BYTES);
-      if (!isIdentityId(identity) || !same(cookie, record.serverCookie)) return fail();
+      if (!isIdentityId(identity) || !constantTimeEqual(cookie, record.serverCookie)) return fail();
       const owner = await deps.identities.get(identity);
       if (owner?.state !== 'active' || !owner.publicKey) return fail();
       const server = await deps.serverKey();
@@ -245,7 +233,7 @@ export function createChat(deps: ChatDeps) {
         record.serverCookie,
         record.clientTempPublic,
       );
-      if (!same(expected, vouch)) return fail();
+      if (!constantTimeEqual(expected, vouch)) return fail();
       const key = sessionKey(record.clientTempPublic, record.serverTempSecret);
       if (!(await deps.sessions.completeLogin(connectionId, identity, key)))
         throw new SwitchyardError('not_logged_in');
@@ -258,7 +246,7 @@ export function createChat(deps: ChatDeps) {
 
     /** `send`: store (or, for no-queue messages, only push), ack the sender after the write, push. */
     async send(sender: IdentityId, request: SendRequest): Promise<SendResult> {
-      const recipients = request.to.map((envelope) => envelope.identity as IdentityId);
+      const recipients = request.to.map((envelope) => envelope.identity);
       const records = new Map(
         (await deps.identities.getMany(recipients)).map((record) => [record.identity, record]),
       );
@@ -267,7 +255,7 @@ export function createChat(deps: ChatDeps) {
 
       const now = deps.clock.now();
       const deliveries = request.to.map((envelope) => ({
-        recipient: envelope.identity as IdentityId,
+        recipient: envelope.identity,
         sender,
         id: request.id,
         flags: request.flags,

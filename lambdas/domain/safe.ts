@@ -1,9 +1,9 @@
 /**
- * Threema Safe rules: what a backup store must offer, when a backup counts as expired, which
- * bodies are acceptable, and the optional HTTP Basic auth check. No AWS imports.
+ * Threema Safe rules: what a backup store must offer, when a backup counts as expired, and the
+ * optional HTTP Basic auth check. Requests are parsed in protocol/safe.ts. No AWS imports.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { SwitchyardError } from '../../protocol/errors.ts';
+import { createHash } from 'node:crypto';
+import { constantTimeEqual } from '../../protocol/crypto.ts';
 import type { BackupId } from '../../protocol/safe.ts';
 
 export interface StoredBackup {
@@ -43,12 +43,6 @@ export function isExpired(lastModified: number, retentionDays: number, now: numb
   return lastModified + retentionDays * DAY_MS <= now;
 }
 
-/** A backup body must be non-empty and at most `maxBackupBytes`: `bad_request` / `too_large`. */
-export function checkBackupSize(size: number, maxBackupBytes: number): void {
-  if (size > maxBackupBytes) throw new SwitchyardError('too_large');
-  if (size === 0) throw new SwitchyardError('bad_request');
-}
-
 /** Username and password for the Safe's optional HTTP Basic auth. */
 export interface BasicAuthCredentials {
   readonly username: string;
@@ -84,7 +78,7 @@ export function basicAuthDigest(credentials: BasicAuthCredentials): Uint8Array {
 
 /**
  * Whether an `Authorization` header carries the expected Basic credentials. The decoded
- * `user:password` is hashed and compared with `timingSafeEqual`, so neither the length nor the
+ * `user:password` is hashed and compared in constant time, so neither the length nor the
  * content of the secret leaks through timing.
  */
 export function basicAuthMatches(authorization: string | undefined, expected: Uint8Array): boolean {
@@ -93,7 +87,7 @@ export function basicAuthMatches(authorization: string | undefined, expected: Ui
   const match = /^\s*basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization);
   if (!match) return false;
   const presented = createHash('sha256').update(Buffer.from(match[1]!, 'base64')).digest();
-  return timingSafeEqual(presented, expected);
+  return constantTimeEqual(presented, expected);
 }
 
 /** The challenge sent with every 401, so that iOS (which never sends credentials first) retries with them. */

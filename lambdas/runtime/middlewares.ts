@@ -14,8 +14,9 @@
  */
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { HttpEvent, HttpResult, WsEvent, WsResult } from '../../contract/events.ts';
-import { asSwitchyardError, ERROR_CODES, SwitchyardError } from '../../protocol/errors.ts';
+import { asSwitchyardError, ERROR_CODES, type SwitchyardError } from '../../protocol/errors.ts';
 import { encodeErrorFrame } from '../../protocol/frames.ts';
+import { checkBodySize, type RawHeaders, rawBodyByteLength } from '../../protocol/http.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { Logger, Outcome } from './log.ts';
 
@@ -48,10 +49,8 @@ export function httpError(code: SwitchyardError['code'], headers: Record<string,
 }
 
 /** Bytes of a body as API Gateway passes it (base64 for binary), computed without decoding. */
-function bodyLength(body: string | undefined | null, base64: boolean | undefined): number {
-  if (!body) return 0;
-  return base64 ? Buffer.byteLength(body, 'base64') : Buffer.byteLength(body, 'utf8');
-}
+const bodyLength = (body: string | undefined | null, base64: boolean | undefined) =>
+  rawBodyByteLength({ body: body ?? undefined, isBase64Encoded: base64 });
 
 /** What `observe` reads from one kind of route: its route key, request size and reply. */
 interface Shape<E, R> {
@@ -133,26 +132,20 @@ function httpErrorReply(): MiddlewareObj<HttpEvent, HttpResult> {
   };
 }
 
-/**
- * Size first: refuses a request whose declared (`content-length`) or actual body is over `maxBytes`
- * with `too_large`, before any parsing. A body over four times the limit in characters is over it
- * whatever its encoding, so a huge body is refused without being measured.
- */
+/** Size first (protocol/http.ts `checkBodySize`): a body over `maxBytes` is refused before any parsing. */
 export function bodyLimit<E extends { body?: string | null; isBase64Encoded?: boolean; headers?: unknown }>(
   maxBytes: number,
 ): MiddlewareObj<E> {
   return {
-    before: ({ event }) => {
-      const headers = (event.headers ?? {}) as Record<string, string | undefined>;
-      const declared = headers['content-length'];
-      if (declared !== undefined && /^\s*[0-9]+\s*$/.test(declared) && Number(declared) > maxBytes)
-        throw new SwitchyardError('too_large');
-      const body = event.body;
-      if (typeof body === 'string' && body.length > 0) {
-        if (body.length > maxBytes * 4 || bodyLength(body, event.isBase64Encoded) > maxBytes)
-          throw new SwitchyardError('too_large');
-      }
-    },
+    before: ({ event }) =>
+      checkBodySize(
+        {
+          headers: event.headers as RawHeaders | undefined,
+          body: event.body ?? undefined,
+          isBase64Encoded: event.isBase64Encoded,
+        },
+        maxBytes,
+      ),
   };
 }
 

@@ -3,22 +3,20 @@ import { describe, expect, it } from 'vitest';
 import type { HttpEvent } from '../../contract/events.ts';
 import { FUNCTIONS } from '../../contract/manifest.ts';
 import { isExpired } from '../../lambdas/domain/safe.ts';
-import { BACKUP_METHODS, CONFIG_METHODS, parseSafeRequest } from '../../lambdas/handlers/safe.ts';
+import { safeInput } from '../../lambdas/handlers/safe.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
-import { ensureBackupId, parseSafeConfig } from '../../protocol/safe.ts';
+import {
+  BACKUP_METHODS,
+  CONFIG_METHODS,
+  ensureBackupId,
+  parseSafeConfig,
+  parseSafeRequest,
+} from '../../protocol/safe.ts';
+import { codeOf } from '../support/errors.ts';
 import { safeEvent } from '../support/safe-events.ts';
 
 const ID = 'a'.repeat(64);
 const MAX = 1024;
-
-function codeOf(run: () => unknown): string | undefined {
-  try {
-    run();
-    return undefined;
-  } catch (error) {
-    return error instanceof SwitchyardError ? error.code : `not a SwitchyardError: ${String(error)}`;
-  }
-}
 
 describe('backup ids', () => {
   it('are exactly 64 lowercase hex characters', () => {
@@ -87,11 +85,13 @@ describe('Safe config body', () => {
 
 describe('Safe request parsing', () => {
   it('accepts the five Threema requests', () => {
-    expect(parseSafeRequest(safeEvent({ method: 'GET', path: '/safe/config' }), MAX)).toEqual({
+    expect(parseSafeRequest(safeInput(safeEvent({ method: 'GET', path: '/safe/config' })), MAX)).toEqual({
       kind: 'config',
     });
     const body = new Uint8Array([0, 255, 1]);
-    expect(parseSafeRequest(safeEvent({ method: 'PUT', path: `/safe/backups/${ID}`, body }), MAX)).toEqual({
+    expect(
+      parseSafeRequest(safeInput(safeEvent({ method: 'PUT', path: `/safe/backups/${ID}`, body })), MAX),
+    ).toEqual({
       kind: 'put',
       id: ID,
       body,
@@ -101,7 +101,7 @@ describe('Safe request parsing', () => {
       ['HEAD', 'head'],
       ['DELETE', 'delete'],
     ] as const) {
-      expect(parseSafeRequest(safeEvent({ method, path: `/safe/backups/${ID}` }), MAX)).toEqual({
+      expect(parseSafeRequest(safeInput(safeEvent({ method, path: `/safe/backups/${ID}` })), MAX)).toEqual({
         kind,
         id: ID,
       });
@@ -109,16 +109,18 @@ describe('Safe request parsing', () => {
   });
 
   it('answers every other method with the allowed ones', () => {
-    expect(parseSafeRequest(safeEvent({ method: 'POST', path: `/safe/backups/${ID}` }), MAX)).toEqual({
+    expect(
+      parseSafeRequest(safeInput(safeEvent({ method: 'POST', path: `/safe/backups/${ID}` })), MAX),
+    ).toEqual({
       kind: 'notAllowed',
       allow: BACKUP_METHODS,
     });
-    expect(parseSafeRequest(safeEvent({ method: 'PUT', path: '/safe/config' }), MAX)).toEqual({
+    expect(parseSafeRequest(safeInput(safeEvent({ method: 'PUT', path: '/safe/config' })), MAX)).toEqual({
       kind: 'notAllowed',
       allow: CONFIG_METHODS,
     });
     // HEAD config reaches the catch-all route and is still the config.
-    expect(parseSafeRequest(safeEvent({ method: 'HEAD', path: '/safe/config' }), MAX)).toEqual({
+    expect(parseSafeRequest(safeInput(safeEvent({ method: 'HEAD', path: '/safe/config' })), MAX)).toEqual({
       kind: 'config',
     });
   });
@@ -147,7 +149,7 @@ describe('Safe request parsing', () => {
     ];
     for (const [input, code] of cases) {
       expect(
-        codeOf(() => parseSafeRequest(safeEvent(input), MAX)),
+        codeOf(() => parseSafeRequest(safeInput(safeEvent(input)), MAX)),
         `${input.method} ${input.path}`,
       ).toBe(code);
     }
@@ -183,7 +185,7 @@ describe('Safe request parsing', () => {
           isBase64Encoded: input.isBase64Encoded,
         } as unknown as HttpEvent;
         try {
-          const request = parseSafeRequest(built, MAX);
+          const request = parseSafeRequest(safeInput(built), MAX);
           if (
             request.kind === 'put' ||
             request.kind === 'get' ||

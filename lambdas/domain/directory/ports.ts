@@ -1,0 +1,141 @@
+/**
+ * The directory's ports (storage, short-lived state, code delivery, mailbox and sessions) and the
+ * values its operations take and return. No AWS imports: the adapters implement these.
+ */
+import type { ContactKind } from '../../../protocol/contacts.ts';
+import type { Purpose } from '../../../protocol/directory-requests.ts';
+import type { IdentityId, PublicKey } from '../../../protocol/identity.ts';
+import type { Clock, Random } from '../clock.ts';
+
+export interface RevocationSecret {
+  readonly salt: Uint8Array;
+  readonly hash: Uint8Array;
+  readonly N: number;
+  readonly r: number;
+  readonly p: number;
+}
+
+export interface IdentityRecord {
+  readonly identity: IdentityId;
+  readonly state: 'active' | 'revoked';
+  /** Absent once revoked or deleted: a tombstone keeps only the id, so it is never issued again. */
+  readonly publicKey?: PublicKey;
+  readonly featureMask?: number;
+  /** YYYY-MM-DD (UTC). */
+  readonly issueDate?: string;
+  /** YYYY-MM-DD (UTC): day granularity only. */
+  readonly lastLogin?: string;
+  readonly emailHash?: Uint8Array;
+  readonly mobileNoHash?: Uint8Array;
+  readonly revocation?: RevocationSecret;
+}
+
+export type IdentityChange =
+  | { readonly featureMask: number }
+  | { readonly lastLogin: string }
+  | { readonly link: ContactKind; readonly hash: Uint8Array }
+  | { readonly unlink: ContactKind }
+  | { readonly revocation: RevocationSecret };
+
+export interface IdentityStore {
+  /** Creates the record unless the id exists; false on a collision. */
+  create(record: IdentityRecord): Promise<boolean>;
+  get(identity: IdentityId): Promise<IdentityRecord | undefined>;
+  getMany(identities: readonly IdentityId[]): Promise<IdentityRecord[]>;
+  /** Applies a change to an active identity; false when it is not (or no longer) active. */
+  update(identity: IdentityId, change: IdentityChange): Promise<boolean>;
+  /** Replaces the record by a tombstone (state revoked, nothing else). */
+  tombstone(identity: IdentityId): Promise<void>;
+  /** Active identities linked to a contact hash (keyed index query, never a scan). */
+  findByHash(kind: ContactKind, hash: Uint8Array): Promise<IdentityRecord[]>;
+}
+
+export interface Challenge {
+  readonly token: Uint8Array;
+  readonly temporarySecret: Uint8Array;
+  readonly purpose: Purpose;
+  /** The public key (hex) for `create`, the identity for everything else. */
+  readonly subject: string;
+  /** Epoch seconds. */
+  readonly expiresAt: number;
+}
+
+export interface PendingLink {
+  readonly identity: IdentityId;
+  readonly kind: ContactKind;
+  readonly hash: Uint8Array;
+  readonly codeDigest: Uint8Array;
+  readonly tries: number;
+  readonly expiresAt: number;
+}
+
+/** Short-lived state (challenges, counters, invites, pending links), all with a TTL. */
+export interface EphemeralStore {
+  putChallenge(challenge: Challenge): Promise<void>;
+  /** Removes and returns the challenge atomically, so each one is answered at most once. */
+  takeChallenge(token: Uint8Array): Promise<Challenge | undefined>;
+  /** Adds `amount` to a fixed-window counter; false (and nothing added) when it would pass `limit`. */
+  consume(bucket: string, amount: number, limit: number, windowEndsAt: number): Promise<boolean>;
+  putInvite(digest: Uint8Array, expiresAt: number): Promise<void>;
+  /** Removes the invite atomically; false if it did not exist. */
+  takeInvite(digest: Uint8Array): Promise<boolean>;
+  putPendingLink(link: PendingLink): Promise<void>;
+  getPendingLink(identity: IdentityId, kind: ContactKind): Promise<PendingLink | undefined>;
+  /** Counts a wrong try; false when the link is gone. */
+  failPendingLink(identity: IdentityId, kind: ContactKind): Promise<void>;
+  deletePendingLink(identity: IdentityId, kind: ContactKind): Promise<void>;
+}
+
+/** Delivers verification codes (SES/SNS on AWS, the console locally), or is off. */
+export interface CodeSender {
+  readonly enabled: boolean;
+  /** The kinds it delivers when enabled; all of them when absent. Other kinds answer not_supported. */
+  readonly kinds?: readonly ContactKind[];
+  send(kind: ContactKind, address: string, code: string): Promise<void>;
+}
+
+/** Removes every message waiting for an identity. */
+export interface MailboxPurger {
+  purge(identity: IdentityId): Promise<void>;
+}
+
+/** Ends an identity's live chat sessions, so a revoked or deleted identity is cut off at once. */
+export interface SessionCloser {
+  closeAll(identity: IdentityId): Promise<void>;
+}
+
+export type RegistrationPolicy = 'open' | 'invite';
+
+export interface DirectoryDeps {
+  readonly identities: IdentityStore;
+  readonly ephemeral: EphemeralStore;
+  readonly codes: CodeSender;
+  readonly mailbox: MailboxPurger;
+  readonly sessions: SessionCloser;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly registration: RegistrationPolicy;
+}
+
+/** The request a challenge response covers: purpose, subject and the operation's parameters. */
+export type SignedRequest = Readonly<Record<string, unknown>> & { readonly purpose: Purpose };
+
+export interface Proof {
+  readonly token: Uint8Array;
+  readonly response: Uint8Array;
+}
+
+export interface LookupResult {
+  readonly identity: IdentityId;
+  readonly state: 0 | 2;
+  readonly publicKey?: PublicKey;
+  readonly featureMask?: number;
+}
+
+export interface Match {
+  readonly identity: IdentityId;
+  readonly publicKey: PublicKey;
+  readonly kind: ContactKind;
+  /** The hash (as sent) that matched, so the client can tell which contact it is. */
+  readonly hash: Uint8Array;
+}
