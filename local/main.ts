@@ -74,6 +74,8 @@ async function main(): Promise<void> {
     },
     sweepIntervalMs: nonNegativeInt('SWEEP_INTERVAL_MS', 60_000),
     scheduleIntervalMs: nonNegativeInt('SCHEDULE_INTERVAL_MS', 60_000),
+    // A slow start (a busy machine) says so instead of sitting silent.
+    statusSink: (line) => process.stdout.write(`${line}\n`),
   });
   if (stopping) return;
   process.stdout.write(
