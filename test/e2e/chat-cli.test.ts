@@ -8,6 +8,7 @@ import { saveIdentityFile } from '../../client/keyfile.ts';
 import { type Runner, startRunner } from '../../local/runner.ts';
 import { registerIdentity, type TestIdentity } from '../support/chat.ts';
 import { startProcess } from '../support/process.ts';
+import { sharedServices } from '../support/runner.ts';
 
 let runner: Runner;
 let dir: string;
@@ -21,6 +22,7 @@ beforeAll(async () => {
     sweepIntervalMs: 0,
     logSink: (l) => logLines.push(l),
     codeSink: () => {},
+    ...sharedServices(),
   });
 });
 

@@ -136,7 +136,7 @@ describe('crash and restart', () => {
       credentials: LOCAL_CREDENTIALS,
     });
     try {
-      const stored = (await mailboxItems(clients.dynamo, bob)).map((item) =>
+      const stored = (await mailboxItems(clients.dynamo, localTableName('mailbox'), bob)).map((item) =>
         b64(item[MAILBOX.attributes.messageId] as Uint8Array),
       );
       expect(stored.sort()).toEqual([...acked].sort());
@@ -152,7 +152,10 @@ describe('crash and restart', () => {
       // The recipient's app sees every message exactly once.
       const b = newSession(runner, bob);
       await b.session.connect();
-      await eventually(async () => (await mailboxItems(clients.dynamo, bob)).length === 0, 30_000);
+      await eventually(
+        async () => (await mailboxItems(clients.dynamo, localTableName('mailbox'), bob)).length === 0,
+        30_000,
+      );
       await b.session.close();
       const seen = b.received.map((message) => message.id);
       expect(seen).toHaveLength(MESSAGES);
