@@ -73,6 +73,8 @@ function exited(child: ChildProcess): Promise<void> {
  * but a JVM starting on a busy machine (load several times its cores) has needed more than 30.
  */
 export const DYNAMO_START_TIMEOUT_MS = 180_000;
+/** How long one readiness probe may wait for its answer. */
+const PROBE_TIMEOUT_MS = 5_000;
 /** How often `onWaiting` hears that DynamoDB Local is still starting. */
 const WAITING_NOTICE_MS = 15_000;
 
@@ -133,7 +135,10 @@ export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promis
   try {
     const ready = await waitFor(
       async () => {
-        await clients.dynamo.send(new ListTablesCommand({ Limit: 1 }));
+        // A probe may hang (a listening JVM too busy to answer, or someone else on the port): each
+        // gets a few seconds, and none outlives the child.
+        const abortSignal = AbortSignal.any([gone.signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]);
+        await clients.dynamo.send(new ListTablesCommand({ Limit: 1 }), { abortSignal });
         return true;
       },
       timeoutMs,
