@@ -63,11 +63,11 @@ afterAll(() => {
 
 describe('crash and restart', () => {
   it('after SIGKILL mid-load and a restart on the same data, every acked or resent message is stored once and delivered once', {
-    timeout: 240_000,
+    timeout: 300_000,
   }, async () => {
     const port = await freePort();
     const first = startRunnerProcess(port);
-    const [, httpUrl, wsUrl, safeUrl, serverKey] = await first.waitForOutput(READY, 60_000);
+    const [, httpUrl, wsUrl, safeUrl, serverKey] = await first.waitForOutput(READY, 90_000);
     const runner = { httpUrl, wsUrl, safeUrl, serverPublicKey: serverKey } as unknown as Runner;
     const directory = new DirectoryClient({ server: httpUrl! });
     const register = async (): Promise<TestIdentity> => {
@@ -114,7 +114,7 @@ describe('crash and restart', () => {
 
     // Same port, same data folder: the next start ends the orphan and serves the same mailboxes.
     const second = startRunnerProcess(port);
-    const [, httpUrl2, , , serverKey2] = await second.waitForOutput(READY, 60_000);
+    const [, httpUrl2, , , serverKey2] = await second.waitForOutput(READY, 90_000);
     expect([httpUrl2, serverKey2]).toEqual([httpUrl, serverKey]);
     await eventually(() => !running(javaPid), 20_000);
 
