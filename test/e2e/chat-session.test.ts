@@ -93,7 +93,8 @@ describe('chat session (SDK)', () => {
 
   it('closes only after the server answered its last acks, so nothing comes again at the next login', async () => {
     const [alice, bob] = [await registerIdentity(runner), await registerIdentity(runner)];
-    const b = newSession(runner, bob);
+    // An ack delay far longer than the test: at 20 ms a busy machine let the ack go before close().
+    const b = newSession(runner, bob, { ackDelayMs: 600_000 });
     await b.session.connect();
     const a = newSession(runner, alice);
     await a.session.connect();

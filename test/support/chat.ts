@@ -65,6 +65,8 @@ export function newSession(
     keepAliveMs?: number;
     reconnectMaxMs?: number;
     pinned?: readonly Uint8Array[];
+    /** Default 20 ms. */
+    ackDelayMs?: number;
   } = {},
 ) {
   const directory = new DirectoryClient({ server: runner.httpUrl });
@@ -78,7 +80,7 @@ export function newSession(
       if (!entry?.publicKey) throw new Error('unknown peer');
       return entry.publicKey;
     },
-    ackDelayMs: 20,
+    ackDelayMs: options.ackDelayMs ?? 20,
     reconnect: options.reconnect ?? false,
     ...(options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {}),
     ...(options.reconnectMaxMs ? { reconnectMaxMs: options.reconnectMaxMs } : {}),
