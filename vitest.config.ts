@@ -5,8 +5,12 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
-    testTimeout: 30_000,
-    hookTimeout: 90_000,
+    // Tests that spawn real processes (the CLI, npm start) take seconds at rest and several times
+    // that on a busy 2-core machine.
+    testTimeout: 90_000,
+    // Above DynamoDB Local's start timeout (local/dynamodb.ts): the few test files that start their
+    // own report its error rather than a bare hook timeout when a busy machine makes it slow.
+    hookTimeout: 240_000,
     maxWorkers: 2,
   },
 });

@@ -184,10 +184,24 @@ export const SAFE_BUCKET = {
   backupPrefix: 'backups/',
 } as const;
 
-/** Physical table names used by the local runner and the tests (AWS lets CloudFormation name them). */
-export function localTableName(table: TableName): string {
-  return `switchyard-${table}`;
+/**
+ * Physical table names used by the local runner and the tests (AWS lets CloudFormation name them).
+ * A prefix (see LOCAL_NAME_PREFIX) lets several runners share one DynamoDB Local, each with its own tables.
+ */
+export function localTableName(table: TableName, prefix = ''): string {
+  return `${prefix ? `${prefix}-` : ''}switchyard-${table}`;
 }
 
 /** Physical bucket name used by the local runner and the tests. */
 export const LOCAL_SAFE_BUCKET = 'switchyard-safe';
+
+/** The Safe bucket's physical name under a local name prefix (LOCAL_SAFE_BUCKET without one). */
+export function localSafeBucket(prefix = ''): string {
+  return `${prefix ? `${prefix}-` : ''}${LOCAL_SAFE_BUCKET}`;
+}
+
+/**
+ * A local name prefix: lowercase letters, digits and inner hyphens, short enough that every table
+ * and bucket name stays valid (S3 bucket names: 3–63 characters of that alphabet).
+ */
+export const LOCAL_NAME_PREFIX = /^(?:[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?)?$/;

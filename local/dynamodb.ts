@@ -68,9 +68,28 @@ function exited(child: ChildProcess): Promise<void> {
   });
 }
 
-export async function startDynamoLocal(
-  options: { dataDir?: string; port?: number } = {},
-): Promise<DynamoLocal> {
+/**
+ * How long DynamoDB Local may take to answer its first request. It usually starts in a few seconds,
+ * but a JVM starting on a busy machine (load several times its cores) has needed more than 30.
+ */
+export const DYNAMO_START_TIMEOUT_MS = 180_000;
+/** How long one readiness probe may wait for its answer. */
+const PROBE_TIMEOUT_MS = 5_000;
+/** How often `onWaiting` hears that DynamoDB Local is still starting. */
+const WAITING_NOTICE_MS = 15_000;
+
+export interface DynamoLocalOptions {
+  /** Persist under `{dataDir}/dynamodb`; absent, the data lives in memory. */
+  readonly dataDir?: string;
+  /** Absent, a free port. */
+  readonly port?: number;
+  /** Default DYNAMO_START_TIMEOUT_MS. */
+  readonly startTimeoutMs?: number;
+  /** Called every 15 s while DynamoDB Local has not answered yet, with the seconds waited so far. */
+  readonly onWaiting?: (seconds: number) => void;
+}
+
+export async function startDynamoLocal(options: DynamoLocalOptions = {}): Promise<DynamoLocal> {
   await checkJava();
   const port = options.port ?? (await freePort());
   let path: string | null = null;
@@ -105,19 +124,36 @@ export async function startDynamoLocal(
     }
     if (options.dataDir) rmSync(join(options.dataDir, PID_FILE), { force: true });
   };
+  const started = Date.now();
+  const notices = options.onWaiting
+    ? setInterval(() => options.onWaiting?.(Math.round((Date.now() - started) / 1000)), WAITING_NOTICE_MS)
+    : undefined;
+  notices?.unref();
+  const timeoutMs = options.startTimeoutMs ?? DYNAMO_START_TIMEOUT_MS;
+  const gone = new AbortController();
+  void exited(child).then(() => gone.abort());
   try {
-    const ready = await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error('exited');
-      await clients.dynamo.send(new ListTablesCommand({ Limit: 1 }));
-      return true;
-    }, 30_000);
-    if (!ready || child.exitCode !== null) {
-      throw new Error(`DynamoDB Local did not start:\n${output.trim()}`);
+    const ready = await waitFor(
+      async () => {
+        // A probe may hang (a listening JVM too busy to answer, or someone else on the port): each
+        // gets a few seconds, and none outlives the child.
+        const abortSignal = AbortSignal.any([gone.signal, AbortSignal.timeout(PROBE_TIMEOUT_MS)]);
+        await clients.dynamo.send(new ListTablesCommand({ Limit: 1 }), { abortSignal });
+        return true;
+      },
+      timeoutMs,
+      100,
+      gone.signal,
+    );
+    if (!ready || gone.signal.aborted) {
+      const why = gone.signal.aborted ? 'it exited' : `no answer in ${Math.round(timeoutMs / 1000)} s`;
+      throw new Error(`DynamoDB Local did not start (${why}):\n${output.trim()}`);
     }
   } catch (error) {
     await stop();
     throw error;
   } finally {
+    clearInterval(notices);
     clients.destroy();
   }
   return { endpoint, pid: child.pid, stop };

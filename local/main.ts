@@ -62,6 +62,8 @@ async function main(): Promise<void> {
     },
     sweepIntervalMs: envSetting(env, 'sweepIntervalMs'),
     scheduleIntervalMs: envSetting(env, 'scheduleIntervalMs'),
+    // A slow start (a busy machine) says so instead of sitting silent.
+    statusSink: (line) => process.stdout.write(`${line}\n`),
   });
   if (stopping) return;
   process.stdout.write(

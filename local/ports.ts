@@ -16,14 +16,18 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls `probe` until it resolves true or `timeoutMs` passes. */
+/**
+ * Polls `probe` until it resolves true, `timeoutMs` passes or `signal` aborts (e.g. the process
+ * being waited for exited: no point waiting out a long timeout then).
+ */
 export async function waitFor(
   probe: () => Promise<boolean>,
   timeoutMs: number,
   intervalMs = 100,
+  signal?: AbortSignal,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && !signal?.aborted) {
     if (await probe().catch(() => false)) return true;
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }

@@ -11,6 +11,8 @@ import S3rver from 's3rver';
 
 export interface S3Local {
   readonly endpoint: string;
+  /** Where s3rver keeps its objects, one folder per bucket. */
+  readonly directory: string;
   stop(): Promise<void>;
 }
 
@@ -28,6 +30,7 @@ export async function startS3Local(options: { dataDir?: string; port?: number } 
   const address = (await server.run()) as { port: number };
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
+    directory,
     async stop() {
       const http = (server as unknown as { httpServer?: Server }).httpServer;
       http?.closeAllConnections();

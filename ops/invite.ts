@@ -73,16 +73,18 @@ function target(args: readonly string[], io: CliIo): Target | 'help' {
   const dataDir = resolve(
     typeof values['data-dir'] === 'string' ? values['data-dir'] : io.env.DATA_DIR?.trim() || '.data',
   );
-  let endpoint: unknown;
+  let running: { endpoints?: { dynamodb?: unknown }; tables?: { ephemeral?: unknown } } = {};
   try {
-    endpoint = (
-      JSON.parse(readFileSync(join(dataDir, 'runner.json'), 'utf8')) as { endpoints?: { dynamodb?: unknown } }
-    ).endpoints?.dynamodb;
+    running = JSON.parse(readFileSync(join(dataDir, 'runner.json'), 'utf8'));
   } catch {
-    endpoint = undefined;
+    // No runner.json: no runner in that folder.
   }
+  const endpoint = running.endpoints?.dynamodb;
   if (typeof endpoint !== 'string') throw new NoRunnerError();
-  return { local: true, table: '', endpoint };
+  // The runner names its tables in runner.json (a runner may prefix them); older ones did not.
+  const ephemeral =
+    typeof running.tables?.ephemeral === 'string' ? running.tables.ephemeral : localTableName('ephemeral');
+  return { local: true, table: ephemeral, endpoint };
 }
 
 class NoRunnerError extends Error {}
@@ -96,9 +98,8 @@ async function create(t: Target, io: CliIo): Promise<number> {
         maxAttempts: 2,
       })
     : createClients(t.region ? { region: t.region } : {});
-  const table = t.local ? localTableName('ephemeral') : t.table;
   try {
-    const ephemeral = dynamoEphemeralStore(clients.dynamo, table, () => epochSeconds(systemClock.now()));
+    const ephemeral = dynamoEphemeralStore(clients.dynamo, t.table, () => epochSeconds(systemClock.now()));
     const token = await issueInvite({ ephemeral, clock: systemClock, random: systemRandom });
     io.stdout.write(`${token}\n`);
     io.stderr.write(

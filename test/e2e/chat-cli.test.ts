@@ -8,6 +8,7 @@ import { saveIdentityFile } from '../../client/keyfile.ts';
 import { type Runner, startRunner } from '../../local/runner.ts';
 import { registerIdentity, type TestIdentity } from '../support/chat.ts';
 import { startProcess } from '../support/process.ts';
+import { sharedServices } from '../support/runner.ts';
 
 let runner: Runner;
 let dir: string;
@@ -21,6 +22,7 @@ beforeAll(async () => {
     sweepIntervalMs: 0,
     logSink: (l) => logLines.push(l),
     codeSink: () => {},
+    ...sharedServices(),
   });
 });
 
@@ -45,7 +47,7 @@ function cli(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('switchyard send / listen', () => {
-  it('sends a text that listen prints and acknowledges', { timeout: 60_000 }, async () => {
+  it('sends a text that listen prints and acknowledges', { timeout: 120_000 }, async () => {
     const [alice, bob] = [await registerIdentity(runner), await registerIdentity(runner)];
     const aliceFile = await identityFile(alice, 'alice');
     const bobFile = await identityFile(bob, 'bob');
@@ -67,7 +69,7 @@ describe('switchyard send / listen', () => {
     await again.exited;
   });
 
-  it('refuses a wrong pinned server key with its own exit code', { timeout: 30_000 }, async () => {
+  it('refuses a wrong pinned server key with its own exit code', async () => {
     const alice = await registerIdentity(runner);
     const file = await identityFile(alice, 'alice-wrong-key');
     const send = cli(['send', alice.id, 'x', '--identity-file', file], {
@@ -77,7 +79,7 @@ describe('switchyard send / listen', () => {
     expect(send.output()).toContain('pinned server key');
   });
 
-  it('says when the recipient is unknown', { timeout: 30_000 }, async () => {
+  it('says when the recipient is unknown', async () => {
     const alice = await registerIdentity(runner);
     const file = await identityFile(alice, 'alice-unknown');
     const send = cli(['send', 'ZZZZZZZZ', 'x', '--identity-file', file]);

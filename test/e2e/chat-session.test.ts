@@ -1,7 +1,7 @@
 import { DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTIONS, localTableName, MAILBOX } from '../../contract/schema.ts';
+import { CONNECTIONS, MAILBOX } from '../../contract/schema.ts';
 import type { AwsClients } from '../../lambdas/runtime/clients.ts';
 import type { Runner } from '../../local/runner.ts';
 import { mailboxItems, newSession, registerIdentity, type TestIdentity } from '../support/chat.ts';
@@ -13,7 +13,7 @@ let runner: Runner;
 let clients: AwsClients;
 
 async function liveConnections(who: TestIdentity): Promise<string[]> {
-  const scan = await clients.dynamo.send(new ScanCommand({ TableName: localTableName('connections') }));
+  const scan = await clients.dynamo.send(new ScanCommand({ TableName: runner.tables.connections }));
   return (scan.Items ?? [])
     .filter((item) => item[CONNECTIONS.attributes.identity] === who.id)
     .map((item) => String(item[CONNECTIONS.attributes.connectionId]));
@@ -81,7 +81,7 @@ describe('chat session (SDK)', () => {
     expect(result.results).toEqual([{ identity: bob.id, status: 'queued' }]);
     const mailbox = await clients.dynamo.send(
       new QueryCommand({
-        TableName: localTableName('mailbox'),
+        TableName: runner.tables.mailbox,
         KeyConditionExpression: '#r = :r AND begins_with(#k, :m)',
         ExpressionAttributeNames: { '#r': MAILBOX.attributes.recipient, '#k': MAILBOX.attributes.key },
         ExpressionAttributeValues: { ':r': bob.id, ':m': 'm#' },
@@ -93,7 +93,8 @@ describe('chat session (SDK)', () => {
 
   it('closes only after the server answered its last acks, so nothing comes again at the next login', async () => {
     const [alice, bob] = [await registerIdentity(runner), await registerIdentity(runner)];
-    const b = newSession(runner, bob);
+    // An ack delay far longer than the test: at 20 ms a busy machine let the ack go before close().
+    const b = newSession(runner, bob, { ackDelayMs: 600_000 });
     await b.session.connect();
     const a = newSession(runner, alice);
     await a.session.connect();
@@ -111,7 +112,7 @@ describe('chat session (SDK)', () => {
         .slice(before)
         .map((line) => JSON.parse(line).outcome),
     ).toEqual(['ok']);
-    expect(await mailboxItems(clients.dynamo, bob)).toEqual([]);
+    expect(await mailboxItems(clients.dynamo, runner.tables.mailbox, bob)).toEqual([]);
     const again = newSession(runner, bob);
     await again.session.connect();
     expect(again.received).toEqual([]);

@@ -1,7 +1,7 @@
 import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryClient } from '../../client/directory/client.ts';
-import { CONNECTIONS, localTableName, MAILBOX } from '../../contract/schema.ts';
+import { CONNECTIONS, MAILBOX } from '../../contract/schema.ts';
 import type { AwsClients } from '../../lambdas/runtime/clients.ts';
 import type { Runner } from '../../local/runner.ts';
 import { CLOSE } from '../../local/ws-api.ts';
@@ -31,7 +31,7 @@ async function identity(): Promise<TestIdentity> {
 }
 
 function mailboxOf(who: TestIdentity) {
-  return mailboxItems(clients.dynamo, who);
+  return mailboxItems(clients.dynamo, runner.tables.mailbox, who);
 }
 
 beforeAll(async () => {
@@ -178,7 +178,7 @@ describe('chat: delivery', () => {
     const expired = (await mailboxOf(bob)).find((item) => item.key === first!.key)!;
     await clients.dynamo.send(
       new UpdateCommand({
-        TableName: localTableName('mailbox'),
+        TableName: runner.tables.mailbox,
         Key: { recipient: bob.id, key: expired.key },
         UpdateExpression: 'SET #e = :past',
         ExpressionAttributeNames: { '#e': MAILBOX.attributes.expiresAt },
@@ -198,7 +198,7 @@ describe('chat: delivery', () => {
     const stale = 'c3RhbGVjb25uZWN0aW9u';
     await clients.dynamo.send(
       new PutCommand({
-        TableName: localTableName('connections'),
+        TableName: runner.tables.connections,
         Item: {
           [CONNECTIONS.attributes.connectionId]: stale,
           [CONNECTIONS.attributes.connectedAt]: Date.now(),
@@ -212,7 +212,7 @@ describe('chat: delivery', () => {
     const a = newSession(runner, alice);
     await a.session.connect();
     await a.session.send(bob.id, new TextEncoder().encode('to nobody live'));
-    const records = await clients.dynamo.send(new ScanCommand({ TableName: localTableName('connections') }));
+    const records = await clients.dynamo.send(new ScanCommand({ TableName: runner.tables.connections }));
     const ids = (records.Items ?? []).map((item) => item[CONNECTIONS.attributes.connectionId]);
     expect(ids).not.toContain(stale);
     expect((records.Items ?? []).some((item) => item[CONNECTIONS.attributes.identity] === alice.id)).toBe(
@@ -343,9 +343,7 @@ describe('chat: revocation', () => {
 
 describe('chat: metadata', () => {
   it('logs no identity and no connection id', async () => {
-    const connections = await clients.dynamo.send(
-      new ScanCommand({ TableName: localTableName('connections') }),
-    );
+    const connections = await clients.dynamo.send(new ScanCommand({ TableName: runner.tables.connections }));
     const connectionIds = (connections.Items ?? []).map((item) =>
       String(item[CONNECTIONS.attributes.connectionId]),
     );

@@ -37,6 +37,8 @@ const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Rec
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'switchyard-directory-cli-'));
   dir = mkdtempSync(join(tmpdir(), 'switchyard-directory-cli-files-'));
+  // Its own DynamoDB Local and default table names, not the shared ones: `invite create --data-dir`
+  // finds the runner through runner.json and writes to the default ephemeral table, as with `npm start`.
   runner = await startRunner({
     dataDir,
     port: 0,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryClient, DirectoryError } from '../../client/directory/client.ts';
-import { localTableName, TABLE_NAMES } from '../../contract/schema.ts';
+import { TABLE_NAMES } from '../../contract/schema.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lambdas/runtime/clients.ts';
 import { type Runner, startRunner } from '../../local/runner.ts';
 import { toHex } from '../../protocol/bytes.ts';
@@ -18,7 +18,7 @@ import { generateKeyPair, type KeyPair } from '../../protocol/crypto.ts';
 import { answerChallenge } from '../../protocol/directory.ts';
 import type { IdentityId } from '../../protocol/identity.ts';
 import { LIMITS } from '../../protocol/limits.ts';
-import { issueTestInvite } from '../support/runner.ts';
+import { issueTestInvite, sharedServices } from '../support/runner.ts';
 
 const logLines: string[] = [];
 const codeLines: string[] = [];
@@ -47,6 +47,7 @@ async function start(options: { registrationPolicy?: 'open' | 'invite' } = {}): 
     sweepIntervalMs: 0,
     logSink: (line) => logLines.push(line),
     codeSink: (line) => codeLines.push(line),
+    ...sharedServices(),
     ...options,
   });
   runners.push(started);
@@ -111,7 +112,7 @@ async function dumpTables(target: Runner): Promise<string[]> {
       let start: Record<string, unknown> | undefined;
       do {
         const page = await aws.dynamo.send(
-          new ScanCommand({ TableName: localTableName(table), ExclusiveStartKey: start }),
+          new ScanCommand({ TableName: target.tables[table], ExclusiveStartKey: start }),
         );
         for (const item of page.Items ?? []) {
           items.push(

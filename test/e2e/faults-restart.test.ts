@@ -63,11 +63,11 @@ afterAll(() => {
 
 describe('crash and restart', () => {
   it('after SIGKILL mid-load and a restart on the same data, every acked or resent message is stored once and delivered once', {
-    timeout: 240_000,
+    timeout: 300_000,
   }, async () => {
     const port = await freePort();
     const first = startRunnerProcess(port);
-    const [, httpUrl, wsUrl, safeUrl, serverKey] = await first.waitForOutput(READY, 60_000);
+    const [, httpUrl, wsUrl, safeUrl, serverKey] = await first.waitForOutput(READY, 90_000);
     const runner = { httpUrl, wsUrl, safeUrl, serverPublicKey: serverKey } as unknown as Runner;
     const directory = new DirectoryClient({ server: httpUrl! });
     const register = async (): Promise<TestIdentity> => {
@@ -114,7 +114,7 @@ describe('crash and restart', () => {
 
     // Same port, same data folder: the next start ends the orphan and serves the same mailboxes.
     const second = startRunnerProcess(port);
-    const [, httpUrl2, , , serverKey2] = await second.waitForOutput(READY, 60_000);
+    const [, httpUrl2, , , serverKey2] = await second.waitForOutput(READY, 90_000);
     expect([httpUrl2, serverKey2]).toEqual([httpUrl, serverKey]);
     await eventually(() => !running(javaPid), 20_000);
 
@@ -136,7 +136,7 @@ describe('crash and restart', () => {
       credentials: LOCAL_CREDENTIALS,
     });
     try {
-      const stored = (await mailboxItems(clients.dynamo, bob)).map((item) =>
+      const stored = (await mailboxItems(clients.dynamo, localTableName('mailbox'), bob)).map((item) =>
         b64(item[MAILBOX.attributes.messageId] as Uint8Array),
       );
       expect(stored.sort()).toEqual([...acked].sort());
@@ -152,7 +152,10 @@ describe('crash and restart', () => {
       // The recipient's app sees every message exactly once.
       const b = newSession(runner, bob);
       await b.session.connect();
-      await eventually(async () => (await mailboxItems(clients.dynamo, bob)).length === 0, 30_000);
+      await eventually(
+        async () => (await mailboxItems(clients.dynamo, localTableName('mailbox'), bob)).length === 0,
+        30_000,
+      );
       await b.session.close();
       const seen = b.received.map((message) => message.id);
       expect(seen).toHaveLength(MESSAGES);

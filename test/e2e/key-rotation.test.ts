@@ -16,14 +16,23 @@ import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { newSession, registerIdentity } from '../support/chat.ts';
 import { runOpsCli } from '../support/cli.ts';
 import { startProcess } from '../support/process.ts';
-import { eventually } from '../support/runner.ts';
+import { eventually, sharedServices } from '../support/runner.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-rotation-'));
 const dataDir = join(dir, 'data');
 let runner: Runner | undefined;
+// The restarted runner finds its tables again on the shared DynamoDB Local, as on AWS.
+const services = sharedServices();
 
 const start = async () => {
-  runner = await startRunner({ dataDir, port: 0, sweepIntervalMs: 0, logSink: () => {}, codeSink: () => {} });
+  runner = await startRunner({
+    dataDir,
+    port: 0,
+    sweepIntervalMs: 0,
+    logSink: () => {},
+    codeSink: () => {},
+    ...services,
+  });
   return runner;
 };
 

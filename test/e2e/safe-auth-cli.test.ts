@@ -15,6 +15,7 @@ import { freePort } from '../../local/ports.ts';
 import { type Runner, startRunner } from '../../local/runner.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { type CliRun, runCli } from '../support/cli.ts';
+import { sharedServices } from '../support/runner.ts';
 import { referenceBackupJson } from '../support/threema-safe-reference.ts';
 
 const AUTH = { username: 'safe-user', password: 'pass:with colon' };
@@ -41,6 +42,7 @@ beforeAll(async () => {
     sweepIntervalMs: 0,
     safe: { basicAuth: AUTH },
     logSink: (line) => logLines.push(line),
+    ...sharedServices(),
   });
 });
 

@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SafeClient } from '../../client/safe/client.ts';
 import { encryptSafeBackup } from '../../client/safe/codec.ts';
 import { NoBackupError, TooLargeError, WrongPasswordError } from '../../client/safe/errors.ts';
 import { deriveSafeKeys, type SafeKeys, splitMasterKey } from '../../client/safe/keys.ts';
-import { LOCAL_SAFE_BUCKET, localTableName } from '../../contract/schema.ts';
+import type { TableName } from '../../contract/schema.ts';
 import { backupKey } from '../../lambdas/adapters/backups.ts';
 import {
   type AwsClients,
@@ -24,6 +24,7 @@ import { type Runner, startRunner } from '../../local/runner.ts';
 import { sweepExpiredBackups } from '../../local/sweeper.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { type BackupId, DEFAULT_SAFE_CONFIG } from '../../protocol/safe.ts';
+import { sharedServices } from '../support/runner.ts';
 import {
   referenceBackupJson,
   referenceDecrypt,
@@ -47,14 +48,18 @@ const randomKeys = (): SafeKeys => splitMasterKey(randomBytes(64));
 
 /** Ages a stored backup the way time would: s3rver reports the object file's mtime as LastModified. */
 function age(id: BackupId, days: number): void {
-  const path = join(dataDir, 's3', LOCAL_SAFE_BUCKET, ...`${backupKey(id)}._S3rver_object`.split('/'));
+  const path = join(
+    inject('s3Directory'),
+    runner.safeBucket,
+    ...`${backupKey(id)}._S3rver_object`.split('/'),
+  );
   const then = new Date(Date.now() - days * DAY);
   utimesSync(path, then, then);
 }
 
 async function existsInS3(id: BackupId): Promise<boolean> {
   try {
-    await aws.s3.send(new GetObjectCommand({ Bucket: LOCAL_SAFE_BUCKET, Key: backupKey(id) }));
+    await aws.s3.send(new GetObjectCommand({ Bucket: runner.safeBucket, Key: backupKey(id) }));
     return true;
   } catch {
     return false;
@@ -64,7 +69,13 @@ async function existsInS3(id: BackupId): Promise<boolean> {
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'switchyard-safe-e2e-'));
   [runner, keys] = await Promise.all([
-    startRunner({ dataDir, port: 0, sweepIntervalMs: 0, logSink: (line) => logLines.push(line) }),
+    startRunner({
+      dataDir,
+      port: 0,
+      sweepIntervalMs: 0,
+      logSink: (line) => logLines.push(line),
+      ...sharedServices(),
+    }),
     deriveSafeKeys(IDENTITY, PASSWORD),
   ]);
   aws = createClients({ endpoints: runner.endpoints, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
@@ -225,8 +236,8 @@ describe('Safe expiry through the runner', () => {
     const targets = {
       dynamo: aws.dynamo,
       s3: aws.s3,
-      tableName: localTableName,
-      bucket: LOCAL_SAFE_BUCKET,
+      tableName: (table: TableName) => runner.tables[table],
+      bucket: runner.safeBucket,
       retentionDays: LIMITS.safeRetentionDaysDefault,
       now: () => Date.now(),
     };

@@ -16,14 +16,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  LOCAL_SAFE_BUCKET,
-  localTableName,
-  TABLE_NAMES,
-  TABLES,
-  type TableName,
-  type TableSchema,
-} from '../../contract/schema.ts';
+import { TABLE_NAMES, TABLES, type TableName, type TableSchema } from '../../contract/schema.ts';
 import { OWNER_PURPOSES } from '../../lambdas/domain/directory.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import {
@@ -74,7 +67,11 @@ async function snapshot(): Promise<Snapshot> {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await harness.clients.dynamo.send(
-        new ScanCommand({ TableName: localTableName(table), ExclusiveStartKey: start, ConsistentRead: true }),
+        new ScanCommand({
+          TableName: harness.runner.tables[table],
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
       );
       for (const item of page.Items ?? []) {
         const key =
@@ -93,7 +90,7 @@ async function snapshot(): Promise<Snapshot> {
   let token: string | undefined;
   do {
     const page = await harness.clients.s3.send(
-      new ListObjectsV2Command({ Bucket: LOCAL_SAFE_BUCKET, ContinuationToken: token }),
+      new ListObjectsV2Command({ Bucket: harness.runner.safeBucket, ContinuationToken: token }),
     );
     for (const object of page.Contents ?? [])
       out.set(`s3|${object.Key}`, `${object.ETag}|${object.Size}|${object.LastModified?.getTime()}`);
@@ -519,7 +516,7 @@ function wsFrame(
 
 async function connectionCount(): Promise<number> {
   const page = await harness.clients.dynamo.send(
-    new ScanCommand({ TableName: localTableName('connections'), Select: 'COUNT', ConsistentRead: true }),
+    new ScanCommand({ TableName: harness.runner.tables.connections, Select: 'COUNT', ConsistentRead: true }),
   );
   return page.Count ?? 0;
 }

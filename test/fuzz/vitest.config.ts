@@ -12,6 +12,8 @@ console.log(`fuzz: FUZZ_RUNS=${runs} inputs per route, FUZZ_SEED=${seed} (set it
 export default defineConfig({
   test: {
     include: ['test/fuzz/**/*.fuzz.ts'],
+    // The runner under fuzz uses the run's shared DynamoDB Local and s3rver, as in `npm test`.
+    globalSetup: ['test/support/global-setup.ts'],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', FUZZ_SEED: seed, FUZZ_RUNS: runs },
     testTimeout: 3_600_000,
     hookTimeout: 180_000,

@@ -18,7 +18,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChatError } from '../../client/chat/session.ts';
-import { CONNECTIONS, localTableName, MAILBOX } from '../../contract/schema.ts';
+import { CONNECTIONS, MAILBOX } from '../../contract/schema.ts';
 import { type InjectedFault, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lambdas/runtime/clients.ts';
 import { b64 } from '../../protocol/chat.ts';
 import { randomBytes } from '../../protocol/crypto.ts';
@@ -103,7 +103,7 @@ beforeEach(() => {
 
 /** The ids of the messages in `who`'s mailbox. */
 async function mailboxOf(who: TestIdentity) {
-  return (await mailboxItems(harness.clients.dynamo, who)).map((item) =>
+  return (await mailboxItems(harness.clients.dynamo, harness.runner.tables.mailbox, who)).map((item) =>
     b64(item[MAILBOX.attributes.messageId] as Uint8Array),
   );
 }
@@ -112,7 +112,7 @@ async function mailboxOf(who: TestIdentity) {
 async function counterOf(who: TestIdentity) {
   const { Item } = await harness.clients.dynamo.send(
     new GetCommand({
-      TableName: localTableName('mailbox'),
+      TableName: harness.runner.tables.mailbox,
       Key: { [MAILBOX.attributes.recipient]: who.id, [MAILBOX.attributes.key]: '#counter' },
       ConsistentRead: true,
     }),
@@ -124,7 +124,7 @@ async function counterOf(who: TestIdentity) {
 async function sendsCounted(who: TestIdentity) {
   const digest = createHash('sha256').update(who.id).digest('hex').slice(0, 32);
   const { Items } = await harness.clients.dynamo.send(
-    new ScanCommand({ TableName: localTableName('ephemeral'), ConsistentRead: true }),
+    new ScanCommand({ TableName: harness.runner.tables.ephemeral, ConsistentRead: true }),
   );
   return (Items ?? [])
     .filter((item) => String(item.key).startsWith('rate:send:') && String(item.key).includes(digest))
@@ -321,7 +321,7 @@ describe('faults: 410 on push', () => {
     // A 410 is final: not retried.
     expect(attempts).not.toContain('PostToConnection#2');
     const { Items } = await harness.clients.dynamo.send(
-      new ScanCommand({ TableName: localTableName('connections'), ConsistentRead: true }),
+      new ScanCommand({ TableName: harness.runner.tables.connections, ConsistentRead: true }),
     );
     const live = (Items ?? []).map((item) => item[CONNECTIONS.attributes.identity]);
     expect(live).not.toContain(bob.id);
@@ -375,7 +375,7 @@ describe('faults: what the logs say', () => {
   it('names no identity in any log line written while faults were injected', async () => {
     const ids: string[] = [];
     const { Items } = await harness.clients.dynamo.send(
-      new ScanCommand({ TableName: localTableName('identities'), ConsistentRead: true }),
+      new ScanCommand({ TableName: harness.runner.tables.identities, ConsistentRead: true }),
     );
     for (const item of Items ?? []) ids.push(String(item.identity));
     expect(ids.length).toBeGreaterThan(5);

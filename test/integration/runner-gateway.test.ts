@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTIONS, localTableName } from '../../contract/schema.ts';
+import { CONNECTIONS } from '../../contract/schema.ts';
 import type { AwsClients } from '../../lambdas/runtime/clients.ts';
 import type { Runner } from '../../local/runner.ts';
 import { CLOSE } from '../../local/ws-api.ts';
@@ -21,7 +21,7 @@ let logLines: string[];
 const seenConnectionIds = new Set<string>();
 
 async function connectionIds(): Promise<string[]> {
-  const page = await clients.dynamo.send(new ScanCommand({ TableName: localTableName('connections') }));
+  const page = await clients.dynamo.send(new ScanCommand({ TableName: runner.tables.connections }));
   const ids = (page.Items ?? []).map((item) => String(item[CONNECTIONS.attributes.connectionId]));
   for (const id of ids) seenConnectionIds.add(id);
   return ids;
@@ -70,7 +70,7 @@ describe('local runner', () => {
 
   it('stores a connection record that expires after the longest possible connection', async () => {
     const socket = await openTracked();
-    const page = await clients.dynamo.send(new ScanCommand({ TableName: localTableName('connections') }));
+    const page = await clients.dynamo.send(new ScanCommand({ TableName: runner.tables.connections }));
     const record = page.Items!.find(
       (item) => item[CONNECTIONS.attributes.connectionId] === socket.connectionId,
     )!;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Runner, startRunner } from '../../local/runner.ts';
 import { CLOSE } from '../../local/ws-api.ts';
+import { sharedServices } from '../support/runner.ts';
 import { openSocket } from '../support/ws.ts';
 
 const IDLE_MS = 600;
@@ -20,6 +21,7 @@ beforeAll(async () => {
     sweepIntervalMs: 0,
     ws: { idleTimeoutMs: IDLE_MS, maxLifetimeMs: LIFETIME_MS },
     logSink: () => {},
+    ...sharedServices(),
   });
 });
 

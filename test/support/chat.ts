@@ -2,7 +2,7 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ChatSession } from '../../client/chat/session.ts';
 import { DirectoryClient } from '../../client/directory/client.ts';
-import { localTableName, MAILBOX } from '../../contract/schema.ts';
+import { MAILBOX } from '../../contract/schema.ts';
 import type { Runner } from '../../local/runner.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import {
@@ -25,11 +25,18 @@ import {
 import { sealLogin } from '../../protocol/handshake.ts';
 import { openSocket, type TestSocket } from './ws.ts';
 
-/** The message items in `who`'s mailbox, read straight from the table (expired ones included). */
-export async function mailboxItems(dynamo: DynamoDBDocumentClient, who: { readonly id: string }) {
+/**
+ * The message items in `who`'s mailbox, read straight from the mailbox table (`table`: its physical
+ * name, e.g. `runner.tables.mailbox`), expired ones included.
+ */
+export async function mailboxItems(
+  dynamo: DynamoDBDocumentClient,
+  table: string,
+  who: { readonly id: string },
+) {
   const result = await dynamo.send(
     new QueryCommand({
-      TableName: localTableName('mailbox'),
+      TableName: table,
       KeyConditionExpression: '#r = :r AND begins_with(#k, :m)',
       ExpressionAttributeNames: { '#r': MAILBOX.attributes.recipient, '#k': MAILBOX.attributes.key },
       ExpressionAttributeValues: { ':r': who.id, ':m': 'm#' },
@@ -58,6 +65,8 @@ export function newSession(
     keepAliveMs?: number;
     reconnectMaxMs?: number;
     pinned?: readonly Uint8Array[];
+    /** Default 20 ms. */
+    ackDelayMs?: number;
   } = {},
 ) {
   const directory = new DirectoryClient({ server: runner.httpUrl });
@@ -71,7 +80,7 @@ export function newSession(
       if (!entry?.publicKey) throw new Error('unknown peer');
       return entry.publicKey;
     },
-    ackDelayMs: 20,
+    ackDelayMs: options.ackDelayMs ?? 20,
     reconnect: options.reconnect ?? false,
     ...(options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {}),
     ...(options.reconnectMaxMs ? { reconnectMaxMs: options.reconnectMaxMs } : {}),

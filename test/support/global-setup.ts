@@ -1,6 +1,8 @@
 /**
- * Starts one DynamoDB Local (in memory) and one s3rver for every integration test file, and stops
- * them afterwards. Tests create their own uniquely named tables and buckets from the schema module.
+ * Starts one DynamoDB Local (in memory) and one s3rver for the whole test run, and stops them
+ * afterwards. Integration tests create their own uniquely named tables and buckets from the schema
+ * module; in-process runners use them with their own name prefix (test/support/runner.ts). Only
+ * tests about DynamoDB Local's own process (crash, restart, data folder) start another.
  */
 import type { TestProject } from 'vitest/node';
 
@@ -14,6 +16,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     dynamoEndpoint: string;
     s3Endpoint: string;
+    /** s3rver's folder (one subfolder per bucket), for tests that age objects by their file time. */
+    s3Directory: string;
   }
 }
 
@@ -21,6 +25,7 @@ export default async function setup(project: TestProject) {
   const [dynamo, s3] = await Promise.all([startDynamoLocal(), startS3Local()]);
   project.provide('dynamoEndpoint', dynamo.endpoint);
   project.provide('s3Endpoint', s3.endpoint);
+  project.provide('s3Directory', s3.directory);
   return async () => {
     await Promise.all([dynamo.stop(), s3.stop()]);
   };

@@ -1,8 +1,13 @@
-/** A local runner for one test file: started in-process on a temporary data folder, with its log lines captured. */
+/**
+ * A local runner for one test file: started in-process on a temporary data folder, with its log
+ * lines captured, on the test run's shared DynamoDB Local and s3rver (global-setup.ts) under a name
+ * prefix of its own, so it sees only its own tables and bucket.
+ */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { localTableName } from '../../contract/schema.ts';
+import { inject } from 'vitest';
 import { dynamoEphemeralStore } from '../../lambdas/adapters/ephemeral.ts';
 import { epochSeconds, systemClock, systemRandom } from '../../lambdas/domain/clock.ts';
 import { issueInvite } from '../../lambdas/domain/directory.ts';
@@ -16,13 +21,24 @@ import { type Runner, type RunnerOptions, startRunner } from '../../local/runner
 
 export interface TestRunner {
   readonly runner: Runner;
-  /** SDK clients on the runner's own DynamoDB Local and s3rver, to inspect what it stored. */
+  /** SDK clients on the runner's DynamoDB and S3, to inspect what it stored (in `runner.tables`, `runner.safeBucket`). */
   readonly clients: AwsClients;
   /** Every handler log line so far. */
   readonly logLines: string[];
   /** The runner's `@connections` endpoint (`http://127.0.0.1:{port}/ws`). */
   readonly managementEndpoint: string;
   stop(): Promise<void>;
+}
+
+/**
+ * RunnerOptions for a runner on the test run's shared DynamoDB Local and s3rver, under a fresh name
+ * prefix. Give the same options again to start a runner on the same tables (a restart).
+ */
+export function sharedServices(): Required<Pick<RunnerOptions, 'services' | 'namePrefix'>> {
+  return {
+    services: { dynamodb: inject('dynamoEndpoint'), s3: inject('s3Endpoint') },
+    namePrefix: `t${randomBytes(4).toString('hex')}`,
+  };
 }
 
 export async function startTestRunner(
@@ -34,6 +50,7 @@ export async function startTestRunner(
     port: 0,
     sweepIntervalMs: 0,
     codeSink: () => {},
+    ...sharedServices(),
     ...options,
     dataDir,
     logSink: (line) => logLines.push(line),
@@ -73,7 +90,7 @@ export async function issueTestInvite(runner: Runner): Promise<string> {
     credentials: LOCAL_CREDENTIALS,
   });
   try {
-    const ephemeral = dynamoEphemeralStore(aws.dynamo, localTableName('ephemeral'), () =>
+    const ephemeral = dynamoEphemeralStore(aws.dynamo, runner.tables.ephemeral, () =>
       epochSeconds(Date.now()),
     );
     return await issueInvite({ ephemeral, clock: systemClock, random: systemRandom });
