@@ -56,8 +56,10 @@ export class SwitchyardError extends Error {
     this.name = 'SwitchyardError';
     this.code = code;
     this.status = ERROR_CODES[code].status;
-    // `unavailable` is shown: it tells the client to retry later and names nothing.
-    this.expose = options.expose ?? (this.status < 500 || code === 'unavailable');
+    // Every code is documented and names nothing, so each may be shown, whatever its status
+    // (`mailbox_full` 507, `not_supported` 501, `unavailable` 503 tell the client what to do); only
+    // `internal`, the answer to the unexpected, and errors made with `expose: false` are not.
+    this.expose = options.expose ?? code !== 'internal';
   }
 }
 

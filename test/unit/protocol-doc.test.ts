@@ -210,7 +210,7 @@ describe('errors after login (PROTOCOL.md, "Errors after login")', () => {
     );
   }
 
-  it.each(['unknown_recipient', 'rate_limited', 'unavailable'] as const)(
+  it.each(['unknown_recipient', 'mailbox_full', 'rate_limited', 'unavailable'] as const)(
     'a send refused with %s is a sealed sendError {id, code}, also with flag 0x04',
     async (code) => {
       const route = sendRoute(async () => {
@@ -225,14 +225,6 @@ describe('errors after login (PROTOCOL.md, "Errors after login")', () => {
       }
     },
   );
-
-  it('known defect: mailbox_full (507) reaches the client as plaintext internal', async () => {
-    const route = sendRoute(async () => {
-      throw new SwitchyardError('mailbox_full');
-    });
-    const reply = await route(wsEvent(sendFrame(new Uint8Array(16))), {} as never);
-    expect(reply.body).toBe('{"action":"error","code":"internal"}');
-  });
 
   it('a box over 65 536 bytes is a sealed error {code: bad_request} (not too_large, no id)', async () => {
     let sends = 0;
