@@ -5,14 +5,19 @@
  */
 import type { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { WsHandler } from '../../../contract/events.ts';
 import type { TableName } from '../../../contract/schema.ts';
 import { type KeyPair, keyPairFromSecret } from '../../../protocol/crypto.ts';
+import { LIMITS } from '../../../protocol/limits.ts';
 import { readBasicAuthSecret, readServerKeySecret, type SecretReader } from '../../adapters/secrets.ts';
 import { type Chat, type ChatDeps, createChat } from '../../domain/chat.ts';
 import type { Clock, Random } from '../../domain/clock.ts';
 import { basicAuthDigest } from '../../domain/safe.ts';
+import type { ChatHandlerDeps } from '../../handlers/ws-chat.ts';
 import { ConfigError, ENV, type RuntimeConfig } from '../env.ts';
 import type { Logger } from '../log.ts';
+import { wsStack } from '../middlewares.ts';
 
 /** Time, randomness and the log: given by the AWS entry (system ones) or the local runner and tests. */
 export interface Base {
@@ -111,4 +116,9 @@ export function chatWith(
     random: base.random,
     messageTtlDays: config.messageTtlDays,
   });
+}
+
+/** A chat route's middy handler: the route's core on `chat`, in the WebSocket stack. */
+export function chatRoute(base: Base, chat: Chat, make: (deps: ChatHandlerDeps) => WsHandler) {
+  return middy(make({ chat, random: base.random, log: base.log })).use(wsStack(base, LIMITS.wsMessageBytes));
 }

@@ -1,12 +1,10 @@
 /** `wsHello` (handshake, step 1): the connections table and the server key. */
-import middy from '@middy/core';
-import { LIMITS } from '../../../protocol/limits.ts';
 import { dynamoSessionStore } from '../../adapters/connections.ts';
 import { makeHelloHandler } from '../../handlers/ws-chat.ts';
 import type { RuntimeConfig } from '../env.ts';
-import { wsStack } from '../middlewares.ts';
 import {
   type Base,
+  chatRoute,
   chatWith,
   type DynamoClients,
   type SecretClients,
@@ -19,7 +17,5 @@ export function composeWsHello(config: RuntimeConfig, clients: DynamoClients & S
     sessions: dynamoSessionStore(clients.dynamo, tableName(config, 'connections')),
     serverKey: serverKeySource(config, clients.secrets),
   });
-  return middy(makeHelloHandler({ chat, random: base.random, log: base.log })).use(
-    wsStack(base, LIMITS.wsMessageBytes),
-  );
+  return chatRoute(base, chat, makeHelloHandler);
 }

@@ -1,13 +1,11 @@
 /** `wsLogin` (handshake, step 2): the connections and identities tables and the server key. */
-import middy from '@middy/core';
-import { LIMITS } from '../../../protocol/limits.ts';
 import { dynamoSessionStore } from '../../adapters/connections.ts';
 import { dynamoIdentityStore } from '../../adapters/identities.ts';
 import { makeLoginHandler } from '../../handlers/ws-chat.ts';
 import type { RuntimeConfig } from '../env.ts';
-import { wsStack } from '../middlewares.ts';
 import {
   type Base,
+  chatRoute,
   chatWith,
   type DynamoClients,
   type SecretClients,
@@ -21,7 +19,5 @@ export function composeWsLogin(config: RuntimeConfig, clients: DynamoClients & S
     identities: dynamoIdentityStore(clients.dynamo, tableName(config, 'identities')),
     serverKey: serverKeySource(config, clients.secrets),
   });
-  return middy(makeLoginHandler({ chat, random: base.random, log: base.log })).use(
-    wsStack(base, LIMITS.wsMessageBytes),
-  );
+  return chatRoute(base, chat, makeLoginHandler);
 }

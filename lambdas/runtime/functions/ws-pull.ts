@@ -1,19 +1,14 @@
 /** `wsPull`: sessions and the mailbox (a page of waiting messages). */
-import middy from '@middy/core';
-import { LIMITS } from '../../../protocol/limits.ts';
 import { dynamoSessionStore } from '../../adapters/connections.ts';
 import { dynamoMailboxStore } from '../../adapters/mailbox.ts';
 import { makePullHandler } from '../../handlers/ws-chat.ts';
 import type { RuntimeConfig } from '../env.ts';
-import { wsStack } from '../middlewares.ts';
-import { type Base, chatWith, type DynamoClients, tableName } from './shared.ts';
+import { type Base, chatRoute, chatWith, type DynamoClients, tableName } from './shared.ts';
 
 export function composeWsPull(config: RuntimeConfig, clients: DynamoClients, base: Base) {
   const chat = chatWith(config, base, {
     sessions: dynamoSessionStore(clients.dynamo, tableName(config, 'connections')),
     mailbox: dynamoMailboxStore(clients.dynamo, tableName(config, 'mailbox'), config.tables.ephemeral),
   });
-  return middy(makePullHandler({ chat, random: base.random, log: base.log })).use(
-    wsStack(base, LIMITS.wsMessageBytes),
-  );
+  return chatRoute(base, chat, makePullHandler);
 }

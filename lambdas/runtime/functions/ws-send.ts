@@ -1,15 +1,13 @@
 /** `wsSend`: sessions, the recipients' identities, the mailbox, and pushes over `@connections`. */
-import middy from '@middy/core';
-import { LIMITS } from '../../../protocol/limits.ts';
 import { dynamoSessionStore } from '../../adapters/connections.ts';
 import { dynamoIdentityStore } from '../../adapters/identities.ts';
 import { dynamoMailboxStore } from '../../adapters/mailbox.ts';
 import { connectionsPusher } from '../../adapters/push.ts';
 import { makeSendHandler } from '../../handlers/ws-chat.ts';
 import type { RuntimeConfig } from '../env.ts';
-import { wsStack } from '../middlewares.ts';
 import {
   type Base,
+  chatRoute,
   chatWith,
   type DynamoClients,
   type ManagementClient,
@@ -24,7 +22,5 @@ export function composeWsSend(config: RuntimeConfig, clients: DynamoClients & Ma
     mailbox: dynamoMailboxStore(clients.dynamo, tableName(config, 'mailbox'), config.tables.ephemeral),
     pusher: connectionsPusher(clients.management(managementEndpoint(config))),
   });
-  return middy(makeSendHandler({ chat, random: base.random, log: base.log })).use(
-    wsStack(base, LIMITS.wsMessageBytes),
-  );
+  return chatRoute(base, chat, makeSendHandler);
 }
