@@ -89,6 +89,9 @@ export class StatefulStack extends Stack {
       billingMode: BillingMode.PAY_PER_REQUEST,
       encryption: TableEncryption.AWS_MANAGED,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: schema.pointInTimeRecovery },
+      // RETAIN only keeps CloudFormation from deleting the table; deletion protection also refuses a
+      // DeleteTable call from anyone (console, CLI, a script). Tearing down: docs/OPERATIONS.md.
+      deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     for (const index of 'indexes' in schema ? schema.indexes : []) {

@@ -196,56 +196,61 @@ describe.each([
   });
 
   describe('tables', () => {
-    it.each(TABLE_NAMES)('builds %s from the schema module: keys, billing, TTL, PITR, retention', (name) => {
-      const schema = TABLES[name];
-      const resource = s.statefulTemplate.findResources('AWS::DynamoDB::Table')[
-        logicalId(s.stateful, s.stateful.tables[name])
-      ] as Json;
-      expect(resource.DeletionPolicy).toBe('Retain');
-      expect(resource.UpdateReplacePolicy).toBe('Retain');
-      const props = resource.Properties as Json;
-      const keys = [
-        { AttributeName: schema.partitionKey.name, KeyType: 'HASH' },
-        ...('sortKey' in schema ? [{ AttributeName: schema.sortKey.name, KeyType: 'RANGE' }] : []),
-      ];
-      expect(props.KeySchema).toEqual(keys);
-      expect(props.BillingMode).toBe('PAY_PER_REQUEST');
-      expect(props.PointInTimeRecoverySpecification).toEqual({
-        PointInTimeRecoveryEnabled: schema.pointInTimeRecovery,
-      });
-      expect(props.TimeToLiveSpecification).toEqual(
-        'ttlAttribute' in schema ? { AttributeName: schema.ttlAttribute, Enabled: true } : undefined,
-      );
-      expect(props.GlobalSecondaryIndexes).toEqual(
-        'indexes' in schema
-          ? schema.indexes.map((index: IndexSchema) => ({
-              IndexName: index.indexName,
-              KeySchema: [
-                { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
-                ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' }] : []),
-              ],
-              Projection:
-                index.include.length > 0
-                  ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] }
-                  : { ProjectionType: 'KEYS_ONLY' },
-            }))
-          : undefined,
-      );
-      expect(props.LocalSecondaryIndexes).toEqual(
-        'localIndexes' in schema
-          ? schema.localIndexes.map((index) => ({
-              IndexName: index.indexName,
-              KeySchema: [
-                { AttributeName: schema.partitionKey.name, KeyType: 'HASH' },
-                { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
-              ],
-              Projection: { ProjectionType: 'ALL' },
-            }))
-          : undefined,
-      );
-      expect(props.SSESpecification).toEqual({ SSEEnabled: true });
-      expect(props.TableName).toBeUndefined();
-    });
+    it.each(TABLE_NAMES)(
+      'builds %s from the schema module: keys, billing, TTL, PITR, retention, deletion protection',
+      (name) => {
+        const schema = TABLES[name];
+        const resource = s.statefulTemplate.findResources('AWS::DynamoDB::Table')[
+          logicalId(s.stateful, s.stateful.tables[name])
+        ] as Json;
+        expect(resource.DeletionPolicy).toBe('Retain');
+        expect(resource.UpdateReplacePolicy).toBe('Retain');
+        const props = resource.Properties as Json;
+        const keys = [
+          { AttributeName: schema.partitionKey.name, KeyType: 'HASH' },
+          ...('sortKey' in schema ? [{ AttributeName: schema.sortKey.name, KeyType: 'RANGE' }] : []),
+        ];
+        expect(props.KeySchema).toEqual(keys);
+        expect(props.BillingMode).toBe('PAY_PER_REQUEST');
+        expect(props.PointInTimeRecoverySpecification).toEqual({
+          PointInTimeRecoveryEnabled: schema.pointInTimeRecovery,
+        });
+        expect(props.TimeToLiveSpecification).toEqual(
+          'ttlAttribute' in schema ? { AttributeName: schema.ttlAttribute, Enabled: true } : undefined,
+        );
+        expect(props.GlobalSecondaryIndexes).toEqual(
+          'indexes' in schema
+            ? schema.indexes.map((index: IndexSchema) => ({
+                IndexName: index.indexName,
+                KeySchema: [
+                  { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+                  ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' }] : []),
+                ],
+                Projection:
+                  index.include.length > 0
+                    ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] }
+                    : { ProjectionType: 'KEYS_ONLY' },
+              }))
+            : undefined,
+        );
+        expect(props.LocalSecondaryIndexes).toEqual(
+          'localIndexes' in schema
+            ? schema.localIndexes.map((index) => ({
+                IndexName: index.indexName,
+                KeySchema: [
+                  { AttributeName: schema.partitionKey.name, KeyType: 'HASH' },
+                  { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+                ],
+                Projection: { ProjectionType: 'ALL' },
+              }))
+            : undefined,
+        );
+        expect(props.SSESpecification).toEqual({ SSEEnabled: true });
+        // RETAIN does not stop a DeleteTable call; deletion protection does.
+        expect(props.DeletionProtectionEnabled).toBe(true);
+        expect(props.TableName).toBeUndefined();
+      },
+    );
 
     it('keeps no point-in-time backups of delivered messages or sessions, but of identities', () => {
       expect(TABLES.mailbox.pointInTimeRecovery).toBe(false);
