@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, Grant, type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -273,12 +273,23 @@ export class ManifestFunction extends Construct {
         actions: ['sns:Publish'],
         resourceArns: ['*'],
       });
+      // Publishing to a phone number has no resource ARN, so the Allow must be on "*"; this Deny
+      // takes away every topic and platform endpoint (they all have an `arn:…:sns:…` ARN), which
+      // leaves exactly SMS to phone numbers (AWS's documented way to allow SMS only).
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          effect: Effect.DENY,
+          actions: ['sns:Publish'],
+          resources: [Stack.of(this).formatArn({ service: 'sns', region: '*', account: '*', resource: '*' })],
+        }),
+      );
       acknowledgeWildcardResources(
         this,
         grant,
         'SMS verification codes are published straight to phone numbers, which have no ARN: ' +
-          'sns:Publish to a phone number can only be granted on "*". The grant holds this one ' +
-          'action, for the one function that sends codes, and only when SMS codes are configured.',
+          'sns:Publish to a phone number can only be allowed on "*". A Deny on every SNS ARN ' +
+          '(arn:<partition>:sns:*:*:*) in the same policy takes away topics and platform endpoints, so ' +
+          'only SMS remains; one action, for the one function that sends codes, only when SMS is on.',
       );
     }
   }

@@ -119,11 +119,15 @@ function functionOf(template: Template, name: string) {
   return { id, props, role: role.Properties as Json, statements, logGroupId, env };
 }
 
-/** action → every resource it is allowed on, as JSON, sorted. */
-function grantsByAction(statements: Statement[]): Record<string, string[]> {
+/** action → every resource it is allowed on (or, with `effect` Deny, denied on), as JSON, sorted. */
+function grantsByAction(
+  statements: Statement[],
+  effect: 'Allow' | 'Deny' = 'Allow',
+): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const statement of statements) {
-    expect(statement.Effect).toBe('Allow');
+    expect(['Allow', 'Deny']).toContain(statement.Effect);
+    if (statement.Effect !== effect) continue;
     for (const action of actionsOf(statement)) {
       out[action] = [...(out[action] ?? []), ...resourcesOf(statement).map((r) => JSON.stringify(r))].sort();
     }
@@ -162,10 +166,20 @@ function expectedGrants(s: Synth, spec: FunctionSpec): Record<string, string[]> 
       add('ses:SendEmail', s.api.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }));
     }
   }
-  // SMS to a phone number has no resource ARN; this is the one grant on "*".
+  // SMS to a phone number has no resource ARN; this is the one grant on "*" (topics are denied).
   if (spec.sendsVerificationCodes && s.config.verificationSms) add('sns:Publish', '*');
   return out;
 }
+
+/** What a function is denied: with SMS codes, publishing to any SNS ARN (every topic and endpoint). */
+function expectedDenials(s: Synth, spec: FunctionSpec): Record<string, string[]> {
+  return spec.sendsVerificationCodes && s.config.verificationSms
+    ? { 'sns:Publish': [JSON.stringify(SNS_EVERY_ARN)] }
+    : {};
+}
+
+/** `arn:<partition>:sns:*:*:*`: every topic and platform endpoint, in any Region and account. */
+const SNS_EVERY_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sns:*:*:*']] };
 
 /** A route's integration URI names the function it invokes. */
 function routeTargets(template: Template, type: 'WebSocket' | 'HTTP', routeKey: string): string {
@@ -369,6 +383,7 @@ describe.each([
         const logs = fn.statements.filter((st) => actionsOf(st).some((a) => a.startsWith('logs:')));
         const rest = fn.statements.filter((st) => !logs.includes(st));
         expect(grantsByAction(rest), name).toEqual(expectedGrants(s, spec));
+        expect(grantsByAction(rest, 'Deny'), name).toEqual(expectedDenials(s, spec));
         for (const statement of rest) {
           if (!actionsOf(statement).includes('sns:Publish'))
             expect(resourcesOf(statement), name).not.toContain('*');
@@ -539,6 +554,14 @@ describe('API stack with an extra manifest entry', () => {
       ).toEqual([
         'arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/codes@mail.example.org',
         'arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/mail.example.org',
+      ]);
+      // SMS only: allowed on "*" (a phone number has no ARN), denied on every topic and endpoint ARN.
+      const sns = fn.statements
+        .filter((st) => actionsOf(st).includes('sns:Publish'))
+        .map(({ Effect, Action, Resource }) => ({ Effect, Action, Resource }));
+      expect(sns, name).toEqual([
+        { Effect: 'Allow', Action: 'sns:Publish', Resource: '*' },
+        { Effect: 'Deny', Action: 'sns:Publish', Resource: SNS_EVERY_ARN },
       ]);
       expect(grants['sns:Publish'], name).toEqual([JSON.stringify('*')]);
       expect(fn.env[ENV.verificationEmailFrom], name).toBe('codes@mail.example.org');
