@@ -24,6 +24,7 @@ import { Certificate, CertificateValidation, type ICertificate } from 'aws-cdk-l
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { AaaaRecord, ARecord, HostedZone, type IHostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
 import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -52,6 +53,11 @@ export interface ApiStackProps extends StackProps {
   readonly safeBucket: IBucket;
   /** The server's long-term key (stateful stack). */
   readonly serverKey: ISecret;
+  /**
+   * The customer-managed key of the data (stateful stack) and of the functions' log groups.
+   * @default - none: AWS-owned and AWS-managed keys
+   */
+  readonly dataKey?: IKey;
   /**
    * The functions to deploy.
    * @default FUNCTIONS from contract/manifest.ts
@@ -134,6 +140,7 @@ export class ApiStack extends Stack {
         config,
         ...(safeAuthSecret ? { safeAuthSecret } : {}),
         serverKey: props.serverKey,
+        ...(props.dataKey ? { dataKey: props.dataKey } : {}),
       });
       functions[name] = fn;
       this.addWebSocketRoutes(name, spec, fn);
@@ -184,8 +191,11 @@ export class ApiStack extends Stack {
     });
     new CfnOutput(this, 'ServerPublicKey', {
       description: 'The server public key clients pin (hex)',
-      value: new ServerPublicKey(this, 'ServerPublicKeyResource', { serverKey: props.serverKey, config })
-        .publicKey,
+      value: new ServerPublicKey(this, 'ServerPublicKeyResource', {
+        serverKey: props.serverKey,
+        config,
+        ...(props.dataKey ? { dataKey: props.dataKey } : {}),
+      }).publicKey,
     });
     new CfnOutput(this, 'SafeUrl', {
       description: 'Custom Threema Safe server URL',

@@ -22,6 +22,7 @@ interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: Record<string, Json>;
 }
 
 interface Synth {
@@ -588,6 +589,214 @@ describe('API stack with an extra manifest entry', () => {
         RouteKey: key,
       });
     }
+  });
+});
+
+describe('encryption keys', () => {
+  it('are AWS-owned and AWS-managed by default: no customer-managed key, no KMS cost', () => {
+    const s = realApp();
+    expect(s.stateful.dataKey).toBeUndefined();
+    s.statefulTemplate.resourceCountIs('AWS::KMS::Key', 0);
+    for (const group of Object.values(s.apiTemplate.findResources('AWS::Logs::LogGroup'))) {
+      expect((group.Properties as Json).KmsKeyId).toBeUndefined();
+    }
+  });
+
+  describe('with customerManagedKey', () => {
+    let s: Synth;
+    let keyArn: Json;
+    beforeAll(() => {
+      s = synth({ ...CUSTOM_CONFIG, customerManagedKey: true }, EXTRA_FUNCTIONS);
+      keyArn = s.stateful.resolve(s.stateful.dataKey!.keyArn) as Json;
+    });
+    const account = {
+      AWS: {
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']],
+      },
+    };
+    const via = (service: string) => ({
+      'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.amazonaws.com']],
+    });
+    /** What only reads or writes data, as opposed to administering the key. */
+    const CRYPTO = /^kms:(Decrypt|Encrypt|ReEncrypt|GenerateDataKey|CreateGrant|Sign|Verify|GenerateMac)/;
+
+    it('is one key, rotated, retained like the data it encrypts, and an output', () => {
+      s.statefulTemplate.resourceCountIs('AWS::KMS::Key', 1);
+      s.statefulTemplate.hasResource('AWS::KMS::Key', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: { EnableKeyRotation: true },
+      });
+      s.statefulTemplate.hasOutput('DataKeyArn', { Value: keyArn });
+    });
+
+    it('encrypts every table, the Safe bucket (with a bucket key) and the server key secret', () => {
+      for (const name of TABLE_NAMES) {
+        const table = s.statefulTemplate.findResources('AWS::DynamoDB::Table')[
+          logicalId(s.stateful, s.stateful.tables[name])
+        ] as Json;
+        expect((table.Properties as Json).SSESpecification, name).toEqual({
+          SSEEnabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: keyArn,
+        });
+      }
+      s.statefulTemplate.hasResourceProperties('AWS::S3::Bucket', {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            {
+              BucketKeyEnabled: true,
+              ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn },
+            },
+          ],
+        },
+      });
+      s.statefulTemplate.hasResourceProperties('AWS::SecretsManager::Secret', { KmsKeyId: keyArn });
+    });
+
+    it('encrypts every function log group with it', () => {
+      const groups = Object.values(s.apiTemplate.findResources('AWS::Logs::LogGroup'));
+      expect(groups.length).toBe(Object.keys(s.specs).length + 1);
+      for (const group of groups) {
+        expect((group.Properties as Json).KmsKeyId).toEqual(s.api.resolve(s.stateful.dataKey!.keyArn));
+      }
+    });
+
+    it('lets the account administer the key but not use it, except through DynamoDB, S3 and Secrets Manager', () => {
+      const key = Object.values(s.statefulTemplate.findResources('AWS::KMS::Key'))[0]!.Properties as Json;
+      const statements = (key.KeyPolicy as { Statement: (Statement & Json)[] }).Statement;
+      const bySid = Object.fromEntries(statements.filter((st) => st.Sid).map((st) => [st.Sid, st]));
+      expect(bySid.AdministerWithoutUsing).toEqual({
+        Sid: 'AdministerWithoutUsing',
+        Effect: 'Allow',
+        Principal: account,
+        Resource: '*',
+        Action: [
+          'kms:CancelKeyDeletion',
+          'kms:CreateAlias',
+          'kms:DeleteAlias',
+          'kms:DescribeKey',
+          'kms:DisableKey',
+          'kms:DisableKeyRotation',
+          'kms:EnableKey',
+          'kms:EnableKeyRotation',
+          'kms:GetKeyPolicy',
+          'kms:GetKeyRotationStatus',
+          'kms:List*',
+          'kms:PutKeyPolicy',
+          'kms:RevokeGrant',
+          'kms:RotateKeyOnDemand',
+          'kms:ScheduleKeyDeletion',
+          'kms:TagResource',
+          'kms:UntagResource',
+          'kms:UpdateAlias',
+          'kms:UpdateKeyDescription',
+        ],
+      });
+      expect(bySid.UseOnlyThroughTheDataServices).toEqual({
+        Sid: 'UseOnlyThroughTheDataServices',
+        Effect: 'Allow',
+        Principal: account,
+        Resource: '*',
+        Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+        Condition: {
+          StringEquals: {
+            'kms:CallerAccount': { Ref: 'AWS::AccountId' },
+            'kms:ViaService': [via('dynamodb'), via('s3'), via('secretsmanager')],
+          },
+        },
+      });
+      expect(bySid.LetDynamoDbKeepItsGrants).toEqual({
+        Sid: 'LetDynamoDbKeepItsGrants',
+        Effect: 'Allow',
+        Principal: account,
+        Resource: '*',
+        Action: 'kms:CreateGrant',
+        Condition: {
+          StringEquals: { 'kms:CallerAccount': { Ref: 'AWS::AccountId' }, 'kms:ViaService': via('dynamodb') },
+          Bool: { 'kms:GrantIsForAWSResource': 'true' },
+        },
+      });
+      expect(bySid.CloudWatchLogsForThisAccountsLogGroups).toEqual({
+        Sid: 'CloudWatchLogsForThisAccountsLogGroups',
+        Effect: 'Allow',
+        Principal: { Service: via('logs') },
+        Resource: '*',
+        Action: ['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+        Condition: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':logs:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':log-group:*',
+                ],
+              ],
+            },
+          },
+        },
+      });
+      // Whatever else is in the policy (the secret adds its own Secrets Manager statement): nothing
+      // lets a principal of the account decrypt, encrypt or hand out grants except through a service.
+      for (const statement of statements) {
+        expect(statement.Effect).toBe('Allow');
+        if (!actionsOf(statement).some((action) => CRYPTO.test(action))) continue;
+        const principal = (statement as Json).Principal as Json;
+        if ('Service' in principal) {
+          expect(principal).toEqual({ Service: via('logs') });
+          continue;
+        }
+        expect(principal).toEqual(account);
+        const viaService = ((statement as Json).Condition as Record<string, Json>).StringEquals?.[
+          'kms:ViaService'
+        ];
+        expect(viaService, JSON.stringify(statement)).toBeDefined();
+      }
+    });
+
+    it('grants each function the KMS actions its data access needs, on this key, through that service only', () => {
+      const key = s.api.resolve(s.stateful.dataKey!.keyArn);
+      for (const [name, spec] of Object.entries(s.specs)) {
+        const expected: Record<string, string[]> = {};
+        const add = (service: string, ...actions: string[]) => {
+          expected[service] = [...(expected[service] ?? []), ...actions].sort();
+        };
+        if (Object.values(spec.tables).some((actions) => (actions ?? []).length > 0))
+          add('dynamodb', 'kms:Decrypt', 'kms:DescribeKey');
+        if (spec.safeBucket.includes('s3:GetObject')) add('s3', 'kms:Decrypt');
+        if (spec.safeBucket.includes('s3:PutObject')) add('s3', 'kms:GenerateDataKey');
+        if (spec.readsServerKey) add('secretsmanager', 'kms:Decrypt');
+        const granted: Record<string, string[]> = {};
+        for (const statement of functionOf(s.apiTemplate, name).statements) {
+          const kms = actionsOf(statement).filter((action) => action.startsWith('kms:'));
+          if (kms.length === 0) continue;
+          expect(statement.Effect, name).toBe('Allow');
+          expect(statement.Resource, name).toEqual(key);
+          const service = JSON.stringify(statement.Condition?.StringEquals?.['kms:ViaService']);
+          const match = /"([a-z0-9]+)\."/.exec(service)?.[1] as string;
+          expect(service, name).toBe(JSON.stringify(via(match)));
+          granted[match] = [...(granted[match] ?? []), ...kms].sort();
+        }
+        expect(granted, name).toEqual(expected);
+      }
+      const reader = functionOf(s.apiTemplate, 'serverPublicKey').statements.filter((st) =>
+        actionsOf(st).some((a) => a.startsWith('kms:')),
+      );
+      expect(reader).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: key,
+          Condition: { StringEquals: { 'kms:ViaService': via('secretsmanager') } },
+        },
+      ]);
+    });
   });
 });
 
