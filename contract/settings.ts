@@ -211,6 +211,12 @@ export const SETTINGS = {
     hint: QUOTA_HINT,
     doc: 'WebSocket stage throttling: burst',
   },
+  customerManagedKey: {
+    kind: 'flag',
+    context: 'customerManagedKey',
+    default: false,
+    doc: 'encrypt tables, Safe bucket, server key secret and function logs with a KMS key the stack creates',
+  },
   alarmEmail: {
     kind: 'text',
     context: 'alarmEmail',

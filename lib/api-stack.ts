@@ -8,6 +8,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import {
   ApiMapping,
+  type CfnApi,
   CorsHttpMethod,
   type CorsPreflightOptions,
   DomainName,
@@ -23,6 +24,7 @@ import { Certificate, CertificateValidation, type ICertificate } from 'aws-cdk-l
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { AaaaRecord, ARecord, HostedZone, type IHostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
 import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -33,7 +35,7 @@ import type { TableName } from '../contract/schema.ts';
 import { ROUTE_SELECTION_EXPRESSION } from '../protocol/frames.ts';
 import type { CustomDomains, SwitchyardConfig } from './config.ts';
 import { OperationsAlarms } from './constructs/alarms.ts';
-import { ManifestFunction } from './constructs/manifest-function.ts';
+import { type ConnectionsManagement, ManifestFunction } from './constructs/manifest-function.ts';
 import { ServerPublicKey } from './constructs/server-public-key.ts';
 import { acknowledge } from './nag.ts';
 
@@ -51,6 +53,11 @@ export interface ApiStackProps extends StackProps {
   readonly safeBucket: IBucket;
   /** The server's long-term key (stateful stack). */
   readonly serverKey: ISecret;
+  /**
+   * The customer-managed key of the data (stateful stack) and of the functions' log groups.
+   * @default - none: AWS-owned and AWS-managed keys
+   */
+  readonly dataKey?: IKey;
   /**
    * The functions to deploy.
    * @default FUNCTIONS from contract/manifest.ts
@@ -80,6 +87,10 @@ export class ApiStack extends Stack {
       routeSelectionExpression: ROUTE_SELECTION_EXPRESSION,
       description: 'Switchyard chat switch',
     });
+    // With custom domains, clients must come through them (and their TLS policy): the default
+    // execute-api endpoints are switched off. The WebSocket L2 has no prop for it (the CFN API has).
+    const customDomainsOnly = config.customDomains !== undefined;
+    if (customDomainsOnly) (this.webSocketApi.node.defaultChild as CfnApi).disableExecuteApiEndpoint = true;
     this.webSocketStage = new WebSocketStage(this, 'WebSocketStage', {
       webSocketApi: this.webSocketApi,
       stageName: WS_STAGE,
@@ -92,6 +103,8 @@ export class ApiStack extends Stack {
       apiName: `${this.stackName}-http`,
       description: 'Switchyard directory and Safe',
       createDefaultStage: false,
+      // Set only with custom domains, so a deployment without them synthesizes exactly as before.
+      ...(customDomainsOnly ? { disableExecuteApiEndpoint: true } : {}),
       ...(config.webOrigins ? { corsPreflight: webCors(config.webOrigins) } : {}),
     });
     this.httpStage = new HttpStage(this, 'HttpStage', {
@@ -106,6 +119,16 @@ export class ApiStack extends Stack {
         ? undefined
         : Secret.fromSecretCompleteArn(this, 'SafeBasicAuthSecret', config.safeBasicAuthSecretArn);
 
+    // A disabled execute-api endpoint answers `@connections` calls with 403 too, so with custom
+    // domains the functions push through the WebSocket domain (mapped at its root to the stage).
+    const stage = this.webSocketStage;
+    const connections: ConnectionsManagement = {
+      callbackUrl: config.customDomains
+        ? `https://${config.customDomains.webSocketDomainName}`
+        : stage.callbackUrl,
+      grantManagementApiAccess: (grantee) => stage.grantManagementApiAccess(grantee),
+    };
+
     const functions: Record<string, ManifestFunction> = {};
     for (const [name, spec] of Object.entries(specs)) {
       const fn = new ManifestFunction(this, name, {
@@ -113,10 +136,11 @@ export class ApiStack extends Stack {
         spec,
         tables: props.tables,
         safeBucket: props.safeBucket,
-        connections: this.webSocketStage,
+        connections,
         config,
         ...(safeAuthSecret ? { safeAuthSecret } : {}),
         serverKey: props.serverKey,
+        ...(props.dataKey ? { dataKey: props.dataKey } : {}),
       });
       functions[name] = fn;
       this.addWebSocketRoutes(name, spec, fn);
@@ -148,7 +172,7 @@ export class ApiStack extends Stack {
 
     this.acknowledgeFindings();
 
-    // With custom domains, clients use those; the functions keep the stage's own @connections URL.
+    // With custom domains, clients can only use those.
     const urls = config.customDomains
       ? this.addCustomDomains(config.customDomains)
       : { webSocket: this.webSocketStage.url, http: this.httpStage.url };
@@ -167,8 +191,11 @@ export class ApiStack extends Stack {
     });
     new CfnOutput(this, 'ServerPublicKey', {
       description: 'The server public key clients pin (hex)',
-      value: new ServerPublicKey(this, 'ServerPublicKeyResource', { serverKey: props.serverKey, config })
-        .publicKey,
+      value: new ServerPublicKey(this, 'ServerPublicKeyResource', {
+        serverKey: props.serverKey,
+        config,
+        ...(props.dataKey ? { dataKey: props.dataKey } : {}),
+      }).publicKey,
     });
     new CfnOutput(this, 'SafeUrl', {
       description: 'Custom Threema Safe server URL',

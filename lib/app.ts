@@ -51,6 +51,7 @@ export function buildSwitchyard(app: App, options: BuildOptions = {}): Switchyar
     tables: stateful.tables,
     safeBucket: stateful.safeBucket,
     serverKey: stateful.serverKey,
+    ...(stateful.dataKey ? { dataKey: stateful.dataKey } : {}),
     ...(options.functions ? { functions: options.functions } : {}),
   });
   if (options.nag ?? true) Validations.of(app).addPlugins(...nagPacks(app));

@@ -60,6 +60,12 @@ export interface SwitchyardConfig {
   /** Directory: send SMS verification codes through Amazon SNS. Off: phone numbers can't be linked. */
   readonly verificationSms: boolean;
   /**
+   * Encrypt the tables, the Safe bucket, the server key secret and the functions' log groups with a
+   * customer-managed KMS key the stateful stack creates (lib/constructs/data-key.ts). Off: AWS's
+   * own keys, at no cost.
+   */
+  readonly customerManagedKey: boolean;
+  /**
    * An e-mail address subscribed to the alarm topic (it must confirm the subscription). Absent: the
    * alarms still exist and publish to the topic; subscribe to it however you like.
    */
@@ -110,6 +116,7 @@ export const CONFIG_DEFAULTS: SwitchyardConfig = {
   wsBurstLimit: SETTINGS.wsBurstLimit.default,
   serverKeyGeneration: SETTINGS.serverKeyGeneration.default,
   verificationSms: SETTINGS.verificationSms.default,
+  customerManagedKey: SETTINGS.customerManagedKey.default,
 };
 
 /** Context keys of the custom domains, read into `customDomains`. */
@@ -203,6 +210,7 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>): SwitchyardC
     ...optional('safeBasicAuthSecretArn'),
     ...optional('verificationEmailFrom'),
     verificationSms: contextSetting<boolean>(raw, 'verificationSms'),
+    customerManagedKey: contextSetting<boolean>(raw, 'customerManagedKey'),
     ...optional('alarmEmail'),
     ...customDomains(raw),
     ...webOrigins(raw.webOrigins),

@@ -1,15 +1,17 @@
 /**
- * Stateful resources: the DynamoDB tables, the Safe bucket and the server key, all RETAIN, none with a physical
- * name. Kept apart from the API stack so functions and routes can be replaced freely while user
+ * Stateful resources: the DynamoDB tables, the Safe bucket and the server key (and, optionally, the
+ * customer-managed KMS key that encrypts them), all RETAIN, none with a physical name. Kept apart from the API stack so functions and routes can be replaced freely while user
  * data stays put. Everything about them comes from the schema module.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { Key } from 'aws-cdk-lib/aws-kms';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { type KeyAttribute, SAFE_BUCKET, TABLE_NAMES, TABLES, type TableName } from '../contract/schema.ts';
 import type { SwitchyardConfig } from './config.ts';
+import { DataKey } from './constructs/data-key.ts';
 import { acknowledge } from './nag.ts';
 
 export interface StatefulStackProps extends StackProps {
@@ -26,9 +28,21 @@ export class StatefulStack extends Stack {
    * first deploy, whose SHA-256 is the X25519 secret key (lambdas/adapters/secrets.ts).
    */
   readonly serverKey: Secret;
+  /**
+   * The customer-managed key of all of the above and of the functions' log groups, with
+   * `customerManagedKey`; absent, AWS-owned and AWS-managed keys.
+   */
+  readonly dataKey?: Key;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
+    if (props.config.customerManagedKey) {
+      this.dataKey = new DataKey(this, 'DataKey').key;
+      new CfnOutput(this, 'DataKeyArn', {
+        description: 'Customer-managed KMS key of the tables, Safe bucket, server key and function logs',
+        value: this.dataKey.keyArn,
+      });
+    }
 
     const tables = {} as Record<TableName, Table>;
     for (const name of TABLE_NAMES) tables[name] = this.table(name);
@@ -38,6 +52,7 @@ export class StatefulStack extends Stack {
       description: 'Switchyard server long-term key: its SHA-256 is the X25519 secret key clients pin',
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
       removalPolicy: RemovalPolicy.RETAIN,
+      ...(this.dataKey ? { encryptionKey: this.dataKey } : {}),
     });
     acknowledge(
       this.serverKey,
@@ -56,7 +71,10 @@ export class StatefulStack extends Stack {
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
       minimumTLSVersion: 1.2,
-      encryption: BucketEncryption.S3_MANAGED,
+      ...(this.dataKey
+        ? // A bucket key: S3 asks KMS once per bucket-level key, not once per object request.
+          { encryption: BucketEncryption.KMS, encryptionKey: this.dataKey, bucketKeyEnabled: true }
+        : { encryption: BucketEncryption.S3_MANAGED }),
       // No versioning: a deleted or overwritten backup must be gone, not kept as a noncurrent version.
       versioned: false,
       lifecycleRules: [
@@ -87,8 +105,13 @@ export class StatefulStack extends Stack {
       sortKey: 'sortKey' in schema ? keyAttribute(schema.sortKey) : undefined,
       timeToLiveAttribute: 'ttlAttribute' in schema ? schema.ttlAttribute : undefined,
       billingMode: BillingMode.PAY_PER_REQUEST,
-      encryption: TableEncryption.AWS_MANAGED,
+      ...(this.dataKey
+        ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: this.dataKey }
+        : { encryption: TableEncryption.AWS_MANAGED }),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: schema.pointInTimeRecovery },
+      // RETAIN only keeps CloudFormation from deleting the table; deletion protection also refuses a
+      // DeleteTable call from anyone (console, CLI, a script). Tearing down: docs/OPERATIONS.md.
+      deletionProtection: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     for (const index of 'indexes' in schema ? schema.indexes : []) {

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Grant, type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, Grant, type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, LoggingFormat } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -25,6 +26,11 @@ export interface BundledFunctionProps {
   readonly projectRoot: string;
   readonly logRetentionDays: SwitchyardConfig['logRetentionDays'];
   readonly environment?: Record<string, string>;
+  /**
+   * Encrypts the log group (the key's policy must let CloudWatch Logs use it).
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logKey?: IKey;
 }
 
 /**
@@ -37,6 +43,7 @@ export function bundledFunction(scope: Construct, props: BundledFunctionProps) {
   const logGroup = new LogGroup(scope, 'Logs', {
     retention: props.logRetentionDays,
     removalPolicy: RemovalPolicy.DESTROY,
+    ...(props.logKey ? { encryptionKey: props.logKey } : {}),
   });
   // An own role instead of AWSLambdaBasicExecutionRole: that managed policy may create log groups
   // and write to any of them; this one may only write to its own group.
@@ -112,6 +119,12 @@ export interface ManifestFunctionProps {
   /** The server's long-term key, handed to functions with `spec.readsServerKey`. */
   readonly serverKey: ISecret;
   /**
+   * The customer-managed key of the tables, bucket, server key and log group; each grant of data
+   * access then comes with the KMS actions that access needs, through that data's service only.
+   * @default - none: AWS-owned and AWS-managed keys, nothing to grant
+   */
+  readonly dataKey?: IKey;
+  /**
    * Directory that `spec.entry` is relative to.
    * @default REPO_ROOT
    */
@@ -142,6 +155,7 @@ export class ManifestFunction extends Construct {
       projectRoot,
       logRetentionDays: config.logRetentionDays,
       environment: this.environment(props),
+      ...(props.dataKey ? { logKey: props.dataKey } : {}),
     });
     this.function = built.function;
     this.role = built.role;
@@ -204,7 +218,13 @@ export class ManifestFunction extends Construct {
     config,
     safeAuthSecret,
     serverKey,
+    dataKey,
   }: ManifestFunctionProps): void {
+    /** With a customer-managed key: `actions` on it, only when `service` calls KMS for this function. */
+    const useKey = (service: 'dynamodb' | 's3' | 'secretsmanager', ...actions: string[]) => {
+      if (dataKey) grantKeyVia(dataKey, service, this.function, ...actions);
+    };
+
     if (spec.readsServerKey) {
       // Only reading the value: not secret.grantRead, which adds DescribeSecret.
       Grant.addToPrincipal({
@@ -212,8 +232,13 @@ export class ManifestFunction extends Construct {
         actions: ['secretsmanager:GetSecretValue'],
         resourceArns: [serverKey.secretArn],
       });
+      useKey('secretsmanager', 'kms:Decrypt');
     }
 
+    // DynamoDB decrypts a table's own key with kms:Decrypt for every read and write.
+    if (tableNames(spec).some((table) => (spec.tables[table] ?? []).length > 0)) {
+      useKey('dynamodb', 'kms:Decrypt', 'kms:DescribeKey');
+    }
     for (const table of tableNames(spec)) {
       const actions = spec.tables[table] ?? [];
       if (actions.length === 0) continue;
@@ -227,6 +252,12 @@ export class ManifestFunction extends Construct {
     }
 
     if (spec.safeBucket.length > 0) {
+      // Reading an SSE-KMS object decrypts its data key; writing one generates it.
+      const kmsActions = [
+        ...(spec.safeBucket.includes('s3:GetObject') ? ['kms:Decrypt'] : []),
+        ...(spec.safeBucket.includes('s3:PutObject') ? ['kms:GenerateDataKey'] : []),
+      ];
+      if (kmsActions.length > 0) useKey('s3', ...kmsActions);
       const grant = Grant.addToPrincipal({
         grantee: this.function,
         actions: [...spec.safeBucket],
@@ -273,15 +304,47 @@ export class ManifestFunction extends Construct {
         actions: ['sns:Publish'],
         resourceArns: ['*'],
       });
+      // Publishing to a phone number has no resource ARN, so the Allow must be on "*"; this Deny
+      // takes away every topic and platform endpoint (they all have an `arn:…:sns:…` ARN), which
+      // leaves exactly SMS to phone numbers (AWS's documented way to allow SMS only).
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          effect: Effect.DENY,
+          actions: ['sns:Publish'],
+          resources: [Stack.of(this).formatArn({ service: 'sns', region: '*', account: '*', resource: '*' })],
+        }),
+      );
       acknowledgeWildcardResources(
         this,
         grant,
         'SMS verification codes are published straight to phone numbers, which have no ARN: ' +
-          'sns:Publish to a phone number can only be granted on "*". The grant holds this one ' +
-          'action, for the one function that sends codes, and only when SMS codes are configured.',
+          'sns:Publish to a phone number can only be allowed on "*". A Deny on every SNS ARN ' +
+          '(arn:<partition>:sns:*:*:*) in the same policy takes away topics and platform endpoints, so ' +
+          'only SMS remains; one action, for the one function that sends codes, only when SMS is on.',
       );
     }
   }
+}
+
+/**
+ * Grants `actions` on a key in the stateful stack, to the grantee's own policy, only for calls that
+ * `service` makes on its behalf (`kms:ViaService`), never for direct KMS calls. The key's policy
+ * (lib/constructs/data-key.ts) lets account principals use it through those services only when
+ * their IAM policy says so, which this grant does. Not `key.grant(new ViaServicePrincipal(…))`: that
+ * also writes the role into the key's policy, which would make the stateful stack depend on this one.
+ */
+export function grantKeyVia(
+  key: IKey,
+  service: 'dynamodb' | 's3' | 'secretsmanager',
+  grantee: IGrantable,
+  ...actions: string[]
+): Grant {
+  return Grant.addToPrincipal({
+    grantee,
+    actions,
+    resourceArns: [key.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `${service}.${Stack.of(key).region}.amazonaws.com` } },
+  });
 }
 
 /**

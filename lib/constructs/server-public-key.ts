@@ -6,15 +6,18 @@
 import { join } from 'node:path';
 import { CustomResource } from 'aws-cdk-lib';
 import { Grant } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { SwitchyardConfig } from '../config.ts';
 import { acknowledge } from '../nag.ts';
-import { bundledFunction, REPO_ROOT } from './manifest-function.ts';
+import { bundledFunction, grantKeyVia, REPO_ROOT } from './manifest-function.ts';
 
 export interface ServerPublicKeyProps {
   readonly serverKey: ISecret;
   readonly config: SwitchyardConfig;
+  /** The customer-managed key of the secret and of the log group. @default - none */
+  readonly dataKey?: IKey;
   /** Directory the entry file is relative to. @default REPO_ROOT */
   readonly projectRoot?: string;
 }
@@ -31,6 +34,7 @@ export class ServerPublicKey extends Construct {
       entry: join(projectRoot, 'lambdas/entry/server-public-key.ts'),
       projectRoot,
       logRetentionDays: props.config.logRetentionDays,
+      ...(props.dataKey ? { logKey: props.dataKey } : {}),
     });
     // Only reading the value: not secret.grantRead, which adds DescribeSecret.
     Grant.addToPrincipal({
@@ -38,6 +42,7 @@ export class ServerPublicKey extends Construct {
       actions: ['secretsmanager:GetSecretValue'],
       resourceArns: [props.serverKey.secretArn],
     });
+    if (props.dataKey) grantKeyVia(props.dataKey, 'secretsmanager', fn, 'kms:Decrypt');
     const resource = new CustomResource(this, 'Resource', {
       serviceToken: fn.functionArn,
       resourceType: 'Custom::SwitchyardServerPublicKey',

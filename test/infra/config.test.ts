@@ -31,6 +31,7 @@ describe('deployment configuration', () => {
       wsBurstLimit: CONFIG_DEFAULTS.wsBurstLimit,
       serverKeyGeneration: 1,
       verificationSms: false,
+      customerManagedKey: false,
     });
   });
 
@@ -69,6 +70,12 @@ describe('deployment configuration', () => {
     );
     expect(parseConfig({ verificationSms: 'true' }).verificationSms).toBe(true);
     expect(parseConfig({ verificationSms: false }).verificationSms).toBe(false);
+  });
+
+  it('uses AWS-owned and AWS-managed keys unless a customer-managed key is asked for', () => {
+    expect(parseConfig({}).customerManagedKey).toBe(false);
+    expect(parseConfig({ customerManagedKey: 'true' }).customerManagedKey).toBe(true);
+    expect(parseConfig({ customerManagedKey: true }).customerManagedKey).toBe(true);
   });
 
   it('keeps Safe backups within what a Lambda-backed HTTP route can receive', () => {
@@ -194,6 +201,8 @@ describe('deployment configuration', () => {
     ['verificationEmailFrom', 42],
     ['verificationSms', 'yes'],
     ['verificationSms', 1],
+    ['customerManagedKey', 'yes'],
+    ['customerManagedKey', 'arn:aws:kms:eu-central-1:123456789012:key/1234'],
     ['serverKeyGeneration', 0],
     ['serverKeyGeneration', 'next'],
     ['webOrigins', 'chat.example.org'],

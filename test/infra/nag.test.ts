@@ -86,6 +86,11 @@ describe.each([
   ['an extra function with bucket and push access', { ...FUNCTIONS, everything: EVERYTHING }, {}],
   ['the real manifest with e-mail and SMS verification codes', undefined, CODES_ON],
   ['the real manifest with custom domains and alarm e-mails', undefined, DOMAINS_AND_ALARM_EMAIL],
+  [
+    'an extra function with a customer-managed key and SMS codes',
+    { ...FUNCTIONS, everything: EVERYTHING },
+    { customerManagedKey: true, ...CODES_ON },
+  ],
 ] as const)('cdk-nag AwsSolutions over %s', (_, functions, context) => {
   let app: App;
   let outdir: string;

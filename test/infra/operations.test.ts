@@ -193,7 +193,38 @@ describe('custom domains', () => {
     const { template } = apiTemplate();
     template.resourceCountIs('AWS::ApiGatewayV2::DomainName', 0);
     expect(JSON.stringify(output(template, 'WebSocketUrl'))).toContain('execute-api');
+    expect(JSON.stringify(output(template, 'HttpApiUrl'))).toContain('execute-api');
+    // Then the execute-api endpoints are the only ones, so they stay on.
+    const apis = Object.values(template.findResources('AWS::ApiGatewayV2::Api'));
+    expect(apis).toHaveLength(2);
+    for (const api of apis) expect((api.Properties as Json).DisableExecuteApiEndpoint).toBeUndefined();
   });
+
+  it.each([
+    ['a hosted zone', { hostedZoneId: 'Z0123456789ABCDEFGHIJ', hostedZoneName: 'example.org' }],
+    [
+      'an existing certificate',
+      {
+        certificateArn:
+          'arn:aws:acm:eu-central-1:123456789012:certificate/12345678-1234-1234-1234-123456789012',
+      },
+    ],
+  ])(
+    'with %s: switch off both execute-api endpoints, so clients only reach the custom domains',
+    (_, extra) => {
+      const { template } = apiTemplate({
+        httpDomainName: 'api.example.org',
+        webSocketDomainName: 'chat.example.org',
+        ...extra,
+      });
+      for (const protocol of ['HTTP', 'WEBSOCKET']) {
+        template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+          ProtocolType: protocol,
+          DisableExecuteApiEndpoint: true,
+        });
+      }
+    },
+  );
 
   it('with a hosted zone: a DNS-validated certificate, both domains on TLS 1.2, alias records, new URLs', () => {
     const { api, template } = apiTemplate({
@@ -237,12 +268,15 @@ describe('custom domains', () => {
     expect(output(template, 'WebSocketUrl')).toBe('wss://chat.example.org');
     expect(output(template, 'HttpApiUrl')).toBe('https://api.example.org/');
     expect(output(template, 'SafeUrl')).toBe('https://api.example.org/safe/');
-    // Pushes still go to the stage's own @connections endpoint, not to the custom domain.
+    // With the execute-api endpoint off, `@connections` there answers 403: pushes go through the
+    // WebSocket domain, whose mapping (no path) leads to the stage.
     const send = template.findResources('AWS::Lambda::Function', { Properties: { Description: 'wsSend' } });
     const props = Object.values(send)[0]!.Properties as { Environment: { Variables: Json } };
-    const endpoint = JSON.stringify(props.Environment.Variables[ENV.managementEndpoint]);
-    expect(endpoint).toContain('execute-api');
-    expect(endpoint).not.toContain('example.org');
+    expect(props.Environment.Variables[ENV.managementEndpoint]).toBe('https://chat.example.org');
+    template.hasResourceProperties('AWS::ApiGatewayV2::ApiMapping', {
+      ApiId: api.resolve(api.webSocketApi.apiId),
+      ApiMappingKey: Match.absent(),
+    });
   });
 
   it('with an existing certificate and no zone: no certificate request and no DNS records', () => {

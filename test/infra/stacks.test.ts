@@ -22,6 +22,7 @@ interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: Record<string, Json>;
 }
 
 interface Synth {
@@ -119,11 +120,15 @@ function functionOf(template: Template, name: string) {
   return { id, props, role: role.Properties as Json, statements, logGroupId, env };
 }
 
-/** action → every resource it is allowed on, as JSON, sorted. */
-function grantsByAction(statements: Statement[]): Record<string, string[]> {
+/** action → every resource it is allowed on (or, with `effect` Deny, denied on), as JSON, sorted. */
+function grantsByAction(
+  statements: Statement[],
+  effect: 'Allow' | 'Deny' = 'Allow',
+): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const statement of statements) {
-    expect(statement.Effect).toBe('Allow');
+    expect(['Allow', 'Deny']).toContain(statement.Effect);
+    if (statement.Effect !== effect) continue;
     for (const action of actionsOf(statement)) {
       out[action] = [...(out[action] ?? []), ...resourcesOf(statement).map((r) => JSON.stringify(r))].sort();
     }
@@ -162,10 +167,20 @@ function expectedGrants(s: Synth, spec: FunctionSpec): Record<string, string[]> 
       add('ses:SendEmail', s.api.formatArn({ service: 'ses', resource: 'identity', resourceName: identity }));
     }
   }
-  // SMS to a phone number has no resource ARN; this is the one grant on "*".
+  // SMS to a phone number has no resource ARN; this is the one grant on "*" (topics are denied).
   if (spec.sendsVerificationCodes && s.config.verificationSms) add('sns:Publish', '*');
   return out;
 }
+
+/** What a function is denied: with SMS codes, publishing to any SNS ARN (every topic and endpoint). */
+function expectedDenials(s: Synth, spec: FunctionSpec): Record<string, string[]> {
+  return spec.sendsVerificationCodes && s.config.verificationSms
+    ? { 'sns:Publish': [JSON.stringify(SNS_EVERY_ARN)] }
+    : {};
+}
+
+/** `arn:<partition>:sns:*:*:*`: every topic and platform endpoint, in any Region and account. */
+const SNS_EVERY_ARN = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':sns:*:*:*']] };
 
 /** A route's integration URI names the function it invokes. */
 function routeTargets(template: Template, type: 'WebSocket' | 'HTTP', routeKey: string): string {
@@ -196,56 +211,61 @@ describe.each([
   });
 
   describe('tables', () => {
-    it.each(TABLE_NAMES)('builds %s from the schema module: keys, billing, TTL, PITR, retention', (name) => {
-      const schema = TABLES[name];
-      const resource = s.statefulTemplate.findResources('AWS::DynamoDB::Table')[
-        logicalId(s.stateful, s.stateful.tables[name])
-      ] as Json;
-      expect(resource.DeletionPolicy).toBe('Retain');
-      expect(resource.UpdateReplacePolicy).toBe('Retain');
-      const props = resource.Properties as Json;
-      const keys = [
-        { AttributeName: schema.partitionKey.name, KeyType: 'HASH' },
-        ...('sortKey' in schema ? [{ AttributeName: schema.sortKey.name, KeyType: 'RANGE' }] : []),
-      ];
-      expect(props.KeySchema).toEqual(keys);
-      expect(props.BillingMode).toBe('PAY_PER_REQUEST');
-      expect(props.PointInTimeRecoverySpecification).toEqual({
-        PointInTimeRecoveryEnabled: schema.pointInTimeRecovery,
-      });
-      expect(props.TimeToLiveSpecification).toEqual(
-        'ttlAttribute' in schema ? { AttributeName: schema.ttlAttribute, Enabled: true } : undefined,
-      );
-      expect(props.GlobalSecondaryIndexes).toEqual(
-        'indexes' in schema
-          ? schema.indexes.map((index: IndexSchema) => ({
-              IndexName: index.indexName,
-              KeySchema: [
-                { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
-                ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' }] : []),
-              ],
-              Projection:
-                index.include.length > 0
-                  ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] }
-                  : { ProjectionType: 'KEYS_ONLY' },
-            }))
-          : undefined,
-      );
-      expect(props.LocalSecondaryIndexes).toEqual(
-        'localIndexes' in schema
-          ? schema.localIndexes.map((index) => ({
-              IndexName: index.indexName,
-              KeySchema: [
-                { AttributeName: schema.partitionKey.name, KeyType: 'HASH' },
-                { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
-              ],
-              Projection: { ProjectionType: 'ALL' },
-            }))
-          : undefined,
-      );
-      expect(props.SSESpecification).toEqual({ SSEEnabled: true });
-      expect(props.TableName).toBeUndefined();
-    });
+    it.each(TABLE_NAMES)(
+      'builds %s from the schema module: keys, billing, TTL, PITR, retention, deletion protection',
+      (name) => {
+        const schema = TABLES[name];
+        const resource = s.statefulTemplate.findResources('AWS::DynamoDB::Table')[
+          logicalId(s.stateful, s.stateful.tables[name])
+        ] as Json;
+        expect(resource.DeletionPolicy).toBe('Retain');
+        expect(resource.UpdateReplacePolicy).toBe('Retain');
+        const props = resource.Properties as Json;
+        const keys = [
+          { AttributeName: schema.partitionKey.name, KeyType: 'HASH' },
+          ...('sortKey' in schema ? [{ AttributeName: schema.sortKey.name, KeyType: 'RANGE' }] : []),
+        ];
+        expect(props.KeySchema).toEqual(keys);
+        expect(props.BillingMode).toBe('PAY_PER_REQUEST');
+        expect(props.PointInTimeRecoverySpecification).toEqual({
+          PointInTimeRecoveryEnabled: schema.pointInTimeRecovery,
+        });
+        expect(props.TimeToLiveSpecification).toEqual(
+          'ttlAttribute' in schema ? { AttributeName: schema.ttlAttribute, Enabled: true } : undefined,
+        );
+        expect(props.GlobalSecondaryIndexes).toEqual(
+          'indexes' in schema
+            ? schema.indexes.map((index: IndexSchema) => ({
+                IndexName: index.indexName,
+                KeySchema: [
+                  { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+                  ...(index.sortKey ? [{ AttributeName: index.sortKey.name, KeyType: 'RANGE' }] : []),
+                ],
+                Projection:
+                  index.include.length > 0
+                    ? { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.include] }
+                    : { ProjectionType: 'KEYS_ONLY' },
+              }))
+            : undefined,
+        );
+        expect(props.LocalSecondaryIndexes).toEqual(
+          'localIndexes' in schema
+            ? schema.localIndexes.map((index) => ({
+                IndexName: index.indexName,
+                KeySchema: [
+                  { AttributeName: schema.partitionKey.name, KeyType: 'HASH' },
+                  { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+                ],
+                Projection: { ProjectionType: 'ALL' },
+              }))
+            : undefined,
+        );
+        expect(props.SSESpecification).toEqual({ SSEEnabled: true });
+        // RETAIN does not stop a DeleteTable call; deletion protection does.
+        expect(props.DeletionProtectionEnabled).toBe(true);
+        expect(props.TableName).toBeUndefined();
+      },
+    );
 
     it('keeps no point-in-time backups of delivered messages or sessions, but of identities', () => {
       expect(TABLES.mailbox.pointInTimeRecovery).toBe(false);
@@ -364,6 +384,7 @@ describe.each([
         const logs = fn.statements.filter((st) => actionsOf(st).some((a) => a.startsWith('logs:')));
         const rest = fn.statements.filter((st) => !logs.includes(st));
         expect(grantsByAction(rest), name).toEqual(expectedGrants(s, spec));
+        expect(grantsByAction(rest, 'Deny'), name).toEqual(expectedDenials(s, spec));
         for (const statement of rest) {
           if (!actionsOf(statement).includes('sns:Publish'))
             expect(resourcesOf(statement), name).not.toContain('*');
@@ -535,6 +556,14 @@ describe('API stack with an extra manifest entry', () => {
         'arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/codes@mail.example.org',
         'arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/mail.example.org',
       ]);
+      // SMS only: allowed on "*" (a phone number has no ARN), denied on every topic and endpoint ARN.
+      const sns = fn.statements
+        .filter((st) => actionsOf(st).includes('sns:Publish'))
+        .map(({ Effect, Action, Resource }) => ({ Effect, Action, Resource }));
+      expect(sns, name).toEqual([
+        { Effect: 'Allow', Action: 'sns:Publish', Resource: '*' },
+        { Effect: 'Deny', Action: 'sns:Publish', Resource: SNS_EVERY_ARN },
+      ]);
       expect(grants['sns:Publish'], name).toEqual([JSON.stringify('*')]);
       expect(fn.env[ENV.verificationEmailFrom], name).toBe('codes@mail.example.org');
       expect(fn.env[ENV.verificationSms], name).toBe('on');
@@ -560,6 +589,214 @@ describe('API stack with an extra manifest entry', () => {
         RouteKey: key,
       });
     }
+  });
+});
+
+describe('encryption keys', () => {
+  it('are AWS-owned and AWS-managed by default: no customer-managed key, no KMS cost', () => {
+    const s = realApp();
+    expect(s.stateful.dataKey).toBeUndefined();
+    s.statefulTemplate.resourceCountIs('AWS::KMS::Key', 0);
+    for (const group of Object.values(s.apiTemplate.findResources('AWS::Logs::LogGroup'))) {
+      expect((group.Properties as Json).KmsKeyId).toBeUndefined();
+    }
+  });
+
+  describe('with customerManagedKey', () => {
+    let s: Synth;
+    let keyArn: Json;
+    beforeAll(() => {
+      s = synth({ ...CUSTOM_CONFIG, customerManagedKey: true }, EXTRA_FUNCTIONS);
+      keyArn = s.stateful.resolve(s.stateful.dataKey!.keyArn) as Json;
+    });
+    const account = {
+      AWS: {
+        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root']],
+      },
+    };
+    const via = (service: string) => ({
+      'Fn::Join': ['', [`${service}.`, { Ref: 'AWS::Region' }, '.amazonaws.com']],
+    });
+    /** What only reads or writes data, as opposed to administering the key. */
+    const CRYPTO = /^kms:(Decrypt|Encrypt|ReEncrypt|GenerateDataKey|CreateGrant|Sign|Verify|GenerateMac)/;
+
+    it('is one key, rotated, retained like the data it encrypts, and an output', () => {
+      s.statefulTemplate.resourceCountIs('AWS::KMS::Key', 1);
+      s.statefulTemplate.hasResource('AWS::KMS::Key', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: { EnableKeyRotation: true },
+      });
+      s.statefulTemplate.hasOutput('DataKeyArn', { Value: keyArn });
+    });
+
+    it('encrypts every table, the Safe bucket (with a bucket key) and the server key secret', () => {
+      for (const name of TABLE_NAMES) {
+        const table = s.statefulTemplate.findResources('AWS::DynamoDB::Table')[
+          logicalId(s.stateful, s.stateful.tables[name])
+        ] as Json;
+        expect((table.Properties as Json).SSESpecification, name).toEqual({
+          SSEEnabled: true,
+          SSEType: 'KMS',
+          KMSMasterKeyId: keyArn,
+        });
+      }
+      s.statefulTemplate.hasResourceProperties('AWS::S3::Bucket', {
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            {
+              BucketKeyEnabled: true,
+              ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn },
+            },
+          ],
+        },
+      });
+      s.statefulTemplate.hasResourceProperties('AWS::SecretsManager::Secret', { KmsKeyId: keyArn });
+    });
+
+    it('encrypts every function log group with it', () => {
+      const groups = Object.values(s.apiTemplate.findResources('AWS::Logs::LogGroup'));
+      expect(groups.length).toBe(Object.keys(s.specs).length + 1);
+      for (const group of groups) {
+        expect((group.Properties as Json).KmsKeyId).toEqual(s.api.resolve(s.stateful.dataKey!.keyArn));
+      }
+    });
+
+    it('lets the account administer the key but not use it, except through DynamoDB, S3 and Secrets Manager', () => {
+      const key = Object.values(s.statefulTemplate.findResources('AWS::KMS::Key'))[0]!.Properties as Json;
+      const statements = (key.KeyPolicy as { Statement: (Statement & Json)[] }).Statement;
+      const bySid = Object.fromEntries(statements.filter((st) => st.Sid).map((st) => [st.Sid, st]));
+      expect(bySid.AdministerWithoutUsing).toEqual({
+        Sid: 'AdministerWithoutUsing',
+        Effect: 'Allow',
+        Principal: account,
+        Resource: '*',
+        Action: [
+          'kms:CancelKeyDeletion',
+          'kms:CreateAlias',
+          'kms:DeleteAlias',
+          'kms:DescribeKey',
+          'kms:DisableKey',
+          'kms:DisableKeyRotation',
+          'kms:EnableKey',
+          'kms:EnableKeyRotation',
+          'kms:GetKeyPolicy',
+          'kms:GetKeyRotationStatus',
+          'kms:List*',
+          'kms:PutKeyPolicy',
+          'kms:RevokeGrant',
+          'kms:RotateKeyOnDemand',
+          'kms:ScheduleKeyDeletion',
+          'kms:TagResource',
+          'kms:UntagResource',
+          'kms:UpdateAlias',
+          'kms:UpdateKeyDescription',
+        ],
+      });
+      expect(bySid.UseOnlyThroughTheDataServices).toEqual({
+        Sid: 'UseOnlyThroughTheDataServices',
+        Effect: 'Allow',
+        Principal: account,
+        Resource: '*',
+        Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+        Condition: {
+          StringEquals: {
+            'kms:CallerAccount': { Ref: 'AWS::AccountId' },
+            'kms:ViaService': [via('dynamodb'), via('s3'), via('secretsmanager')],
+          },
+        },
+      });
+      expect(bySid.LetDynamoDbKeepItsGrants).toEqual({
+        Sid: 'LetDynamoDbKeepItsGrants',
+        Effect: 'Allow',
+        Principal: account,
+        Resource: '*',
+        Action: 'kms:CreateGrant',
+        Condition: {
+          StringEquals: { 'kms:CallerAccount': { Ref: 'AWS::AccountId' }, 'kms:ViaService': via('dynamodb') },
+          Bool: { 'kms:GrantIsForAWSResource': 'true' },
+        },
+      });
+      expect(bySid.CloudWatchLogsForThisAccountsLogGroups).toEqual({
+        Sid: 'CloudWatchLogsForThisAccountsLogGroups',
+        Effect: 'Allow',
+        Principal: { Service: via('logs') },
+        Resource: '*',
+        Action: ['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+        Condition: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':logs:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':log-group:*',
+                ],
+              ],
+            },
+          },
+        },
+      });
+      // Whatever else is in the policy (the secret adds its own Secrets Manager statement): nothing
+      // lets a principal of the account decrypt, encrypt or hand out grants except through a service.
+      for (const statement of statements) {
+        expect(statement.Effect).toBe('Allow');
+        if (!actionsOf(statement).some((action) => CRYPTO.test(action))) continue;
+        const principal = (statement as Json).Principal as Json;
+        if ('Service' in principal) {
+          expect(principal).toEqual({ Service: via('logs') });
+          continue;
+        }
+        expect(principal).toEqual(account);
+        const viaService = ((statement as Json).Condition as Record<string, Json>).StringEquals?.[
+          'kms:ViaService'
+        ];
+        expect(viaService, JSON.stringify(statement)).toBeDefined();
+      }
+    });
+
+    it('grants each function the KMS actions its data access needs, on this key, through that service only', () => {
+      const key = s.api.resolve(s.stateful.dataKey!.keyArn);
+      for (const [name, spec] of Object.entries(s.specs)) {
+        const expected: Record<string, string[]> = {};
+        const add = (service: string, ...actions: string[]) => {
+          expected[service] = [...(expected[service] ?? []), ...actions].sort();
+        };
+        if (Object.values(spec.tables).some((actions) => (actions ?? []).length > 0))
+          add('dynamodb', 'kms:Decrypt', 'kms:DescribeKey');
+        if (spec.safeBucket.includes('s3:GetObject')) add('s3', 'kms:Decrypt');
+        if (spec.safeBucket.includes('s3:PutObject')) add('s3', 'kms:GenerateDataKey');
+        if (spec.readsServerKey) add('secretsmanager', 'kms:Decrypt');
+        const granted: Record<string, string[]> = {};
+        for (const statement of functionOf(s.apiTemplate, name).statements) {
+          const kms = actionsOf(statement).filter((action) => action.startsWith('kms:'));
+          if (kms.length === 0) continue;
+          expect(statement.Effect, name).toBe('Allow');
+          expect(statement.Resource, name).toEqual(key);
+          const service = JSON.stringify(statement.Condition?.StringEquals?.['kms:ViaService']);
+          const match = /"([a-z0-9]+)\."/.exec(service)?.[1] as string;
+          expect(service, name).toBe(JSON.stringify(via(match)));
+          granted[match] = [...(granted[match] ?? []), ...kms].sort();
+        }
+        expect(granted, name).toEqual(expected);
+      }
+      const reader = functionOf(s.apiTemplate, 'serverPublicKey').statements.filter((st) =>
+        actionsOf(st).some((a) => a.startsWith('kms:')),
+      );
+      expect(reader).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'kms:Decrypt',
+          Resource: key,
+          Condition: { StringEquals: { 'kms:ViaService': via('secretsmanager') } },
+        },
+      ]);
+    });
   });
 });
 
