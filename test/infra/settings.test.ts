@@ -31,7 +31,8 @@ function tableUnder(file: string, heading: string): Map<string, string> {
       .map((cell) => cell.trim());
     const names = keys.split(',').map((key) => key.trim().replace(/`/g, ''));
     const values = defaults.split(',').map((value) => value.trim().replace(/`/g, ''));
-    names.forEach((name, i) => rows.set(name, values.length === names.length ? values[i]! : values[0]!));
+    for (const [i, name] of names.entries())
+      rows.set(name, values.length === names.length ? values[i]! : values[0]!);
   }
   return rows;
 }
