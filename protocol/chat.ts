@@ -28,7 +28,14 @@
  */
 import { blake2b } from '@noble/hashes/blake2.js';
 import { concatBytes, fromBase64, pad16, toBase64 } from './bytes.ts';
-import { BOX_NONCE_BYTES, KEY_BYTES, secretboxOpen, secretboxSeal, sharedKey } from './crypto.ts';
+import {
+  BOX_NONCE_BYTES,
+  isSmallOrderKey,
+  KEY_BYTES,
+  secretboxOpen,
+  secretboxSeal,
+  sharedKey,
+} from './crypto.ts';
 
 export { KEY_BYTES };
 
@@ -203,13 +210,15 @@ function onlyKeys(value: Readonly<Record<string, unknown>>, allowed: readonly st
   if (Object.keys(value).some((key) => !allowed.includes(key))) throw new SwitchyardError('bad_request');
 }
 
-/** `hello` fields: the client's temporary public key and cookie. */
+/**
+ * `hello` fields: the client's temporary public key and cookie. A small-order key is
+ * `bad_request`: the session key from it would be known to everyone.
+ */
 export function parseHello(fields: Readonly<Record<string, unknown>>) {
   onlyKeys(fields, ['key', 'cookie']);
-  return {
-    clientTempPublic: fromB64(fields.key, KEY_BYTES),
-    clientCookie: fromB64(fields.cookie, COOKIE_BYTES),
-  };
+  const clientTempPublic = fromB64(fields.key, KEY_BYTES);
+  if (isSmallOrderKey(clientTempPublic)) throw new SwitchyardError('bad_request');
+  return { clientTempPublic, clientCookie: fromB64(fields.cookie, COOKIE_BYTES) };
 }
 
 /** `login` fields: nonce and the box of identity ‖ server cookie ‖ vouch (+ box overhead). */

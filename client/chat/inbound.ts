@@ -3,13 +3,16 @@
  * duplicates (delivery is at least once: a message pushed and then pulled again arrives twice).
  */
 import { b64, FLAGS, fromB64, MESSAGE_ID_BYTES, NONCE_BYTES } from '../../protocol/chat.ts';
-import { boxOpenShared, sharedKey } from '../../protocol/crypto.ts';
-import type { ReceivedMessage } from './types.ts';
+import { boxOpenShared, isSmallOrderKey, sharedKey } from '../../protocol/crypto.ts';
+import { ChatError, type ReceivedMessage } from './types.ts';
 
 /** How many delivered message refs are remembered for deduplication. */
 const SEEN_MAX = 10_000;
 
-/** Shared keys with peers, from their public keys; a failed lookup is forgotten so it can be retried. */
+/**
+ * Shared keys with peers, from their public keys; a failed lookup is forgotten so it can be retried.
+ * A peer key of small order is refused (`bad_request`): nothing is sent to it or accepted from it.
+ */
 export class PeerKeys {
   private readonly peers = new Map<string, Promise<Uint8Array>>();
 
@@ -21,7 +24,12 @@ export class PeerKeys {
   shared(identity: string): Promise<Uint8Array> {
     let shared = this.peers.get(identity);
     if (!shared) {
-      shared = this.publicKeyOf(identity).then((publicKey) => sharedKey(publicKey, this.secretKey));
+      shared = this.publicKeyOf(identity).then((publicKey) => {
+        // A small-order key makes the shared key all-zero-derived: anyone could read and forge.
+        if (isSmallOrderKey(publicKey))
+          throw new ChatError('bad_request', "The contact's public key is unusable (a small-order point).");
+        return sharedKey(publicKey, this.secretKey);
+      });
       shared.catch(() => this.peers.delete(identity));
       this.peers.set(identity, shared);
     }
