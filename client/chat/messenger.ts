@@ -22,8 +22,10 @@ import {
   encodeDeliveryReceipt,
   encodeText,
   MAX_RECEIPT_IDS,
+  maxTextBytes,
 } from './content.ts';
 import type { ChatSession, ReceivedMessage, SendResult } from './session.ts';
+import { ChatError } from './types.ts';
 
 export type DeliveryState = 'sent' | 'acked' | 'delivered';
 const ORDER: Record<DeliveryState, number> = { sent: 0, acked: 1, delivered: 2 };
@@ -81,8 +83,13 @@ export class Messenger {
     session.onMessage = (message) => this.receive(message);
   }
 
-  /** Sends a text; the returned `acked` rejects with the server's refusal (ChatError). */
+  /**
+   * Sends a text; the returned `acked` rejects with the server's refusal (ChatError). Throws
+   * ChatError `too_large`, sending nothing, for a text over `maxTextBytes(flags)` UTF-8 bytes: it
+   * would not fit one WebSocket frame.
+   */
   sendText(to: string, text: string, flags = 0): SentText {
+    checkTextFits(text, flags);
     const id = randomBytes(MESSAGE_ID_BYTES);
     const key = b64(id);
     const content = encodeText(text);
@@ -148,4 +155,14 @@ export class Messenger {
     this.receipts.set(message.sender, waiting);
     this.receiptTimer ??= setTimeout(() => this.flushReceipts(), this.options.receiptDelayMs ?? 100);
   }
+}
+
+/** Throws ChatError `too_large` for a text longer than one message can carry (`maxTextBytes`). */
+export function checkTextFits(text: string, flags = 0): void {
+  const max = maxTextBytes(flags);
+  if (new TextEncoder().encode(text).length > max)
+    throw new ChatError(
+      'too_large',
+      `The text is too long: at most ${max} bytes (UTF-8) fit in one message.`,
+    );
 }

@@ -14,8 +14,9 @@
  * the pieces it drives are next to it: handshake.ts, frames.ts, outbox.ts (sends awaiting their
  * ack), acks.ts (batched acks) and inbound.ts (peer keys, opening and deduplicating messages).
  */
-import { b64, FLAGS, MESSAGE_ID_BYTES, NONCE_BYTES, openFrame } from '../../protocol/chat.ts';
+import { b64, FLAGS, MESSAGE_ID_BYTES, NONCE_BYTES, openFrame, sendFrameBytes } from '../../protocol/chat.ts';
 import { boxSealShared, type KeyPair, randomBytes } from '../../protocol/crypto.ts';
+import { LIMITS } from '../../protocol/limits.ts';
 import { AckBatcher } from './acks.ts';
 import { FrameChannel, parseFrame } from './frames.ts';
 import { clientHandshake } from './handshake.ts';
@@ -134,6 +135,10 @@ export class ChatSession {
    * Sends `body` end-to-end encrypted to one or more recipients (one box each). Resolves on the
    * server ack, i.e. once the server has stored it (or pushed it, for no-queue messages). `id` is
    * the message id (8 random bytes by default): pass one to know it before the ack arrives.
+   *
+   * Rejects with ChatError `too_large`, sending nothing, when the frame would exceed
+   * LIMITS.wsFrameBytes (API Gateway would close the connection, and a retry would fail the same
+   * way): `maxSendBodyBytes(recipients, flags)` in protocol/chat.ts is the largest body that fits.
    */
   async send(
     to: string | readonly string[],
@@ -142,6 +147,8 @@ export class ChatSession {
     id: Uint8Array = randomBytes(MESSAGE_ID_BYTES),
   ): Promise<SendResult> {
     const recipients = typeof to === 'string' ? [to] : [...to];
+    if (sendFrameBytes(body.length, recipients.length, flags) > LIMITS.wsFrameBytes)
+      throw new ChatError('too_large', 'The message is too large for one frame; nothing was sent.');
     const envelopes = await Promise.all(
       recipients.map(async (identity) => {
         const nonce = randomBytes(NONCE_BYTES);

@@ -3,8 +3,8 @@
  * the identity file for the key and the pinned server key for the handshake.
  */
 import { fromHex } from '../../protocol/bytes.ts';
-import { encodeText } from '../chat/content.ts';
-import { Messenger } from '../chat/messenger.ts';
+import { encodeText, maxTextBytes } from '../chat/content.ts';
+import { checkTextFits, Messenger } from '../chat/messenger.ts';
 import { ChatError, ChatSession } from '../chat/session.ts';
 import { type CliIo, type Command, EXIT, UsageError } from './command.ts';
 import { COMMON_OPTIONS_HELP, Invocation, identityArgument, runReported } from './directory-common.ts';
@@ -37,6 +37,14 @@ const CHAT_MESSAGES: Record<string, [number, string]> = {
   mailbox_full: [EXIT.rateLimited, "The recipient's mailbox is full. Nothing was sent; try again later."],
   rate_limited: [EXIT.rateLimited, 'Too many messages: wait a minute and try again.'],
   timeout: [EXIT.unreachable, 'The chat server did not answer in time.'],
+  too_large: [
+    EXIT.tooLarge,
+    `The text is too long: at most ${maxTextBytes()} bytes (UTF-8) fit in one message. Nothing was sent.`,
+  ],
+  bad_request: [
+    EXIT.keyRefused,
+    "The recipient's public key is unusable (a weak, small-order key). Nothing was sent.",
+  ],
 };
 
 function wsUrl(run: Invocation): string {
@@ -102,7 +110,8 @@ function chatReported(io: CliIo, help: string, body: () => Promise<number>): Pro
 const SEND_HELP = `Usage: switchyard send ID TEXT
 
 Sends TEXT, end-to-end encrypted to ID's public key, and waits for the server's ack (the message is
-then stored until ID's device acknowledges it, or expires).
+then stored until ID's device acknowledges it, or expires). TEXT may be at most ${maxTextBytes()} bytes
+of UTF-8 (one WebSocket frame); a longer one is refused with exit code ${EXIT.tooLarge}, nothing sent.
 
 ${CHAT_OPTIONS_HELP}
 
@@ -120,6 +129,8 @@ export const sendCommand: Command = {
       }
       const [id, text] = run.expectPositionals(2, 'an ID and the text to send');
       const recipient = identityArgument(id!, 'recipient');
+      // Refused before connecting: a text over one frame would only make the gateway close.
+      checkTextFits(text!);
       const session = await openSession(run);
       try {
         session.onMessage = () => {};

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maxTextBytes } from '../../client/chat/content.ts';
 import { EXIT } from '../../client/cli/command.ts';
 import { saveIdentityFile } from '../../client/keyfile.ts';
 import { type Runner, startRunner } from '../../local/runner.ts';
@@ -83,5 +84,38 @@ describe('switchyard send / listen', () => {
     const send = cli(['send', 'ZZZZZZZZ', 'x', '--identity-file', file]);
     expect(await send.exited).toBe(EXIT.notFound);
     expect(send.output()).toContain('unknown');
+  });
+
+  it('refuses a text longer than one frame with exit code 6, sending nothing; the longest that fits arrives', {
+    timeout: 90_000,
+  }, async () => {
+    const [alice, bob] = [await registerIdentity(runner), await registerIdentity(runner)];
+    const aliceFile = await identityFile(alice, 'alice-long');
+    const bobFile = await identityFile(bob, 'bob-long');
+    const max = maxTextBytes();
+    expect(max).toBe(18_022);
+
+    // Far over the frame: it used to go out, be closed with 1009, and be re-sent forever.
+    for (const text of ['x'.repeat(20_000), 'x'.repeat(max + 1)]) {
+      const send = cli(['send', bob.id, text, '--identity-file', aliceFile]);
+      const outcome = await Promise.race([
+        send.exited,
+        new Promise((resolve) => setTimeout(() => resolve('still running'), 20_000)),
+      ]);
+      if (outcome === 'still running') send.signal('SIGKILL');
+      expect(outcome, `${text.length} bytes`).toBe(EXIT.tooLarge);
+      expect(send.output()).toContain(`at most ${max} bytes`);
+      expect(send.output()).not.toContain(bob.id);
+    }
+
+    // Exactly the limit, in two-byte characters: it fits whatever the random padding.
+    const longest = 'é'.repeat(max / 2);
+    const send = cli(['send', bob.id, longest, '--identity-file', aliceFile]);
+    expect(await send.exited).toBe(EXIT.ok);
+    const listen = cli(['listen', '--count', '1', '--json', '--identity-file', bobFile]);
+    expect(await listen.exited).toBe(EXIT.ok);
+    const lines = listen.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ sender: alice.id, text: longest });
   });
 });

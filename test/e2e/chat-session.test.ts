@@ -1,9 +1,11 @@
 import { DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChatError } from '../../client/chat/session.ts';
 import { CONNECTIONS, localTableName, MAILBOX } from '../../contract/schema.ts';
 import type { AwsClients } from '../../lambdas/runtime/clients.ts';
 import type { Runner } from '../../local/runner.ts';
+import { maxSendBodyBytes } from '../../protocol/chat.ts';
 import { mailboxItems, newSession, registerIdentity, type TestIdentity } from '../support/chat.ts';
 import { eventually, startTestRunner, type TestRunner } from '../support/runner.ts';
 
@@ -116,5 +118,48 @@ describe('chat session (SDK)', () => {
     await again.session.connect();
     expect(again.received).toEqual([]);
     await again.session.close();
+  });
+
+  it('refuses a send too large for one frame before sending it, never retries it, and delivers the largest that fits', async () => {
+    const [alice, bob, carol] = [
+      await registerIdentity(runner),
+      await registerIdentity(runner),
+      await registerIdentity(runner),
+    ];
+    const a = newSession(runner, alice, { reconnect: true, keepAliveMs: IDLE_MS / 3 });
+    let drops = 0;
+    a.session.onDisconnect = () => {
+      drops++;
+    };
+    await a.session.connect();
+    const max = maxSendBodyBytes(1);
+    const refusals = [
+      a.session.send(bob.id, new Uint8Array(max + 1)),
+      a.session.send(bob.id, new Uint8Array(60_000)),
+      a.session.send([bob.id, carol.id], new Uint8Array(maxSendBodyBytes(2) + 1)),
+    ];
+    for (const refused of refusals) {
+      const error = await refused.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ChatError);
+      expect((error as ChatError).code).toBe('too_large');
+      expect((error as ChatError).message).not.toContain(bob.id);
+    }
+    // Nothing went out: the gateway did not close the connection (1009), and nothing is re-sent.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(drops).toBe(0);
+    expect(await mailboxItems(clients.dynamo, bob)).toEqual([]);
+
+    // The largest body that fits passes the gateway's 32 KB frame check and arrives whole.
+    const result = await a.session.send(bob.id, new Uint8Array(max).fill(0x41));
+    expect(result.results).toEqual([{ identity: bob.id, status: 'queued' }]);
+    expect(drops).toBe(0);
+    const b = newSession(runner, bob);
+    await b.session.connect();
+    expect(b.received.map((m) => m.text)).toEqual(['A'.repeat(max)]);
+    await b.session.close();
+    await a.session.close();
   });
 });
