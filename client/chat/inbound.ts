@@ -1,8 +1,9 @@
 /**
- * Incoming messages: the shared key per peer (computed once), opening each box, and dropping
+ * Incoming messages: the shared key per peer (computed once), opening each box, and spotting
  * duplicates (delivery is at least once: a message pushed and then pulled again arrives twice).
+ * Acking is the session's business, and only for what the application accepted.
  */
-import { b64, FLAGS, fromB64, MESSAGE_ID_BYTES, NONCE_BYTES } from '../../protocol/chat.ts';
+import { b64, fromB64, MESSAGE_ID_BYTES, NONCE_BYTES } from '../../protocol/chat.ts';
 import { boxOpenShared, isSmallOrderKey, sharedKey } from '../../protocol/crypto.ts';
 import { ChatError, type ReceivedMessage } from './types.ts';
 
@@ -37,35 +38,47 @@ export class PeerKeys {
   }
 }
 
+/** What became of a delivered message: shown to the application, or why not. */
+export type Opened =
+  | { readonly kind: 'new'; readonly message: ReceivedMessage }
+  /** Already accepted by the application on this session (a push and a pull of the same message). */
+  | { readonly kind: 'duplicate' }
+  /** The box does not open under the claimed sender's key: forged or damaged. */
+  | { readonly kind: 'unreadable' };
+
 export class Inbound {
   private readonly seen = new Set<string>();
 
-  constructor(
-    private readonly peers: PeerKeys,
-    /** Called for every delivery that needs an ack (all but no-queue messages), duplicates included. */
-    private readonly ack: (sender: string, id: string) => void,
-  ) {}
+  constructor(private readonly peers: PeerKeys) {}
 
-  /** Opens a delivered message; undefined for a duplicate or a box that does not open. */
-  async open(message: Record<string, unknown>): Promise<ReceivedMessage | undefined> {
+  /**
+   * Opens a delivered message. Throws when the sender's key cannot be had (e.g. the directory is
+   * unreachable): the message must then stay on the server, to be opened at a later delivery.
+   */
+  async open(message: Record<string, unknown>): Promise<Opened> {
     const sender = String(message.sender);
     const id = fromB64(message.id, MESSAGE_ID_BYTES);
-    const flags = Number(message.flags);
-    const ref = `${sender}:${b64(id)}`;
-    if (!(flags & FLAGS.noQueue)) this.ack(sender, b64(id));
-    if (this.seen.has(ref)) return undefined;
+    if (this.seen.has(refOf(sender, id))) return { kind: 'duplicate' };
+    const shared = await this.peers.shared(sender);
     let body: Uint8Array;
     try {
-      body = boxOpenShared(
-        fromB64(message.box),
-        fromB64(message.nonce, NONCE_BYTES),
-        await this.peers.shared(sender),
-      );
+      body = boxOpenShared(fromB64(message.box), fromB64(message.nonce, NONCE_BYTES), shared);
     } catch {
-      return undefined; // Not from whom it claims, or damaged: acked (so it goes away) but not shown.
+      return { kind: 'unreadable' };
     }
-    this.seen.add(ref);
-    if (this.seen.size > SEEN_MAX) this.seen.delete(this.seen.values().next().value!);
-    return { sender, id, flags, body, sentAt: Number(message.sentAt) };
+    return {
+      kind: 'new',
+      message: { sender, id, flags: Number(message.flags), body, sentAt: Number(message.sentAt) },
+    };
   }
+
+  /** Remembers a message the application accepted, so a second delivery is acked and not shown. */
+  accepted(message: ReceivedMessage): void {
+    this.seen.add(refOf(message.sender, message.id));
+    if (this.seen.size > SEEN_MAX) this.seen.delete(this.seen.values().next().value!);
+  }
+}
+
+function refOf(sender: string, id: Uint8Array): string {
+  return `${sender}:${b64(id)}`;
 }

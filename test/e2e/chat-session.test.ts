@@ -162,4 +162,48 @@ describe('chat session (SDK)', () => {
     await b.session.close();
     await a.session.close();
   });
+
+  it('acks only what the application accepted; a send-only session takes no delivery at all', async () => {
+    const [alice, bob] = [await registerIdentity(runner), await registerIdentity(runner)];
+    const b = newSession(runner, bob);
+    await b.session.connect();
+    await b.session.send(alice.id, new TextEncoder().encode('refused once'));
+    await b.session.send(alice.id, new TextEncoder().encode('handler throws'));
+
+    // A session that only sends: it neither pulls the backlog nor acks a push that arrives meanwhile.
+    const sendOnly = newSession(runner, alice, { receive: false }).session;
+    let shown = 0;
+    sendOnly.onMessage = () => {
+      shown++;
+    };
+    await sendOnly.connect();
+    await b.session.send(alice.id, new TextEncoder().encode('pushed to a sender'));
+    await sendOnly.send(bob.id, new TextEncoder().encode('from a send-only session'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sendOnly.close();
+    expect(shown).toBe(0);
+    expect(await mailboxItems(clients.dynamo, alice)).toHaveLength(3);
+
+    // A receiving session whose handler refuses one message and throws on another: neither is acked.
+    const a = newSession(runner, alice);
+    const accepted: string[] = [];
+    a.session.onMessage = (message) => {
+      const text = new TextDecoder().decode(message.body);
+      if (text === 'refused once') return false;
+      if (text === 'handler throws') throw new Error('the app could not store it');
+      accepted.push(text);
+    };
+    await a.session.connect();
+    await a.session.close();
+    expect(accepted).toEqual(['pushed to a sender']);
+    expect(await mailboxItems(clients.dynamo, alice)).toHaveLength(2);
+
+    // They come again at the next login, and are acked once accepted.
+    const again = newSession(runner, alice);
+    await again.session.connect();
+    await again.session.close();
+    expect(again.received.map((m) => m.text).sort()).toEqual(['handler throws', 'refused once']);
+    expect(await mailboxItems(clients.dynamo, alice)).toEqual([]);
+    await b.session.close();
+  });
 });
