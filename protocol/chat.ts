@@ -28,7 +28,15 @@
  */
 import { blake2b } from '@noble/hashes/blake2.js';
 import { concatBytes, fromBase64, pad16, toBase64 } from './bytes.ts';
-import { BOX_NONCE_BYTES, KEY_BYTES, secretboxOpen, secretboxSeal, sharedKey } from './crypto.ts';
+import {
+  BOX_NONCE_BYTES,
+  isSmallOrderKey,
+  KEY_BYTES,
+  SECRETBOX_OVERHEAD_BYTES,
+  secretboxOpen,
+  secretboxSeal,
+  sharedKey,
+} from './crypto.ts';
 
 export { KEY_BYTES };
 
@@ -147,6 +155,56 @@ export function sealFrame(action: string, payload: unknown, key: Uint8Array, non
   return JSON.stringify({ action, nonce: b64(nonce), box: b64(box) });
 }
 
+/** The length of standard base64 (with padding) of `bytes` bytes. */
+function base64Length(bytes: number): number {
+  return 4 * Math.ceil(bytes / 3);
+}
+
+/**
+ * The exact size in bytes of the frame {@link sealFrame} makes of `action` and `payload`, without
+ * sealing it: the nonce and the box (payload's UTF-8 JSON + 16-byte tag) have fixed base64 lengths.
+ */
+export function sealedFrameBytes(action: string, payload: unknown): number {
+  const plain = new TextEncoder().encode(JSON.stringify(payload)).length;
+  const frame = {
+    action,
+    nonce: 'A'.repeat(base64Length(NONCE_BYTES)),
+    box: 'A'.repeat(base64Length(plain + SECRETBOX_OVERHEAD_BYTES)),
+  };
+  return new TextEncoder().encode(JSON.stringify(frame)).length;
+}
+
+/**
+ * The size in bytes of the `send` frame that carries a box of `bodyBytes` plaintext bytes (box =
+ * body + 16-byte tag) to each of `recipients` identities, with `flags`:
+ *
+ *   frame   = 69 + base64Length(P + 16)          P = the payload's JSON length
+ *   P       = 38 + digits(flags) + recipients × (75 + base64Length(bodyBytes + 16)) + (recipients − 1)
+ *
+ * A client must not send a frame over LIMITS.wsFrameBytes: API Gateway closes the connection (1009).
+ */
+export function sendFrameBytes(bodyBytes: number, recipients = 1, flags = 0): number {
+  const envelope = {
+    identity: 'X'.repeat(IDENTITY_BYTES),
+    nonce: 'A'.repeat(base64Length(NONCE_BYTES)),
+    box: 'A'.repeat(base64Length(bodyBytes + SECRETBOX_OVERHEAD_BYTES)),
+  };
+  const id = 'A'.repeat(base64Length(MESSAGE_ID_BYTES));
+  return sealedFrameBytes('send', { id, flags, to: Array.from({ length: recipients }, () => envelope) });
+}
+
+/** The largest box plaintext (bytes) one `send` frame to `recipients` can carry within LIMITS.wsFrameBytes. */
+export function maxSendBodyBytes(recipients = 1, flags = 0): number {
+  let low = 0;
+  let high = LIMITS.wsFrameBytes;
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (sendFrameBytes(mid, recipients, flags) <= LIMITS.wsFrameBytes) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
 /**
  * Decrypts a session frame's payload into a JSON object; `bad_request` if the frame is malformed
  * or does not open under `key` (wrong session, altered bytes).
@@ -203,13 +261,15 @@ function onlyKeys(value: Readonly<Record<string, unknown>>, allowed: readonly st
   if (Object.keys(value).some((key) => !allowed.includes(key))) throw new SwitchyardError('bad_request');
 }
 
-/** `hello` fields: the client's temporary public key and cookie. */
+/**
+ * `hello` fields: the client's temporary public key and cookie. A small-order key is
+ * `bad_request`: the session key from it would be known to everyone.
+ */
 export function parseHello(fields: Readonly<Record<string, unknown>>) {
   onlyKeys(fields, ['key', 'cookie']);
-  return {
-    clientTempPublic: fromB64(fields.key, KEY_BYTES),
-    clientCookie: fromB64(fields.cookie, COOKIE_BYTES),
-  };
+  const clientTempPublic = fromB64(fields.key, KEY_BYTES);
+  if (isSmallOrderKey(clientTempPublic)) throw new SwitchyardError('bad_request');
+  return { clientTempPublic, clientCookie: fromB64(fields.cookie, COOKIE_BYTES) };
 }
 
 /** `login` fields: nonce and the box of identity ‖ server cookie ‖ vouch (+ box overhead). */

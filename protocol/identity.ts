@@ -6,7 +6,7 @@
  *   public key  32-byte X25519 key, written as 64 lowercase hex characters
  */
 import { fromHex } from './bytes.ts';
-import { KEY_BYTES } from './crypto.ts';
+import { isSmallOrderKey, KEY_BYTES } from './crypto.ts';
 import { SwitchyardError } from './errors.ts';
 
 export type IdentityId = string & { readonly __brand: 'IdentityId' };
@@ -32,9 +32,14 @@ export function ensureIdentityId(value: unknown): IdentityId {
   return value;
 }
 
+/**
+ * A public key from 64 lowercase hex characters; `bad_request` for anything else, and for the
+ * small-order X25519 points (e.g. all zeros), whose shared secret with any key is all zero.
+ */
 export function ensurePublicKey(value: unknown): PublicKey {
   const bytes = typeof value === 'string' ? fromHex(value) : undefined;
-  if (!bytes || bytes.length !== KEY_BYTES) throw new SwitchyardError('bad_request');
+  if (!bytes || bytes.length !== KEY_BYTES || isSmallOrderKey(bytes))
+    throw new SwitchyardError('bad_request');
   return bytes as PublicKey;
 }
 

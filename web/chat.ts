@@ -2,7 +2,7 @@
  * The chat view: the connection (online, offline, reconnecting), looking up a peer, sending, and
  * the message list with each sent message's delivery state. A ChatSession + Messenger underneath.
  */
-import { type DeliveryState, Messenger } from '../client/chat/messenger.ts';
+import { checkTextFits, type DeliveryState, Messenger } from '../client/chat/messenger.ts';
 import { ChatError, ChatSession } from '../client/chat/session.ts';
 import type { DirectoryClient } from '../client/directory/client.ts';
 import type { IdentityKeys } from '../client/identity-record.ts';
@@ -99,6 +99,8 @@ export class ChatView {
     const to = normaliseId($<HTMLInputElement>('peer').value);
     const field = $<HTMLInputElement>('message');
     const text = field.value;
+    // Too long for one frame: refused here, before anything goes out (the text stays in the field).
+    checkTextFits(text);
     // The key is needed before anything is sent: an unknown ID fails here, and nothing goes out.
     await this.contacts.publicKeyOf(to);
     const sent = this.messenger!.sendText(to, text);

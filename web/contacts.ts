@@ -5,6 +5,7 @@
 import { ChatError } from '../client/chat/session.ts';
 import type { DirectoryClient } from '../client/directory/client.ts';
 import { fromHex, toHex } from '../protocol/bytes.ts';
+import { isSmallOrderKey } from '../protocol/crypto.ts';
 import { ID_PATTERN } from './page.ts';
 
 export class Contacts {
@@ -21,7 +22,7 @@ export class Contacts {
       const saved = JSON.parse(localStorage.getItem(this.storageKey) ?? '{}') as Record<string, string>;
       for (const [id, key] of Object.entries(saved)) {
         const bytes = fromHex(key);
-        if (ID_PATTERN.test(id) && bytes?.length === 32) this.keys.set(id, bytes);
+        if (ID_PATTERN.test(id) && bytes?.length === 32 && !isSmallOrderKey(bytes)) this.keys.set(id, bytes);
       }
     } catch {
       // A damaged list is rebuilt from the directory as people write.

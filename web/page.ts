@@ -1,4 +1,5 @@
 /** The page's shared helpers: elements by id, the status and error lines, forms, views, IDs. */
+import { maxTextBytes } from '../client/chat/content.ts';
 import { ChatError } from '../client/chat/session.ts';
 import { DirectoryError } from '../client/directory/client.ts';
 import { KeyFileError } from '../client/identity-record.ts';
@@ -17,6 +18,8 @@ const CHAT_TEXT: Record<string, string> = {
   rate_limited: 'Too many messages: wait a minute and try again.',
   timeout: 'The chat server did not answer in time.',
   closed: 'You went offline before the server confirmed the message.',
+  too_large: `The message is too long: at most ${maxTextBytes()} bytes fit in one message. Nothing was sent.`,
+  bad_request: "That contact's key is unusable (a weak key no real device makes). Nothing was sent.",
 };
 
 const DIRECTORY_TEXT: Record<string, string> = {

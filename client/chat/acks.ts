@@ -34,13 +34,17 @@ export class AckBatcher {
     else this.timer ??= setTimeout(() => this.flush(), this.delayMs);
   }
 
-  flush(): void {
+  /** Sends the acks waiting now; returns how many ack frames went out. */
+  flush(): number {
     clearTimeout(this.timer);
     this.timer = undefined;
+    let frames = 0;
     while (this.queue.length > 0 && this.out.ready()) {
       this.out.send(this.queue.splice(0, LIMITS.ackMaxMessages));
       this.inFlight++;
+      frames++;
     }
+    return frames;
   }
 
   /** One ack frame was answered (or, `all`, none can be any more); waiters go on when none is left. */

@@ -13,7 +13,7 @@
  * The padding hides the exact length of short texts and makes a receipt look like a short text to
  * the server: both travel with the same flags, so the server cannot tell them apart by size or flag.
  */
-import { MESSAGE_ID_BYTES } from '../../protocol/chat.ts';
+import { MESSAGE_ID_BYTES, maxSendBodyBytes } from '../../protocol/chat.ts';
 import { randomBytes } from '../../protocol/crypto.ts';
 
 export const CONTENT_TYPE = { text: 0x01, deliveryReceipt: 0x80 } as const;
@@ -21,6 +21,18 @@ export const RECEIPT_STATUS = { received: 0x01 } as const;
 /** Message ids per receipt (a receipt for a whole backlog page goes out in two or so). */
 export const MAX_RECEIPT_IDS = 32;
 const MIN_PADDED_BYTES = 32;
+/** The most random padding `pad` adds. */
+const MAX_PADDING = 255;
+
+/**
+ * The largest text (UTF-8 bytes) that always fits one `send` frame to one recipient, whatever the
+ * random padding: the frame's largest box plaintext (protocol/chat.ts `maxSendBodyBytes`) less the
+ * type byte and the most padding. With flags below 10 (e.g. 0, as the CLI and the browser send)
+ * that is 18 278 − 1 − 255 = 18 022 bytes.
+ */
+export function maxTextBytes(flags = 0): number {
+  return maxSendBodyBytes(1, flags) - 1 - MAX_PADDING;
+}
 
 export type Content =
   | { readonly type: 'text'; readonly text: string }
@@ -35,7 +47,7 @@ export class ContentError extends Error {
 }
 
 function pad(type: number, content: Uint8Array): Uint8Array {
-  let padding = 1 + (randomBytes(1)[0]! % 255);
+  let padding = 1 + (randomBytes(1)[0]! % MAX_PADDING);
   if (1 + content.length + padding < MIN_PADDED_BYTES) padding = MIN_PADDED_BYTES - 1 - content.length;
   const out = new Uint8Array(1 + content.length + padding);
   out[0] = type;

@@ -22,8 +22,10 @@ import {
   encodeDeliveryReceipt,
   encodeText,
   MAX_RECEIPT_IDS,
+  maxTextBytes,
 } from './content.ts';
 import type { ChatSession, ReceivedMessage, SendResult } from './session.ts';
+import { ChatError } from './types.ts';
 
 export type DeliveryState = 'sent' | 'acked' | 'delivered';
 const ORDER: Record<DeliveryState, number> = { sent: 0, acked: 1, delivered: 2 };
@@ -63,8 +65,13 @@ export interface MessengerOptions {
 }
 
 export class Messenger {
-  /** Called for each new text (duplicates are dropped by the session). */
-  onText: (message: ReceivedText) => void = () => {};
+  /**
+   * Called for each new text (duplicates are dropped by the session). Return `false` (or throw) to
+   * refuse it: it is then not acked, no receipt goes out, and it stays on the server for a later
+   * delivery. Until a handler is set, texts are refused.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing accepts the text.
+  onText: ((message: ReceivedText) => boolean | undefined | void) | undefined;
   /** Called when a sent message moves to a later state. */
   onState: (peer: string, id: string, state: DeliveryState) => void = () => {};
   /** Called for content this client cannot read (e.g. from a newer client); it is acked and dropped. */
@@ -81,8 +88,13 @@ export class Messenger {
     session.onMessage = (message) => this.receive(message);
   }
 
-  /** Sends a text; the returned `acked` rejects with the server's refusal (ChatError). */
+  /**
+   * Sends a text; the returned `acked` rejects with the server's refusal (ChatError). Throws
+   * ChatError `too_large`, sending nothing, for a text over `maxTextBytes(flags)` UTF-8 bytes: it
+   * would not fit one WebSocket frame.
+   */
   sendText(to: string, text: string, flags = 0): SentText {
+    checkTextFits(text, flags);
     const id = randomBytes(MESSAGE_ID_BYTES);
     const key = b64(id);
     const content = encodeText(text);
@@ -128,24 +140,37 @@ export class Messenger {
     this.onState(peer, id, state);
   }
 
-  private receive(message: ReceivedMessage): void {
+  /** The session's handler: `false` when the application refused the text (it is not acked). */
+  private receive(message: ReceivedMessage): boolean {
     let content: ReturnType<typeof decodeContent>;
     try {
       content = decodeContent(message.body);
     } catch (error) {
       if (!(error instanceof ContentError)) throw error;
       this.onUnreadable(message.sender, error);
-      return;
+      return true;
     }
     if (content.type === 'deliveryReceipt') {
       for (const id of content.ids) this.advance(message.sender, b64(id), 'delivered');
-      return;
+      return true;
     }
-    this.onText({ sender: message.sender, id: b64(message.id), text: content.text, sentAt: message.sentAt });
-    if (message.flags & (FLAGS.noDeliveryReceipt | FLAGS.noQueue)) return;
+    const text = { sender: message.sender, id: b64(message.id), text: content.text, sentAt: message.sentAt };
+    if (!this.onText || this.onText(text) === false) return false;
+    if (message.flags & (FLAGS.noDeliveryReceipt | FLAGS.noQueue)) return true;
     const waiting = this.receipts.get(message.sender) ?? [];
     waiting.push(message.id);
     this.receipts.set(message.sender, waiting);
     this.receiptTimer ??= setTimeout(() => this.flushReceipts(), this.options.receiptDelayMs ?? 100);
+    return true;
   }
+}
+
+/** Throws ChatError `too_large` for a text longer than one message can carry (`maxTextBytes`). */
+export function checkTextFits(text: string, flags = 0): void {
+  const max = maxTextBytes(flags);
+  if (new TextEncoder().encode(text).length > max)
+    throw new ChatError(
+      'too_large',
+      `The text is too long: at most ${max} bytes (UTF-8) fit in one message.`,
+    );
 }

@@ -4,6 +4,7 @@
  *
  *   const session = new ChatSession({ url, serverPublicKey, identity, keys, publicKeyOf });
  *   session.onMessage = (message) => console.log(message.sender, new TextDecoder().decode(message.body));
+ *                                            // acked (deleted on the server) once this returns
  *   await session.connect();                 // handshake, then the backlog until "queue empty"
  *   await session.send('ABCD1234', new TextEncoder().encode('hi'));
  *
@@ -14,8 +15,9 @@
  * the pieces it drives are next to it: handshake.ts, frames.ts, outbox.ts (sends awaiting their
  * ack), acks.ts (batched acks) and inbound.ts (peer keys, opening and deduplicating messages).
  */
-import { b64, FLAGS, MESSAGE_ID_BYTES, NONCE_BYTES, openFrame } from '../../protocol/chat.ts';
+import { b64, FLAGS, MESSAGE_ID_BYTES, NONCE_BYTES, openFrame, sendFrameBytes } from '../../protocol/chat.ts';
 import { boxSealShared, type KeyPair, randomBytes } from '../../protocol/crypto.ts';
+import { LIMITS } from '../../protocol/limits.ts';
 import { AckBatcher } from './acks.ts';
 import { FrameChannel, parseFrame } from './frames.ts';
 import { clientHandshake } from './handshake.ts';
@@ -26,6 +28,10 @@ import { ChatError, type ReceivedMessage, type SendResult } from './types.ts';
 
 export type { SocketLike } from './socket.ts';
 export { ChatError, type ReceivedMessage, type SendResult } from './types.ts';
+
+/** What an `onMessage` handler answers: `false` refuses the message (it is not acked). */
+// biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing accepts the message.
+export type MessageAcceptance = boolean | undefined | void;
 
 export interface ChatSessionOptions {
   /** The WebSocket URL (`wss://…/ws`, or `ws://127.0.0.1:8080/ws` locally). */
@@ -49,14 +55,26 @@ export interface ChatSessionOptions {
   readonly ackDelayMs?: number;
   /** How long `close` waits for the answers to the last acks (default 2000 ms). */
   readonly closeAckWaitMs?: number;
+  /**
+   * Whether this session takes delivery of messages (default true). A send-only session (`false`)
+   * never pulls, ignores pushed messages and acks nothing: what waits for the identity stays on
+   * the server for a session that receives (e.g. `switchyard send` while `listen` runs elsewhere).
+   */
+  readonly receive?: boolean;
   /** Reconnect after an unexpected close (default true), with backoff up to reconnectMaxMs. */
   readonly reconnect?: boolean;
   readonly reconnectMaxMs?: number;
 }
 
 export class ChatSession {
-  /** Called for every new message (duplicates are dropped before). */
-  onMessage: (message: ReceivedMessage) => void = () => {};
+  /**
+   * Called for every new message (duplicates are dropped before). The message is acked, which
+   * deletes it on the server, only once this returns (or its promise resolves) with anything but
+   * `false`. Returning `false` or throwing refuses it: it is not acked, stays on the server and
+   * comes again at a later delivery (the next login at the latest). Without a handler, nothing is
+   * accepted.
+   */
+  onMessage: ((message: ReceivedMessage) => MessageAcceptance | Promise<MessageAcceptance>) | undefined;
   /** Called when the backlog has been delivered after (re)connecting: the "queue empty" marker. */
   onQueueEmpty: () => void = () => {};
   /** Called when the connection drops and the session starts reconnecting. */
@@ -82,10 +100,13 @@ export class ChatSession {
       options.ackBatch,
       options.ackDelayMs,
     );
-    this.inbound = new Inbound(this.peers, (sender, id) => this.acks.add(sender, id));
+    this.inbound = new Inbound(this.peers);
   }
 
-  /** Connects, logs in and delivers the backlog; resolves once the queue is empty. */
+  /**
+   * Connects, logs in and delivers the backlog; resolves once the queue is empty (or, for a
+   * send-only session, once logged in).
+   */
   async connect(): Promise<void> {
     this.closedByUser = false;
     const socket = await (this.options.createSocket ?? defaultSocket)(this.options.url);
@@ -113,7 +134,7 @@ export class ChatSession {
     // Sends that were waiting for an ack when the connection dropped go out again: same id, so
     // the server stores them once.
     for (const frame of this.outbox.frames()) this.channel.raw(frame);
-    await this.drainQueue();
+    if (this.options.receive !== false) await this.drainQueue();
   }
 
   /**
@@ -134,6 +155,10 @@ export class ChatSession {
    * Sends `body` end-to-end encrypted to one or more recipients (one box each). Resolves on the
    * server ack, i.e. once the server has stored it (or pushed it, for no-queue messages). `id` is
    * the message id (8 random bytes by default): pass one to know it before the ack arrives.
+   *
+   * Rejects with ChatError `too_large`, sending nothing, when the frame would exceed
+   * LIMITS.wsFrameBytes (API Gateway would close the connection, and a retry would fail the same
+   * way): `maxSendBodyBytes(recipients, flags)` in protocol/chat.ts is the largest body that fits.
    */
   async send(
     to: string | readonly string[],
@@ -142,6 +167,8 @@ export class ChatSession {
     id: Uint8Array = randomBytes(MESSAGE_ID_BYTES),
   ): Promise<SendResult> {
     const recipients = typeof to === 'string' ? [to] : [...to];
+    if (sendFrameBytes(body.length, recipients.length, flags) > LIMITS.wsFrameBytes)
+      throw new ChatError('too_large', 'The message is too large for one frame; nothing was sent.');
     const envelopes = await Promise.all(
       recipients.map(async (identity) => {
         const nonce = randomBytes(NONCE_BYTES);
@@ -174,8 +201,10 @@ export class ChatSession {
       const payload = openFrame(page.fields, this.channel.key!);
       for (const message of payload.messages as Record<string, unknown>[]) await this.deliver(message);
       if (!payload.more) break;
-      // Acks free the next page: the server pages from the oldest unacked message.
-      this.acks.flush();
+      // Acks free the next page: the server pages from the oldest unacked message. If the
+      // application refused the whole page, the next pull would return it again: stop here, and
+      // the refused messages come again at the next login.
+      if (this.acks.flush() === 0) break;
       await this.channel.next(['acked']);
     }
     this.onQueueEmpty();
@@ -198,13 +227,41 @@ export class ChatSession {
 
   private async onSessionFrame(action: 'message' | 'sendAck' | 'sendError', fields: Record<string, unknown>) {
     const payload = openFrame(fields, this.channel.key!);
-    if (action === 'message') return this.deliver(payload);
+    if (action === 'message') {
+      // A send-only session takes no delivery: the push is left for a session that receives.
+      if (this.options.receive !== false) await this.deliver(payload);
+      return;
+    }
     this.outbox.settle(action, payload);
   }
 
-  private async deliver(message: Record<string, unknown>): Promise<void> {
-    const received = await this.inbound.open(message);
-    if (received) this.onMessage(received);
+  /**
+   * Hands a delivered message to the application and acks it only if the application accepted it
+   * (or accepted it before: a duplicate). A box that does not open is acked and dropped: no
+   * later delivery could open it. A message whose sender key cannot be had now, or that the
+   * application refused, is not acked: it stays on the server. No-queue messages are never acked.
+   */
+  private async deliver(delivery: Record<string, unknown>): Promise<void> {
+    const ack = () => {
+      if (!(Number(delivery.flags) & FLAGS.noQueue))
+        this.acks.add(String(delivery.sender), String(delivery.id));
+    };
+    let opened: Awaited<ReturnType<Inbound['open']>>;
+    try {
+      opened = await this.inbound.open(delivery);
+    } catch {
+      return;
+    }
+    if (opened.kind !== 'new') return ack();
+    const handler = this.onMessage;
+    if (!handler) return;
+    try {
+      if ((await handler(opened.message)) === false) return;
+    } catch {
+      return;
+    }
+    this.inbound.accepted(opened.message);
+    ack();
   }
 
   private closed(code: number): void {

@@ -3,8 +3,8 @@
  * the identity file for the key and the pinned server key for the handshake.
  */
 import { fromHex } from '../../protocol/bytes.ts';
-import { encodeText } from '../chat/content.ts';
-import { Messenger } from '../chat/messenger.ts';
+import { encodeText, maxTextBytes } from '../chat/content.ts';
+import { checkTextFits, Messenger } from '../chat/messenger.ts';
 import { ChatError, ChatSession } from '../chat/session.ts';
 import { type CliIo, type Command, EXIT, UsageError } from './command.ts';
 import { COMMON_OPTIONS_HELP, Invocation, identityArgument, runReported } from './directory-common.ts';
@@ -37,6 +37,14 @@ const CHAT_MESSAGES: Record<string, [number, string]> = {
   mailbox_full: [EXIT.rateLimited, "The recipient's mailbox is full. Nothing was sent; try again later."],
   rate_limited: [EXIT.rateLimited, 'Too many messages: wait a minute and try again.'],
   timeout: [EXIT.unreachable, 'The chat server did not answer in time.'],
+  too_large: [
+    EXIT.tooLarge,
+    `The text is too long: at most ${maxTextBytes()} bytes (UTF-8) fit in one message. Nothing was sent.`,
+  ],
+  bad_request: [
+    EXIT.keyRefused,
+    "The recipient's public key is unusable (a weak, small-order key). Nothing was sent.",
+  ],
 };
 
 function wsUrl(run: Invocation): string {
@@ -65,7 +73,8 @@ function serverKey(run: Invocation): Uint8Array[] {
   return keys as Uint8Array[];
 }
 
-async function openSession(run: Invocation): Promise<ChatSession> {
+/** A session for `run`; `receive: false` for one that only sends and must take no delivery. */
+async function openSession(run: Invocation, options: { receive?: boolean } = {}): Promise<ChatSession> {
   const url = wsUrl(run);
   const pinned = serverKey(run);
   const { identity, keys } = await run.identity();
@@ -80,6 +89,7 @@ async function openSession(run: Invocation): Promise<ChatSession> {
       if (!entry?.publicKey) throw new ChatError('unknown_recipient');
       return entry.publicKey;
     },
+    ...options,
   });
 }
 
@@ -102,7 +112,9 @@ function chatReported(io: CliIo, help: string, body: () => Promise<number>): Pro
 const SEND_HELP = `Usage: switchyard send ID TEXT
 
 Sends TEXT, end-to-end encrypted to ID's public key, and waits for the server's ack (the message is
-then stored until ID's device acknowledges it, or expires).
+then stored until ID's device acknowledges it, or expires). Messages waiting for you are left
+alone (\`listen\` gets them). TEXT may be at most ${maxTextBytes()} bytes
+of UTF-8 (one WebSocket frame); a longer one is refused with exit code ${EXIT.tooLarge}, nothing sent.
 
 ${CHAT_OPTIONS_HELP}
 
@@ -120,9 +132,11 @@ export const sendCommand: Command = {
       }
       const [id, text] = run.expectPositionals(2, 'an ID and the text to send');
       const recipient = identityArgument(id!, 'recipient');
-      const session = await openSession(run);
+      // Refused before connecting: a text over one frame would only make the gateway close.
+      checkTextFits(text!);
+      // Sending takes no delivery: messages waiting for this identity stay for `listen`.
+      const session = await openSession(run, { receive: false });
       try {
-        session.onMessage = () => {};
         await session.connect();
         // The recipient's key is needed before anything is sent: an unknown ID fails here.
         await session.send(recipient, encodeText(text!));
@@ -140,7 +154,7 @@ const LISTEN_HELP = `Usage: switchyard listen [--count N] [--json]
 Connects, prints the messages waiting for this identity and then each new one as it arrives (one
 line each: sender, time, text), and acknowledges them, which deletes them on the server; each
 sender gets an end-to-end encrypted delivery receipt. Runs until Ctrl-C, or until N messages have
-been printed.
+been printed; messages beyond N are not acknowledged and stay for the next listen.
 
 Options:
   --count N    Exit after N messages.
@@ -179,7 +193,8 @@ export const listenCommand: Command = {
       // Texts in the content format of client/chat/content.ts; delivery receipts go back to senders.
       const messenger = new Messenger(session);
       messenger.onText = (message) => {
-        if (printed >= count) return;
+        // Past --count: refused, so it is not acked and stays on the server for the next listen.
+        if (printed >= count) return false;
         const { text } = message;
         const line = run.flag('json')
           ? JSON.stringify({ sender: message.sender, sentAt: message.sentAt, text })

@@ -23,6 +23,7 @@ import {
   constantTimeEqual,
   generateKeyPair,
   type KeyPair,
+  LowOrderKeyError,
   sharedKey,
 } from '../../protocol/crypto.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
@@ -226,13 +227,21 @@ export function createChat(deps: ChatDeps) {
       const owner = await deps.identities.get(identity);
       if (owner?.state !== 'active' || !owner.publicKey) return fail();
       const server = await deps.serverKey();
-      const expected = serverExpectedVouch(
-        server.secretKey,
-        record.serverTempSecret,
-        owner.publicKey,
-        record.serverCookie,
-        record.clientTempPublic,
-      );
+      let expected: Uint8Array;
+      try {
+        expected = serverExpectedVouch(
+          server.secretKey,
+          record.serverTempSecret,
+          owner.publicKey,
+          record.serverCookie,
+          record.clientTempPublic,
+        );
+      } catch (error) {
+        // A small-order key (registered before the directory refused them) gives an all-zero
+        // shared secret: anyone could compute its vouch, so it proves nothing.
+        if (error instanceof LowOrderKeyError) return fail();
+        throw error;
+      }
       if (!constantTimeEqual(expected, vouch)) return fail();
       const key = sessionKey(record.clientTempPublic, record.serverTempSecret);
       if (!(await deps.sessions.completeLogin(connectionId, identity, key)))

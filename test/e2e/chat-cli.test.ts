@@ -3,10 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maxTextBytes } from '../../client/chat/content.ts';
 import { EXIT } from '../../client/cli/command.ts';
 import { saveIdentityFile } from '../../client/keyfile.ts';
+import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lambdas/runtime/clients.ts';
 import { type Runner, startRunner } from '../../local/runner.ts';
-import { registerIdentity, type TestIdentity } from '../support/chat.ts';
+import { mailboxItems as mailboxOf, registerIdentity, type TestIdentity } from '../support/chat.ts';
 import { startProcess } from '../support/process.ts';
 import { sharedServices } from '../support/runner.ts';
 
@@ -30,6 +32,20 @@ afterAll(async () => {
   await runner?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
+
+/** What waits in `who`'s mailbox, read straight from the runner's table. */
+async function mailboxItems(target: Runner, who: TestIdentity) {
+  const aws = createClients({
+    endpoints: target.endpoints,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
+  try {
+    return await mailboxOf(aws.dynamo, who);
+  } finally {
+    aws.destroy();
+  }
+}
 
 async function identityFile(who: TestIdentity, name: string): Promise<string> {
   const path = join(dir, `${name}.json`);
@@ -85,5 +101,67 @@ describe('switchyard send / listen', () => {
     const send = cli(['send', 'ZZZZZZZZ', 'x', '--identity-file', file]);
     expect(await send.exited).toBe(EXIT.notFound);
     expect(send.output()).toContain('unknown');
+  });
+
+  it('refuses a text longer than one frame with exit code 6, sending nothing; the longest that fits arrives', {
+    timeout: 90_000,
+  }, async () => {
+    const [alice, bob] = [await registerIdentity(runner), await registerIdentity(runner)];
+    const aliceFile = await identityFile(alice, 'alice-long');
+    const bobFile = await identityFile(bob, 'bob-long');
+    const max = maxTextBytes();
+    expect(max).toBe(18_022);
+
+    // Far over the frame: it used to go out, be closed with 1009, and be re-sent forever.
+    for (const text of ['x'.repeat(20_000), 'x'.repeat(max + 1)]) {
+      const send = cli(['send', bob.id, text, '--identity-file', aliceFile]);
+      const outcome = await Promise.race([
+        send.exited,
+        new Promise((resolve) => setTimeout(() => resolve('still running'), 20_000)),
+      ]);
+      if (outcome === 'still running') send.signal('SIGKILL');
+      expect(outcome, `${text.length} bytes`).toBe(EXIT.tooLarge);
+      expect(send.output()).toContain(`at most ${max} bytes`);
+      expect(send.output()).not.toContain(bob.id);
+    }
+
+    // Exactly the limit, in two-byte characters: it fits whatever the random padding.
+    const longest = 'é'.repeat(max / 2);
+    const send = cli(['send', bob.id, longest, '--identity-file', aliceFile]);
+    expect(await send.exited).toBe(EXIT.ok);
+    const listen = cli(['listen', '--count', '1', '--json', '--identity-file', bobFile]);
+    expect(await listen.exited).toBe(EXIT.ok);
+    const lines = listen.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ sender: alice.id, text: longest });
+  });
+
+  it('leaves the messages waiting for the sender alone: send takes no delivery, listen shows them', {
+    timeout: 90_000,
+  }, async () => {
+    const [alice, bob] = [await registerIdentity(runner), await registerIdentity(runner)];
+    const aliceFile = await identityFile(alice, 'alice-backlog');
+    const bobFile = await identityFile(bob, 'bob-backlog');
+    // Bob writes to Alice while she is offline.
+    for (const text of ['first while you were away', 'second while you were away']) {
+      const bobSends = cli(['send', alice.id, text, '--identity-file', bobFile]);
+      expect(await bobSends.exited).toBe(EXIT.ok);
+    }
+    // Alice only sends: her backlog must still be on the server afterwards.
+    const aliceSends = cli(['send', bob.id, 'hi Bob', '--identity-file', aliceFile]);
+    expect(await aliceSends.exited).toBe(EXIT.ok);
+    expect(await mailboxItems(runner, alice)).toHaveLength(2);
+
+    // listen --count 1 takes one; the one past the count is not acked and waits for the next.
+    const texts: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      const listen = cli(['listen', '--count', '1', '--json', '--identity-file', aliceFile]);
+      expect(await listen.exited).toBe(EXIT.ok);
+      const lines = listen.output().trim().split('\n');
+      expect(lines).toHaveLength(1);
+      texts.push(JSON.parse(lines[0]!).text);
+    }
+    expect(texts).toEqual(['first while you were away', 'second while you were away']);
+    expect(await mailboxItems(runner, alice)).toEqual([]);
   });
 });

@@ -16,7 +16,9 @@ function messenger(who: Awaited<ReturnType<typeof registerIdentity>>) {
   const m = new Messenger(session, { receiptDelayMs: 10 });
   const texts: string[] = [];
   const states: { id: string; state: DeliveryState }[] = [];
-  m.onText = (message) => texts.push(`${message.sender}:${message.text}`);
+  m.onText = (message) => {
+    texts.push(`${message.sender}:${message.text}`);
+  };
   m.onState = (_peer, id, state) => states.push({ id, state });
   return { m, session, texts, states };
 }
@@ -74,7 +76,7 @@ describe('messenger (texts with delivery state, SDK)', () => {
     let arrived = 0;
     a.session.onMessage = (message) => {
       arrived++;
-      handle(message);
+      return handle?.(message);
     };
     await c.session.send(alice.id, encodeDeliveryReceipt([fromB64(sent.id)]));
     await eventually(() => arrived === 1);

@@ -1,9 +1,11 @@
 import { DeleteConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChatError } from '../../client/chat/session.ts';
 import { CONNECTIONS, MAILBOX } from '../../contract/schema.ts';
 import type { AwsClients } from '../../lambdas/runtime/clients.ts';
 import type { Runner } from '../../local/runner.ts';
+import { maxSendBodyBytes } from '../../protocol/chat.ts';
 import { mailboxItems, newSession, registerIdentity, type TestIdentity } from '../support/chat.ts';
 import { eventually, startTestRunner, type TestRunner } from '../support/runner.ts';
 
@@ -117,5 +119,92 @@ describe('chat session (SDK)', () => {
     await again.session.connect();
     expect(again.received).toEqual([]);
     await again.session.close();
+  });
+
+  it('refuses a send too large for one frame before sending it, never retries it, and delivers the largest that fits', async () => {
+    const [alice, bob, carol] = [
+      await registerIdentity(runner),
+      await registerIdentity(runner),
+      await registerIdentity(runner),
+    ];
+    const a = newSession(runner, alice, { reconnect: true, keepAliveMs: IDLE_MS / 3 });
+    let drops = 0;
+    a.session.onDisconnect = () => {
+      drops++;
+    };
+    await a.session.connect();
+    const max = maxSendBodyBytes(1);
+    const refusals = [
+      a.session.send(bob.id, new Uint8Array(max + 1)),
+      a.session.send(bob.id, new Uint8Array(60_000)),
+      a.session.send([bob.id, carol.id], new Uint8Array(maxSendBodyBytes(2) + 1)),
+    ];
+    for (const refused of refusals) {
+      const error = await refused.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ChatError);
+      expect((error as ChatError).code).toBe('too_large');
+      expect((error as ChatError).message).not.toContain(bob.id);
+    }
+    // Nothing went out: the gateway did not close the connection (1009), and nothing is re-sent.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(drops).toBe(0);
+    expect(await mailboxItems(clients.dynamo, bob)).toEqual([]);
+
+    // The largest body that fits passes the gateway's 32 KB frame check and arrives whole.
+    const result = await a.session.send(bob.id, new Uint8Array(max).fill(0x41));
+    expect(result.results).toEqual([{ identity: bob.id, status: 'queued' }]);
+    expect(drops).toBe(0);
+    const b = newSession(runner, bob);
+    await b.session.connect();
+    expect(b.received.map((m) => m.text)).toEqual(['A'.repeat(max)]);
+    await b.session.close();
+    await a.session.close();
+  });
+
+  it('acks only what the application accepted; a send-only session takes no delivery at all', async () => {
+    const [alice, bob] = [await registerIdentity(runner), await registerIdentity(runner)];
+    const b = newSession(runner, bob);
+    await b.session.connect();
+    await b.session.send(alice.id, new TextEncoder().encode('refused once'));
+    await b.session.send(alice.id, new TextEncoder().encode('handler throws'));
+
+    // A session that only sends: it neither pulls the backlog nor acks a push that arrives meanwhile.
+    const sendOnly = newSession(runner, alice, { receive: false }).session;
+    let shown = 0;
+    sendOnly.onMessage = () => {
+      shown++;
+    };
+    await sendOnly.connect();
+    await b.session.send(alice.id, new TextEncoder().encode('pushed to a sender'));
+    await sendOnly.send(bob.id, new TextEncoder().encode('from a send-only session'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sendOnly.close();
+    expect(shown).toBe(0);
+    expect(await mailboxItems(clients.dynamo, alice)).toHaveLength(3);
+
+    // A receiving session whose handler refuses one message and throws on another: neither is acked.
+    const a = newSession(runner, alice);
+    const accepted: string[] = [];
+    a.session.onMessage = (message) => {
+      const text = new TextDecoder().decode(message.body);
+      if (text === 'refused once') return false;
+      if (text === 'handler throws') throw new Error('the app could not store it');
+      accepted.push(text);
+    };
+    await a.session.connect();
+    await a.session.close();
+    expect(accepted).toEqual(['pushed to a sender']);
+    expect(await mailboxItems(clients.dynamo, alice)).toHaveLength(2);
+
+    // They come again at the next login, and are acked once accepted.
+    const again = newSession(runner, alice);
+    await again.session.connect();
+    await again.session.close();
+    expect(again.received.map((m) => m.text).sort()).toEqual(['handler throws', 'refused once']);
+    expect(await mailboxItems(clients.dynamo, alice)).toEqual([]);
+    await b.session.close();
   });
 });

@@ -355,6 +355,27 @@ describe('HTTP refusals through real HTTP', () => {
     }
   });
 
+  it('refuses to register a small-order key (all zeros, 01 00…00): no challenge, no identity', async () => {
+    const before = (await dumpTables(runner)).length;
+    for (const publicKey of ['00'.repeat(32), `01${'00'.repeat(31)}`]) {
+      // The attack: with such a key the proof's shared secret is all zero, so anyone can answer.
+      const challenge = await post('challenge', { purpose: 'create', publicKey });
+      expect(challenge, publicKey).toEqual({
+        status: 400,
+        json: { error: 'bad_request', message: 'Malformed request' },
+      });
+      const created = await post('identities', {
+        publicKey,
+        featureMask: 0,
+        token: '00'.repeat(32),
+        response: '00'.repeat(32),
+      });
+      expect(created.status, publicKey).toBe(400);
+      expect(created.json.error).toBe('bad_request');
+    }
+    expect((await dumpTables(runner)).length).toBe(before);
+  });
+
   it('looks up at most 100 identities at once', async () => {
     const ids = (n: number) => Array.from({ length: n }, (_, i) => `ZZ${String(i).padStart(6, '0')}`);
     const full = await post('lookup', { identities: ids(LIMITS.lookupMaxIds) });

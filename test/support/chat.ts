@@ -67,6 +67,7 @@ export function newSession(
     pinned?: readonly Uint8Array[];
     /** Default 20 ms. */
     ackDelayMs?: number;
+    receive?: boolean;
   } = {},
 ) {
   const directory = new DirectoryClient({ server: runner.httpUrl });
@@ -82,16 +83,18 @@ export function newSession(
     },
     ackDelayMs: options.ackDelayMs ?? 20,
     reconnect: options.reconnect ?? false,
+    ...(options.receive === false ? { receive: false } : {}),
     ...(options.keepAliveMs ? { keepAliveMs: options.keepAliveMs } : {}),
     ...(options.reconnectMaxMs ? { reconnectMaxMs: options.reconnectMaxMs } : {}),
   });
   const received: { sender: string; text: string; id: string }[] = [];
-  session.onMessage = (message) =>
+  session.onMessage = (message) => {
     received.push({
       sender: message.sender,
       text: new TextDecoder().decode(message.body),
       id: b64(message.id),
     });
+  };
   return { session, received };
 }
 
