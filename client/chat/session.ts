@@ -199,12 +199,16 @@ export class ChatSession {
       this.channel.sessionFrame('pull', {});
       const page = await this.channel.next(['queue']);
       const payload = openFrame(page.fields, this.channel.key!);
-      for (const message of payload.messages as Record<string, unknown>[]) await this.deliver(message);
+      let acked = 0;
+      for (const message of payload.messages as Record<string, unknown>[])
+        if (await this.deliver(message)) acked++;
       if (!payload.more) break;
-      // Acks free the next page: the server pages from the oldest unacked message. If the
-      // application refused the whole page, the next pull would return it again: stop here, and
-      // the refused messages come again at the next login.
-      if (this.acks.flush() === 0) break;
+      // Acks free the next page: the server pages from the oldest unacked message. If nothing of
+      // the page was acked (the application refused it all), the next pull would return it again:
+      // stop here, and the refused messages come again at the next login. (Counted here, not by
+      // what flush() sends now: a full batch or the ack timer may have sent some already.)
+      if (acked === 0) break;
+      this.acks.flush();
       await this.channel.next(['acked']);
     }
     this.onQueueEmpty();
@@ -241,27 +245,29 @@ export class ChatSession {
    * later delivery could open it. A message whose sender key cannot be had now, or that the
    * application refused, is not acked: it stays on the server. No-queue messages are never acked.
    */
-  private async deliver(delivery: Record<string, unknown>): Promise<void> {
+  /** Hands one delivery to the application; true when it is acked (accepted, or not for the app). */
+  private async deliver(delivery: Record<string, unknown>): Promise<boolean> {
     const ack = () => {
       if (!(Number(delivery.flags) & FLAGS.noQueue))
         this.acks.add(String(delivery.sender), String(delivery.id));
+      return true;
     };
     let opened: Awaited<ReturnType<Inbound['open']>>;
     try {
       opened = await this.inbound.open(delivery);
     } catch {
-      return;
+      return false;
     }
     if (opened.kind !== 'new') return ack();
     const handler = this.onMessage;
-    if (!handler) return;
+    if (!handler) return false;
     try {
-      if ((await handler(opened.message)) === false) return;
+      if ((await handler(opened.message)) === false) return false;
     } catch {
-      return;
+      return false;
     }
     this.inbound.accepted(opened.message);
-    ack();
+    return ack();
   }
 
   private closed(code: number): void {

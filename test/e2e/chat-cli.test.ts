@@ -41,7 +41,7 @@ async function mailboxItems(target: Runner, who: TestIdentity) {
     credentials: LOCAL_CREDENTIALS,
   });
   try {
-    return await mailboxOf(aws.dynamo, who);
+    return await mailboxOf(aws.dynamo, target.tables.mailbox, who);
   } finally {
     aws.destroy();
   }

@@ -151,7 +151,7 @@ describe('chat session (SDK)', () => {
     // Nothing went out: the gateway did not close the connection (1009), and nothing is re-sent.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(drops).toBe(0);
-    expect(await mailboxItems(clients.dynamo, bob)).toEqual([]);
+    expect(await mailboxItems(clients.dynamo, runner.tables.mailbox, bob)).toEqual([]);
 
     // The largest body that fits passes the gateway's 32 KB frame check and arrives whole.
     const result = await a.session.send(bob.id, new Uint8Array(max).fill(0x41));
@@ -183,7 +183,7 @@ describe('chat session (SDK)', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     await sendOnly.close();
     expect(shown).toBe(0);
-    expect(await mailboxItems(clients.dynamo, alice)).toHaveLength(3);
+    expect(await mailboxItems(clients.dynamo, runner.tables.mailbox, alice)).toHaveLength(3);
 
     // A receiving session whose handler refuses one message and throws on another: neither is acked.
     const a = newSession(runner, alice);
@@ -197,14 +197,14 @@ describe('chat session (SDK)', () => {
     await a.session.connect();
     await a.session.close();
     expect(accepted).toEqual(['pushed to a sender']);
-    expect(await mailboxItems(clients.dynamo, alice)).toHaveLength(2);
+    expect(await mailboxItems(clients.dynamo, runner.tables.mailbox, alice)).toHaveLength(2);
 
     // They come again at the next login, and are acked once accepted.
     const again = newSession(runner, alice);
     await again.session.connect();
     await again.session.close();
     expect(again.received.map((m) => m.text).sort()).toEqual(['handler throws', 'refused once']);
-    expect(await mailboxItems(clients.dynamo, alice)).toEqual([]);
+    expect(await mailboxItems(clients.dynamo, runner.tables.mailbox, alice)).toEqual([]);
     await b.session.close();
   });
 });
