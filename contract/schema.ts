@@ -144,7 +144,8 @@ export const CONNECTIONS = {
 export const PENDING_SHARDS = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'] as const;
 
 /**
- * Short-lived directory state under one key attribute: challenges (`challenge:…`), rate-limit
+ * Short-lived directory state under one key attribute: challenges (`challenge:<slot>`), used proofs
+ * and work stamps (`used:…`), rate-limit
  * windows (`rate:…`), operator invites (`invite:…`) and pending address links (`link:…`). Every
  * item carries a TTL; nothing here is worth restoring, so no point-in-time recovery.
  */

@@ -132,7 +132,7 @@ export const SETTINGS = {
     local: true,
     default: 'open',
     choices: ['open', 'invite'],
-    doc: 'directory: `open` (rate-limited) or `invite` (registration needs an operator invite)',
+    doc: 'directory: `open` (each registration pays proof of work) or `invite` (registration needs an operator invite)',
   },
   verificationEmailFrom: {
     kind: 'text',

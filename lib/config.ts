@@ -19,7 +19,7 @@ import {
 
 export { SAFE_MAX_BACKUP_BYTES_LIMIT };
 
-/** Directory registration: `open` (rate-limited) or `invite` (operator-issued invites only). */
+/** Directory registration: `open` (each registration pays proof of work) or `invite` (operator-issued invites only). */
 export type RegistrationPolicy = (typeof SETTINGS.registrationPolicy.choices)[number];
 
 export interface SwitchyardConfig {
@@ -29,7 +29,7 @@ export interface SwitchyardConfig {
   readonly safeMaxBackupBytes: number;
   /** Days a Safe backup lives after its last PUT. */
   readonly safeRetentionDays: number;
-  /** Directory registration: `open` (rate-limited) or `invite` (operator-issued invites only). */
+  /** Directory registration: `open` (each registration pays proof of work) or `invite` (operator-issued invites only). */
   readonly registrationPolicy: RegistrationPolicy;
   /** Retention of the functions' log groups. */
   readonly logRetentionDays: RetentionDays;

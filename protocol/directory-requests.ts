@@ -3,20 +3,20 @@
  * values. All routes are below `/directory/`; `proxy` is the path after it.
  *
  *   POST /directory/challenge                {purpose, publicKey | identity}
- *   POST /directory/identities               {publicKey, featureMask?, invite?, token, response}
+ *   POST /directory/identities               {publicKey, featureMask?, invite?, token, response, work}
  *   GET  /directory/identities/{id}
  *   POST /directory/lookup                   {identities: [id…]}
  *   POST /directory/identities/{id}/{op}     {token, response, …}   op ∈ featureMask link confirm
  *                                                                    unlink revocationPassword export
  *                                                                    delete match
- *   POST /directory/revoke                   {identity, password}
+ *   POST /directory/revoke                   {identity, password, token, work}
  *
  * Checks, in the documented order: the path (404 `not_found`, 405 `method_not_allowed`, 400 for a
  * malformed id in it), the body's size (413 `too_large`: declared, then actual), its JSON shape and
  * field formats (400 `bad_request`). Keys, tokens, responses and hashes are lowercase hex.
  */
 import { type ContactHash, type ContactKind, ensureContactHash, ensureContactKind } from './contacts.ts';
-import { ensureProof, type ProofFields } from './directory.ts';
+import { type ChallengeToken, ensureProof, ensureToken, type ProofFields } from './directory.ts';
 import { SwitchyardError } from './errors.ts';
 import { checkBodySize, type RawHttpRequest, rawBodyBytes } from './http.ts';
 import {
@@ -28,6 +28,7 @@ import {
 } from './identity.ts';
 import { parseJsonObject } from './json.ts';
 import { LIMITS } from './limits.ts';
+import { ensureWorkNonce, type WorkNonce } from './work.ts';
 
 /** What a challenge is for: registering a key, or one of the owner operations. */
 export type Purpose =
@@ -39,7 +40,8 @@ export type Purpose =
   | 'revocationPassword'
   | 'export'
   | 'delete'
-  | 'match';
+  | 'match'
+  | 'revoke';
 
 /** The operations an identity's owner proves possession for, each `POST identities/{id}/{op}`. */
 export const OWNER_PURPOSES: readonly Purpose[] = [
@@ -53,7 +55,8 @@ export const OWNER_PURPOSES: readonly Purpose[] = [
   'match',
 ];
 
-const PURPOSES: readonly Purpose[] = ['create', ...OWNER_PURPOSES];
+/** A revocation's challenge names the identity but needs no key: it carries proof of work instead. */
+const PURPOSES: readonly Purpose[] = ['create', ...OWNER_PURPOSES, 'revoke'];
 
 /** Longest address `link` takes (characters). */
 export const ADDRESS_MAX_CHARS = 254;
@@ -79,6 +82,7 @@ export type DirectoryRequest =
       readonly featureMask: number;
       readonly invite?: string;
       readonly proof: ProofFields;
+      readonly work: WorkNonce;
     }
   | { readonly kind: 'lookupMany'; readonly identities: readonly IdentityId[] }
   | Owned<{ readonly kind: 'featureMask'; readonly featureMask: number }>
@@ -91,7 +95,13 @@ export type DirectoryRequest =
       readonly kind: 'match';
       readonly hashes: { readonly email: ContactHash[]; readonly phone: ContactHash[] };
     }>
-  | { readonly kind: 'revoke'; readonly identity: IdentityId; readonly password: string };
+  | {
+      readonly kind: 'revoke';
+      readonly identity: IdentityId;
+      readonly password: string;
+      readonly token: ChallengeToken;
+      readonly work: WorkNonce;
+    };
 
 /** The raw parts of a directory request: method, headers, body and the path below `/directory/`. */
 export interface DirectoryHttpInput extends RawHttpRequest {
@@ -212,6 +222,7 @@ export function parseDirectoryRequest(input: DirectoryHttpInput): DirectoryReque
       featureMask: body.featureMask === undefined ? 0 : ensureFeatureMask(body.featureMask),
       ...(invite ? { invite } : {}),
       proof: ensureProof(body),
+      work: ensureWorkNonce(body.work),
     };
   }
   if (resource === 'identities' && id !== undefined && op !== undefined) {
@@ -231,6 +242,8 @@ export function parseDirectoryRequest(input: DirectoryHttpInput): DirectoryReque
       kind: 'revoke',
       identity: ensureIdentityId(body.identity),
       password: text(body, 'password', LIMITS.revocationPasswordMaxChars),
+      token: ensureToken(body.token),
+      work: ensureWorkNonce(body.work),
     };
   }
   throw new SwitchyardError('not_found');

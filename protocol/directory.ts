@@ -40,6 +40,11 @@ export function ensureProof(body: Readonly<Record<string, unknown>>): ProofField
   };
 }
 
+/** Reads a challenge token alone (revocation: proof of work instead of a response). */
+export function ensureToken(value: unknown): ChallengeToken {
+  return hexBytes(value, CHALLENGE_TOKEN_BYTES) as ChallengeToken;
+}
+
 function hexBytes(value: unknown, length: number): Uint8Array {
   const bytes = typeof value === 'string' ? fromHex(value) : undefined;
   if (!bytes || bytes.length !== length) throw new SwitchyardError('bad_request');

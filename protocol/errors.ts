@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   challenge_invalid: { status: 401, message: 'Challenge invalid or expired' },
   /** Directory: the response does not prove possession of the identity's key. */
   proof_invalid: { status: 401, message: 'Proof of key possession failed' },
+  /** Directory: the proof of work is missing, too small or for another request (ask for a new challenge). */
+  work_required: { status: 401, message: 'Proof of work required' },
   /** Directory: this deployment registers new identities only with an operator's invite. */
   invite_required: { status: 403, message: 'A valid invite is required' },
   /** Directory: revocation refused (unknown identity, no revocation password, or a wrong one). */

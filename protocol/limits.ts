@@ -24,8 +24,12 @@ export const LIMITS = {
   safeMaxBackupBytesDefault: 524_288,
   /** Threema Safe: a backup expires this many days after its last PUT. */
   safeRetentionDaysDefault: 180,
-  /** Directory: a challenge must be answered within this many seconds, once. */
-  challengeTtlSeconds: 60,
+  /**
+   * Directory: a challenge is answered at most once, within this many seconds. Challenges are
+   * issued per time slot of half this length, one for the whole deployment (so nothing is stored per
+   * request): a token is good for between half and all of it. Long enough for the proof of work.
+   */
+  challengeTtlSeconds: 300,
   /** Directory: largest JSON request body (bytes). */
   directoryBodyBytes: 64 * 1024,
   /** Directory: most identities in one bulk lookup. */
@@ -34,12 +38,24 @@ export const LIMITS = {
   matchMaxHashes: 256,
   /** Directory: contact-matching hashes one identity may submit per day (the real protection). */
   matchHashesPerDay: 1000,
-  /** Directory: new identities per deployment per hour under the open registration policy. */
-  createsPerHour: 1000,
-  /** Directory: challenges one public key or identity may request per hour. */
-  challengesPerHour: 120,
-  /** Directory: revocation attempts per identity per day, right or wrong. */
-  revocationAttemptsPerDay: 10,
+  /**
+   * Directory: proof of work (protocol/work.ts) a registration needs, in leading zero bits, while
+   * fewer than `createsPerExtraWorkBit` identities were registered in the current hour; each further
+   * `createsPerExtraWorkBit` registrations in that hour double the work. No cap and no refusal: the
+   * total per hour grows only with the logarithm of the work spent on it.
+   */
+  createWorkBits: 14,
+  createsPerExtraWorkBit: 1000,
+  /**
+   * Directory: proof of work a revocation attempt needs, in leading zero bits; every
+   * `revocationFailuresPerExtraWorkBit` wrong attempts on an identity in the current UTC day double
+   * it, up to `revocationWorkBitsMax`. Never a refusal, so the owner always gets through.
+   */
+  revocationWorkBits: 14,
+  revocationFailuresPerExtraWorkBit: 10,
+  revocationWorkBitsMax: 22,
+  /** Directory: revocation checks (scrypt, 32 MiB each) one process runs at once; more wait. */
+  revocationScryptConcurrency: 2,
   /** Directory: verification codes sent per identity per day. */
   verificationCodesPerDay: 5,
   /** Directory: a verification code is valid this long (seconds) and for this many tries. */

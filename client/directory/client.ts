@@ -10,6 +10,13 @@ import type { KeyPair } from '../../protocol/crypto.ts';
 import { answerChallenge } from '../../protocol/directory.ts';
 import type { ErrorCode } from '../../protocol/errors.ts';
 import type { IdentityId } from '../../protocol/identity.ts';
+import { LIMITS } from '../../protocol/limits.ts';
+import { solveWork, workSeed } from '../../protocol/work.ts';
+
+/** The most work the client does for one request, in bits; a server asking more is refused. */
+const MAX_WORK_BITS = Math.max(LIMITS.revocationWorkBitsMax, LIMITS.createWorkBits + 12);
+/** Challenges one registration or revocation asks for before it gives up. */
+const WORK_ROUNDS = LIMITS.revocationWorkBitsMax - LIMITS.revocationWorkBits + 2;
 
 export interface DirectoryOptions {
   /** The HTTP API base URL, e.g. `http://127.0.0.1:8080/` or the stack's `HttpApiUrl`. */
@@ -94,13 +101,45 @@ export class DirectoryClient {
     return { status: response.status, json };
   }
 
-  /** Asks for a challenge and answers it for `request`; returns the fields to send with it. */
-  private async prove(secretKey: Uint8Array, subject: Json, request: Json): Promise<Json> {
-    const { json } = await this.call('POST', 'challenge', { purpose: request.purpose, ...subject });
+  /** Asks for a challenge for `purpose` and `subject`: the token, the temporary key and the work asked. */
+  private async challenge(purpose: unknown, subject: Json) {
+    const { json } = await this.call('POST', 'challenge', { purpose, ...subject });
     const token = fromHex(String(json.token));
     const temporary = fromHex(String(json.temporaryPublicKey));
-    if (!token || !temporary) throw new DirectoryError('unexpected', 200);
+    const work = json.work === undefined ? 0 : Number(json.work);
+    if (!token || !temporary || !Number.isInteger(work) || work < 0 || work > MAX_WORK_BITS)
+      throw new DirectoryError('unexpected', 200);
+    return { token, temporary, work };
+  }
+
+  /** Asks for a challenge and answers it for `request`; returns the fields to send with it. */
+  private async prove(secretKey: Uint8Array, subject: Json, request: Json): Promise<Json> {
+    const { token, temporary } = await this.challenge(request.purpose, subject);
     return { token: toHex(token), response: toHex(answerChallenge(secretKey, temporary, token, request)) };
+  }
+
+  /**
+   * Runs `attempt` with a fresh challenge and its proof of work; asks again when the server wants
+   * more work than was asked (others raised it meanwhile) or the challenge ran out. The work only
+   * rises to a cap, so this ends.
+   */
+  private async withWork<T>(
+    purpose: string,
+    subject: Json,
+    attempt: (token: Uint8Array, temporary: Uint8Array, work: Uint8Array) => Promise<T>,
+  ): Promise<T> {
+    for (let round = 1; ; round++) {
+      const { token, temporary, work } = await this.challenge(purpose, subject);
+      const nonce = await solveWork(workSeed(token, { purpose, ...subject }), work);
+      try {
+        return await attempt(token, temporary, nonce);
+      } catch (error) {
+        const again =
+          error instanceof DirectoryError &&
+          (error.code === 'work_required' || error.code === 'challenge_invalid');
+        if (!again || round >= WORK_ROUNDS) throw error;
+      }
+    }
   }
 
   /** Registers `keys.publicKey` under a new random identity. */
@@ -111,14 +150,17 @@ export class DirectoryClient {
     const publicKey = toHex(keys.publicKey);
     const featureMask = options.featureMask ?? 0;
     const request = { purpose: 'create', publicKey, featureMask, invite: options.invite };
-    const proof = await this.prove(keys.secretKey, { publicKey }, request);
-    const { json } = await this.call('POST', 'identities', {
-      publicKey,
-      featureMask,
-      invite: options.invite,
-      ...proof,
+    return this.withWork('create', { publicKey }, async (token, temporary, work) => {
+      const { json } = await this.call('POST', 'identities', {
+        publicKey,
+        featureMask,
+        invite: options.invite,
+        token: toHex(token),
+        response: toHex(answerChallenge(keys.secretKey, temporary, token, request)),
+        work: toHex(work),
+      });
+      return json.identity as IdentityId;
     });
-    return json.identity as IdentityId;
   }
 
   /** One identity's public key and feature mask, or undefined when it is not active. */
@@ -148,9 +190,14 @@ export class DirectoryClient {
     }));
   }
 
-  /** Revokes an identity without its device. Destroys it for good. */
+  /**
+   * Revokes an identity without its device. Destroys it for good. Pays the proof of work the
+   * server asks for (more after many wrong attempts on this identity, up to a cap).
+   */
   async revoke(identity: string, password: string): Promise<void> {
-    await this.call('POST', 'revoke', { identity, password });
+    await this.withWork('revoke', { identity }, async (token, _temporary, work) => {
+      await this.call('POST', 'revoke', { identity, password, token: toHex(token), work: toHex(work) });
+    });
   }
 
   /** Operations of the identity's owner, each proven with `secretKey`. */

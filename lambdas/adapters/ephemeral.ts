@@ -9,14 +9,16 @@ import {
 import { EPHEMERAL } from '../../contract/schema.ts';
 import { toHex } from '../../protocol/bytes.ts';
 import type { ContactKind } from '../../protocol/contacts.ts';
+import { SwitchyardError } from '../../protocol/errors.ts';
 import type { IdentityId } from '../../protocol/identity.ts';
-import type { Challenge, EphemeralStore, PendingLink, Purpose } from '../domain/directory.ts';
+import type { Challenge, EphemeralStore, PendingLink } from '../domain/directory.ts';
 import { conditional, translateAwsError } from './errors.ts';
 
 const A = EPHEMERAL.attributes;
 
 const keys = {
-  challenge: (token: Uint8Array) => `challenge:${toHex(token)}`,
+  challenge: (slot: number) => `challenge:${slot}`,
+  used: (digest: Uint8Array) => `used:${toHex(digest)}`,
   invite: (digest: Uint8Array) => `invite:${toHex(digest)}`,
   link: (identity: IdentityId, kind: ContactKind) => `link:${identity}:${kind}`,
   rate: (bucket: string) => `rate:${bucket}`,
@@ -53,37 +55,70 @@ export function dynamoEphemeralStore(
   const remove = (key: string) =>
     translateAwsError(() => dynamo.send(new DeleteCommand({ TableName: tableName, Key: { [A.key]: key } })));
 
-  return {
-    async putChallenge(challenge: Challenge) {
-      await put({
-        [A.key]: keys.challenge(challenge.token),
-        [A.secret]: challenge.temporarySecret,
-        [A.purpose]: challenge.purpose,
-        [A.subject]: challenge.subject,
-        [A.expiresAt]: challenge.expiresAt,
-      });
-    },
+  async function getChallenge(slot: number): Promise<Challenge | undefined> {
+    const result = await translateAwsError(() =>
+      dynamo.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: { [A.key]: keys.challenge(slot) },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const item = result.Item;
+    if (!item) return undefined;
+    return {
+      slot,
+      temporarySecret: item[A.secret] as Uint8Array,
+      expiresAt: Number(item[A.expiresAt]),
+    };
+  }
 
-    async takeChallenge(token) {
-      // Delete-and-return is atomic: of two concurrent answers, only one gets the challenge.
-      const result = await translateAwsError(() =>
+  return {
+    async slotChallenge(candidate: Challenge) {
+      // First writer wins; every later request of the slot reads the same challenge back.
+      const stored = await conditional(() =>
         dynamo.send(
-          new DeleteCommand({
+          new PutCommand({
             TableName: tableName,
-            Key: { [A.key]: keys.challenge(token) },
-            ReturnValues: 'ALL_OLD',
+            Item: {
+              [A.key]: keys.challenge(candidate.slot),
+              [A.secret]: candidate.temporarySecret,
+              [A.expiresAt]: candidate.expiresAt,
+            },
+            ConditionExpression: 'attribute_not_exists(#key)',
+            ExpressionAttributeNames: { '#key': A.key },
           }),
         ),
       );
-      const item = result.Attributes;
-      if (!item) return undefined;
-      return {
-        token,
-        temporarySecret: item[A.secret] as Uint8Array,
-        purpose: item[A.purpose] as Purpose,
-        subject: String(item[A.subject]),
-        expiresAt: Number(item[A.expiresAt]),
-      };
+      if (stored) return candidate;
+      const existing = await getChallenge(candidate.slot);
+      if (!existing) throw new SwitchyardError('unavailable');
+      return existing;
+    },
+
+    getChallenge,
+
+    markUsed(digest, expiresAt) {
+      return conditional(() =>
+        dynamo.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { [A.key]: keys.used(digest), [A.expiresAt]: expiresAt },
+            ConditionExpression: 'attribute_not_exists(#key)',
+            ExpressionAttributeNames: { '#key': A.key },
+          }),
+        ),
+      );
+    },
+
+    async count(bucket) {
+      const result = await translateAwsError(() =>
+        dynamo.send(
+          new GetCommand({ TableName: tableName, Key: { [A.key]: keys.rate(bucket) }, ConsistentRead: true }),
+        ),
+      );
+      return Number(result.Item?.[A.count] ?? 0);
     },
 
     consume(bucket, amount, limit, windowEndsAt) {

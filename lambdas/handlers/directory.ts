@@ -32,17 +32,26 @@ async function run(directory: Directory, request: DirectoryRequest): Promise<Htt
     }
     case 'challenge': {
       const challenge = await directory.challenge(request.purpose, request.subject);
+      // Registration and revocation pay proof of work; the answer says how much.
+      const work =
+        request.purpose === 'create'
+          ? await directory.createWorkBits()
+          : request.purpose === 'revoke' && 'identity' in request.subject
+            ? await directory.revokeWorkBits(request.subject.identity)
+            : undefined;
       return reply(200, {
         token: toHex(challenge.token),
         temporaryPublicKey: toHex(challenge.temporaryPublicKey),
         expiresAt: challenge.expiresAt,
+        ...(work === undefined ? {} : { work }),
       });
     }
     case 'create': {
-      const { publicKey, featureMask, invite, proof } = request;
+      const { publicKey, featureMask, invite, proof, work } = request;
       const identity = await directory.create(
         { publicKey, featureMask, ...(invite ? { invite } : {}) },
         proof,
+        work,
       );
       return reply(201, { identity });
     }
@@ -87,7 +96,7 @@ async function run(directory: Directory, request: DirectoryRequest): Promise<Htt
       });
     }
     case 'revoke':
-      await directory.revoke(request.identity, request.password);
+      await directory.revoke(request.identity, request.password, request.token, request.work);
       return ok();
   }
 }

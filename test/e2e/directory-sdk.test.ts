@@ -6,10 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryClient, DirectoryError } from '../../client/directory/client.ts';
 import { TABLE_NAMES } from '../../contract/schema.ts';
+import { rateWindow } from '../../lambdas/domain/directory.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lambdas/runtime/clients.ts';
 import { type Runner, startRunner } from '../../local/runner.ts';
 import { toHex } from '../../protocol/bytes.ts';
@@ -18,6 +19,7 @@ import { generateKeyPair, type KeyPair } from '../../protocol/crypto.ts';
 import { answerChallenge } from '../../protocol/directory.ts';
 import type { IdentityId } from '../../protocol/identity.ts';
 import { LIMITS } from '../../protocol/limits.ts';
+import { solveWork, workSeed } from '../../protocol/work.ts';
 import { issueTestInvite, sharedServices } from '../support/runner.ts';
 
 const logLines: string[] = [];
@@ -96,7 +98,9 @@ async function createBody(keys: KeyPair): Promise<Record<string, unknown>> {
   const temporary = Buffer.from(String(challenge.json.temporaryPublicKey), 'hex');
   const request = { purpose: 'create', publicKey, featureMask: 0 };
   const response = answerChallenge(keys.secretKey, temporary, Buffer.from(token, 'hex'), request);
-  return { publicKey, featureMask: 0, token, response: toHex(response) };
+  const seed = workSeed(Buffer.from(token, 'hex'), { purpose: 'create', publicKey });
+  const work = toHex(await solveWork(seed, Number(challenge.json.work ?? 0)));
+  return { publicKey, featureMask: 0, token, response: toHex(response), work };
 }
 
 /** Every item of every table of `target`, with bytes as hex, as one string per item. */
@@ -250,7 +254,7 @@ describe('directory through the runner, with the SDK', () => {
     ]);
   });
 
-  it('lets only the key holder act: a proof from another key is refused, and its challenge is spent', async () => {
+  it('lets only the key holder act: a proof from another key is refused', async () => {
     const intruder = client.owner(alice.identity, generateKeyPair().secretKey);
     expect(await errorCode(intruder.export())).toBe('proof_invalid');
     expect(await errorCode(intruder.setFeatureMask(0))).toBe('proof_invalid');
@@ -418,6 +422,88 @@ describe('invite-only registration', () => {
     const items = await dumpTables(invited);
     expect(items.some((item) => item.includes('invite:'))).toBe(true);
     for (const item of items) expect(item).not.toContain(token);
+  });
+});
+
+describe('no limit is a weapon (issue 15)', () => {
+  it('lets the owner act after a stranger asked 125 challenges for its ID', async () => {
+    const victim = await register(client);
+    for (let i = 0; i < 125; i++)
+      expect((await post('challenge', { purpose: 'export', identity: victim.identity })).status).toBe(200);
+    const owner = client.owner(victim.identity, victim.keys.secretKey);
+    expect((await owner.export()).identity).toBe(victim.identity);
+    await owner.setRevocationPassword('still the owner here');
+    await owner.delete();
+  });
+
+  it('stores nothing per challenge request: 400 challenges for random keys', async () => {
+    const challenges = async () =>
+      (await dumpTables(runner)).filter((item) => item.includes('"key":"challenge:')).length;
+    const before = await challenges();
+    for (let i = 0; i < 400; i++) {
+      const publicKey = toHex(generateKeyPair().publicKey);
+      expect((await post('challenge', { purpose: 'create', publicKey })).status).toBe(200);
+    }
+    // At most the slot challenges of the time slots the loop crossed.
+    expect((await challenges()) - before).toBeLessThanOrEqual(2);
+  });
+
+  it('lets the owner revoke after a stranger’s wrong guesses at full speed', async () => {
+    const victim = await register(client);
+    await client.owner(victim.identity, victim.keys.secretKey).setRevocationPassword('the owner knows this');
+    const outcomes = await Promise.all(
+      Array.from({ length: 15 }, (_, i) => errorCode(client.revoke(victim.identity, `guess number ${i}`))),
+    );
+    expect(outcomes.every((o) => o === 'revocation_failed')).toBe(true);
+    await client.revoke(victim.identity, 'the owner knows this');
+    expect(await client.lookup(victim.identity)).toBeUndefined();
+  });
+
+  it('makes each revocation guess pay work first, more after wrong ones, and refuses it unpaid before any check', async () => {
+    const target = await register(client);
+    const asked = await post('challenge', { purpose: 'revoke', identity: target.identity });
+    expect(asked.status).toBe(200);
+    expect(asked.json.work).toBe(LIMITS.revocationWorkBits);
+    for (let i = 0; i < LIMITS.revocationFailuresPerExtraWorkBit; i++)
+      expect(await errorCode(client.revoke(target.identity, `wrong ${i}`))).toBe('revocation_failed');
+    const again = await post('challenge', { purpose: 'revoke', identity: target.identity });
+    expect(again.json.work).toBe(LIMITS.revocationWorkBits + 1);
+    const unpaid = await post('revoke', {
+      identity: target.identity,
+      password: 'anything',
+      token: again.json.token,
+      work: '0000000000000000',
+    });
+    expect(unpaid.json.error).toBe('work_required');
+    expect(await post('revoke', { identity: target.identity, password: 'anything' })).toMatchObject({
+      status: 400,
+    });
+  });
+
+  it('registers after one client used up what was the deployment’s hourly cap; the work rises instead', async () => {
+    const aws = createClients({
+      endpoints: runner.endpoints,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const { key, endsAt } = rateWindow('create', 'deployment', 3600, Math.floor(Date.now() / 1000));
+    try {
+      await aws.dynamo.send(
+        new PutCommand({
+          TableName: runner.tables.ephemeral,
+          Item: { key: `rate:${key}`, count: LIMITS.createsPerExtraWorkBit, expiresAt: endsAt },
+        }),
+      );
+    } finally {
+      aws.destroy();
+    }
+    const asked = await post('challenge', {
+      purpose: 'create',
+      publicKey: toHex(generateKeyPair().publicKey),
+    });
+    expect(asked.json.work).toBe(LIMITS.createWorkBits + 1);
+    const late = await register(client);
+    expect((await client.lookup(late.identity))?.state).toBe(0);
   });
 });
 

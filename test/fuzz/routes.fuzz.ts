@@ -121,9 +121,11 @@ const newAccepted = (): Accepted => ({
 
 /**
  * Differences that are NOT a refused input changing state:
- * - ephemeral `rate:*` windows: counters that refused requests are documented to consume
- *   (revocation counts every attempt before any check; challenge windows per key/identity);
- * - ephemeral `challenge:<token>` for a token some 2xx answer of this batch returned;
+ * - ephemeral `rate:*` windows: counters that refused requests are documented to move (a wrong
+ *   revocation password counts for its identity; registrations count for the deployment);
+ * - ephemeral `challenge:<slot>`: the one challenge of a time slot, written by the first challenge
+ *   request of the slot (a 2xx answer of this batch returned a token of that slot);
+ * - ephemeral `used:<digest>` markers: written only for a correct proof or a paid work stamp;
  * - connections records that did not exist before the batch: the fuzzer's own new sockets;
  * - Safe objects named by a backup id that a 2xx PUT or DELETE of this batch used;
  * - mailbox items (and the recipient's quota counter) written by a send the server acked.
@@ -131,7 +133,11 @@ const newAccepted = (): Accepted => ({
 function explain(table: string, key: string, existedBefore: boolean, accepted: Accepted): boolean {
   if (table === 'ephemeral' && key.startsWith('rate:')) return true;
   if (table === 'ephemeral' && key.startsWith('challenge:'))
-    return accepted.challengeTokens.has(key.slice('challenge:'.length));
+    // A token's first 8 bytes (16 hex characters) are its slot, big-endian.
+    return [...accepted.challengeTokens].some(
+      (token) => BigInt(`0x${token.slice(0, 16)}`).toString() === key.slice('challenge:'.length),
+    );
+  if (table === 'ephemeral' && key.startsWith('used:')) return true;
   if (table === 'connections') return !existedBefore;
   if (table === 's3') return [...accepted.backupIds].some((id) => key.includes(id));
   if (table === 'mailbox') {

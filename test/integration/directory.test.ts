@@ -11,12 +11,14 @@ import { dynamoEphemeralStore } from '../../lambdas/adapters/ephemeral.ts';
 import { dynamoIdentityStore } from '../../lambdas/adapters/identities.ts';
 import { dynamoMailboxPurger } from '../../lambdas/adapters/mailbox.ts';
 import { epochSeconds, systemRandom } from '../../lambdas/domain/clock.ts';
+import { semaphore } from '../../lambdas/domain/directory/revocation.ts';
 import {
   type CodeSender,
   createDirectory,
   type Directory,
   type Proof,
   type Purpose,
+  rateWindow,
 } from '../../lambdas/domain/directory.ts';
 import { toHex } from '../../protocol/bytes.ts';
 import { contactHash, normaliseContact } from '../../protocol/contacts.ts';
@@ -25,10 +27,12 @@ import { answerChallenge } from '../../protocol/directory.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
 import type { IdentityId, PublicKey } from '../../protocol/identity.ts';
 import { LIMITS } from '../../protocol/limits.ts';
+import { solveWork, workSeed } from '../../protocol/work.ts';
 import { freshResources, type TestResources } from '../support/aws.ts';
 
 let resources: TestResources;
-let now = Date.UTC(2026, 10, 22, 12);
+// Real time: DynamoDB Local deletes items past their TTL attribute by the wall clock, as AWS does.
+let now = Date.now();
 const clock = { now: () => now };
 const closed: string[] = [];
 const sent: Array<{ kind: string; address: string; code: string }> = [];
@@ -67,6 +71,30 @@ async function prove(
   };
 }
 
+/** The proof of work a registration of `keys` needs on `proof`'s challenge. */
+async function createWork(dir: Directory, keys: KeyPair, proof: Proof): Promise<Uint8Array> {
+  const subject = { purpose: 'create', publicKey: toHex(keys.publicKey) };
+  return solveWork(workSeed(proof.token, subject), await dir.createWorkBits());
+}
+
+/** A revocation attempt with the work the server asks for now. */
+async function revoke(dir: Directory, identity: IdentityId, password: string): Promise<void> {
+  const { token } = await dir.challenge('revoke', { identity });
+  const work = await solveWork(
+    workSeed(token, { purpose: 'revoke', identity }),
+    await dir.revokeWorkBits(identity),
+  );
+  await dir.revoke(identity, password, token, work);
+}
+
+async function create(dir: Directory, keys: KeyPair, proof: Proof, invite?: string): Promise<IdentityId> {
+  return dir.create(
+    { publicKey: keys.publicKey as PublicKey, featureMask: 0, ...(invite ? { invite } : {}) },
+    proof,
+    await createWork(dir, keys, proof),
+  );
+}
+
 async function register(
   dir: Directory,
   keys = generateKeyPair(),
@@ -74,11 +102,7 @@ async function register(
 ): Promise<{ id: IdentityId; keys: KeyPair }> {
   const request = { purpose: 'create' as const, publicKey: toHex(keys.publicKey), featureMask: 0, invite };
   const proof = await prove(dir, keys, request);
-  const id = await dir.create(
-    { publicKey: keys.publicKey as PublicKey, featureMask: 0, ...(invite ? { invite } : {}) },
-    proof,
-  );
-  return { id, keys };
+  return { id: await create(dir, keys, proof, invite), keys };
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -103,7 +127,7 @@ describe('directory: identities', () => {
     expect(found.state).toBe(0);
   });
 
-  it('refuses a response made with another key, and the challenge is spent', async () => {
+  it('refuses a response made with another key, without spending the challenge a stranger can see', async () => {
     const dir = directory();
     const keys = generateKeyPair();
     const request = { purpose: 'create' as const, publicKey: toHex(keys.publicKey), featureMask: 0 };
@@ -115,11 +139,17 @@ describe('directory: identities', () => {
       request,
     );
     const input = { publicKey: keys.publicKey as PublicKey, featureMask: 0 };
-    expect(await codeOf(dir.create(input, { token: challenge.token, response: wrong }))).toBe(
+    const work = await createWork(dir, keys, { token: challenge.token, response: wrong });
+    expect(await codeOf(dir.create(input, { token: challenge.token, response: wrong }, work))).toBe(
       'proof_invalid',
     );
+    // Challenges are shared by everyone in a time slot: a wrong answer must not use it up for the
+    // key holder (that would let a stranger block the owner), so the right answer still works, once.
     const right = answerChallenge(keys.secretKey, challenge.temporaryPublicKey, challenge.token, request);
-    expect(await codeOf(dir.create(input, { token: challenge.token, response: right }))).toBe(
+    expect(await codeOf(dir.create(input, { token: challenge.token, response: right }, work))).toBe(
+      'undefined',
+    );
+    expect(await codeOf(dir.create(input, { token: challenge.token, response: right }, work))).toBe(
       'challenge_invalid',
     );
   });
@@ -129,10 +159,11 @@ describe('directory: identities', () => {
     const keys = generateKeyPair();
     const request = { purpose: 'create' as const, publicKey: toHex(keys.publicKey), featureMask: 0 };
     const proof = await prove(dir, keys, request);
-    await dir.create({ publicKey: keys.publicKey as PublicKey, featureMask: 0 }, proof);
-    expect(await codeOf(dir.create({ publicKey: keys.publicKey as PublicKey, featureMask: 0 }, proof))).toBe(
-      'challenge_invalid',
-    );
+    const work = await createWork(dir, keys, proof);
+    await dir.create({ publicKey: keys.publicKey as PublicKey, featureMask: 0 }, proof, work);
+    expect(
+      await codeOf(dir.create({ publicKey: keys.publicKey as PublicKey, featureMask: 0 }, proof, work)),
+    ).toBe('challenge_invalid');
   });
 
   it('refuses an expired challenge even before TTL deletes it', async () => {
@@ -140,10 +171,11 @@ describe('directory: identities', () => {
     const keys = generateKeyPair();
     const request = { purpose: 'create' as const, publicKey: toHex(keys.publicKey), featureMask: 0 };
     const proof = await prove(dir, keys, request);
+    const work = await createWork(dir, keys, proof);
     now += (LIMITS.challengeTtlSeconds + 1) * 1000;
-    expect(await codeOf(dir.create({ publicKey: keys.publicKey as PublicKey, featureMask: 0 }, proof))).toBe(
-      'challenge_invalid',
-    );
+    expect(
+      await codeOf(dir.create({ publicKey: keys.publicKey as PublicKey, featureMask: 0 }, proof, work)),
+    ).toBe('challenge_invalid');
   });
 
   it('refuses a response moved onto another request', async () => {
@@ -382,8 +414,8 @@ describe('directory: revocation and deletion', () => {
         Item: { [MAILBOX.attributes.recipient]: id, [MAILBOX.attributes.key]: '1' },
       }),
     );
-    expect(await codeOf(dir.revoke(id, 'wrong horse'))).toBe('revocation_failed');
-    await dir.revoke(id, 'correct horse');
+    expect(await codeOf(revoke(dir, id, 'wrong horse'))).toBe('revocation_failed');
+    await revoke(dir, id, 'correct horse');
     expect(await codeOf(dir.lookup(id))).toBe('not_found');
     expect(closed).toContain(id);
     const mailbox = await resources.clients.dynamo.send(
@@ -394,7 +426,7 @@ describe('directory: revocation and deletion', () => {
     expect(await codeOf(dir.challenge('export', { identity: id }))).toBe('not_found');
   });
 
-  it('limits revocation guesses per identity, right or wrong', async () => {
+  it('lets the owner revoke after a stranger’s wrong guesses at full speed; the guesser pays rising work', async () => {
     const dir = directory();
     const { id, keys } = await register(dir);
     await dir.setRevocationPassword(
@@ -402,20 +434,63 @@ describe('directory: revocation and deletion', () => {
       'correct horse',
       await prove(dir, keys, { purpose: 'revocationPassword', identity: id, password: 'correct horse' }, id),
     );
-    const outcomes: string[] = [];
-    for (let i = 0; i < LIMITS.revocationAttemptsPerDay + 1; i++)
-      outcomes.push(await codeOf(dir.revoke(id, `guess ${i}`)));
-    expect(outcomes.slice(0, LIMITS.revocationAttemptsPerDay).every((o) => o === 'revocation_failed')).toBe(
-      true,
+    // A stranger who knows only the id guesses, all at once; nothing is refused as "too many".
+    const guesses = 2 * LIMITS.revocationFailuresPerExtraWorkBit;
+    const outcomes = await Promise.all(
+      Array.from({ length: guesses }, (_, i) => codeOf(revoke(dir, id, `guess ${i}`))),
     );
-    expect(outcomes.at(-1)).toBe('rate_limited');
-    expect(await codeOf(dir.revoke(id, 'correct horse'))).toBe('rate_limited');
+    expect(outcomes.every((o) => o === 'revocation_failed' || o === 'work_required')).toBe(true);
+    const wrong = outcomes.filter((o) => o === 'revocation_failed').length;
+    // Each wrong guess was paid for, and raised the work the next guess on this identity needs.
+    expect(await dir.revokeWorkBits(id)).toBe(
+      Math.min(
+        LIMITS.revocationWorkBitsMax,
+        LIMITS.revocationWorkBits + Math.floor(wrong / LIMITS.revocationFailuresPerExtraWorkBit),
+      ),
+    );
+    // A guess without enough work is refused before any scrypt, and counts nothing.
+    const { token } = await dir.challenge('revoke', { identity: id });
+    const cheap = await solveWork(workSeed(token, { purpose: 'revoke', identity: id }), 0);
+    expect(await codeOf(dir.revoke(id, 'guess', token, cheap))).toBe('work_required');
+    // The owner still gets through with the right password.
+    await revoke(dir, id, 'correct horse');
+    expect(await codeOf(dir.lookup(id))).toBe('not_found');
+  });
+
+  it('caps the work a revocation needs, so the owner is never locked out', async () => {
+    const dir = directory();
+    const { id } = await register(dir);
+    const { key, endsAt } = rateWindow('revoke', id, 86_400, epochSeconds(now));
+    await resources.clients.dynamo.send(
+      new PutCommand({
+        TableName: resources.tables.ephemeral,
+        Item: { key: `rate:${key}`, count: 1_000_000, expiresAt: endsAt },
+      }),
+    );
+    expect(await dir.revokeWorkBits(id)).toBe(LIMITS.revocationWorkBitsMax);
+  });
+
+  it('runs at most revocationScryptConcurrency scrypts at once in one process', async () => {
+    const run = semaphore(LIMITS.revocationScryptConcurrency);
+    let running = 0;
+    let most = 0;
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        run(async () => {
+          running++;
+          most = Math.max(most, running);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          running--;
+        }),
+      ),
+    );
+    expect(most).toBe(LIMITS.revocationScryptConcurrency);
   });
 
   it('refuses revocation of an identity without a revocation password', async () => {
     const dir = directory();
     const { id } = await register(dir);
-    expect(await codeOf(dir.revoke(id, 'anything at all'))).toBe('revocation_failed');
+    expect(await codeOf(revoke(dir, id, 'anything at all'))).toBe('revocation_failed');
     expect((await dir.lookup(id)).state).toBe(0);
   });
 

@@ -30,13 +30,21 @@ function stubDirectory(calls: string[]): Directory {
   const record = (name: string) => calls.push(name);
   return {
     async challenge(purpose, subject) {
-      ok([...OWNER_PURPOSES, 'create'].includes(purpose), 'purpose');
+      ok([...OWNER_PURPOSES, 'create', 'revoke'].includes(purpose), 'purpose');
       if ('identity' in subject) id(subject.identity);
       else ok(subject.publicKey.length === 32, 'public key');
       record('challenge');
       return { token: new Uint8Array(32), temporaryPublicKey: KEY, expiresAt: 1 };
     },
-    async create(input, p) {
+    async createWorkBits() {
+      return 0;
+    },
+    async revokeWorkBits(identity) {
+      id(identity);
+      return 0;
+    },
+    async create(input, p, work) {
+      ok(work.length === 8, 'work');
       ok(input.publicKey.length === 32, 'public key');
       ok(
         Number.isInteger(input.featureMask) &&
@@ -117,8 +125,9 @@ function stubDirectory(calls: string[]): Directory {
       proof(p);
       record('delete');
     },
-    async revoke(identity, password) {
+    async revoke(identity, password, token, work) {
       id(identity);
+      ok(token.length === 32 && work.length === 8, 'token or work');
       ok(password.length >= 1 && password.length <= LIMITS.revocationPasswordMaxChars, 'password');
       record('revoke');
     },
@@ -215,7 +224,7 @@ const validRequest: fc.Arbitrary<Request> = fc.oneof(
   route(
     'POST',
     fc.constant('challenge'),
-    fc.record({ purpose: fc.constantFrom(...OWNER_PURPOSES), identity: validId }),
+    fc.record({ purpose: fc.constantFrom(...OWNER_PURPOSES, 'revoke'), identity: validId }),
   ),
   route(
     'POST',
@@ -226,8 +235,9 @@ const validRequest: fc.Arbitrary<Request> = fc.oneof(
         featureMask: mask,
         invite: fc.string({ minLength: 1, maxLength: 64 }),
         ...proofFields,
+        work: hex(8),
       },
-      { requiredKeys: ['publicKey', 'token', 'response'] },
+      { requiredKeys: ['publicKey', 'token', 'response', 'work'] },
     ),
   ),
   route(
@@ -257,6 +267,8 @@ const validRequest: fc.Arbitrary<Request> = fc.oneof(
     fc.record({
       identity: validId,
       password: fc.string({ minLength: 1, maxLength: LIMITS.revocationPasswordMaxChars }),
+      token: hex(32),
+      work: hex(8),
     }),
   ),
 );
@@ -287,6 +299,7 @@ const fieldNames = [
   'address',
   'code',
   'password',
+  'work',
   'identities',
   'emailHashes',
   'phoneHashes',

@@ -34,12 +34,15 @@ describe('directory request parsing', () => {
       purpose: 'export',
       subject: { identity: ID },
     });
-    const create = parseDirectoryRequest(input('POST', 'identities', { publicKey: KEY, ...PROOF }));
+    const create = parseDirectoryRequest(
+      input('POST', 'identities', { publicKey: KEY, ...PROOF, work: '0102030405060708' }),
+    );
     expect(create).toMatchObject({ kind: 'create', featureMask: 0 });
     expect(create).not.toHaveProperty('invite');
     if (create.kind !== 'create') throw new Error('not a create');
     expect(toHex(create.proof.token)).toBe(PROOF.token);
     expect(toHex(create.proof.response)).toBe(PROOF.response);
+    expect(toHex(create.work)).toBe('0102030405060708');
     expect(parseDirectoryRequest(input('POST', 'lookup', { identities: [ID, '00000000'] }))).toEqual({
       kind: 'lookupMany',
       identities: [ID, '00000000'],
@@ -61,11 +64,16 @@ describe('directory request parsing', () => {
       kind: 'match',
       hashes: { email: [new Uint8Array(32).fill(0xcc)], phone: [] },
     });
-    expect(parseDirectoryRequest(input('POST', 'revoke', { identity: ID, password: 'p' }))).toEqual({
+    const paid = { token: 'aa'.repeat(32), work: '0102030405060708' };
+    expect(parseDirectoryRequest(input('POST', 'revoke', { identity: ID, password: 'p', ...paid }))).toEqual({
       kind: 'revoke',
       identity: ID,
       password: 'p',
+      token: new Uint8Array(32).fill(0xaa),
+      work: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]),
     });
+    // Revocation pays proof of work: without token and work it is malformed.
+    expect(() => parseDirectoryRequest(input('POST', 'revoke', { identity: ID, password: 'p' }))).toThrow();
   });
 
   it('decodes a base64 body as the gateway passes binary content', () => {

@@ -50,12 +50,15 @@ export interface IdentityStore {
   findByHash(kind: ContactKind, hash: Uint8Array): Promise<IdentityRecord[]>;
 }
 
+/**
+ * The challenge key of one time slot, shared by every challenge issued in it: each request gets its
+ * own token, tagged with a key derived from the slot's secret, so nothing is stored per challenge
+ * request. The purpose, subject and parameters are bound by the signed request; single use by a
+ * used-marker written once a proof is correct.
+ */
 export interface Challenge {
-  readonly token: Uint8Array;
+  readonly slot: number;
   readonly temporarySecret: Uint8Array;
-  readonly purpose: Purpose;
-  /** The public key (hex) for `create`, the identity for everything else. */
-  readonly subject: string;
   /** Epoch seconds. */
   readonly expiresAt: number;
 }
@@ -71,11 +74,16 @@ export interface PendingLink {
 
 /** Short-lived state (challenges, counters, invites, pending links), all with a TTL. */
 export interface EphemeralStore {
-  putChallenge(challenge: Challenge): Promise<void>;
-  /** Removes and returns the challenge atomically, so each one is answered at most once. */
-  takeChallenge(token: Uint8Array): Promise<Challenge | undefined>;
+  /** The slot's challenge: `candidate` if the slot had none yet, else the one stored first. */
+  slotChallenge(candidate: Challenge): Promise<Challenge>;
+  /** The slot's challenge, if one was issued (expired ones may still be returned: check expiresAt). */
+  getChallenge(slot: number): Promise<Challenge | undefined>;
+  /** Records that a proof or a work stamp was used; false if it was already (a replay). */
+  markUsed(digest: Uint8Array, expiresAt: number): Promise<boolean>;
   /** Adds `amount` to a fixed-window counter; false (and nothing added) when it would pass `limit`. */
   consume(bucket: string, amount: number, limit: number, windowEndsAt: number): Promise<boolean>;
+  /** A fixed-window counter's current count (0 when absent). */
+  count(bucket: string): Promise<number>;
   putInvite(digest: Uint8Array, expiresAt: number): Promise<void>;
   /** Removes the invite atomically; false if it did not exist. */
   takeInvite(digest: Uint8Array): Promise<boolean>;

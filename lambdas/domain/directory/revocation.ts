@@ -8,7 +8,7 @@ import { SwitchyardError } from '../../../protocol/errors.ts';
 import type { IdentityId } from '../../../protocol/identity.ts';
 import { LIMITS } from '../../../protocol/limits.ts';
 import type { DirectoryDeps, RevocationSecret } from './ports.ts';
-import { DAY_SECONDS, type Guards } from './proofs.ts';
+import { DAY_SECONDS, type Guards, rateWindow } from './proofs.ts';
 
 function scryptAsync(
   password: string,
@@ -43,12 +43,58 @@ export async function forget(deps: DirectoryDeps, identity: IdentityId): Promise
   for (const kind of ['email', 'phone'] as const) await deps.ephemeral.deletePendingLink(identity, kind);
 }
 
+/** What a revocation attempt's proof of work is bound to (protocol/work.ts). */
+export function revokeWorkSubject(identity: IdentityId) {
+  return { purpose: 'revoke', identity } as const;
+}
+
+/** At most `permits` tasks at once in this process; the others wait their turn (FIFO). */
+export function semaphore(permits: number) {
+  let free = permits;
+  const waiting: Array<() => void> = [];
+  return async function run<T>(task: () => Promise<T>): Promise<T> {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+
 export function createRevocation(deps: DirectoryDeps, guards: Guards) {
+  // One process runs few scrypts at once (32 MiB, ~100 ms each): a flood waits instead of
+  // exhausting the function's memory and starving the other routes of CPU.
+  const limited = semaphore(LIMITS.revocationScryptConcurrency);
+  const failures = (identity: IdentityId) => rateWindow('revoke', identity, DAY_SECONDS, guards.nowSeconds());
+
+  /**
+   * The work one revocation attempt on `identity` needs now: the base, doubled for every
+   * `revocationFailuresPerExtraWorkBit` wrong attempts today, capped, so it never becomes a refusal.
+   */
+  async function revokeWorkBits(identity: IdentityId): Promise<number> {
+    const wrong = await deps.ephemeral.count(failures(identity).key);
+    return Math.min(
+      LIMITS.revocationWorkBitsMax,
+      LIMITS.revocationWorkBits + Math.floor(wrong / LIMITS.revocationFailuresPerExtraWorkBit),
+    );
+  }
+
   return {
-    /** Revokes without the device, with the revocation password. Can only destroy, never use. */
-    async revoke(identity: IdentityId, password: string): Promise<void> {
-      // Counted before any work, right or wrong, so guessing costs the attacker the limit.
-      await guards.limit('revoke', identity, LIMITS.revocationAttemptsPerDay, DAY_SECONDS);
+    revokeWorkBits,
+
+    /**
+     * Revokes without the device, with the revocation password. Can only destroy, never use.
+     * Each attempt pays proof of work first (checked with one hash, before the scrypt); wrong
+     * attempts raise the work for that identity up to a cap, but nothing ever refuses the right
+     * password.
+     */
+    async revoke(identity: IdentityId, password: string, token: Uint8Array, work: Uint8Array): Promise<void> {
+      // One stamp, one guess: spent before the scrypt, so the work can't be used twice.
+      await (await guards.work(token, work, revokeWorkSubject(identity), await revokeWorkBits(identity)))();
       const record = await deps.identities.get(identity);
       const secret = record?.state === 'active' ? record.revocation : undefined;
       // Unknown ids and ids without a password cost the same scrypt, so timing tells nothing.
@@ -57,8 +103,12 @@ export function createRevocation(deps: DirectoryDeps, guards: Guards) {
         salt: new Uint8Array(16),
         hash: new Uint8Array(32),
       };
-      const hash = await scryptAsync(password, params.salt, params);
-      if (!secret || !constantTimeEqual(hash, secret.hash)) throw new SwitchyardError('revocation_failed');
+      const hash = await limited(() => scryptAsync(password, params.salt, params));
+      if (!secret || !constantTimeEqual(hash, secret.hash)) {
+        const { key, endsAt } = failures(identity);
+        await deps.ephemeral.consume(key, 1, Number.MAX_SAFE_INTEGER, endsAt);
+        throw new SwitchyardError('revocation_failed');
+      }
       await forget(deps, identity);
     },
   };
