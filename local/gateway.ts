@@ -79,6 +79,8 @@ export interface GatewayRoutes {
   readonly wsLimits: WsLimits;
   /** The browser page's configuration. */
   readonly page: { readonly serverPublicKey: string };
+  /** See WsApiOptions.onConnection. */
+  readonly onConnection?: (connectionId: string) => void;
 }
 
 export interface Gateway {
@@ -119,7 +121,7 @@ export async function openGateway(requestedPort: number): Promise<Gateway> {
     safeUrl: `${origin}/safe/`,
   };
 
-  const attach = ({ built, wsLimits, page }: GatewayRoutes) => {
+  const attach = ({ built, wsLimits, page, onConnection }: GatewayRoutes) => {
     const wsRoutes = new Map<string, WsHandler>();
     const httpRoutes: Array<[string, HttpHandler]> = [];
     for (const name of FUNCTION_NAMES) {
@@ -135,6 +137,7 @@ export async function openGateway(requestedPort: number): Promise<Gateway> {
       domainName: `${HOST}:${port}`,
       limits: wsLimits,
       routes: wsRoutes,
+      ...(onConnection ? { onConnection } : {}),
     });
     const match = createRouter(httpRoutes);
     const managementPrefix = `/${WS_STAGE}/@connections/`;

@@ -76,6 +76,11 @@ export interface RunnerOptions {
   readonly scheduleIntervalMs?: number;
   /** Called for every AWS SDK request the handlers send (the benchmarks count and time them). */
   readonly onRequest?: (service: string, operation: string) => (() => void) | undefined;
+  /**
+   * Called with every WebSocket connection id the gateway creates (tests scan logs for all of
+   * them, not just those still in the connections table). Default none.
+   */
+  readonly onConnection?: (connectionId: string) => void;
   /** Fails chosen AWS SDK request attempts (the reliability tests; see ClientOptions.injectFault). */
   readonly injectFault?: ClientOptions['injectFault'];
 }
@@ -187,7 +192,12 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
       },
     });
 
-    const wsApi = gateway.attach({ built, wsLimits, page: { serverPublicKey } });
+    const wsApi = gateway.attach({
+      built,
+      wsLimits,
+      page: { serverPublicKey },
+      ...(options.onConnection ? { onConnection: options.onConnection } : {}),
+    });
     stops.push(() => wsApi.close());
 
     const jobs = startJobs({

@@ -26,6 +26,11 @@ export interface WsApiOptions {
   readonly routes: ReadonlyMap<string, WsHandler>;
   /** Invoked for every handler failure the gateway itself sees (the handler wrapper logs the rest). */
   readonly onError?: (error: unknown) => void;
+  /**
+   * Called with every connection id the gateway hands out, before `$connect` runs (tests collect
+   * them to check that none reaches a log line). Local only: nothing like it exists on AWS.
+   */
+  readonly onConnection?: (connectionId: string) => void;
 }
 
 interface Live {
@@ -170,6 +175,7 @@ export function createWsApi(options: WsApiOptions) {
       return;
     }
     const connectionId = newConnectionId();
+    options.onConnection?.(connectionId);
     const connectedAt = Date.now();
     const url = new URL(request.url ?? '/', 'http://local');
     const headers: Record<string, string> = {};

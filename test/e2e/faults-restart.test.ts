@@ -1,14 +1,23 @@
 /**
  * A crash mid-load: the runner process (local/main.ts, configured from PORT and DATA_DIR as with
- * `npm start`) is killed with SIGKILL while a sender has sends in flight, then started again on
- * the same PORT and DATA_DIR. Every message the sender was acked, and every one the SDK resent
- * after reconnecting, is stored once and reaches the recipient's app once.
+ * `npm start`) and its DynamoDB Local are both killed with SIGKILL while a sender has sends in
+ * flight, then the runner is started again on the same PORT and DATA_DIR (DynamoDB Local reopens
+ * the same data folder).
+ *
+ * The guarantee, at two levels:
+ * - stored: every message the sender was acked (or the SDK resent after reconnecting) is in the
+ *   mailbox table exactly once, counted over a scan of the whole table by (sender, message id),
+ *   so a copy written under any other key would show;
+ * - delivered: the server delivers at least once (a push and a later pull may both carry a
+ *   message), so the raw deliveries the SDK receives, counted before its dedupe (Inbound.open),
+ *   cover every acked id and nothing else; the app (onMessage, after the dedupe) gets each exactly once.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { Inbound } from '../../client/chat/inbound.ts';
 import { DirectoryClient } from '../../client/directory/client.ts';
 import { localTableName, MAILBOX } from '../../contract/schema.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lambdas/runtime/clients.ts';
@@ -62,7 +71,7 @@ afterAll(() => {
 });
 
 describe('crash and restart', () => {
-  it('after SIGKILL mid-load and a restart on the same data, every acked or resent message is stored once and delivered once', {
+  it('after SIGKILL of the runner and DynamoDB Local mid-load and a restart on the same data, every acked or resent message is stored once and reaches the app once', {
     timeout: 300_000,
   }, async () => {
     const port = await freePort();
@@ -107,16 +116,16 @@ describe('crash and restart', () => {
       if (unackedAtKill >= 0) break;
       await Promise.race(outstanding);
     }
+    // DynamoDB Local dies too, without a chance to flush or close anything.
+    process.kill(javaPid, 'SIGKILL');
     expect(await first.exited).toBe('SIGKILL');
-    // The killed runner could not stop its DynamoDB Local: it is an orphan now.
-    expect(running(javaPid)).toBe(true);
+    await eventually(() => !running(javaPid), 20_000);
     expect(unackedAtKill).toBeGreaterThan(0);
 
     // Same port, same data folder: the next start ends the orphan and serves the same mailboxes.
     const second = startRunnerProcess(port);
     const [, httpUrl2, , , serverKey2] = await second.waitForOutput(READY, 90_000);
     expect([httpUrl2, serverKey2]).toEqual([httpUrl, serverKey]);
-    await eventually(() => !running(javaPid), 20_000);
 
     // Sends issued while the runner was down go out after the SDK reconnects; the ones in flight
     // at the kill are sent again with the same id.
@@ -136,10 +145,26 @@ describe('crash and restart', () => {
       credentials: LOCAL_CREDENTIALS,
     });
     try {
-      const stored = (await mailboxItems(clients.dynamo, localTableName('mailbox'), bob)).map((item) =>
-        b64(item[MAILBOX.attributes.messageId] as Uint8Array),
-      );
-      expect(stored.sort()).toEqual([...acked].sort());
+      // Every message item in the table, whatever its key, counted by (sender, message id).
+      const copies = new Map<string, number>();
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await clients.dynamo.send(
+          new ScanCommand({
+            TableName: localTableName('mailbox'),
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          if (item[MAILBOX.attributes.messageId] === undefined) continue; // the quota counter
+          const ref = `${item[MAILBOX.attributes.recipient]}/${item[MAILBOX.attributes.sender]}/${b64(item[MAILBOX.attributes.messageId] as Uint8Array)}`;
+          copies.set(ref, (copies.get(ref) ?? 0) + 1);
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+      expect([...copies.keys()].sort()).toEqual([...acked].map((id) => `${bob.id}/${alice.id}/${id}`).sort());
+      expect([...copies.values()].filter((n) => n !== 1)).toEqual([]);
       const counter = await clients.dynamo.send(
         new GetCommand({
           TableName: localTableName('mailbox'),
@@ -149,7 +174,8 @@ describe('crash and restart', () => {
       );
       expect(counter.Item?.[MAILBOX.attributes.count]).toBe(MESSAGES);
 
-      // The recipient's app sees every message exactly once.
+      // Raw deliveries, before the SDK's dedupe: every call of Inbound.open (push or pulled backlog).
+      const raw = vi.spyOn(Inbound.prototype, 'open');
       const b = newSession(runner, bob);
       await b.session.connect();
       await eventually(
@@ -157,6 +183,11 @@ describe('crash and restart', () => {
         30_000,
       );
       await b.session.close();
+      const delivered = raw.mock.calls.map(([message]) => `${message.sender}/${message.id}`);
+      raw.mockRestore();
+      // At least once at the raw level: every acked id, from alice, and nothing else.
+      expect(new Set(delivered)).toEqual(new Set([...acked].map((id) => `${alice.id}/${id}`)));
+      // Exactly once to the app.
       const seen = b.received.map((message) => message.id);
       expect(seen).toHaveLength(MESSAGES);
       expect(new Set(seen)).toEqual(acked);

@@ -9,10 +9,12 @@
  * throttling). The tests read that budget from the SDK rather than assuming it.
  */
 import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import {
   DynamoDBClient,
   InternalServerError,
   ProvisionedThroughputExceededException,
+  TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -48,6 +50,19 @@ const FAULTS = {
   s3Internal: () => serviceError('InternalError', 500),
   s3SlowDown: () => serviceError('SlowDown', 503),
   gone: () => serviceError('GoneException', 410),
+  /**
+   * DynamoDB cancelled the transaction, with one reason per item in the order they were sent (the
+   * store's send: message Put, counter Update, then the sender's rate window), as DynamoDB reports a
+   * lost race (`TransactionConflict`) or a failed condition (`ConditionalCheckFailed`).
+   */
+  cancelled:
+    (...codes: string[]) =>
+    () =>
+      new TransactionCanceledException({
+        message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(', ')}]`,
+        $metadata: { httpStatusCode: 400 },
+        CancellationReasons: codes.map((Code) => ({ Code })),
+      }),
 };
 
 /** The retry budget the SDK gives a client of this kind when none is configured (as in the runner and on Lambda). */
@@ -78,10 +93,16 @@ let harness: TestRunner;
 let plan: Plan | undefined;
 /** Every attempt made while a plan was set: `operation#attempt`, and whether it was failed. */
 let attempts: string[] = [];
+/** Every request (SDK attempt) sent while a plan was set, by operation, as `onRequest` saw it. */
+let requests: string[] = [];
 
 beforeAll(async () => {
   harness = await startTestRunner({
     scheduleIntervalMs: 0,
+    onRequest: (_service, operation) => {
+      if (plan) requests.push(operation);
+      return undefined;
+    },
     injectFault: (service, operation, attempt) => {
       if (!plan) return undefined;
       const fault = plan(service, operation, attempt);
@@ -97,6 +118,7 @@ afterAll(async () => {
 beforeEach(() => {
   plan = undefined;
   attempts = [];
+  requests = [];
 });
 
 // ─── State ──────────────────────────────────────────────────────────────────────────────────────
@@ -293,7 +315,81 @@ describe('faults: DynamoDB errors during a send', () => {
     await b.session.close();
   });
 
-  it('concurrent sends to one mailbox all get their ack (transaction conflicts are retried with backoff)', async () => {
+  /**
+   * A plan failing the n-th TransactWriteItems request (n from 0) with `cancellations[n]`: the SDK
+   * does not retry a cancelled transaction itself (a 400), so each retry is the store's own, a new
+   * request whose SDK attempt is 1 again. Planned by request count, not attempt number.
+   */
+  function cancelTransactions(cancellations: string[][]): Plan {
+    let sent = 0;
+    return (_service, operation) => {
+      if (operation !== 'TransactWriteItems') return undefined;
+      const codes = cancellations[sent++];
+      return codes ? { error: FAULTS.cancelled(...codes)() } : undefined;
+    };
+  }
+
+  it('retries a transaction DynamoDB cancelled for a TransactionConflict, and stores the message once', async () => {
+    const [alice, bob] = await identities();
+    const a = newSession(harness.runner, alice);
+    await a.session.connect();
+    // Items: message Put, counter Update, rate window Update. Lost races on the counter, then the window.
+    plan = cancelTransactions([
+      ['None', 'TransactionConflict', 'None'],
+      ['None', 'None', 'TransactionConflict'],
+    ]);
+    const { id } = await a.session.send(bob.id, text('after two conflicts'));
+    plan = undefined;
+    // Two cancelled requests, each retried by the store, and the third went through.
+    expect(requests.filter((operation) => operation === 'TransactWriteItems')).toHaveLength(3);
+    expect(attempts.filter((entry) => entry.startsWith('TransactWriteItems#'))).toEqual([
+      'TransactWriteItems#1 failed',
+      'TransactWriteItems#1 failed',
+      'TransactWriteItems#1',
+    ]);
+    await a.session.close();
+    expect(await mailboxOf(bob)).toEqual([b64(id)]);
+    expect(await counterOf(bob)).toBe(1);
+    expect(await sendsCounted(alice)).toBe(1);
+    expect(await receiveAll(bob)).toEqual(['after two conflicts']);
+  });
+
+  it('recounts once and retries when the counter condition failed (ConditionalCheckFailed), then stores', async () => {
+    const [alice, bob] = await identities();
+    const a = newSession(harness.runner, alice);
+    await a.session.connect();
+    plan = cancelTransactions([['None', 'ConditionalCheckFailed', 'None']]);
+    const { id } = await a.session.send(bob.id, text('after a recount'));
+    plan = undefined;
+    // The counter looked full: the store recounted the mailbox (Query, Put), then sent the transaction again.
+    const store = requests.filter((operation) =>
+      ['TransactWriteItems', 'Query', 'PutItem'].includes(operation),
+    );
+    // (Later Queries are the push looking up the recipient's connections.)
+    expect(store.slice(0, 4)).toEqual(['TransactWriteItems', 'Query', 'PutItem', 'TransactWriteItems']);
+    expect(store.filter((operation) => operation === 'TransactWriteItems')).toHaveLength(2);
+    await a.session.close();
+    expect(await mailboxOf(bob)).toEqual([b64(id)]);
+    expect(await counterOf(bob)).toBe(1);
+    expect(await receiveAll(bob)).toEqual(['after a recount']);
+  });
+
+  it('does not retry a failed rate-window condition: the sender hears rate_limited and nothing is stored', async () => {
+    const [alice, bob] = await identities();
+    const a = newSession(harness.runner, alice);
+    await a.session.connect();
+    plan = cancelTransactions([['None', 'None', 'ConditionalCheckFailed']]);
+    const refused = await a.session.send(bob.id, text('over the rate')).catch((error: ChatError) => error);
+    plan = undefined;
+    expect(refused).toBeInstanceOf(ChatError);
+    expect((refused as ChatError).code).toBe('rate_limited');
+    expect(requests.filter((operation) => operation === 'TransactWriteItems')).toHaveLength(1);
+    await a.session.close();
+    expect(await mailboxOf(bob)).toEqual([]);
+    expect(await counterOf(bob)).toBe(0);
+  });
+
+  it('concurrent sends to one mailbox all get their ack and are counted once each', async () => {
     const [alice, bob] = await identities();
     const a = newSession(harness.runner, alice);
     await a.session.connect();
@@ -356,7 +452,7 @@ describe('faults: S3 errors during a Safe PUT', () => {
     expect(Buffer.from(await get()).equals(Buffer.from(next))).toBe(true);
   });
 
-  it('keeps the previous backup byte for byte when the PUT fails for good, and answers 503 unavailable', async () => {
+  it('keeps the previous backup byte for byte when S3 refuses every attempt, and answers 503 unavailable', async () => {
     const previous = randomBytes(500);
     expect((await put(previous)).status).toBe(200);
     plan = failAttempts('PutObject', Array(10).fill(FAULTS.s3Internal));
@@ -365,6 +461,54 @@ describe('faults: S3 errors during a Safe PUT', () => {
     expect(attempts).toHaveLength(await maxAttemptsOf(S3Client));
     expect(failed.status).toBe(503);
     expect(await failed.json()).toMatchObject({ error: 'unavailable' });
+    expect(Buffer.from(await get()).equals(Buffer.from(previous))).toBe(true);
+  });
+
+  it('when S3 stored the upload but every answer was lost, the client hears 503 and GET returns the new backup whole', async () => {
+    expect((await put(randomBytes(500))).status).toBe(200);
+    const next = randomBytes(700);
+    // Each attempt reaches s3rver and writes the whole object; only the answer is lost.
+    plan = failAttempts('PutObject', Array(10).fill(FAULTS.s3Internal), { afterSend: true });
+    const failed = await put(next);
+    plan = undefined;
+    expect(attempts).toEqual(
+      Array.from({ length: await maxAttemptsOf(S3Client) }, (_, i) => `PutObject#${i + 1} failed`),
+    );
+    expect(failed.status).toBe(503);
+    expect(await failed.json()).toMatchObject({ error: 'unavailable' });
+    // Never a mix of old and new: the object is the new upload byte for byte (the client, told to
+    // retry later, would send the same bytes again).
+    const stored = await get();
+    expect(stored.byteLength).toBe(next.byteLength);
+    expect(Buffer.from(stored).equals(Buffer.from(next))).toBe(true);
+  });
+
+  it('keeps the previous backup when the upload breaks off mid-body: the handler never runs', async () => {
+    const previous = randomBytes(500);
+    expect((await put(previous)).status).toBe(200);
+    const next = randomBytes(800);
+    plan = () => undefined; // Record every attempt; fail none.
+    // Announce 800 bytes, send 400, then the connection goes away (half-close, as a dropped client).
+    const target = new URL(url());
+    const answer = await new Promise<string>((resolve) => {
+      const request = httpRequest({
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(next.byteLength) },
+      });
+      request.on('response', (response) => resolve(`status ${response.statusCode}`));
+      request.on('error', (error) =>
+        resolve(`error ${(error as NodeJS.ErrnoException).code ?? error.message}`),
+      );
+      request.write(Buffer.from(next.subarray(0, 400)), () => setTimeout(() => request.destroy(), 100));
+    });
+    // The client that broke off hears nothing from the server: its own request ended first.
+    expect(answer).toMatch(/^error /);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    plan = undefined;
+    expect(attempts.filter((entry) => entry.startsWith('PutObject'))).toEqual([]);
     expect(Buffer.from(await get()).equals(Buffer.from(previous))).toBe(true);
   });
 });

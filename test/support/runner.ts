@@ -25,6 +25,8 @@ export interface TestRunner {
   readonly clients: AwsClients;
   /** Every handler log line so far. */
   readonly logLines: string[];
+  /** Every WebSocket connection id the runner has handed out so far, closed ones included. */
+  readonly connectionIds: string[];
   /** The runner's `@connections` endpoint (`http://127.0.0.1:{port}/ws`). */
   readonly managementEndpoint: string;
   stop(): Promise<void>;
@@ -42,10 +44,11 @@ export function sharedServices(): Required<Pick<RunnerOptions, 'services' | 'nam
 }
 
 export async function startTestRunner(
-  options: Partial<Omit<RunnerOptions, 'dataDir' | 'logSink'>> = {},
+  options: Partial<Omit<RunnerOptions, 'dataDir' | 'logSink' | 'onConnection'>> = {},
 ): Promise<TestRunner> {
   const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
   const logLines: string[] = [];
+  const connectionIds: string[] = [];
   const runner = await startRunner({
     port: 0,
     sweepIntervalMs: 0,
@@ -54,6 +57,7 @@ export async function startTestRunner(
     ...options,
     dataDir,
     logSink: (line) => logLines.push(line),
+    onConnection: (id) => connectionIds.push(id),
   });
   const clients = createClients({
     endpoints: runner.endpoints,
@@ -64,6 +68,7 @@ export async function startTestRunner(
     runner,
     clients,
     logLines,
+    connectionIds,
     managementEndpoint: runner.wsUrl.replace('ws://', 'http://'),
     async stop() {
       clients.destroy();
