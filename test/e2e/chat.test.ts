@@ -32,7 +32,7 @@ function openSession(who: TestIdentity) {
   const onMessage = opened.session.onMessage;
   opened.session.onMessage = (message) => {
     messageIds.add(b64(message.id));
-    onMessage(message);
+    return onMessage?.(message);
   };
   return opened;
 }
