@@ -19,7 +19,13 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { FUNCTION_NAMES, FUNCTIONS, type FunctionName } from '../contract/manifest.ts';
 import { sdkPackages } from '../lambdas/runtime/sdk/packages.ts';
-import { esbuildOptions, NODE_MAJOR, NODE_RUNTIME, REPO_ROOT } from '../lib/constructs/bundling.ts';
+import {
+  esbuildOptions,
+  NODE_MAJOR,
+  NODE_RUNTIME,
+  REPO_ROOT,
+  sdkImportsOf,
+} from '../lib/constructs/bundling.ts';
 import {
   type BenchOptions,
   type BenchReport,
@@ -132,22 +138,17 @@ export async function runBundlesBench(options: BenchOptions): Promise<BundlesRes
       const bundling = esbuildOptions(FUNCTIONS[name].entry, file);
       target = bundling.target;
       const result = await build(bundling);
-      const atLoad = new Set<string>();
-      const lazy = new Set<string>();
-      for (const input of Object.values(result.metafile.inputs))
-        for (const imported of input.imports)
-          if (imported.external && imported.path.startsWith('@aws-sdk/'))
-            (imported.kind === 'dynamic-import' ? lazy : atLoad).add(imported.path);
+      const { atLoad, onFirstUse: lazy } = sdkImportsOf(result.metafile);
       // The same load-time SDK imports on their own: what the runtime-provided SDK costs this function.
       const sdkFile = join(dir, 'sdk-only.mjs');
-      writeFileSync(sdkFile, [...atLoad].map((path) => `import '${path}';`).join('\n'));
+      writeFileSync(sdkFile, atLoad.map((path) => `import '${path}';`).join('\n'));
       built.push({
         name,
         file,
         sdkFile,
         bytes: statSync(file).size,
-        atLoad: [...atLoad].sort(),
-        lazy: [...lazy].sort(),
+        atLoad,
+        lazy,
       });
     }
     const emptyFile = join(out, 'empty.mjs');

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
-import type { BuildOptions } from 'esbuild';
+import type { BuildOptions, Metafile } from 'esbuild';
 
 /** The repository root: manifest entries are relative to it, and its package-lock.json pins the bundle. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -44,4 +44,18 @@ export function esbuildOptions(entry: string, outfile: string) {
     metafile: true,
     logLevel: 'silent',
   } as const satisfies BuildOptions;
+}
+
+/**
+ * The AWS SDK packages a bundle imports (they stay external): statically, loaded with the function,
+ * and with `import()`, loaded on first use; each sorted. Read from esbuild's metafile.
+ */
+export function sdkImportsOf(metafile: Metafile): { atLoad: string[]; onFirstUse: string[] } {
+  const atLoad = new Set<string>();
+  const onFirstUse = new Set<string>();
+  for (const input of Object.values(metafile.inputs))
+    for (const imported of input.imports)
+      if (imported.external && imported.path.startsWith('@aws-sdk/'))
+        (imported.kind === 'dynamic-import' ? onFirstUse : atLoad).add(imported.path);
+  return { atLoad: [...atLoad].sort(), onFirstUse: [...onFirstUse].sort() };
 }
