@@ -2,13 +2,21 @@
  * `npm run fuzz`: every HTTP route and every WebSocket action of one local runner gets FUZZ_RUNS
  * generated inputs (default 10 000 per route) over real HTTP and WebSocket connections: arbitrary
  * strings, JSON, bytes, and near-valid requests (a valid shape with one field mutated or dropped).
+ * Directory owner operations (featureMask, link, confirm, unlink, revocationPassword, export, match)
+ * and registration also get signed inputs (`sendSigned`): a real challenge, a correct proof (and for
+ * registration the real proof of work), with one field mutated before signing or one body field
+ * changed after it, so the code behind the proof check runs too.
  *
  * Each input must yield a documented answer — a 2xx, or an error status with a JSON
  * `{"error": code}` body whose code is in protocol/errors.ts and matches the status, never
  * `internal`/500; for WebSocket a documented frame, after which the same connection still answers
- * an echo. Around each route's batch the four tables and the Safe bucket are snapshotted, and
- * every difference must be explained by an input the server accepted (see `explain` below for
- * exactly what is ignored). The runner's log lines must all parse and carry no `internal` code.
+ * an echo. Routes with a `valid` generator add FUZZ_RUNS/20 unmutated valid inputs: each must get
+ * its 2xx, and at least one must, so a route that refuses everything fails. Around each route's
+ * batch the four tables and the Safe bucket are snapshotted, and every difference must be
+ * explained by an input the server accepted, by exactly what it writes (see `explain`: a rate
+ * window grows by the accepted requests counted there, a `used:` marker is the digest of an
+ * accepted proof or stamp, a challenge item is new and of a returned token's slot…). The runner's
+ * log lines must all parse and carry no `internal` code.
  *
  * Reproduce a failure with FUZZ_SEED=<the printed seed>. Not part of `npm test`.
  */
@@ -614,6 +622,8 @@ const SIGNED_FIELDS: Record<string, [string, unknown][]> = {
     ['phoneHashes', []],
   ],
 };
+/** A tamper value: flip the last hex digit of the field (a well-formed wrong token, response or stamp). */
+const FLIP = 'flip the last hex digit';
 /** Refusals that come after the proof checked out: the proof is spent (its `used:` marker written). */
 const AFTER_PROOF = new Set(['rate_limited', 'code_invalid']);
 
@@ -669,8 +679,14 @@ async function sendSigned(input: HttpInput, accepted: Accepted): Promise<string 
     path = `/directory/identities/${signer.id}/${purpose}`;
   }
   if (tamper) {
-    if (tamper[1] === undefined) delete body[tamper[0]];
-    else body[tamper[0]] = tamper[1];
+    const [field, value] = tamper;
+    const was = body[field];
+    if (value === FLIP) {
+      // Well-formed but wrong: the last hex digit of the token, response or work changed.
+      if (typeof was === 'string' && was.length > 0)
+        body[field] = was.slice(0, -1) + (was.endsWith('0') ? '1' : '0');
+    } else if (value === undefined) delete body[field];
+    else body[field] = value;
   }
   const sent: HttpInput = { ...input, path, body: JSON.stringify(body), signed: undefined };
   const { problem, status, text } = await answerHttp(sent, accepted);
@@ -731,12 +747,17 @@ function signedInputs(
       ...(SIGNED_FIELDS[purpose] ?? [['featureMask']]).map(([f]) => f as string),
       'extra',
     ),
-    fc.oneof(fc.constant(undefined), fc.jsonValue({ maxDepth: 1 }), hexBytes(32)),
+    fc.oneof(
+      { arbitrary: fc.constant<unknown>(FLIP), weight: 3 },
+      { arbitrary: fc.constant(undefined), weight: 1 },
+      { arbitrary: fc.jsonValue({ maxDepth: 1 }), weight: 1 },
+      { arbitrary: hexBytes(32), weight: 1 },
+    ),
   );
   return {
     valid: valid.map((fields) => make(fields, { valid: true })),
     near: fc.oneof(
-      { arbitrary: nearValid(base).map((fields) => make(fields)), weight: 3 },
+      { arbitrary: nearValid(base).map((fields) => make(fields)), weight: 2 },
       {
         arbitrary: fc
           .tuple(base, tamper)
