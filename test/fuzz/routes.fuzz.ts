@@ -2,21 +2,31 @@
  * `npm run fuzz`: every HTTP route and every WebSocket action of one local runner gets FUZZ_RUNS
  * generated inputs (default 10 000 per route) over real HTTP and WebSocket connections: arbitrary
  * strings, JSON, bytes, and near-valid requests (a valid shape with one field mutated or dropped).
+ * Directory owner operations (featureMask, link, confirm, unlink, revocationPassword, export, match)
+ * and registration also get signed inputs (`sendSigned`): a real challenge, a correct proof (and for
+ * registration the real proof of work), with one field mutated before signing or one body field
+ * changed after it, so the code behind the proof check runs too.
  *
  * Each input must yield a documented answer — a 2xx, or an error status with a JSON
  * `{"error": code}` body whose code is in protocol/errors.ts and matches the status, never
  * `internal`/500; for WebSocket a documented frame, after which the same connection still answers
- * an echo. Around each route's batch the four tables and the Safe bucket are snapshotted, and
- * every difference must be explained by an input the server accepted (see `explain` below for
- * exactly what is ignored). The runner's log lines must all parse and carry no `internal` code.
+ * an echo. Routes with a `valid` generator add FUZZ_RUNS/20 unmutated valid inputs: each must get
+ * its 2xx, and at least one must, so a route that refuses everything fails. Around each route's
+ * batch the four tables and the Safe bucket are snapshotted, and every difference must be
+ * explained by an input the server accepted, by exactly what it writes (see `explain`: a rate
+ * window grows by the accepted requests counted there, a `used:` marker is the digest of an
+ * accepted proof or stamp, a challenge item is new and of a returned token's slot…). The runner's
+ * log lines must all parse and carry no `internal` code.
  *
  * Reproduce a failure with FUZZ_SEED=<the printed seed>. Not part of `npm test`.
  */
+import { createHash } from 'node:crypto';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLE_NAMES, TABLES, type TableName, type TableSchema } from '../../contract/schema.ts';
+import { rateWindow } from '../../lambdas/domain/directory/proofs.ts';
 import { OWNER_PURPOSES } from '../../lambdas/domain/directory.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import {
@@ -29,8 +39,10 @@ import {
   parseSend,
   sealFrame,
 } from '../../protocol/chat.ts';
-import { randomBytes } from '../../protocol/crypto.ts';
+import { generateKeyPair, randomBytes } from '../../protocol/crypto.ts';
+import { answerChallenge, canonicalJson } from '../../protocol/directory.ts';
 import { ERROR_CODES } from '../../protocol/errors.ts';
+import { solveWork, workSeed } from '../../protocol/work.ts';
 import { RawClient, registerIdentity, type TestIdentity } from '../support/chat.ts';
 import { eventually, startTestRunner, type TestRunner } from '../support/runner.ts';
 import { openSocket, type TestSocket } from '../support/ws.ts';
@@ -109,6 +121,26 @@ interface Accepted {
   noAckIds: Set<string>;
   /** Hex ids named by a sendError, whenever it arrived. */
   refusedIds: Set<string>;
+  /** What each parsed send would store, by hex id: nothing (no-queue flag) or one item per recipient. */
+  sendStores: Map<string, { recipient: string; bytes: number }[]>;
+  /** When each parsed send left (ms), for the window it counts in. */
+  sentAt: Map<string, number>;
+  /**
+   * Rate-window increments accepted inputs explain, by ephemeral key: `sure` when the window was
+   * the same when the request left and when its answer came, `maybe` when it straddled a window edge
+   * (then either window may hold it).
+   */
+  rates: Map<string, { sure: number; maybe: number; endsAt: number }>;
+  /** Hex `used:` markers of proofs and work stamps the server accepted (a 2xx, or a refusal after the proof). */
+  usedMarkers: Set<string>;
+  /** Identities a 2xx registration of this batch created. */
+  created: Set<string>;
+  /** Per identity: the feature masks accepted updates set, and whether an authenticated operation ran. */
+  owners: Map<string, { featureMasks: Set<number>; authenticated: boolean; revocation: boolean }>;
+  /** `link:<identity>:<kind>` pending links that a 2xx `link` wrote. */
+  links: Set<string>;
+  /** Inputs generated as valid (unmutated, signed where needed) that got their 2xx. */
+  validAccepted: number;
 }
 const newAccepted = (): Accepted => ({
   challengeTokens: new Set(),
@@ -117,49 +149,164 @@ const newAccepted = (): Accepted => ({
   sends: 0,
   noAckIds: new Set(),
   refusedIds: new Set(),
+  sendStores: new Map(),
+  sentAt: new Map(),
+  rates: new Map(),
+  usedMarkers: new Set(),
+  created: new Set(),
+  owners: new Map(),
+  links: new Set(),
+  validAccepted: 0,
 });
 
 /**
- * Differences that are NOT a refused input changing state:
- * - ephemeral `rate:*` windows: counters that refused requests are documented to move (a wrong
- *   revocation password counts for its identity; registrations count for the deployment);
- * - ephemeral `challenge:<slot>`: the one challenge of a time slot, written by the first challenge
- *   request of the slot (a 2xx answer of this batch returned a token of that slot);
- * - ephemeral `used:<digest>` markers: written only for a correct proof or a paid work stamp;
+ * Counts `amount` into the rate window the server used for (scope, subject) somewhere between
+ * `startMs` and now: `sure` if that is one window, else `maybe` in each window of the span.
+ */
+function noteRate(
+  accepted: Accepted,
+  scope: string,
+  subject: string,
+  windowSeconds: number,
+  amount: number,
+  startMs: number,
+) {
+  const keys = new Map<string, number>();
+  const end = Math.floor(Date.now() / 1000);
+  for (let t = Math.floor(startMs / 1000); ; t = Math.min(t + windowSeconds, end)) {
+    const window = rateWindow(scope, subject, windowSeconds, t);
+    keys.set(`rate:${window.key}`, window.endsAt);
+    if (t >= end) break;
+  }
+  for (const [key, endsAt] of keys) {
+    const entry = accepted.rates.get(key) ?? { sure: 0, maybe: 0, endsAt };
+    if (keys.size === 1) entry.sure += amount;
+    else entry.maybe += amount;
+    accepted.rates.set(key, entry);
+  }
+}
+
+function ownerEntry(accepted: Accepted, identity: string) {
+  const entry = accepted.owners.get(identity) ?? {
+    featureMasks: new Set<number>(),
+    authenticated: false,
+    revocation: false,
+  };
+  accepted.owners.set(identity, entry);
+  return entry;
+}
+
+/** The server's `used:` marker: SHA-256 of its parts, first 16 bytes (lambdas/domain/directory/proofs.ts `once`). */
+function usedMarker(...parts: (string | Uint8Array)[]): string {
+  const digest = createHash('sha256');
+  for (const part of parts) digest.update(part);
+  return `used:${digest.digest('hex').slice(0, 32)}`;
+}
+
+const number = (item: string | undefined, field: string) =>
+  item === undefined ? 0 : Number((JSON.parse(item) as Record<string, unknown>)[field] ?? 0);
+
+/**
+ * A difference is explained only by an input the server accepted (nothing else is ignored):
+ * - `rate:<window>`: its count grew by exactly what accepted inputs of this batch count there (a
+ *   2xx `link` 1 on the identity's code window, a 2xx `match` its hashes on its match window, a 2xx
+ *   registration 1 on the deployment's window, an accepted queued send 1 on the sender's window);
+ * - `challenge:<slot>`: added, for a slot whose token a 2xx challenge answer of this batch returned;
+ * - `used:<digest>`: added, and the digest of a proof or work stamp the server accepted;
+ * - `link:<identity>:<kind>`: a pending link a 2xx `link` wrote;
+ * - identities: added by a 2xx registration; otherwise only `lastLogin` (an authenticated owner
+ *   operation of this batch), `featureMask` (to a value an accepted update set) and `revocation`
+ *   (a 2xx `revocationPassword`) may change;
  * - connections records that did not exist before the batch: the fuzzer's own new sockets;
  * - Safe objects named by a backup id that a 2xx PUT or DELETE of this batch used;
- * - mailbox items (and the recipient's quota counter) written by a send the server acked.
+ * - mailbox: added message items of accepted queued sends, and each recipient's `#counter` grown
+ *   by exactly their count and bytes.
  */
-function explain(table: string, key: string, existedBefore: boolean, accepted: Accepted): boolean {
-  if (table === 'ephemeral' && key.startsWith('rate:')) return true;
-  if (table === 'ephemeral' && key.startsWith('challenge:'))
-    // A token's first 8 bytes (16 hex characters) are its slot, big-endian.
-    return [...accepted.challengeTokens].some(
-      (token) => BigInt(`0x${token.slice(0, 16)}`).toString() === key.slice('challenge:'.length),
-    );
-  if (table === 'ephemeral' && key.startsWith('used:')) return true;
-  if (table === 'connections') return !existedBefore;
+function explain(
+  table: string,
+  key: string,
+  before: string | undefined,
+  after: string | undefined,
+  accepted: Accepted,
+): boolean {
+  if (table === 'ephemeral') {
+    if (key.startsWith('rate:')) {
+      const expected = accepted.rates.get(key);
+      if (!expected || after === undefined) return false;
+      const grown = number(after, 'count') - number(before, 'count');
+      return grown >= expected.sure && grown <= expected.sure + expected.maybe;
+    }
+    if (before !== undefined || after === undefined) return false; // only additions below
+    if (key.startsWith('challenge:'))
+      // A token's first 8 bytes (16 hex characters) are its slot, big-endian.
+      return [...accepted.challengeTokens].some(
+        (token) => BigInt(`0x${token.slice(0, 16)}`).toString() === key.slice('challenge:'.length),
+      );
+    if (key.startsWith('used:')) return accepted.usedMarkers.has(key);
+    if (key.startsWith('link:')) return accepted.links.has(key);
+    return false;
+  }
+  // Removed: only a Safe object an accepted DELETE named (expired items are allowed by the caller).
   if (table === 's3') return [...accepted.backupIds].some((id) => key.includes(id));
+  if (table === 'ephemeral' || after === undefined) return false;
+  if (table === 'identities') {
+    if (before === undefined) return accepted.created.has(key);
+    const owner = accepted.owners.get(key);
+    if (!owner) return false;
+    const was = JSON.parse(before) as Record<string, unknown>;
+    const now = JSON.parse(after) as Record<string, unknown>;
+    return [...new Set([...Object.keys(was), ...Object.keys(now)])].every(
+      (field) =>
+        canonical(was[field]) === canonical(now[field]) ||
+        (field === 'lastLogin' && owner.authenticated) ||
+        (field === 'featureMask' && owner.featureMasks.has(now[field] as number)) ||
+        (field === 'revocation' && owner.revocation),
+    );
+  }
+  if (table === 'connections') return before === undefined;
   if (table === 'mailbox') {
-    if (accepted.sends === 0) return false;
-    const id = key.split('#').at(-1) ?? '';
-    return accepted.sendIds.has(id) || !key.includes('|m#');
+    const [recipient, itemKey] = key.split('|') as [string, string];
+    const stored = [...accepted.sendIds].flatMap((id) =>
+      (accepted.sendStores.get(id) ?? []).map((s) => ({ ...s, id })),
+    );
+    if (itemKey.startsWith('m#'))
+      return (
+        before === undefined && stored.some((s) => s.recipient === recipient && itemKey.endsWith(`#${s.id}`))
+      );
+    if (itemKey !== '#counter') return false;
+    const mine = stored.filter((s) => s.recipient === recipient);
+    return (
+      number(after, 'count') - number(before, 'count') === mine.length &&
+      number(after, 'bytes') - number(before, 'bytes') === mine.reduce((sum, s) => sum + s.bytes, 0)
+    );
   }
   return false;
 }
 
 function unexplainedChanges(before: Snapshot, after: Snapshot, accepted: Accepted): string[] {
   const out: string[] = [];
-  for (const [k, v] of after) {
+  const split = (k: string) => {
     const [table, ...rest] = k.split('|');
-    const key = rest.join('|');
-    if (before.get(k) !== v && !explain(table!, key, before.has(k), accepted))
-      out.push(`${before.has(k) ? 'changed' : 'added'} ${k}`);
+    return [table!, rest.join('|')] as const;
+  };
+  for (const [k, v] of after) {
+    const [table, key] = split(k);
+    if (before.get(k) !== v && !explain(table, key, before.get(k), v, accepted))
+      out.push(`${before.has(k) ? 'changed' : 'added'} ${k}: ${before.get(k) ?? ''} → ${v}`.slice(0, 400));
+  }
+  // An accepted input must also have counted: a window that did not grow by what was accepted.
+  for (const [key, expected] of accepted.rates) {
+    const k = `ephemeral|${key}`;
+    // A window that has ended may be gone already (TTL), like any expired item.
+    if (!after.has(k) && expected.endsAt <= Date.now() / 1000) continue;
+    if (expected.sure > 0 && before.get(k) === after.get(k))
+      out.push(`unchanged ${k}: accepted inputs counted ${expected.sure} there`);
   }
   const now = Math.floor(Date.now() / 1000);
   for (const [k, v] of before) {
-    const [table, ...rest] = k.split('|');
-    if (after.has(k) || explain(table!, rest.join('|'), true, accepted)) continue;
+    if (after.has(k)) continue;
+    const [table, key] = split(k);
+    if (explain(table, key, v, undefined, accepted)) continue;
     // An item past its expiry may go at any time (DynamoDB TTL deletes lazily): a long batch
     // outlives challenges (60 s) and short-lived messages made by earlier batches.
     const ttl =
@@ -199,9 +346,22 @@ async function batch<T>(
     workers?: number;
     runs?: number;
     drain?: (accepted: Accepted, failures: string[]) => Promise<void>;
+    /**
+     * Valid inputs (unmutated, signed where the route needs it): one in 20 of the batch is one of
+     * these, each must get its documented 2xx, and at least one must, so a route that refuses
+     * everything fails the run.
+     */
+    valid?: fc.Arbitrary<T>;
+    /** Runs before the "before" snapshot, e.g. to register the identities signed inputs use. */
+    prepare?: (inputs: T[]) => Promise<void>;
   } = {},
 ) {
-  const inputs = fc.sample(arb, { numRuns: options.runs ?? RUNS, seed: SEED });
+  const runs = options.runs ?? RUNS;
+  const inputs = [
+    ...(options.valid ? fc.sample(options.valid, { numRuns: Math.ceil(runs / 20), seed: SEED }) : []),
+    ...fc.sample(arb, { numRuns: runs, seed: SEED }),
+  ];
+  await options.prepare?.(inputs);
   const accepted = newAccepted();
   const before = await snapshot();
   const failures: string[] = [];
@@ -218,10 +378,14 @@ async function batch<T>(
   });
   await options.drain?.(accepted, failures);
   const seconds = (Date.now() - started) / 1000;
-  timings.push(`${name}: ${inputs.length} inputs in ${seconds.toFixed(1)} s`);
+  timings.push(
+    `${name}: ${inputs.length} inputs in ${seconds.toFixed(1)} s; ${accepted.validAccepted} valid inputs got their 2xx, ${accepted.usedMarkers.size} proofs or stamps accepted, ${accepted.rates.size} rate windows counted`,
+  );
   const changes = unexplainedChanges(before, await snapshot(), accepted);
   expect(failures, `seed ${SEED}`).toEqual([]);
   expect(changes, `seed ${SEED}`).toEqual([]);
+  if (options.valid)
+    expect(accepted.validAccepted, `valid inputs that got their 2xx, seed ${SEED}`).toBeGreaterThan(0);
   checkLogs();
 }
 
@@ -236,6 +400,21 @@ interface HttpInput {
   path: string;
   contentType?: string;
   body?: string | Uint8Array;
+  /** Generated valid and unmutated: must get a 2xx. */
+  valid?: boolean;
+  /** Path and body made when sent, with a real challenge and a correct proof (see `sendSigned`). */
+  signed?: Signed;
+}
+
+/**
+ * A directory request that carries a correct proof, so the code behind the proof check runs:
+ * `fields` (the body without token and response) are signed as the server will read them, whatever
+ * a mutation made of them; `tamper` then changes one body field after signing.
+ */
+interface Signed {
+  purpose: string; // an owner purpose, or 'create' (then with proof of work)
+  fields: Record<string, unknown>;
+  tamper?: [string, unknown];
 }
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
@@ -347,6 +526,23 @@ async function httpFetch(url: string, init?: RequestInit): Promise<Response> {
 
 /** Sends one request; returns a problem description, or undefined if the answer is documented. */
 async function sendHttp(input: HttpInput, accepted: Accepted): Promise<string | undefined> {
+  if (input.signed) return sendSigned(input, accepted);
+  const { problem, status } = await answerHttp(input, accepted);
+  return problem ?? validProblem(input, status, accepted);
+}
+
+function validProblem(input: HttpInput, status: number, accepted: Accepted): string | undefined {
+  if (!input.valid) return undefined;
+  if (status < 200 || status >= 300) return `valid input refused with ${status}`;
+  accepted.validAccepted++;
+  return undefined;
+}
+
+/** Sends one request; its status and body, and a problem if the answer is not documented. */
+async function answerHttp(
+  input: HttpInput,
+  accepted: Accepted,
+): Promise<{ problem?: string; status: number; text: string }> {
   const headers: Record<string, string> = {};
   if (input.contentType) headers['content-type'] = input.contentType;
   const withBody = input.body !== undefined && input.method !== 'GET' && input.method !== 'HEAD';
@@ -357,32 +553,33 @@ async function sendHttp(input: HttpInput, accepted: Accepted): Promise<string | 
   });
   const text = await response.text();
   const status = response.status;
+  const done = (problem?: string) => ({ problem, status, text });
   if (status >= 200 && status < 300) {
     recordAccepted(input, text, accepted);
-    return undefined;
+    return done();
   }
   if (status === 500 || !DOCUMENTED_STATUSES.has(status as never))
-    return `status ${status}: ${text.slice(0, 200)}`;
+    return done(`status ${status}: ${text.slice(0, 200)}`);
   // A path no route matches (e.g. `/safe/` or `/directory/` themselves: `{proxy+}` needs a segment)
   // gets API Gateway's own 404, which the runner imitates: `{"message":"Not Found"}`.
   if (status === 404 && text === GATEWAY_NOT_FOUND) {
     gatewayNotFound.add(input.path);
-    return undefined;
+    return done();
   }
-  if (input.method === 'HEAD') return text === '' ? undefined : `HEAD ${status} with a body`;
+  if (input.method === 'HEAD') return done(text === '' ? undefined : `HEAD ${status} with a body`);
   let parsed: { error?: unknown };
   try {
     parsed = JSON.parse(text);
   } catch {
-    return `status ${status} with a non-JSON body: ${text.slice(0, 200)}`;
+    return done(`status ${status} with a non-JSON body: ${text.slice(0, 200)}`);
   }
   const code = parsed?.error;
   if (typeof code !== 'string' || !(code in ERROR_CODES))
-    return `status ${status}, unknown code: ${text.slice(0, 200)}`;
-  if (UNEXPECTED.has(code)) return `${code}: ${text}`;
+    return done(`status ${status}, unknown code: ${text.slice(0, 200)}`);
+  if (UNEXPECTED.has(code)) return done(`${code}: ${text}`);
   if (ERROR_CODES[code as keyof typeof ERROR_CODES].status !== status)
-    return `code ${code} with status ${status}`;
-  return undefined;
+    return done(`code ${code} with status ${status}`);
+  return done();
 }
 
 function recordAccepted(input: HttpInput, text: string, accepted: Accepted) {
@@ -394,6 +591,184 @@ function recordAccepted(input: HttpInput, text: string, accepted: Accepted) {
       if (typeof token === 'string') accepted.challengeTokens.add(token);
     } catch {}
   }
+}
+
+/** Identities that signed inputs of the current batch act as (fresh, so `owner` stays untouched). */
+let signers: TestIdentity[] = [];
+let nextSigner = 0;
+
+/** Registers enough fresh identities that none signs more than `perIdentity` of `inputs`. */
+async function prepareSigners(inputs: HttpInput[], perIdentity: number): Promise<void> {
+  const count = inputs.filter((i) => i.signed && i.signed.purpose !== 'create').length;
+  signers = [];
+  nextSigner = 0;
+  for (let i = 0; i < Math.ceil(count / perIdentity); i++)
+    signers.push(await registerIdentity(harness.runner));
+}
+
+/** The documented signed fields of each purpose (docs/PROTOCOL.md "Routes"), as the server reads them. */
+const SIGNED_FIELDS: Record<string, [string, unknown][]> = {
+  featureMask: [['featureMask', undefined]],
+  link: [
+    ['kind', undefined],
+    ['address', undefined],
+  ],
+  confirm: [
+    ['kind', undefined],
+    ['code', undefined],
+  ],
+  unlink: [['kind', undefined]],
+  revocationPassword: [['password', undefined]],
+  export: [],
+  match: [
+    ['emailHashes', []],
+    ['phoneHashes', []],
+  ],
+};
+/** A tamper value: flip the last hex digit of the field (a well-formed wrong token, response or stamp). */
+const FLIP = 'flip the last hex digit';
+/** Refusals that come after the proof checked out: the proof is spent (its `used:` marker written). */
+const AFTER_PROOF = new Set(['rate_limited', 'code_invalid']);
+
+async function challengeFor(accepted: Accepted, subject: Record<string, unknown>) {
+  const response = await httpFetch(`${harness.runner.httpUrl}directory/challenge`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(subject),
+  });
+  const json = (await response.json()) as { token: string; temporaryPublicKey: string; work?: number };
+  if (response.status !== 200)
+    throw new Error(`challenge refused: ${response.status} ${JSON.stringify(json)}`);
+  accepted.challengeTokens.add(json.token);
+  return { token: fromHex(json.token)!, temporary: fromHex(json.temporaryPublicKey)!, work: json.work ?? 0 };
+}
+
+const hexOf = (value: unknown) => (typeof value === 'string' ? fromHex(value) : undefined);
+
+/**
+ * Sends a signed input: asks a real challenge, proves it (and, for `create`, pays its work), then
+ * sends the body. Accepted answers are noted with exactly what they may write.
+ */
+async function sendSigned(input: HttpInput, accepted: Accepted): Promise<string | undefined> {
+  const { purpose, fields, tamper } = input.signed!;
+  const started = Date.now();
+  let signer: TestIdentity;
+  let path: string;
+  let body: Record<string, unknown>;
+  let workMarker: string | undefined;
+  if (purpose === 'create') {
+    signer = { id: '', keys: generateKeyPair() };
+    const publicKey = toHex(signer.keys.publicKey);
+    const subject = { purpose, publicKey };
+    const challenge = await challengeFor(accepted, subject);
+    const nonce = await solveWork(workSeed(challenge.token, subject), challenge.work);
+    const request = { purpose, publicKey, featureMask: fields.featureMask ?? 0 };
+    body = {
+      publicKey,
+      ...fields,
+      token: toHex(challenge.token),
+      response: toHex(answerChallenge(signer.keys.secretKey, challenge.temporary, challenge.token, request)),
+      work: toHex(nonce),
+    };
+    workMarker = usedMarker('work', challenge.token, nonce, canonicalJson(subject));
+    path = '/directory/identities';
+  } else {
+    signer = signers[nextSigner++ % signers.length]!;
+    const challenge = await challengeFor(accepted, { purpose, identity: signer.id });
+    const request: Record<string, unknown> = { purpose, identity: signer.id };
+    for (const [field, absent] of SIGNED_FIELDS[purpose]!) request[field] = fields[field] ?? absent;
+    const response = answerChallenge(signer.keys.secretKey, challenge.temporary, challenge.token, request);
+    body = { ...fields, token: toHex(challenge.token), response: toHex(response) };
+    path = `/directory/identities/${signer.id}/${purpose}`;
+  }
+  if (tamper) {
+    const [field, value] = tamper;
+    const was = body[field];
+    if (value === FLIP) {
+      // Well-formed but wrong: the last hex digit of the token, response or work changed.
+      if (typeof was === 'string' && was.length > 0)
+        body[field] = was.slice(0, -1) + (was.endsWith('0') ? '1' : '0');
+    } else if (value === undefined) delete body[field];
+    else body[field] = value;
+  }
+  const sent: HttpInput = { ...input, path, body: JSON.stringify(body), signed: undefined };
+  const { problem, status, text } = await answerHttp(sent, accepted);
+  if (problem) return `${problem} (sent ${sent.body})`;
+  const ok = status >= 200 && status < 300;
+  let code: unknown;
+  try {
+    code = (JSON.parse(text) as { error?: unknown }).error;
+  } catch {}
+  const token = hexOf(body.token);
+  const response = hexOf(body.response);
+  if ((ok || AFTER_PROOF.has(code as string)) && token && response)
+    accepted.usedMarkers.add(usedMarker('proof', token, response));
+  if (ok && purpose === 'create') {
+    if (workMarker) accepted.usedMarkers.add(workMarker);
+    accepted.created.add(String((JSON.parse(text) as { identity?: unknown }).identity));
+    noteRate(accepted, 'create', 'deployment', 3600, 1, started);
+  } else if (purpose !== 'create' && (ok || AFTER_PROOF.has(code as string))) {
+    const owner = ownerEntry(accepted, signer.id);
+    owner.authenticated = true;
+    if (ok && purpose === 'featureMask') owner.featureMasks.add(body.featureMask as number);
+    if (ok && purpose === 'revocationPassword') owner.revocation = true;
+    if (ok && purpose === 'link') {
+      accepted.links.add(`link:${signer.id}:${String(body.kind)}`);
+      noteRate(accepted, 'code', signer.id, 86_400, 1, started);
+    }
+    if (ok && purpose === 'match') {
+      const count =
+        ((body.emailHashes as unknown[]) ?? []).length + ((body.phoneHashes as unknown[]) ?? []).length;
+      noteRate(accepted, 'match', signer.id, 86_400, count, started);
+    }
+  }
+  return validProblem(input, status, accepted);
+}
+
+/**
+ * Signed inputs of `purpose`: `valid` ones (unmutated) and `near` ones, either one field mutated
+ * and then signed as mutated (the proof is right, so the code behind it runs on the mutated value),
+ * or signed and then one body field changed (the proof no longer covers what is sent).
+ */
+function signedInputs(
+  purpose: string,
+  valid: fc.Arbitrary<Record<string, unknown>>,
+  base: fc.Arbitrary<Record<string, unknown>> = valid,
+) {
+  const make = (fields: Record<string, unknown>, extra: Partial<HttpInput> = {}): HttpInput => ({
+    method: 'POST',
+    path: '',
+    contentType: 'application/json',
+    signed: { purpose, fields },
+    ...extra,
+  });
+  const tamper = fc.tuple(
+    fc.constantFrom(
+      'token',
+      'response',
+      'work',
+      ...(SIGNED_FIELDS[purpose] ?? [['featureMask']]).map(([f]) => f as string),
+      'extra',
+    ),
+    fc.oneof(
+      { arbitrary: fc.constant<unknown>(FLIP), weight: 3 },
+      { arbitrary: fc.constant(undefined), weight: 1 },
+      { arbitrary: fc.jsonValue({ maxDepth: 1 }), weight: 1 },
+      { arbitrary: hexBytes(32), weight: 1 },
+    ),
+  );
+  return {
+    valid: valid.map((fields) => make(fields, { valid: true })),
+    near: fc.oneof(
+      { arbitrary: nearValid(base).map((fields) => make(fields)), weight: 2 },
+      {
+        arbitrary: fc
+          .tuple(base, tamper)
+          .map(([fields, t]) => ({ ...make(fields), signed: { purpose, fields, tamper: t } })),
+        weight: 1,
+      },
+    ),
+  };
 }
 
 // ─── WebSocket ──────────────────────────────────────────────────────────────────────────────────
@@ -455,10 +830,17 @@ function checkFrame(text: string, key: Uint8Array | undefined, accepted: Accepte
   }
   if (action === 'sendAck') {
     if (typeof payload.id !== 'string') return `sendAck without an id ${JSON.stringify(payload)}`;
-    accepted.sends++;
-    accepted.sendIds.add(Buffer.from(payload.id, 'base64').toString('hex'));
+    acceptSend(accepted, Buffer.from(payload.id, 'base64').toString('hex'));
   }
   return undefined;
+}
+
+/** A send the server accepted: its items are explained, and a queued one counts in the sender's window. */
+function acceptSend(accepted: Accepted, id: string): void {
+  accepted.sends++;
+  accepted.sendIds.add(id);
+  const stores = accepted.sendStores.get(id);
+  if (stores && stores.length > 0) noteRate(accepted, 'send', fuzzer.id, 60, 1, accepted.sentAt.get(id) ?? 0);
 }
 
 /** Frames the WebSocket fuzzers have sent (inputs and echoes), to know when all were handled. */
@@ -572,6 +954,7 @@ describe('fuzz: Safe routes', () => {
       'safe config',
       httpInput(fc.constantFrom(...METHODS), fc.constant('/safe/config'), body()),
       sendHttp,
+      { valid: fc.constant<HttpInput>({ method: 'GET', path: '/safe/config', valid: true }) },
     );
   });
 
@@ -599,7 +982,16 @@ describe('fuzz: Safe routes', () => {
       { arbitrary: id.map((i) => `/safe/backups/${i}`), weight: 8 },
       { arbitrary: fc.array(segment, { maxLength: 4 }).map((s) => `/safe/${s.join('/')}`), weight: 2 },
     );
-    await batch('safe backups', httpInput(fc.constantFrom(...METHODS), path, bodies), sendHttp);
+    const valid = fc.tuple(freshId, fc.uint8Array({ minLength: 1, maxLength: MAX_BACKUP_BYTES })).map(
+      ([i, bytes]): HttpInput => ({
+        method: 'PUT',
+        path: `/safe/backups/${i}`,
+        contentType: 'application/octet-stream',
+        body: bytes,
+        valid: true,
+      }),
+    );
+    await batch('safe backups', httpInput(fc.constantFrom(...METHODS), path, bodies), sendHttp, { valid });
     // The seeded backup is never touched by any generated input (they use fresh ids).
     const head = await httpFetch(`${harness.runner.safeUrl}backups/${SEEDED_BACKUP}`, { method: 'HEAD' });
     expect(head.status).toBe(200);
@@ -617,7 +1009,55 @@ describe('fuzz: directory routes', () => {
       { arbitrary: segment.map((s) => `/directory/identities/${s}/${op}`), weight: 1 },
     );
 
-  const routes: [string, fc.Arbitrary<HttpInput>][] = [
+  const post = (path: string, fields: fc.Arbitrary<Record<string, unknown>>) =>
+    fields.map(
+      (f): HttpInput => ({
+        method: 'POST',
+        path,
+        contentType: 'application/json',
+        body: JSON.stringify(f),
+        valid: true,
+      }),
+    );
+  const address = fc.oneof(
+    validId.map((i) => ({ kind: 'email', address: `${i.toLowerCase()}@example.com` })),
+    fc.stringMatching(/^\+41 79 \d{3} \d{2} \d{2}$/).map((a) => ({ kind: 'phone', address: a })),
+  );
+  const signed = {
+    featureMask: signedInputs('featureMask', fc.record({ featureMask: fc.nat(65535) })),
+    link: signedInputs(
+      'link',
+      address,
+      fc.record({
+        kind: fc.constantFrom('email', 'phone'),
+        address: fc.oneof(fc.emailAddress(), fc.stringMatching(/^\+41 79 \d{3} \d{2} \d{2}$/)),
+      }),
+    ),
+    confirm: signedInputs(
+      'confirm',
+      fc.record({ kind: fc.constantFrom('email', 'phone'), code: fc.stringMatching(/^\d{6}$/) }),
+    ),
+    unlink: signedInputs('unlink', fc.record({ kind: fc.constantFrom('email', 'phone') })),
+    revocationPassword: signedInputs(
+      'revocationPassword',
+      fc.record({ password: fc.string({ minLength: 8, maxLength: 40 }) }),
+    ),
+    export: signedInputs('export', fc.constant({})),
+    match: signedInputs(
+      'match',
+      fc.record({
+        emailHashes: fc.array(hex32, { maxLength: 5 }),
+        phoneHashes: fc.array(hex32, { maxLength: 5 }),
+      }),
+    ),
+    create: signedInputs('create', fc.record({ featureMask: fc.nat(65535) })),
+  };
+  /** The route's own generator, plus signed near-valid inputs (one in 6) that get past the proof. */
+  const withSigned = (arb: fc.Arbitrary<HttpInput>, near: fc.Arbitrary<HttpInput>, weight = 1) =>
+    fc.oneof({ arbitrary: arb, weight: 6 - weight }, { arbitrary: near, weight });
+
+  type RouteOptions = { valid?: fc.Arbitrary<HttpInput>; perIdentity?: number };
+  const routes: [string, fc.Arbitrary<HttpInput>, RouteOptions?][] = [
     [
       'POST /directory/challenge',
       httpInput(
@@ -630,14 +1070,31 @@ describe('fuzz: directory routes', () => {
           ),
         ),
       ),
+      {
+        valid: post(
+          '/directory/challenge',
+          fc.oneof(
+            fc.record({ purpose: fc.constant('create'), publicKey: hex32 }),
+            fc.record({ purpose: fc.constantFrom(...OWNER_PURPOSES), identity: fc.constant(0).map(ownerId) }),
+          ),
+        ),
+      },
     ],
     [
+      // Signed inputs pay the proof of work (14 bits, ~35 ms): one in 20 here.
       'POST /directory/identities',
-      httpInput(
-        mostly('POST'),
-        fc.constant('/directory/identities'),
-        body(fc.record({ publicKey: hex32, featureMask: fc.nat(65535), ...proof })),
+      fc.oneof(
+        {
+          arbitrary: httpInput(
+            mostly('POST'),
+            fc.constant('/directory/identities'),
+            body(fc.record({ publicKey: hex32, featureMask: fc.nat(65535), ...proof })),
+          ),
+          weight: 19,
+        },
+        { arbitrary: signed.create.near, weight: 1 },
       ),
+      { valid: signed.create.valid },
     ],
     [
       'GET /directory/identities/{id}',
@@ -653,6 +1110,11 @@ describe('fuzz: directory routes', () => {
           .map((i) => `/directory/identities/${i}`),
         body(),
       ),
+      {
+        valid: fc
+          .constant(0)
+          .map((): HttpInput => ({ method: 'GET', path: `/directory/identities/${owner.id}`, valid: true })),
+      },
     ],
     [
       'POST /directory/lookup',
@@ -668,62 +1130,98 @@ describe('fuzz: directory routes', () => {
           }),
         ),
       ),
+      {
+        valid: post(
+          '/directory/lookup',
+          fc.record({
+            identities: fc.array(fc.oneof(validId, fc.constant(0).map(ownerId)), {
+              minLength: 1,
+              maxLength: 100,
+            }),
+          }),
+        ),
+      },
     ],
     [
       'POST /directory/identities/{id}/featureMask',
-      httpInput(
-        mostly('POST'),
-        ownerPath('featureMask'),
-        body(fc.record({ featureMask: fc.nat(65535), ...proof })),
+      withSigned(
+        httpInput(
+          mostly('POST'),
+          ownerPath('featureMask'),
+          body(fc.record({ featureMask: fc.nat(65535), ...proof })),
+        ),
+        signed.featureMask.near,
       ),
+      { valid: signed.featureMask.valid },
     ],
     [
       'POST /directory/identities/{id}/link',
-      httpInput(
-        mostly('POST'),
-        ownerPath('link'),
-        body(
-          fc.record({
-            kind: fc.constantFrom('email', 'phone'),
-            address: fc.oneof(fc.emailAddress(), fc.stringMatching(/^\+41 79 \d{3} \d{2} \d{2}$/)),
-            ...proof,
-          }),
+      withSigned(
+        httpInput(
+          mostly('POST'),
+          ownerPath('link'),
+          body(
+            fc.record({
+              kind: fc.constantFrom('email', 'phone'),
+              address: fc.oneof(fc.emailAddress(), fc.stringMatching(/^\+41 79 \d{3} \d{2} \d{2}$/)),
+              ...proof,
+            }),
+          ),
         ),
+        signed.link.near,
       ),
+      // 5 verification codes per identity and day: each signer signs at most 4 inputs.
+      { valid: signed.link.valid, perIdentity: 4 },
     ],
     [
       'POST /directory/identities/{id}/confirm',
-      httpInput(
-        mostly('POST'),
-        ownerPath('confirm'),
-        body(
-          fc.record({
-            kind: fc.constantFrom('email', 'phone'),
-            code: fc.stringMatching(/^\d{6}$/),
-            ...proof,
-          }),
+      withSigned(
+        httpInput(
+          mostly('POST'),
+          ownerPath('confirm'),
+          body(
+            fc.record({
+              kind: fc.constantFrom('email', 'phone'),
+              code: fc.stringMatching(/^\d{6}$/),
+              ...proof,
+            }),
+          ),
         ),
+        signed.confirm.near,
       ),
     ],
     [
       'POST /directory/identities/{id}/unlink',
-      httpInput(
-        mostly('POST'),
-        ownerPath('unlink'),
-        body(fc.record({ kind: fc.constantFrom('email', 'phone'), ...proof })),
+      withSigned(
+        httpInput(
+          mostly('POST'),
+          ownerPath('unlink'),
+          body(fc.record({ kind: fc.constantFrom('email', 'phone'), ...proof })),
+        ),
+        signed.unlink.near,
       ),
+      { valid: signed.unlink.valid },
     ],
     [
       'POST /directory/identities/{id}/revocationPassword',
-      httpInput(
-        mostly('POST'),
-        ownerPath('revocationPassword'),
-        body(fc.record({ password: fc.string({ minLength: 8, maxLength: 40 }), ...proof })),
+      // A 2xx runs scrypt (~100 ms): signed inputs are one in 20 here.
+      fc.oneof(
+        {
+          arbitrary: httpInput(
+            mostly('POST'),
+            ownerPath('revocationPassword'),
+            body(fc.record({ password: fc.string({ minLength: 8, maxLength: 40 }), ...proof })),
+          ),
+          weight: 19,
+        },
+        { arbitrary: signed.revocationPassword.near, weight: 1 },
       ),
+      { valid: signed.revocationPassword.valid },
     ],
     [
       'POST /directory/identities/{id}/export',
-      httpInput(mostly('POST'), ownerPath('export'), body(fc.record(proof))),
+      withSigned(httpInput(mostly('POST'), ownerPath('export'), body(fc.record(proof))), signed.export.near),
+      { valid: signed.export.valid },
     ],
     [
       'POST /directory/identities/{id}/delete',
@@ -731,17 +1229,21 @@ describe('fuzz: directory routes', () => {
     ],
     [
       'POST /directory/identities/{id}/match',
-      httpInput(
-        mostly('POST'),
-        ownerPath('match'),
-        body(
-          fc.record({
-            emailHashes: fc.array(hex32, { maxLength: 5 }),
-            phoneHashes: fc.array(hex32, { maxLength: 5 }),
-            ...proof,
-          }),
+      withSigned(
+        httpInput(
+          mostly('POST'),
+          ownerPath('match'),
+          body(
+            fc.record({
+              emailHashes: fc.array(hex32, { maxLength: 5 }),
+              phoneHashes: fc.array(hex32, { maxLength: 5 }),
+              ...proof,
+            }),
+          ),
         ),
+        signed.match.near,
       ),
+      { valid: signed.match.valid },
     ],
     [
       // Revocation runs scrypt (~100 ms) for each of the first 10 attempts per identity and day,
@@ -768,9 +1270,13 @@ describe('fuzz: directory routes', () => {
     ],
   ];
 
-  for (const [name, arb] of routes) {
+  for (const [name, arb, options = {}] of routes) {
     it(`${name}: documented answers only, a refused input changes nothing`, async () => {
-      await batch(name, arb, sendHttp);
+      await batch(name, arb, sendHttp, {
+        valid: options.valid,
+        // 1000 matched hashes per identity and day; a signed match sends at most 10.
+        prepare: (inputs) => prepareSigners(inputs, options.perIdentity ?? 50),
+      });
       // The owner's identity record is untouched (also covered by the snapshot comparison).
       const me = await httpFetch(`${harness.runner.httpUrl}directory/identities/${owner.id}`);
       expect(me.status).toBe(200);
@@ -861,7 +1367,16 @@ function noteSend(payload: unknown, accepted: Accepted): void {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return;
   try {
     const request = parseSend(payload as Record<string, unknown>);
-    if (request.flags & FLAGS.noServerAck) accepted.noAckIds.add(toHex(request.id));
+    const id = toHex(request.id);
+    if (request.flags & FLAGS.noServerAck) accepted.noAckIds.add(id);
+    // Queued unless flag 0x02: one mailbox item per recipient, one count in the sender's window.
+    accepted.sendStores.set(
+      id,
+      request.flags & FLAGS.noQueue
+        ? []
+        : request.to.map((e) => ({ recipient: e.identity, bytes: e.box.length })),
+    );
+    accepted.sentAt.set(id, Date.now());
   } catch {
     // Refused at parsing (an `error` frame): nothing may be stored, so nothing is explained.
   }
@@ -977,8 +1492,7 @@ describe('fuzz: WebSocket session frames after login', () => {
             // Flag 0x04 (no server ack): an accepted send gets no reply, a refused one a sendError.
             for (const id of accepted.noAckIds) {
               if (accepted.refusedIds.has(id)) continue;
-              accepted.sends++;
-              accepted.sendIds.add(id);
+              acceptSend(accepted, id);
             }
           },
         },
