@@ -55,6 +55,13 @@ export interface FunctionSpec {
    * of a route; the local runner invokes them on an interval of its own.
    */
   readonly schedule?: string;
+  /**
+   * Reserved concurrency (Lambda): the most instances of this function that run at once, which
+   * also reserves them from the account's pool. For functions whose work one anonymous client can
+   * make expensive (a scrypt per revocation), so a flood is throttled there instead of starving the
+   * other functions.
+   */
+  readonly reservedConcurrency?: number;
 }
 
 export const FUNCTIONS = {
@@ -182,6 +189,33 @@ export const FUNCTIONS = {
     safeBucket: [],
     manageConnections: true,
     sendsVerificationCodes: true,
+  },
+  /**
+   * `POST /directory/revoke` on its own (the specific route wins over the directory's catch-all):
+   * each attempt costs a scrypt (32 MiB, ~0.1 s) that anyone can cause by paying proof of work, so
+   * its concurrency is reserved and capped: a flood is throttled here (429, the owner's SDK asks
+   * again) and cannot starve lookups, owner operations or the chat. At most 4 × 2 scrypts at once.
+   * Same code and grants as `directory` (revocation purges the mailbox and closes sessions).
+   */
+  revoke: {
+    entry: 'lambdas/entry/revoke.ts',
+    httpRoutes: ['POST /directory/revoke'],
+    wsRoutes: [],
+    tables: {
+      identities: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:BatchGetItem',
+        'dynamodb:Query',
+      ],
+      ephemeral: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      mailbox: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+      connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+    },
+    safeBucket: [],
+    manageConnections: true,
+    reservedConcurrency: 4,
   },
 } as const satisfies Record<string, FunctionSpec>;
 

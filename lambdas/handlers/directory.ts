@@ -103,6 +103,9 @@ async function run(directory: Directory, request: DirectoryRequest): Promise<Htt
 
 export function makeDirectoryHandler(deps: { readonly directory: Directory }): HttpHandler {
   const { directory } = deps;
+  // A route of its own (`POST /directory/revoke`, the `revoke` function) has no {proxy+} parameter:
+  // the path below /directory/ is the route key's.
+  const ownPath = (routeKey: string) => /^[A-Z]+ \/directory\/([a-z]+)$/.exec(routeKey)?.[1];
   return async (event) =>
     run(
       directory,
@@ -111,7 +114,7 @@ export function makeDirectoryHandler(deps: { readonly directory: Directory }): H
         headers: event.headers,
         body: event.body,
         isBase64Encoded: event.isBase64Encoded,
-        proxy: event.pathParameters?.proxy,
+        proxy: event.pathParameters?.proxy ?? ownPath(event.routeKey),
       }),
     );
 }

@@ -26,6 +26,8 @@ export interface BundledFunctionProps {
   readonly projectRoot: string;
   readonly logRetentionDays: SwitchyardConfig['logRetentionDays'];
   readonly environment?: Record<string, string>;
+  /** Reserved concurrency (the manifest's `reservedConcurrency`); absent: the account's pool. */
+  readonly reservedConcurrency?: number;
   /**
    * Encrypts the log group (the key's policy must let CloudWatch Logs use it).
    * @default - CloudWatch Logs' own encryption
@@ -68,6 +70,7 @@ export function bundledFunction(scope: Construct, props: BundledFunctionProps) {
     // SDK v3 keeps connections alive on its own; the v2 switch would only add an unused variable.
     awsSdkConnectionReuse: false,
     ...(props.environment ? { environment: props.environment } : {}),
+    ...(props.reservedConcurrency ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
     bundling: {
       // No Docker: bundle with the esbuild from devDependencies.
       forceDockerBundling: false,
@@ -155,6 +158,7 @@ export class ManifestFunction extends Construct {
       projectRoot,
       logRetentionDays: config.logRetentionDays,
       environment: this.environment(props),
+      ...(spec.reservedConcurrency ? { reservedConcurrency: spec.reservedConcurrency } : {}),
       ...(props.dataKey ? { logKey: props.dataKey } : {}),
     });
     this.function = built.function;

@@ -485,6 +485,23 @@ describe.each([
   });
 
   describe('HTTP API', () => {
+    it('reserves concurrency for revocation only: a scrypt flood is throttled there, not everywhere', () => {
+      const fns = Object.values(s.apiTemplate.findResources('AWS::Lambda::Function'));
+      const reserved = fns
+        .map((fn) => fn.Properties as Json)
+        .filter((props) => props.ReservedConcurrentExecutions !== undefined)
+        .map((props) => [props.Description, props.ReservedConcurrentExecutions]);
+      const wanted = Object.entries(s.specs as Record<string, FunctionSpec>)
+        .filter(([, spec]) => spec.reservedConcurrency !== undefined)
+        .map(([name, spec]) => [name, spec.reservedConcurrency]);
+      expect(wanted).toContainEqual(['revoke', 4]);
+      expect(reserved.sort()).toEqual(wanted.sort());
+      // The revocation route goes to that function, not to the directory's catch-all.
+      const target = routeTargets(s.apiTemplate, 'HTTP', 'POST /directory/revoke');
+      expect(target).toContain(functionOf(s.apiTemplate, 'revoke').id);
+      expect(target).not.toContain(functionOf(s.apiTemplate, 'directory').id);
+    });
+
     it('serves every manifest HTTP route with its function', () => {
       for (const [name, spec] of Object.entries(s.specs)) {
         const fnId = functionOf(s.apiTemplate, name).id;

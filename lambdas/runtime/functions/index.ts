@@ -60,5 +60,6 @@ export function composeAll(
     reaper: { kind: 'schedule', handler: async () => void (await reaper(undefined, LOCAL_CONTEXT)) },
     safe: http(composeSafe(config, clients, base)),
     directory: http(composeDirectory(config, clients, base)),
+    revoke: http(composeDirectory(config, clients, base)),
   };
 }
