@@ -1366,7 +1366,9 @@ function uniqueId(payload: unknown): unknown {
 function noteSend(payload: unknown, accepted: Accepted): void {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return;
   try {
-    const request = parseSend(payload as Record<string, unknown>);
+    // What the server parses is the payload after JSON (undefined members dropped, -0 as 0, …),
+    // so the harness reads that too, not the generated object.
+    const request = parseSend(JSON.parse(JSON.stringify(payload)) as Record<string, unknown>);
     const id = toHex(request.id);
     if (request.flags & FLAGS.noServerAck) accepted.noAckIds.add(id);
     // Queued unless flag 0x02: one mailbox item per recipient, one count in the sender's window.
