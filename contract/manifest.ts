@@ -64,6 +64,22 @@ export interface FunctionSpec {
   readonly reservedConcurrency?: number;
 }
 
+/** The directory's table access, shared by `directory` and `revoke` (the same code). */
+const DIRECTORY_TABLES = {
+  identities: [
+    'dynamodb:GetItem',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:BatchGetItem',
+    'dynamodb:Query',
+  ],
+  ephemeral: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+  // Revocation and deletion purge the identity's waiting messages…
+  mailbox: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+  // …and close its live sessions.
+  connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+} as const satisfies FunctionSpec['tables'];
+
 export const FUNCTIONS = {
   wsConnect: {
     entry: 'lambdas/entry/ws-connect.ts',
@@ -172,20 +188,7 @@ export const FUNCTIONS = {
     entry: 'lambdas/entry/directory.ts',
     httpRoutes: ['ANY /directory/{proxy+}'],
     wsRoutes: [],
-    tables: {
-      identities: [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:BatchGetItem',
-        'dynamodb:Query',
-      ],
-      ephemeral: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-      // Revocation and deletion purge the identity's waiting messages…
-      mailbox: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
-      // …and close its live sessions.
-      connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
-    },
+    tables: DIRECTORY_TABLES,
     safeBucket: [],
     manageConnections: true,
     sendsVerificationCodes: true,
@@ -201,18 +204,7 @@ export const FUNCTIONS = {
     entry: 'lambdas/entry/revoke.ts',
     httpRoutes: ['POST /directory/revoke'],
     wsRoutes: [],
-    tables: {
-      identities: [
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
-        'dynamodb:UpdateItem',
-        'dynamodb:BatchGetItem',
-        'dynamodb:Query',
-      ],
-      ephemeral: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-      mailbox: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
-      connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
-    },
+    tables: DIRECTORY_TABLES,
     safeBucket: [],
     manageConnections: true,
     reservedConcurrency: 4,
