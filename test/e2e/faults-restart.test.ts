@@ -26,10 +26,9 @@ import type { Runner } from '../../local/runner.ts';
 import { b64 } from '../../protocol/chat.ts';
 import { generateKeyPair } from '../../protocol/crypto.ts';
 import { mailboxItems, newSession, type TestIdentity } from '../support/chat.ts';
-import { isAlive, type StartedProcess, startProcess } from '../support/process.ts';
+import { isAlive, RUNNER_READY, type StartedProcess, startRunnerProcess } from '../support/process.ts';
 import { eventually } from '../support/runner.ts';
 
-const READY = /switchyard ready: http (\S+) · ws (\S+) · safe (\S+) · server key ([0-9a-f]{64})/;
 const MESSAGES = 200;
 const IN_FLIGHT = 16;
 const KILL_AFTER_ACKS = 80;
@@ -38,12 +37,8 @@ const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-crash-'));
 const started: StartedProcess[] = [];
 
 /** The runner itself as the process (not npm or a shell around it), so SIGKILL hits only it. */
-function startRunnerProcess(port: number): StartedProcess {
-  const child = startProcess(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
-    ...process.env,
-    PORT: String(port),
-    DATA_DIR: dataDir,
-  });
+function startOnDataDir(port: number): StartedProcess {
+  const child = startRunnerProcess(port, dataDir);
   started.push(child);
   return child;
 }
@@ -75,8 +70,8 @@ describe('crash and restart', () => {
     timeout: 300_000,
   }, async () => {
     const port = await freePort();
-    const first = startRunnerProcess(port);
-    const [, httpUrl, wsUrl, safeUrl, serverKey] = await first.waitForOutput(READY, 90_000);
+    const first = startOnDataDir(port);
+    const [, httpUrl, wsUrl, safeUrl, serverKey] = await first.waitForOutput(RUNNER_READY, 90_000);
     const runner = { httpUrl, wsUrl, safeUrl, serverPublicKey: serverKey } as unknown as Runner;
     const directory = new DirectoryClient({ server: httpUrl! });
     const register = async (): Promise<TestIdentity> => {
@@ -123,8 +118,8 @@ describe('crash and restart', () => {
     expect(unackedAtKill).toBeGreaterThan(0);
 
     // Same port, same data folder: the next start ends the orphan and serves the same mailboxes.
-    const second = startRunnerProcess(port);
-    const [, httpUrl2, , , serverKey2] = await second.waitForOutput(READY, 90_000);
+    const second = startOnDataDir(port);
+    const [, httpUrl2, , , serverKey2] = await second.waitForOutput(RUNNER_READY, 90_000);
     expect([httpUrl2, serverKey2]).toEqual([httpUrl, serverKey]);
 
     // Sends issued while the runner was down go out after the SDK reconnects; the ones in flight

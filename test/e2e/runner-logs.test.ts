@@ -24,10 +24,9 @@ import { toHex } from '../../protocol/bytes.ts';
 import { b64 } from '../../protocol/chat.ts';
 import { generateKeyPair, randomBytes } from '../../protocol/crypto.ts';
 import { newSession, type TestIdentity } from '../support/chat.ts';
-import { type StartedProcess, startProcess } from '../support/process.ts';
+import { RUNNER_READY, type StartedProcess, startRunnerProcess } from '../support/process.ts';
 import { eventually } from '../support/runner.ts';
 
-const READY = /switchyard ready: http (\S+) · ws (\S+) · safe (\S+) · server key ([0-9a-f]{64})/;
 const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-logs-'));
 let child: StartedProcess | undefined;
 
@@ -41,12 +40,8 @@ describe('runner process output', () => {
     timeout: 240_000,
   }, async () => {
     const port = await freePort();
-    child = startProcess(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
-      ...process.env,
-      PORT: String(port),
-      DATA_DIR: dataDir,
-    });
-    const [, httpUrl, wsUrl, safeUrl, serverKey] = await child.waitForOutput(READY, 90_000);
+    child = startRunnerProcess(port, dataDir);
+    const [, httpUrl, wsUrl, safeUrl, serverKey] = await child.waitForOutput(RUNNER_READY, 90_000);
     const runner = { httpUrl, wsUrl, safeUrl, serverPublicKey: serverKey } as unknown as Runner;
     const directory = new DirectoryClient({ server: httpUrl! });
     const register = async (): Promise<TestIdentity> => {
@@ -133,7 +128,7 @@ describe('runner process output', () => {
     );
     const leaks = lines.flatMap((line) => [
       ...needles.filter((needle) => line.includes(needle)).map((needle) => `${needle} in ${line}`),
-      ...(line.includes('127.0.0.1') && !READY.test(line) ? [`an IP in ${line}`] : []),
+      ...(line.includes('127.0.0.1') && !RUNNER_READY.test(line) ? [`an IP in ${line}`] : []),
     ]);
     expect(leaks).toEqual([]);
   });

@@ -9,10 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../local/ports.ts';
-import { isAlive, type StartedProcess, startProcess } from '../support/process.ts';
+import { isAlive, RUNNER_READY, type StartedProcess, startProcess } from '../support/process.ts';
 import { openSocket } from '../support/ws.ts';
 
-const READY = /switchyard ready: http (\S+) · ws (\S+) · safe (\S+) · server key ([0-9a-f]{64})/;
 /** Seconds at rest; a busy machine (load ~15 on 2 cores) has needed more than 30 to start the JVM. */
 const START_MS = 90_000;
 const dirs: string[] = [];
@@ -50,7 +49,7 @@ describe('npm start', () => {
     const dataDir = tempDir();
     const port = await freePort();
     const runner = npmStart({ PORT: String(port), DATA_DIR: dataDir });
-    const [, httpUrl, wsUrl, safeUrl, serverKey] = await runner.waitForOutput(READY, START_MS);
+    const [, httpUrl, wsUrl, safeUrl, serverKey] = await runner.waitForOutput(RUNNER_READY, START_MS);
     expect(httpUrl).toBe(`http://127.0.0.1:${port}/`);
     expect(wsUrl).toBe(`ws://127.0.0.1:${port}/ws`);
     expect(safeUrl).toBe(`http://127.0.0.1:${port}/safe/`);
@@ -86,7 +85,7 @@ describe('npm start', () => {
 
     // A second start on the same data folder keeps the server key.
     const again = npmStart({ PORT: String(port), DATA_DIR: dataDir });
-    const [, , , , sameKey] = await again.waitForOutput(READY, START_MS);
+    const [, , , , sameKey] = await again.waitForOutput(RUNNER_READY, START_MS);
     expect(sameKey).toBe(serverKey);
 
     // SIGTERM to the runner alone (as a process manager sends it): the runner itself stops java.

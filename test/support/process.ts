@@ -66,3 +66,16 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** The local runner's ready line: its HTTP, WebSocket and Safe URLs and its server public key. */
+export const RUNNER_READY =
+  /switchyard ready: http (\S+) · ws (\S+) · safe (\S+) · server key ([0-9a-f]{64})/;
+
+/** The runner as `npm start` runs it (`local/main.ts` through tsx), on `port` and `dataDir`. */
+export function startRunnerProcess(port: number, dataDir: string): StartedProcess {
+  return startProcess(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+    ...process.env,
+    PORT: String(port),
+    DATA_DIR: dataDir,
+  });
+}
