@@ -74,10 +74,11 @@ const DIRECTORY_TABLES = {
     'dynamodb:Query',
   ],
   ephemeral: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
-  // Revocation and deletion purge the identity's waiting messages…
-  mailbox: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
-  // …and close its live sessions.
-  connections: ['dynamodb:Query', 'dynamodb:DeleteItem'],
+  // Revocation and deletion close the mailbox (its owner record lists the live sessions) and purge
+  // the waiting messages…
+  mailbox: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+  // …and forget the closed sessions.
+  connections: ['dynamodb:DeleteItem'],
 } as const satisfies FunctionSpec['tables'];
 
 export const FUNCTIONS = {
@@ -93,7 +94,8 @@ export const FUNCTIONS = {
     entry: 'lambdas/entry/ws-disconnect.ts',
     httpRoutes: [],
     wsRoutes: ['$disconnect'],
-    tables: { connections: ['dynamodb:DeleteItem'] },
+    // Forgets the connection, and takes its session off its identity's owner record.
+    tables: { connections: ['dynamodb:DeleteItem'], mailbox: ['dynamodb:UpdateItem'] },
     safeBucket: [],
     manageConnections: false,
   },
@@ -101,7 +103,8 @@ export const FUNCTIONS = {
     entry: 'lambdas/entry/ws-default.ts',
     httpRoutes: [],
     wsRoutes: ['$default'],
-    tables: {},
+    // An unknown action after login is answered sealed, with the connection's session key.
+    tables: { connections: ['dynamodb:GetItem'] },
     safeBucket: [],
     manageConnections: false,
   },
@@ -134,9 +137,12 @@ export const FUNCTIONS = {
     tables: {
       connections: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
       identities: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      // Lists the session on its identity's owner record (made on first use).
+      mailbox: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
     },
     safeBucket: [],
-    manageConnections: false,
+    // Closes the oldest sessions beyond LIMITS.connectionsPerIdentity.
+    manageConnections: true,
     readsServerKey: true,
   },
   wsSend: {
@@ -144,12 +150,15 @@ export const FUNCTIONS = {
     httpRoutes: [],
     wsRoutes: ['send'],
     tables: {
-      // Sessions of the recipients (keyed index query) and removal of stale ones after a 410.
-      connections: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
+      // The frame's acceptance (one conditional update; a read only to say why it was refused),
+      // the rate block, and removal of stale recipient sessions after a 410.
+      connections: ['dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem'],
+      // Recipients from before owner records: checked once, when their owner record is made.
       identities: ['dynamodb:BatchGetItem'],
-      // One transaction: the copies, the quota counters (recounted by query when full).
-      mailbox: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
-      // The sender's rate window, in the same transaction.
+      // The recipients' owner records (read; counters; stale sessions), the copies (conditional
+      // puts), and the recount of a full mailbox.
+      mailbox: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'],
+      // The sender's sampled rate window.
       ephemeral: ['dynamodb:UpdateItem'],
     },
     safeBucket: [],
@@ -160,8 +169,9 @@ export const FUNCTIONS = {
     httpRoutes: [],
     wsRoutes: ['ack'],
     tables: {
-      connections: ['dynamodb:GetItem'],
-      mailbox: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+      connections: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+      // Batched deletes of the acked messages; no read, no counter.
+      mailbox: ['dynamodb:BatchWriteItem'],
     },
     safeBucket: [],
     manageConnections: false,
@@ -170,7 +180,7 @@ export const FUNCTIONS = {
     entry: 'lambdas/entry/ws-pull.ts',
     httpRoutes: [],
     wsRoutes: ['pull'],
-    tables: { connections: ['dynamodb:GetItem'], mailbox: ['dynamodb:Query'] },
+    tables: { connections: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], mailbox: ['dynamodb:Query'] },
     safeBucket: [],
     manageConnections: false,
   },

@@ -76,7 +76,10 @@ export const IDENTITIES = {
  * One partition per recipient. A message's sort key is `m#<sender>#<message id hex>`, so a retried
  * send (same sender, same id) hits the same item and a conditional put stores it once; the
  * `byArrival` index orders the partition by `seq` (server arrival time + random suffix) for
- * delivery. The item `#counter` holds the mailbox's message count and bytes for the quotas.
+ * delivery. The item `#owner` is the mailbox's owner record: whether the identity may receive
+ * (`active`), its live sessions (connection id → session key and expiry) for pushes, and the
+ * approximate quota counters (`count`, `bytes`, `recountedAt`), so one read tells a send all it
+ * needs about a recipient.
  */
 export const MAILBOX = {
   logicalName: 'mailbox',
@@ -98,6 +101,9 @@ export const MAILBOX = {
     bytes: 'bytes',
     count: 'count',
     expiresAt: 'expiresAt',
+    active: 'active',
+    sessions: 'sessions',
+    recountedAt: 'recountedAt',
   },
 } as const satisfies TableSchema & { attributes: Record<string, string> };
 
@@ -137,6 +143,10 @@ export const CONNECTIONS = {
     identity: 'identity',
     sessionKey: 'sessionKey',
     pending: 'pending',
+    /** The highest frame counter accepted in each of LIMITS.replayWindowFrames slots (counter mod slots). */
+    replay: 'replay',
+    /** Epoch seconds until which the connection's sends are refused (its identity used up its send rate). */
+    blockedUntil: 'blockedUntil',
   },
 } as const satisfies TableSchema & { attributes: Record<string, string> };
 

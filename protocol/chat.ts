@@ -20,11 +20,16 @@
  *
  * Session frames after login, both directions:
  *
- *   {"action": A, "nonce": n (24 random bytes), "box": secretbox(UTF-8 JSON payload, n, sessionKey)}
+ *   {"action": A, "nonce": n (24), "box": secretbox(UTF-8 JSON payload, n, sessionKey)}
  *
- * Nonces are random, not cookie ‖ counter as in Threema: stateless Lambdas handle one connection's
- * frames concurrently and push to it from many invocations, so no single writer could keep a
- * counter in order. 24 random bytes make a repeat negligible (XSalsa20's extended nonce).
+ *   server → client: n = 24 random bytes
+ *   client → server: n = 16 random bytes ‖ counter (u64 big-endian; 1, 2, 3, … per connection)
+ *
+ * Server nonces are random, not cookie ‖ counter as in Threema: stateless Lambdas push to one
+ * connection from many invocations, so no single writer could keep a counter in order. Client
+ * frames carry a counter, authenticated by the box (it is part of the nonce): the server accepts
+ * each counter once (replay protection), in any order within LIMITS.replayWindowFrames, because
+ * API Gateway hands one connection's frames to concurrent invocations.
  */
 import { blake2b } from '@noble/hashes/blake2.js';
 import { concatBytes, fromBase64, pad16, toBase64 } from './bytes.ts';
@@ -148,6 +153,30 @@ export function sessionKey(theirTempPublic: Uint8Array, ourTempSecret: Uint8Arra
 }
 
 // ─── Session frames ─────────────────────────────────────────────────────────────────────────────
+
+/** The frame counter's bytes at the end of a client frame's nonce. */
+export const FRAME_COUNTER_BYTES = 8;
+
+/** A client frame's nonce: 16 random bytes, then `counter` as a u64 big-endian. */
+export function clientFrameNonce(counter: number, random: Uint8Array): Uint8Array {
+  if (!Number.isSafeInteger(counter) || counter < 1) throw new RangeError('frame counter out of range');
+  if (random.length !== NONCE_BYTES - FRAME_COUNTER_BYTES) throw new RangeError('16 random bytes expected');
+  const nonce = new Uint8Array(NONCE_BYTES);
+  nonce.set(random);
+  new DataView(nonce.buffer).setBigUint64(NONCE_BYTES - FRAME_COUNTER_BYTES, BigInt(counter));
+  return nonce;
+}
+
+/**
+ * The counter in a client frame's nonce; `bad_request` for 0 or a value above 2^53 − 1 (no client
+ * sends that many frames on one connection).
+ */
+export function frameCounter(nonce: Uint8Array): number {
+  const view = new DataView(nonce.buffer, nonce.byteOffset, nonce.byteLength);
+  const counter = view.getBigUint64(NONCE_BYTES - FRAME_COUNTER_BYTES);
+  if (counter < 1n || counter > BigInt(Number.MAX_SAFE_INTEGER)) throw new SwitchyardError('bad_request');
+  return Number(counter);
+}
 
 /** Encrypts a session frame's payload. */
 export function sealFrame(action: string, payload: unknown, key: Uint8Array, nonce: Uint8Array): string {
@@ -278,9 +307,14 @@ export function parseLogin(fields: Readonly<Record<string, unknown>>) {
   return { nonce: fromB64(fields.nonce, NONCE_BYTES), box: fromB64(fields.box, LOGIN_PAYLOAD_BYTES + 16) };
 }
 
-/** Session frame fields (before decryption). */
-export function checkSessionFrame(fields: Readonly<Record<string, unknown>>): void {
+/** A client session frame before decryption: its nonce (24 bytes) and the counter in it. */
+export function parseSessionFrame(fields: Readonly<Record<string, unknown>>): {
+  nonce: Uint8Array;
+  counter: number;
+} {
   onlyKeys(fields, ['nonce', 'box']);
+  const nonce = fromB64(fields.nonce, NONCE_BYTES);
+  return { nonce, counter: frameCounter(nonce) };
 }
 
 /** A parsed `send`: the client's message id, the flags, and one envelope per distinct recipient. */
@@ -327,13 +361,25 @@ export function parseSend(payload: Readonly<Record<string, unknown>>): SendReque
   return { id: fromB64(payload.id, MESSAGE_ID_BYTES), flags, to: envelopes };
 }
 
-/** `ack` payload: {messages: [{sender, id}]}, 1 to LIMITS.ackMaxMessages. */
-export function parseAck(payload: Readonly<Record<string, unknown>>): MessageRef[] {
-  onlyKeys(payload, ['messages']);
+/**
+ * `ack` payload: {messages: [{sender, id}], reply?: boolean}, 1 to LIMITS.ackMaxMessages messages;
+ * the server answers `acked` only when `reply` is true.
+ */
+export function parseAck(payload: Readonly<Record<string, unknown>>): {
+  messages: MessageRef[];
+  reply: boolean;
+} {
+  onlyKeys(payload, ['messages', 'reply']);
   const messages = payload.messages;
   if (!Array.isArray(messages) || messages.length === 0 || messages.length > LIMITS.ackMaxMessages) {
     throw new SwitchyardError('bad_request');
   }
+  if (payload.reply !== undefined && typeof payload.reply !== 'boolean')
+    throw new SwitchyardError('bad_request');
+  return { messages: parseRefs(messages), reply: payload.reply === true };
+}
+
+function parseRefs(messages: readonly unknown[]): MessageRef[] {
   return messages.map((entry: unknown) => {
     if (typeof entry !== 'object' || entry === null) throw new SwitchyardError('bad_request');
     const fields = entry as Record<string, unknown>;

@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   code_invalid: { status: 400, message: 'Verification code invalid' },
   /** Chat: the frame needs a logged-in session (or the handshake is out of order or too late). */
   not_logged_in: { status: 401, message: 'Not logged in' },
+  /** Chat: this session frame's counter was seen before (a replay), or is too far behind (see PROTOCOL.md). */
+  replayed: { status: 409, message: 'Frame already seen' },
   /** Chat: the login did not prove possession of the identity's key, or the identity is not active. */
   login_failed: { status: 401, message: 'Login failed' },
   /** Chat: a recipient is unknown, revoked or deleted; nothing was stored. */

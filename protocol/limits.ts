@@ -75,7 +75,7 @@ export const LIMITS = {
    * again (≈ 16/9 × the box + 1 KB), which must fit API Gateway's 128 KB message.
    */
   maxBoxBytes: 64 * 1024,
-  /** Chat: most recipients of one send (group fan-out); two transaction items each, within DynamoDB's 100. */
+  /** Chat: most recipients of one send (group fan-out). */
   maxRecipients: 32,
   /** Chat: most messages a mailbox holds before sends to it are refused. */
   mailboxMaxMessages: 1000,
@@ -83,8 +83,24 @@ export const LIMITS = {
   mailboxMaxBytes: 16 * 1024 * 1024,
   /** Chat: sends one identity may make per minute (each multi-recipient send counts once). */
   sendsPerMinute: 300,
-  /** Chat: most messages one ack frame may acknowledge (one transaction with the counter). */
+  /** Chat: most messages one ack frame may acknowledge. */
   ackMaxMessages: 50,
+  /**
+   * Chat: replay protection. A client numbers its session frames 1, 2, 3, … (in the nonce); the
+   * server accepts frame n once, and only while no frame n + k × this many (k ≥ 1) was accepted
+   * before it: a client keeps fewer than this many frames unanswered.
+   */
+  replayWindowFrames: 32,
+  /** Chat: most live (logged-in) connections one identity may have; a login beyond it closes the oldest. */
+  connectionsPerIdentity: 8,
+  /**
+   * Chat: the send rate window and the mailbox quota counters are sampled: one send in this many
+   * (at random, by the server) adds this many to them. The counters are approximate, and exact
+   * again whenever a mailbox is recounted.
+   */
+  quotaSampleEvery: 8,
+  /** Chat: a full mailbox is recounted (expired messages no longer count) at most this often (s). */
+  mailboxRecountSeconds: 60,
   /** Chat: one pull answer carries at most this many messages and this many box bytes. */
   pullPageMessages: 50,
   pullPageBytes: 64 * 1024,

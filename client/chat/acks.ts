@@ -1,14 +1,17 @@
 /**
  * Batched acks: a delivered message is acked when `batch` acks wait or after `delayMs`, at most
- * LIMITS.ackMaxMessages per frame. Ack frames in flight are counted so `close` can wait for their
- * answers: a disconnect that overtook an ack would make the server refuse it.
+ * LIMITS.ackMaxMessages per frame. The server answers an ack frame only when it asks (`reply`):
+ * while `replies` is set (draining the backlog, closing), frames ask, and those in flight are
+ * counted so the session can wait for their answers (a disconnect that overtook an ack would make
+ * the server refuse it; a pull that overtook one would page the acked messages again). Acks of
+ * live pushes go without an answer: one API Gateway message fewer each.
  */
 import { LIMITS } from '../../protocol/limits.ts';
 
 export interface AckSender {
   /** Whether an ack frame can go out now (logged in, socket open). */
   ready(): boolean;
-  send(batch: { sender: string; id: string }[]): void;
+  send(batch: { sender: string; id: string }[], reply: boolean): void;
 }
 
 export class AckBatcher {
@@ -17,6 +20,8 @@ export class AckBatcher {
   /** Ack frames sent on this socket whose answer has not come yet, and who waits for them. */
   private inFlight = 0;
   private answeredWaiters: (() => void)[] = [];
+  /** Whether ack frames ask for an answer now. */
+  replies = false;
 
   constructor(
     private readonly out: AckSender,
@@ -40,8 +45,8 @@ export class AckBatcher {
     this.timer = undefined;
     let frames = 0;
     while (this.queue.length > 0 && this.out.ready()) {
-      this.out.send(this.queue.splice(0, LIMITS.ackMaxMessages));
-      this.inFlight++;
+      this.out.send(this.queue.splice(0, LIMITS.ackMaxMessages), this.replies);
+      if (this.replies) this.inFlight++;
       frames++;
     }
     return frames;

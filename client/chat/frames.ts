@@ -1,9 +1,10 @@
 /**
  * The frames of a chat session over its current socket: plain JSON frames for the handshake,
- * sealed frames (random nonce, session key) after login, and waiting for the next frame of an
+ * sealed frames after login (session key; the nonce is 16 random bytes and the frame's number,
+ * 1, 2, 3, … per session, which the server accepts once), and waiting for the next frame of an
  * expected action while others are kept for later.
  */
-import { NONCE_BYTES, sealFrame } from '../../protocol/chat.ts';
+import { clientFrameNonce, FRAME_COUNTER_BYTES, NONCE_BYTES, sealFrame } from '../../protocol/chat.ts';
 import { randomBytes } from '../../protocol/crypto.ts';
 import { OPEN, type SocketLike } from './socket.ts';
 import { ChatError } from './types.ts';
@@ -31,6 +32,9 @@ export class FrameChannel {
   /** The session key once logged in; undefined during the handshake and after a disconnect. */
   key: Uint8Array | undefined;
   private waiting: ((frame: Frame) => void) | undefined;
+  /** The session key the frame counter belongs to, and the last number used with it. */
+  private counted: Uint8Array | undefined;
+  private counter = 0;
   private readonly inbox: Frame[] = [];
 
   /** Logged in on an open socket: sealed frames can go out. */
@@ -50,7 +54,12 @@ export class FrameChannel {
   }
 
   seal(action: string, payload: unknown): string {
-    return sealFrame(action, payload, this.key!, randomBytes(NONCE_BYTES));
+    if (this.counted !== this.key) {
+      this.counted = this.key;
+      this.counter = 0;
+    }
+    const nonce = clientFrameNonce(++this.counter, randomBytes(NONCE_BYTES - FRAME_COUNTER_BYTES));
+    return sealFrame(action, payload, this.key!, nonce);
   }
 
   sessionFrame(action: string, payload: unknown): void {

@@ -84,7 +84,9 @@ export class ChatSession {
   private readonly channel = new FrameChannel();
   private readonly peers: PeerKeys;
   private readonly inbound: Inbound;
-  private readonly outbox = new Outbox();
+  private readonly outbox = new Outbox((frame) => {
+    if (this.channel.ready) this.channel.raw(frame());
+  });
   private readonly acks: AckBatcher;
   private closedByUser = false;
   private keepAlive: ReturnType<typeof setInterval> | undefined;
@@ -95,7 +97,8 @@ export class ChatSession {
     this.acks = new AckBatcher(
       {
         ready: () => this.channel.ready,
-        send: (batch) => this.channel.sessionFrame('ack', { messages: batch }),
+        send: (batch, reply) =>
+          this.channel.sessionFrame('ack', reply ? { messages: batch, reply } : { messages: batch }),
       },
       options.ackBatch,
       options.ackDelayMs,
@@ -133,7 +136,7 @@ export class ChatSession {
     );
     // Sends that were waiting for an ack when the connection dropped go out again: same id, so
     // the server stores them once.
-    for (const frame of this.outbox.frames()) this.channel.raw(frame);
+    this.outbox.restart();
     if (this.options.receive !== false) await this.drainQueue();
   }
 
@@ -144,6 +147,7 @@ export class ChatSession {
    */
   async close(): Promise<void> {
     this.closedByUser = true;
+    this.acks.replies = true;
     this.acks.flush();
     clearInterval(this.keepAlive);
     if (this.acks.waiting) await this.acks.settled(this.options.closeAckWaitMs ?? 2_000);
@@ -184,17 +188,22 @@ export class ChatSession {
       this.channel.sessionFrame('send', payload);
       return { id, results: [] };
     }
-    return this.outbox.add(
-      b64(id),
-      () => this.channel.seal('send', payload),
-      (frame) => {
-        if (this.channel.ready) this.channel.raw(frame());
-      },
-    );
+    return this.outbox.add(b64(id), () => this.channel.seal('send', payload));
   }
 
   /** Pulls pages until the server says the queue is empty. */
   private async drainQueue(): Promise<void> {
+    // Acks sent while draining ask for an answer: the next pull waits for it (see acks.ts).
+    this.acks.replies = true;
+    try {
+      await this.drainPages();
+    } finally {
+      this.acks.replies = false;
+    }
+    this.onQueueEmpty();
+  }
+
+  private async drainPages(): Promise<void> {
     for (;;) {
       this.channel.sessionFrame('pull', {});
       const page = await this.channel.next(['queue']);
@@ -211,7 +220,6 @@ export class ChatSession {
       this.acks.flush();
       await this.channel.next(['acked']);
     }
-    this.onQueueEmpty();
   }
 
   private receive(text: string): void {

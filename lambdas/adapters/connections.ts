@@ -10,9 +10,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { CONNECTIONS, PENDING_SHARDS } from '../../contract/schema.ts';
 import type { IdentityId } from '../../protocol/identity.ts';
-import type { SessionRecord, SessionStore } from '../domain/chat.ts';
+import { LIMITS } from '../../protocol/limits.ts';
+import type { FrameCheck, SessionRecord, SessionStore } from '../domain/chat.ts';
 import type { ConnectionRecord, ConnectionStore } from '../domain/connections.ts';
-import { conditional, translateAwsError } from './errors.ts';
+import { conditional, fromAwsError, translateAwsError } from './errors.ts';
 
 const A = CONNECTIONS.attributes;
 
@@ -35,14 +36,22 @@ export function dynamoConnectionStore(dynamo: DynamoDBDocumentClient, tableName:
       );
     },
     async close(connectionId: string) {
-      await translateAwsError(() =>
-        dynamo.send(new DeleteCommand({ TableName: tableName, Key: { [A.connectionId]: connectionId } })),
+      const result = await translateAwsError(() =>
+        dynamo.send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: { [A.connectionId]: connectionId },
+            ReturnValues: 'ALL_OLD',
+          }),
+        ),
       );
+      const identity = result.Attributes?.[A.identity];
+      return typeof identity === 'string' ? (identity as IdentityId) : undefined;
     },
   };
 }
 
-const SESSION_INDEX = CONNECTIONS.indexes[0].indexName;
+const _SESSION_INDEX = CONNECTIONS.indexes[0].indexName;
 const PENDING_INDEX = CONNECTIONS.indexes[1].indexName;
 
 function toSession(item: Record<string, unknown>): SessionRecord {
@@ -115,8 +124,9 @@ export function dynamoSessionStore(dynamo: DynamoDBDocumentClient, tableName: st
             Key: key(connectionId),
             // The temporary secret is dropped: from here on only the session key exists. Logged in,
             // the connection leaves the reaper's index.
+            // Every replay slot starts at 0: frame counters start at 1.
             UpdateExpression:
-              'SET #state = :ready, #identity = :identity, #key = :key REMOVE #tsk, #tck, #sck, #pending',
+              'SET #state = :ready, #identity = :identity, #key = :key, #replay = :slots REMOVE #tsk, #tck, #sck, #pending',
             ConditionExpression: '#state = :hello',
             ExpressionAttributeNames: {
               '#state': A.state,
@@ -126,12 +136,14 @@ export function dynamoSessionStore(dynamo: DynamoDBDocumentClient, tableName: st
               '#tck': A.clientTempPublic,
               '#sck': A.serverCookie,
               '#pending': A.pending,
+              '#replay': A.replay,
             },
             ExpressionAttributeValues: {
               ':ready': 'ready',
               ':hello': 'hello',
               ':identity': identity,
               ':key': sessionKey,
+              ':slots': new Array(LIMITS.replayWindowFrames).fill(0),
             },
           }),
         ),
@@ -161,24 +173,71 @@ export function dynamoSessionStore(dynamo: DynamoDBDocumentClient, tableName: st
       );
     },
 
-    async liveSessions(identity, nowSeconds) {
-      const result = await translateAwsError(() =>
-        dynamo.send(
-          new QueryCommand({
+    async frame(connectionId, counter, nowSeconds, send) {
+      const slot = counter % LIMITS.replayWindowFrames;
+      const names: Record<string, string> = {
+        '#state': A.state,
+        '#exp': A.expiresAt,
+        '#replay': A.replay,
+      };
+      const values: Record<string, unknown> = { ':ready': 'ready', ':now': nowSeconds, ':n': counter };
+      let condition = `#state = :ready AND #exp > :now AND #replay[${slot}] < :n`;
+      if (send) {
+        names['#blocked'] = A.blockedUntil;
+        condition += ' AND (attribute_not_exists(#blocked) OR #blocked <= :now)';
+      }
+      try {
+        const result = await dynamo.send(
+          new UpdateCommand({
             TableName: tableName,
-            IndexName: SESSION_INDEX,
-            KeyConditionExpression: '#identity = :identity',
-            // TTL deletes lazily: an expired record is treated as gone whether or not it still exists.
-            FilterExpression: '#exp > :now AND #state = :ready',
-            ExpressionAttributeNames: { '#identity': A.identity, '#exp': A.expiresAt, '#state': A.state },
-            ExpressionAttributeValues: { ':identity': identity, ':now': nowSeconds, ':ready': 'ready' },
+            Key: key(connectionId),
+            // One write accepts the frame: the counter is new in its slot (replay protection), and
+            // it returns the session, so no read comes before it.
+            UpdateExpression: `SET #replay[${slot}] = :n`,
+            ConditionExpression: condition,
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        const item = result.Attributes!;
+        return {
+          ok: true,
+          session: { identity: item[A.identity] as IdentityId, sessionKey: item[A.sessionKey] as Uint8Array },
+        };
+      } catch (error) {
+        if ((error as { name?: unknown } | null)?.name !== 'ConditionalCheckFailedException')
+          throw fromAwsError(error);
+      }
+      // Refused (rare): read the record once to say why.
+      const found = await translateAwsError(() =>
+        dynamo.send(new GetCommand({ TableName: tableName, Key: key(connectionId), ConsistentRead: true })),
+      );
+      const item = found.Item;
+      const slots = item?.[A.replay];
+      if (item?.[A.state] !== 'ready' || Number(item[A.expiresAt]) <= nowSeconds || !Array.isArray(slots))
+        return { ok: false, code: 'not_logged_in' } satisfies FrameCheck;
+      const session = {
+        identity: item[A.identity] as IdentityId,
+        sessionKey: item[A.sessionKey] as Uint8Array,
+      };
+      const seen = Number(slots[slot] ?? 0);
+      return { ok: false, code: seen >= counter ? 'replayed' : 'rate_limited', session } satisfies FrameCheck;
+    },
+
+    async block(connectionId, untilSeconds) {
+      await conditional(() =>
+        dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: key(connectionId),
+            UpdateExpression: 'SET #blocked = :until',
+            ConditionExpression: 'attribute_exists(#id)',
+            ExpressionAttributeNames: { '#blocked': A.blockedUntil, '#id': A.connectionId },
+            ExpressionAttributeValues: { ':until': untilSeconds },
           }),
         ),
       );
-      return (result.Items ?? []).map((item) => ({
-        connectionId: String(item[A.connectionId]),
-        sessionKey: item[A.sessionKey] as Uint8Array,
-      }));
     },
 
     async remove(connectionId) {

@@ -57,7 +57,24 @@ export type SessionRecord =
 export interface LiveSession {
   readonly connectionId: string;
   readonly sessionKey: Uint8Array;
+  /** Epoch seconds after which the session counts as gone. */
+  readonly expiresAt: number;
 }
+
+/** A session frame's session: who sent it, and the key its answer is sealed with. */
+export interface FrameSession {
+  readonly identity: IdentityId;
+  readonly sessionKey: Uint8Array;
+}
+
+/**
+ * The outcome of accepting one session frame: its session, or why not. A replayed frame and a
+ * rate-limited send still name the session, so the refusal can be sealed.
+ */
+export type FrameCheck =
+  | { readonly ok: true; readonly session: FrameSession }
+  | { readonly ok: false; readonly code: 'not_logged_in' }
+  | { readonly ok: false; readonly code: 'replayed' | 'rate_limited'; readonly session: FrameSession };
 
 /** Session state on the connection records. Every transition is conditional on the state before. */
 export interface SessionStore {
@@ -68,8 +85,14 @@ export interface SessionStore {
   completeLogin(connectionId: string, identity: IdentityId, key: Uint8Array): Promise<boolean>;
   /** Any state → failed: a failed login can't be retried on the same connection. */
   fail(connectionId: string): Promise<void>;
-  /** An identity's logged-in connections that have not expired (keyed index query). */
-  liveSessions(identity: IdentityId, nowSeconds: number): Promise<LiveSession[]>;
+  /**
+   * Accepts a session frame numbered `counter` in one conditional write: the session is ready and
+   * unexpired, the counter is new (replay protection), and for a send, the connection is not
+   * blocked by its identity's send rate.
+   */
+  frame(connectionId: string, counter: number, nowSeconds: number, send: boolean): Promise<FrameCheck>;
+  /** Refuses the connection's sends until `untilSeconds`. */
+  block(connectionId: string, untilSeconds: number): Promise<void>;
   /** Forgets a connection that API Gateway reports gone (410). */
   remove(connectionId: string): Promise<void>;
   /** Connections still not logged in that connected before `connectedBefore` (ms), at most `limit`. */
@@ -82,21 +105,53 @@ export interface StoredMessage extends Delivery {
   readonly expiresAt: number;
 }
 
-export type StoreOutcome = 'stored' | 'duplicate' | 'mailbox_full' | 'rate_limited';
+/** What one read of a mailbox's owner record tells a send. */
+export interface OwnerState {
+  /** False once the identity is revoked or deleted: it receives nothing. */
+  readonly active: boolean;
+  /** Its logged-in sessions, expired ones included (the reader filters by time). */
+  readonly sessions: readonly LiveSession[];
+  /** Approximate quota counters (sampled; exact after a recount). */
+  readonly count: number;
+  readonly bytes: number;
+}
 
 export interface MailboxStore {
+  /** The mailbox's owner record (a strongly consistent read), or undefined if it has none yet. */
+  owner(identity: IdentityId): Promise<OwnerState | undefined>;
+  /** Creates an active owner record for an identity that has none (a no-op if it exists). */
+  openMailbox(identity: IdentityId): Promise<void>;
   /**
-   * Stores one copy per recipient in one transaction with the quota counters and the sender's rate
-   * window: all or nothing. A copy that already exists (same sender, same id) is not stored again.
+   * Adds a logged-in session to the owner record, dropping expired ones and, beyond
+   * LIMITS.connectionsPerIdentity, the oldest (returned, to be closed). `joined` is false when the
+   * mailbox is closed (revoked or deleted identity).
    */
-  store(
-    messages: readonly StoredMessage[],
-    rate: { bucket: string; limit: number; windowEndsAt: number },
-  ): Promise<StoreOutcome>;
+  join(
+    identity: IdentityId,
+    session: LiveSession,
+    nowSeconds: number,
+  ): Promise<{ joined: boolean; evicted: string[] }>;
+  /** Removes a session from the owner record. */
+  leave(identity: IdentityId, connectionId: string): Promise<void>;
+  /** Stores one copy, idempotent on (sender, id): a copy that exists is not stored again. */
+  put(message: StoredMessage): Promise<'stored' | 'duplicate'>;
+  /** Adds to the approximate quota counters. */
+  addToCounters(identity: IdentityId, count: number, bytes: number): Promise<void>;
+  /**
+   * Recounts the mailbox from its unexpired messages and returns the exact counters, or undefined
+   * when it was recounted less than LIMITS.mailboxRecountSeconds ago.
+   */
+  recount(identity: IdentityId, nowSeconds: number): Promise<{ count: number; bytes: number } | undefined>;
   /** The oldest unexpired messages, in arrival order, within the page limits. */
   page(recipient: IdentityId, nowSeconds: number): Promise<{ messages: Delivery[]; more: boolean }>;
-  /** Deletes acknowledged messages from the recipient's own mailbox; returns how many existed. */
-  remove(recipient: IdentityId, refs: readonly MessageRef[]): Promise<number>;
+  /** Deletes acknowledged messages from the recipient's own mailbox (those that exist). */
+  remove(recipient: IdentityId, refs: readonly MessageRef[]): Promise<void>;
+}
+
+/** The senders' rate windows (the directory's ephemeral table). */
+export interface RateWindows {
+  /** Counts `amount` into the window unless that would pass `limit`; false when it would. */
+  consume(bucket: string, amount: number, limit: number, windowEndsAt: number): Promise<boolean>;
 }
 
 export type PushOutcome = 'sent' | 'gone' | 'failed';
@@ -116,6 +171,7 @@ export interface IdentityReader {
 export interface ChatDeps {
   readonly sessions: SessionStore;
   readonly mailbox: MailboxStore;
+  readonly rates: RateWindows;
   readonly pusher: Pusher;
   readonly identities: IdentityReader;
   readonly serverKey: () => Promise<KeyPair>;
@@ -136,30 +192,106 @@ export interface SendResult {
 export function createChat(deps: ChatDeps) {
   const nowSeconds = () => epochSeconds(deps.clock.now());
 
-  /** A `ready` session for a frame, or not_logged_in. */
-  async function session(connectionId: string) {
-    const record = await deps.sessions.get(connectionId);
-    if (record?.state !== 'ready' || record.expiresAt < nowSeconds())
-      throw new SwitchyardError('not_logged_in');
-    return record;
+  /**
+   * Accepts session frame number `counter` on a connection: one conditional write (see
+   * SessionStore.frame). A refusal that knows the session carries it, so it can be sealed.
+   */
+  function frame(connectionId: string, counter: number, send: boolean): Promise<FrameCheck> {
+    return deps.sessions.frame(connectionId, counter, nowSeconds(), send);
   }
 
-  /** Pushes a delivery to every live session of its recipient; forgets sessions that are gone. */
-  async function pushTo(recipient: IdentityId, delivery: Delivery): Promise<number> {
-    let sent = 0;
-    for (const live of await deps.sessions.liveSessions(recipient, nowSeconds())) {
-      const frame = sealFrame(
-        'message',
-        encodeDelivery(delivery),
-        live.sessionKey,
-        deps.random.bytes(NONCE_BYTES),
-      );
-      const outcome = await deps.pusher.push(live.connectionId, frame);
-      if (outcome === 'sent') sent++;
-      // 410 Gone: that recipient connection is stale. Never the sender's own connection.
-      if (outcome === 'gone') await deps.sessions.remove(live.connectionId);
+  /** A `ready` session for a frame that could not be parsed (to seal the error), or undefined. */
+  async function sessionOf(connectionId: string): Promise<FrameSession | undefined> {
+    const record = await deps.sessions.get(connectionId);
+    if (record?.state !== 'ready' || record.expiresAt < nowSeconds()) return undefined;
+    return { identity: record.identity, sessionKey: record.sessionKey };
+  }
+
+  /** Seals a delivery for each live session and pushes them at once; forgets sessions that are gone. */
+  async function pushTo(recipient: IdentityId, sessions: readonly LiveSession[], delivery: Delivery) {
+    const now = nowSeconds();
+    const outcomes = await Promise.all(
+      sessions
+        .filter((live) => live.expiresAt > now)
+        .map(async (live) => {
+          const frame = sealFrame(
+            'message',
+            encodeDelivery(delivery),
+            live.sessionKey,
+            deps.random.bytes(NONCE_BYTES),
+          );
+          const outcome = await deps.pusher.push(live.connectionId, frame);
+          // 410 Gone: that recipient connection is stale. Never the sender's own connection.
+          if (outcome === 'gone')
+            await Promise.all([
+              deps.mailbox.leave(recipient, live.connectionId),
+              deps.sessions.remove(live.connectionId),
+            ]);
+          return outcome;
+        }),
+    );
+    return outcomes.filter((outcome) => outcome === 'sent').length;
+  }
+
+  /**
+   * One send in LIMITS.quotaSampleEvery, chosen by the server at random, counts that many into the
+   * sender's window: the expected count is exact, and no sender can choose which sends count. A
+   * refused sample blocks the connection's sends until the window ends, so the sends between
+   * samples are refused too.
+   */
+  async function takeSendRate(sender: IdentityId, connectionId: string): Promise<void> {
+    const every = LIMITS.quotaSampleEvery;
+    if (deps.random.bytes(1)[0]! % every !== 0) return;
+    const window = rateWindow('send', sender, 60, nowSeconds());
+    if (await deps.rates.consume(window.key, every, LIMITS.sendsPerMinute, window.endsAt)) return;
+    await deps.sessions.block(connectionId, window.endsAt);
+    throw new SwitchyardError('rate_limited');
+  }
+
+  /**
+   * The owner record of each recipient: unknown, revoked or deleted recipients refuse the send; an
+   * identity that has no owner record yet (registered before owner records) gets one if it is active.
+   */
+  async function recipientStates(recipients: readonly IdentityId[]): Promise<Map<IdentityId, OwnerState>> {
+    const states = new Map<IdentityId, OwnerState>();
+    const found = await Promise.all(recipients.map((identity) => deps.mailbox.owner(identity)));
+    const missing = recipients.filter((_, index) => !found[index]);
+    recipients.forEach((identity, index) => {
+      if (found[index]) states.set(identity, found[index]);
+    });
+    if (missing.length > 0) {
+      const records = await deps.identities.getMany(missing);
+      for (const identity of missing) {
+        if (records.find((record) => record.identity === identity)?.state !== 'active')
+          throw new SwitchyardError('unknown_recipient');
+        await deps.mailbox.openMailbox(identity);
+        const opened = await deps.mailbox.owner(identity);
+        if (!opened) throw new SwitchyardError('unknown_recipient');
+        states.set(identity, opened);
+      }
     }
-    return sent;
+    for (const state of states.values()) if (!state.active) throw new SwitchyardError('unknown_recipient');
+    return states;
+  }
+
+  /**
+   * The mailbox quota, kept approximately: a mailbox whose counters say full is recounted (expired
+   * and acked messages no longer count) at most every LIMITS.mailboxRecountSeconds; refused when
+   * still full, or when it was recounted too recently.
+   */
+  async function checkQuota(recipient: IdentityId, state: OwnerState, boxBytes: number): Promise<void> {
+    const fits = (count: number, bytes: number) =>
+      count < LIMITS.mailboxMaxMessages && bytes + boxBytes <= LIMITS.mailboxMaxBytes;
+    if (fits(state.count, state.bytes)) return;
+    const exact = await deps.mailbox.recount(recipient, nowSeconds());
+    if (!exact || !fits(exact.count, exact.bytes)) throw new SwitchyardError('mailbox_full');
+  }
+
+  /** Counts stored messages into the sampled quota counters (one in LIMITS.quotaSampleEvery). */
+  function countStored(recipient: IdentityId, boxBytes: number): Promise<void> {
+    const every = LIMITS.quotaSampleEvery;
+    if (deps.random.bytes(1)[0]! % every !== 0) return Promise.resolve();
+    return deps.mailbox.addToCounters(recipient, every, every * boxBytes);
   }
 
   return {
@@ -246,21 +378,32 @@ export function createChat(deps: ChatDeps) {
       const key = sessionKey(record.clientTempPublic, record.serverTempSecret);
       if (!(await deps.sessions.completeLogin(connectionId, identity, key)))
         throw new SwitchyardError('not_logged_in');
+      // Listed in the owner record, where sends find the session to push to. A mailbox closed
+      // meanwhile (revoked or deleted identity) fails the login.
+      const joined = await deps.mailbox.join(
+        identity,
+        { connectionId, sessionKey: key, expiresAt: record.expiresAt },
+        nowSeconds(),
+      );
+      if (!joined.joined) return fail();
+      await Promise.all(joined.evicted.map((evicted) => deps.pusher.disconnect(evicted)));
       const today = new Date(deps.clock.now()).toISOString().slice(0, 10);
       if (owner.lastLogin !== today) await deps.identities.update(identity, { lastLogin: today });
       return { identity, sessionKey: key };
     },
 
-    session,
+    frame,
+    sessionOf,
 
-    /** `send`: store (or, for no-queue messages, only push), ack the sender after the write, push. */
-    async send(sender: IdentityId, request: SendRequest): Promise<SendResult> {
+    /**
+     * `send` from `connectionId`: store one copy per recipient (or, for no-queue messages, only
+     * push), then push to the recipients' live sessions. The server ack goes out after the writes.
+     * Every send frame counts against the sender's rate, retries and no-queue sends included.
+     */
+    async send(sender: IdentityId, connectionId: string, request: SendRequest): Promise<SendResult> {
       const recipients = request.to.map((envelope) => envelope.identity);
-      const records = new Map(
-        (await deps.identities.getMany(recipients)).map((record) => [record.identity, record]),
-      );
-      if (recipients.some((identity) => records.get(identity)?.state !== 'active'))
-        throw new SwitchyardError('unknown_recipient');
+      // Independent reads and the rate sample go out together.
+      const [, states] = await Promise.all([takeSendRate(sender, connectionId), recipientStates(recipients)]);
 
       const now = deps.clock.now();
       const deliveries = request.to.map((envelope) => ({
@@ -273,33 +416,44 @@ export function createChat(deps: ChatDeps) {
         sentAt: now,
       }));
       const ack = (request.flags & FLAGS.noServerAck) === 0;
+      const sessionsOf = (recipient: IdentityId) => states.get(recipient)!.sessions;
 
       if (request.flags & FLAGS.noQueue) {
         // Typing indicators and the like: delivered now or never, and never written anywhere.
-        const results = [];
-        for (const delivery of deliveries) {
-          const sent = await pushTo(delivery.recipient, delivery);
-          results.push({
+        const sent = await Promise.all(
+          deliveries.map((delivery) => pushTo(delivery.recipient, sessionsOf(delivery.recipient), delivery)),
+        );
+        return {
+          ack,
+          results: deliveries.map((delivery, index) => ({
             identity: delivery.recipient,
-            status: sent > 0 ? ('pushed' as const) : ('dropped' as const),
-          });
-        }
-        return { ack, results };
+            status: sent[index]! > 0 ? ('pushed' as const) : ('dropped' as const),
+          })),
+        };
       }
 
+      await Promise.all(
+        deliveries.map((delivery) =>
+          checkQuota(delivery.recipient, states.get(delivery.recipient)!, delivery.box.length),
+        ),
+      );
       const ttlSeconds =
         request.flags & FLAGS.shortLived ? LIMITS.shortLivedSeconds : deps.messageTtlDays * 86_400;
       const expiresAt = epochSeconds(now) + ttlSeconds;
-      const window = rateWindow('send', sender, 60, epochSeconds(now));
-      const outcome = await deps.mailbox.store(
-        deliveries.map((delivery) => ({ ...delivery, expiresAt })),
-        { bucket: window.key, limit: LIMITS.sendsPerMinute, windowEndsAt: window.endsAt },
+      // One conditional put per copy, all at once: no transaction. A copy that exists already (a
+      // retried send) is not stored again.
+      await Promise.all(
+        deliveries.flatMap((delivery) => [
+          deps.mailbox.put({ ...delivery, expiresAt }),
+          countStored(delivery.recipient, delivery.box.length),
+        ]),
       );
-      if (outcome === 'mailbox_full' || outcome === 'rate_limited') throw new SwitchyardError(outcome);
       // A retried send ('duplicate') is still unacked, or it would be gone: push it again. Its first
       // push may never have happened (a crash between store and push, or the write's answer lost on
       // every attempt); a recipient that has it already drops the copy by (sender, id).
-      for (const delivery of deliveries) await pushTo(delivery.recipient, delivery);
+      await Promise.all(
+        deliveries.map((delivery) => pushTo(delivery.recipient, sessionsOf(delivery.recipient), delivery)),
+      );
       return {
         ack,
         results: deliveries.map((delivery) => ({ identity: delivery.recipient, status: 'queued' as const })),
@@ -327,7 +481,10 @@ export function createChat(deps: ChatDeps) {
       return stale.length;
     },
 
-    /** `ack`: delete delivered messages from one's own mailbox. */
+    /**
+     * `ack`: delete delivered messages from one's own mailbox. The quota counters are not touched:
+     * they only grow, and a recount brings them down when they reach a limit.
+     */
     ack(recipient: IdentityId, refs: readonly MessageRef[]) {
       return deps.mailbox.remove(recipient, refs);
     },

@@ -1,4 +1,5 @@
 /** Connection records: what the switch knows about one live WebSocket connection. */
+import type { IdentityId } from '../../protocol/identity.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { epochSeconds } from './clock.ts';
 
@@ -13,7 +14,8 @@ export interface ConnectionRecord {
 
 export interface ConnectionStore {
   open(record: ConnectionRecord): Promise<void>;
-  close(connectionId: string): Promise<void>;
+  /** Forgets a connection; returns the identity it was logged in as, if any. */
+  close(connectionId: string): Promise<IdentityId | undefined>;
 }
 
 /**

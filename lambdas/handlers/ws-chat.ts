@@ -8,7 +8,6 @@
 import { frameText, type WsEvent, type WsHandler, type WsResult } from '../../contract/events.ts';
 import {
   b64,
-  checkSessionFrame,
   encodeDelivery,
   NONCE_BYTES,
   openFrame,
@@ -17,11 +16,13 @@ import {
   parseLogin,
   parsePull,
   parseSend,
+  parseSessionFrame,
   sealFrame,
 } from '../../protocol/chat.ts';
-import { asSwitchyardError, ERROR_CODES } from '../../protocol/errors.ts';
+import { asSwitchyardError, ERROR_CODES, SwitchyardError } from '../../protocol/errors.ts';
 import { encodeFrame, parseEnvelope } from '../../protocol/frames.ts';
-import type { Chat } from '../domain/chat.ts';
+import type { IdentityId } from '../../protocol/identity.ts';
+import type { Chat, FrameSession } from '../domain/chat.ts';
 import type { Random } from '../domain/clock.ts';
 import type { Logger } from '../runtime/log.ts';
 
@@ -60,29 +61,72 @@ export function makeLoginHandler(deps: ChatHandlerDeps): WsHandler {
 }
 
 type SessionWork = (
-  identity: Parameters<Chat['pull']>[0],
+  identity: IdentityId,
   payload: Record<string, unknown>,
+  connectionId: string,
 ) => Promise<{ action: string; payload: unknown } | undefined>;
 
+/** An error answer sealed with the session's key: a middlebox learns nothing from it. */
+function sealedError(random: Random, session: FrameSession, thrown: unknown): WsResult {
+  const error = asSwitchyardError(thrown);
+  if (!error.expose) throw thrown;
+  return {
+    statusCode: ERROR_CODES[error.code].status,
+    body: sealFrame('error', { code: error.code }, session.sessionKey, random.bytes(NONCE_BYTES)),
+  };
+}
+
 /**
- * A session route: find the logged-in session, open the frame, run `work`, and seal its answer.
- * Errors after the session is known are sealed too, so a middlebox learns nothing from them.
+ * A frame that could not be parsed (not JSON, wrong fields): sealed when the connection has a
+ * session, so after login no error travels in plaintext; before login the plain error goes out.
  */
-function sessionRoute(deps: ChatHandlerDeps, work: SessionWork): WsHandler {
+export async function refuseUnparsed(
+  chat: Pick<Chat, 'sessionOf'>,
+  random: Random,
+  connectionId: string,
+  thrown: unknown,
+): Promise<WsResult> {
+  const session = await chat.sessionOf(connectionId);
+  if (!session) throw thrown;
+  return sealedError(random, session, thrown);
+}
+
+/**
+ * A session route: accept the frame (one conditional write: session, replay counter, for `send`
+ * the rate block), open it, run `work`, and seal its answer. Errors after the session is known are
+ * sealed too.
+ */
+function sessionRoute(deps: ChatHandlerDeps, send: boolean, work: SessionWork): WsHandler {
   return async (event: WsEvent): Promise<WsResult> => {
-    const { fields } = parseEnvelope(frameText(event));
-    checkSessionFrame(fields);
-    const session = await deps.chat.session(event.requestContext.connectionId);
+    const connectionId = event.requestContext.connectionId;
+    let fields: Record<string, unknown>;
+    let counter: number;
+    try {
+      fields = parseEnvelope(frameText(event)).fields;
+      counter = parseSessionFrame(fields).counter;
+    } catch (thrown) {
+      return refuseUnparsed(deps.chat, deps.random, connectionId, thrown);
+    }
+    const check = await deps.chat.frame(connectionId, counter, send);
+    if (!check.ok && check.code === 'not_logged_in') throw new SwitchyardError('not_logged_in');
+    const session = check.session;
     const seal = (action: string, payload: unknown) =>
       sealFrame(action, payload, session.sessionKey, deps.random.bytes(NONCE_BYTES));
     try {
-      const reply = await work(session.identity, openFrame(fields, session.sessionKey));
+      const payload = openFrame(fields, session.sessionKey);
+      if (!check.ok) {
+        // A send refused by its identity's rate block answers like any refused send: by its id.
+        if (check.code === 'rate_limited')
+          return {
+            statusCode: 200,
+            body: seal('sendError', { id: b64(parseSend(payload).id), code: check.code }),
+          };
+        throw new SwitchyardError(check.code);
+      }
+      const reply = await work(session.identity, payload, connectionId);
       return { statusCode: 200, ...(reply ? { body: seal(reply.action, reply.payload) } : {}) };
     } catch (thrown) {
-      const error = asSwitchyardError(thrown);
-      const code = error.expose ? error.code : 'internal';
-      if (!error.expose) throw thrown;
-      return { statusCode: ERROR_CODES[code].status, body: seal('error', { code }) };
+      return sealedError(deps.random, session, thrown);
     }
   };
 }
@@ -92,10 +136,10 @@ function sessionRoute(deps: ChatHandlerDeps, work: SessionWork): WsHandler {
  * is refused (unknown recipient, mailbox full, rate limited): then nothing was stored.
  */
 export function makeSendHandler(deps: ChatHandlerDeps): WsHandler {
-  return sessionRoute(deps, async (identity, payload) => {
+  return sessionRoute(deps, true, async (identity, payload, connectionId) => {
     const request = parseSend(payload);
     try {
-      const result = await deps.chat.send(identity, request);
+      const result = await deps.chat.send(identity, connectionId, request);
       return result.ack
         ? { action: 'sendAck', payload: { id: b64(request.id), results: result.results } }
         : undefined;
@@ -107,15 +151,17 @@ export function makeSendHandler(deps: ChatHandlerDeps): WsHandler {
   });
 }
 
+/** `ack` deletes the acked messages; it answers `acked` {} only when the frame asked (`reply`). */
 export function makeAckHandler(deps: ChatHandlerDeps): WsHandler {
-  return sessionRoute(deps, async (identity, payload) => {
-    const count = await deps.chat.ack(identity, parseAck(payload));
-    return { action: 'acked', payload: { count } };
+  return sessionRoute(deps, false, async (identity, payload) => {
+    const { messages, reply } = parseAck(payload);
+    await deps.chat.ack(identity, messages);
+    return reply ? { action: 'acked', payload: {} } : undefined;
   });
 }
 
 export function makePullHandler(deps: ChatHandlerDeps): WsHandler {
-  return sessionRoute(deps, async (identity, payload) => {
+  return sessionRoute(deps, false, async (identity, payload) => {
     parsePull(payload);
     const page = await deps.chat.pull(identity);
     return { action: 'queue', payload: { messages: page.messages.map(encodeDelivery), more: page.more } };

@@ -1,15 +1,22 @@
-/** `$disconnect`: forget the connection. Best effort on AWS, hence the record's TTL as well. */
+/**
+ * `$disconnect`: forget the connection, and take a logged-in session off its identity's owner
+ * record (pushes stop looking for it). Best effort on AWS, hence the records' expiry as well.
+ */
 
 import type { WsEvent, WsHandler } from '../../contract/events.ts';
+import type { MailboxStore } from '../domain/chat.ts';
 import type { ConnectionStore } from '../domain/connections.ts';
 
 export interface DisconnectDeps {
   readonly connections: ConnectionStore;
+  readonly mailbox: Pick<MailboxStore, 'leave'>;
 }
 
 export function makeDisconnectHandler(deps: DisconnectDeps): WsHandler {
   return async (event: WsEvent) => {
-    await deps.connections.close(event.requestContext.connectionId);
+    const connectionId = event.requestContext.connectionId;
+    const identity = await deps.connections.close(connectionId);
+    if (identity) await deps.mailbox.leave(identity, connectionId);
     return { statusCode: 200 };
   };
 }

@@ -1,11 +1,11 @@
-import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryClient } from '../../client/directory/client.ts';
 import { CONNECTIONS, MAILBOX } from '../../contract/schema.ts';
 import type { AwsClients } from '../../lambdas/runtime/clients.ts';
 import type { Runner } from '../../local/runner.ts';
 import { CLOSE } from '../../local/ws-api.ts';
-import { b64, FLAGS } from '../../protocol/chat.ts';
+import { b64, clientFrameNonce, FLAGS } from '../../protocol/chat.ts';
 import { randomBytes } from '../../protocol/crypto.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import {
@@ -223,12 +223,32 @@ describe('chat: delivery', () => {
         },
       }),
     );
+    // Listed on Bob's owner record, where sends look for the sessions to push to.
+    const owner = { [MAILBOX.attributes.recipient]: bob.id, [MAILBOX.attributes.key]: '#owner' };
+    await clients.dynamo.send(
+      new PutCommand({
+        TableName: runner.tables.mailbox,
+        Item: {
+          ...owner,
+          [MAILBOX.attributes.active]: true,
+          [MAILBOX.attributes.sessions]: {
+            [stale]: { k: randomBytes(32), e: Math.floor(Date.now() / 1000) + 3600 },
+          },
+          [MAILBOX.attributes.count]: 0,
+          [MAILBOX.attributes.bytes]: 0,
+        },
+      }),
+    );
     const a = openSession(alice);
     await a.session.connect();
     await a.session.send(bob.id, new TextEncoder().encode('to nobody live'));
     const records = await clients.dynamo.send(new ScanCommand({ TableName: runner.tables.connections }));
     const ids = (records.Items ?? []).map((item) => item[CONNECTIONS.attributes.connectionId]);
     expect(ids).not.toContain(stale);
+    const ownerRecord = await clients.dynamo.send(
+      new GetCommand({ TableName: runner.tables.mailbox, Key: owner, ConsistentRead: true }),
+    );
+    expect(ownerRecord.Item?.[MAILBOX.attributes.sessions]).toEqual({});
     expect((records.Items ?? []).some((item) => item[CONNECTIONS.attributes.identity] === alice.id)).toBe(
       true,
     );
@@ -280,9 +300,8 @@ describe('chat: refused', () => {
 
   it('answers session frames before login with not_logged_in', async () => {
     const client = await RawClient.open(runner);
-    client.socket.send(
-      JSON.stringify({ action: 'pull', nonce: b64(randomBytes(24)), box: b64(randomBytes(40)) }),
-    );
+    const nonce = clientFrameNonce(1, randomBytes(16));
+    client.socket.send(JSON.stringify({ action: 'pull', nonce: b64(nonce), box: b64(randomBytes(40)) }));
     expect(await client.json()).toEqual({ action: 'error', code: 'not_logged_in' });
     client.socket.socket.close();
   });
@@ -295,8 +314,8 @@ describe('chat: refused', () => {
     const [item] = await mailboxOf(bob);
     const thief = await RawClient.open(runner);
     await thief.login(mallory);
-    thief.sendSession('ack', { messages: [{ sender: alice.id, id: b64(item!.messageId) }] });
-    expect(await thief.nextSession()).toEqual({ action: 'acked', payload: { count: 0 } });
+    thief.sendSession('ack', { messages: [{ sender: alice.id, id: b64(item!.messageId) }], reply: true });
+    expect(await thief.nextSession()).toEqual({ action: 'acked', payload: {} });
     thief.sendSession('pull', {});
     expect(await thief.nextSession()).toEqual({ action: 'queue', payload: { messages: [], more: false } });
     expect(await mailboxOf(bob)).toHaveLength(1);

@@ -31,7 +31,9 @@ import { OWNER_PURPOSES } from '../../lambdas/domain/directory.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import {
   b64,
+  clientFrameNonce,
   FLAGS,
+  FRAME_COUNTER_BYTES,
   fromB64,
   MESSAGE_ID_BYTES,
   NONCE_BYTES,
@@ -42,6 +44,7 @@ import {
 import { generateKeyPair, randomBytes } from '../../protocol/crypto.ts';
 import { answerChallenge, canonicalJson } from '../../protocol/directory.ts';
 import { ERROR_CODES } from '../../protocol/errors.ts';
+import { LIMITS } from '../../protocol/limits.ts';
 import { solveWork, workSeed } from '../../protocol/work.ts';
 import { RawClient, registerIdentity, type TestIdentity } from '../support/chat.ts';
 import { eventually, startTestRunner, type TestRunner } from '../support/runner.ts';
@@ -55,7 +58,8 @@ const MAX_BACKUP_BYTES = 4096;
 let harness: TestRunner;
 let owner: TestIdentity; // has a revocation-less identity record that no fuzzed input may change
 let recipient: TestIdentity; // target of near-valid sends
-let fuzzer: TestIdentity; // the identity the session-frame fuzzers log in as
+/** The identities the session-frame fuzzers log in as: at most LIMITS.connectionsPerIdentity sessions each. */
+let fuzzers: TestIdentity[];
 const SEEDED_BACKUP = 'ab'.repeat(32);
 const timings: string[] = [];
 
@@ -141,6 +145,8 @@ interface Accepted {
   links: Set<string>;
   /** Inputs generated as valid (unmutated, signed where needed) that got their 2xx. */
   validAccepted: number;
+  /** Send frames whose payload parses: each may count (sampled, by 8) in the sender's window. */
+  sendFrames: number;
 }
 const newAccepted = (): Accepted => ({
   challengeTokens: new Set(),
@@ -157,6 +163,7 @@ const newAccepted = (): Accepted => ({
   owners: new Map(),
   links: new Set(),
   validAccepted: 0,
+  sendFrames: 0,
 });
 
 /**
@@ -219,8 +226,11 @@ const number = (item: string | undefined, field: string) =>
  *   (a 2xx `revocationPassword`) may change;
  * - connections records that did not exist before the batch: the fuzzer's own new sockets;
  * - Safe objects named by a backup id that a 2xx PUT or DELETE of this batch used;
- * - mailbox: added message items of accepted queued sends, and each recipient's `#counter` grown
- *   by exactly their count and bytes.
+ * - mailbox: added message items of accepted queued sends, and each recipient's `#owner` record:
+ *   made if missing, its sampled counters grown by multiples of 8 within 8 × their count and bytes
+ *   (or set by a recount), sessions only removed;
+ * - connections: the replay slots and send block of existing records;
+ * - the sender's send windows grown by multiples of 8 within 8 × the parsed send frames.
  */
 function explain(
   table: string,
@@ -230,6 +240,13 @@ function explain(
   accepted: Accepted,
 ): boolean {
   if (table === 'ephemeral') {
+    if (key.startsWith('rate:send:')) {
+      // Sampled (PROTOCOL.md, "The send rate"): each parsed send frame adds 0 or 8.
+      const grown = number(after, 'count') - number(before, 'count');
+      return (
+        after !== undefined && grown >= 0 && grown % sample === 0 && grown <= sample * accepted.sendFrames
+      );
+    }
     if (key.startsWith('rate:')) {
       const expected = accepted.rates.get(key);
       if (!expected || after === undefined) return false;
@@ -263,7 +280,9 @@ function explain(
         (field === 'revocation' && owner.revocation),
     );
   }
-  if (table === 'connections') return before === undefined;
+  // New records: the fuzzer's own sockets. Existing ones: only the replay slots and the send block.
+  if (table === 'connections')
+    return before === undefined || onlyChanged(before, after, ['replay', 'blockedUntil']);
   if (table === 'mailbox') {
     const [recipient, itemKey] = key.split('|') as [string, string];
     const stored = [...accepted.sendIds].flatMap((id) =>
@@ -273,15 +292,42 @@ function explain(
       return (
         before === undefined && stored.some((s) => s.recipient === recipient && itemKey.endsWith(`#${s.id}`))
       );
-    if (itemKey !== '#counter') return false;
+    if (itemKey !== '#owner') return false;
+    const now = JSON.parse(after) as Record<string, unknown>;
+    // Made for a recipient that had none (an identity from before owner records, or a new one).
+    if (before === undefined) return now.active === true && number(after, 'count') % sample === 0;
+    if (!onlyChanged(before, after, ['count', 'bytes', 'recountedAt', 'sessions'])) return false;
+    const was = JSON.parse(before) as Record<string, unknown>;
+    // Sessions only go (a push that met 410).
+    const sessions = (value: unknown) => Object.keys((value ?? {}) as object);
+    if (sessions(now.sessions).some((id) => !sessions(was.sessions).includes(id))) return false;
+    // A recount sets the counters to what it found.
+    if (canonical(was.recountedAt) !== canonical(now.recountedAt)) return true;
     const mine = stored.filter((s) => s.recipient === recipient);
+    const count = number(after, 'count') - number(before, 'count');
+    const bytes = number(after, 'bytes') - number(before, 'bytes');
     return (
-      number(after, 'count') - number(before, 'count') === mine.length &&
-      number(after, 'bytes') - number(before, 'bytes') === mine.reduce((sum, s) => sum + s.bytes, 0)
+      count >= 0 &&
+      count % sample === 0 &&
+      count <= sample * mine.length &&
+      bytes >= 0 &&
+      bytes % sample === 0 &&
+      bytes <= sample * mine.reduce((sum, s) => sum + s.bytes, 0)
     );
   }
   return false;
 }
+
+/** Whether two canonical items differ only in `fields`. */
+function onlyChanged(before: string, after: string, fields: readonly string[]): boolean {
+  const was = JSON.parse(before) as Record<string, unknown>;
+  const now = JSON.parse(after) as Record<string, unknown>;
+  return [...new Set([...Object.keys(was), ...Object.keys(now)])].every(
+    (field) => fields.includes(field) || canonical(was[field]) === canonical(now[field]),
+  );
+}
+
+const sample = LIMITS.quotaSampleEvery;
 
 function unexplainedChanges(before: Snapshot, after: Snapshot, accepted: Accepted): string[] {
   const out: string[] = [];
@@ -780,6 +826,8 @@ const SESSION_REPLIES = new Set(['sendAck', 'sendError', 'queue', 'acked', 'mess
 interface WsWorker {
   socket: TestSocket;
   key?: Uint8Array;
+  /** The last session frame number this worker used (PROTOCOL.md, "Replay protection"). */
+  counter: number;
   used: number;
   marker: number;
 }
@@ -835,12 +883,15 @@ function checkFrame(text: string, key: Uint8Array | undefined, accepted: Accepte
   return undefined;
 }
 
-/** A send the server accepted: its items are explained, and a queued one counts in the sender's window. */
+/** A send the server accepted: its items are explained (its count in the sender's window is sampled). */
 function acceptSend(accepted: Accepted, id: string): void {
   accepted.sends++;
   accepted.sendIds.add(id);
-  const stores = accepted.sendStores.get(id);
-  if (stores && stores.length > 0) noteRate(accepted, 'send', fuzzer.id, 60, 1, accepted.sentAt.get(id) ?? 0);
+}
+
+/** The next client frame nonce of a worker's session: 16 random bytes ‖ its next frame number. */
+function nextNonce(worker: WsWorker): Uint8Array {
+  return clientFrameNonce(++worker.counter, randomBytes(NONCE_BYTES - FRAME_COUNTER_BYTES));
 }
 
 /** Frames the WebSocket fuzzers have sent (inputs and echoes), to know when all were handled. */
@@ -914,7 +965,7 @@ async function preLoginWorker(workers: WsWorker[], index: number): Promise<WsWor
   // A fresh connection every 25 inputs, so handshake states (no hello, after hello, failed login) all get fuzzed.
   if (current && current.used < 25 && current.socket.socket.readyState === 1) return current;
   current?.socket.socket.close();
-  const worker: WsWorker = { socket: await openSocket(harness.runner.wsUrl), used: 0, marker: 0 };
+  const worker: WsWorker = { socket: await openSocket(harness.runner.wsUrl), counter: 0, used: 0, marker: 0 };
   workers[index] = worker;
   return worker;
 }
@@ -926,11 +977,15 @@ beforeAll(async () => {
     scheduleIntervalMs: 0,
     safe: { maxBackupBytes: MAX_BACKUP_BYTES },
   });
-  [owner, recipient, fuzzer] = await Promise.all([
-    registerIdentity(harness.runner),
+  [owner, recipient] = await Promise.all([
     registerIdentity(harness.runner),
     registerIdentity(harness.runner),
   ]);
+  fuzzers = await Promise.all(
+    Array.from({ length: Math.ceil(CONCURRENCY / LIMITS.connectionsPerIdentity) }, () =>
+      registerIdentity(harness.runner),
+    ),
+  );
   const put = await fetch(`${harness.runner.safeUrl}backups/${SEEDED_BACKUP}`, {
     method: 'PUT',
     headers: { 'content-type': 'application/octet-stream' },
@@ -1379,6 +1434,7 @@ function noteSend(payload: unknown, accepted: Accepted): void {
         : request.to.map((e) => ({ recipient: e.identity, bytes: e.box.length })),
     );
     accepted.sentAt.set(id, Date.now());
+    accepted.sendFrames++;
   } catch {
     // Refused at parsing (an `error` frame): nothing may be stored, so nothing is explained.
   }
@@ -1389,9 +1445,9 @@ describe('fuzz: WebSocket session frames after login', () => {
   beforeAll(async () => {
     for (let i = 0; i < CONCURRENCY; i++) {
       const client = await RawClient.open(harness.runner);
-      const ack = await client.login(fuzzer);
+      const ack = await client.login(fuzzers[i % fuzzers.length]!);
       expect(ack.action).toBe('loginAck');
-      sessions.push({ socket: client.socket, key: client.key!, used: 0, marker: 0 });
+      sessions.push({ socket: client.socket, key: client.key!, counter: client.counter, used: 0, marker: 0 });
     }
   });
   afterAll(() => {
@@ -1469,9 +1525,9 @@ describe('fuzz: WebSocket session frames after login', () => {
           let frame: Frame;
           if (input.kind === 'raw') frame = input.frame;
           else if (input.kind === 'sealed')
-            frame = sealFrame(input.action, input.payload, worker.key!, randomBytes(NONCE_BYTES));
+            frame = sealFrame(input.action, input.payload, worker.key!, nextNonce(worker));
           else {
-            const nonce = randomBytes(NONCE_BYTES);
+            const nonce = nextNonce(worker);
             const sealed = JSON.parse(sealFrame(input.action, 0, worker.key!, nonce));
             // A box around arbitrary (non-JSON) text, under the right key.
             const { secretboxSeal } = await import('../../protocol/crypto.ts');

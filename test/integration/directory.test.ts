@@ -4,7 +4,7 @@
  * limits, revocation, linking and matching, deletion.
  */
 import { createHash } from 'node:crypto';
-import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAILBOX } from '../../contract/schema.ts';
 import { dynamoEphemeralStore } from '../../lambdas/adapters/ephemeral.ts';
@@ -47,12 +47,22 @@ function directory(registration: 'open' | 'invite' = 'open'): Directory {
     identities: dynamoIdentityStore(dynamo, resources.tables.identities),
     ephemeral: dynamoEphemeralStore(dynamo, resources.tables.ephemeral, () => epochSeconds(clock.now())),
     mailbox: dynamoMailboxPurger(dynamo, resources.tables.mailbox),
-    sessions: { closeAll: async (identity) => void closed.push(identity) },
+    sessions: { closeAll: async (connectionIds) => void closed.push(...connectionIds) },
     codes,
     clock,
     random: systemRandom,
     registration,
   });
+}
+
+/** A mailbox's owner record once closed: all that stays of a revoked or deleted identity's mailbox. */
+function closedOwnerRecord(id: string) {
+  return {
+    [MAILBOX.attributes.recipient]: id,
+    [MAILBOX.attributes.key]: '#owner',
+    [MAILBOX.attributes.active]: false,
+    [MAILBOX.attributes.sessions]: {},
+  };
 }
 
 async function prove(
@@ -415,13 +425,26 @@ describe('directory: revocation and deletion', () => {
       }),
     );
     expect(await codeOf(revoke(dir, id, 'wrong horse'))).toBe('revocation_failed');
+    // A live session, listed on the owner record the registration made.
+    await resources.clients.dynamo.send(
+      new UpdateCommand({
+        TableName: resources.tables.mailbox,
+        Key: { [MAILBOX.attributes.recipient]: id, [MAILBOX.attributes.key]: '#owner' },
+        UpdateExpression: 'SET #s.#c = :entry',
+        ExpressionAttributeNames: { '#s': MAILBOX.attributes.sessions, '#c': 'live-connection' },
+        ExpressionAttributeValues: { ':entry': { k: new Uint8Array(32), e: epochSeconds(clock.now()) + 60 } },
+      }),
+    );
     await revoke(dir, id, 'correct horse');
     expect(await codeOf(dir.lookup(id))).toBe('not_found');
-    expect(closed).toContain(id);
+    expect(closed).toContain('live-connection');
     const mailbox = await resources.clients.dynamo.send(
       new ScanCommand({ TableName: resources.tables.mailbox }),
     );
-    expect(mailbox.Items?.filter((item) => item[MAILBOX.attributes.recipient] === id)).toEqual([]);
+    // Only the closed owner record is left: it receives nothing, and lists no session.
+    expect(mailbox.Items?.filter((item) => item[MAILBOX.attributes.recipient] === id)).toEqual([
+      closedOwnerRecord(id),
+    ]);
     // A revoked identity can't act any more.
     expect(await codeOf(dir.challenge('export', { identity: id }))).toBe('not_found');
   });
@@ -516,6 +539,12 @@ describe('directory: revocation and deletion', () => {
     );
     expect(items.Items?.find((item) => item.identity === id)).toEqual({ identity: id, state: 'revoked' });
     expect(await pending()).toEqual([]);
-    expect(closed).toContain(id);
+    // The mailbox keeps only its closed owner record (a bare tombstone too: it receives nothing).
+    const mailbox = await resources.clients.dynamo.send(
+      new ScanCommand({ TableName: resources.tables.mailbox }),
+    );
+    expect(mailbox.Items?.filter((item) => item[MAILBOX.attributes.recipient] === id)).toEqual([
+      closedOwnerRecord(id),
+    ]);
   });
 });

@@ -8,16 +8,14 @@
  * DynamoDB request, 3 per S3 request; exponential backoff with jitter, a longer base delay for
  * throttling). The tests read that budget from the SDK rather than assuming it.
  */
-import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import {
   DynamoDBClient,
   InternalServerError,
   ProvisionedThroughputExceededException,
-  TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ChatError } from '../../client/chat/session.ts';
 import { CONNECTIONS, MAILBOX } from '../../contract/schema.ts';
@@ -50,19 +48,6 @@ const FAULTS = {
   s3Internal: () => serviceError('InternalError', 500),
   s3SlowDown: () => serviceError('SlowDown', 503),
   gone: () => serviceError('GoneException', 410),
-  /**
-   * DynamoDB cancelled the transaction, with one reason per item in the order they were sent (the
-   * store's send: message Put, counter Update, then the sender's rate window), as DynamoDB reports a
-   * lost race (`TransactionConflict`) or a failed condition (`ConditionalCheckFailed`).
-   */
-  cancelled:
-    (...codes: string[]) =>
-    () =>
-      new TransactionCanceledException({
-        message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes.join(', ')}]`,
-        $metadata: { httpStatusCode: 400 },
-        CancellationReasons: codes.map((Code) => ({ Code })),
-      }),
 };
 
 /** The retry budget the SDK gives a client of this kind when none is configured (as in the runner and on Lambda). */
@@ -130,29 +115,6 @@ async function mailboxOf(who: TestIdentity) {
   );
 }
 
-/** The mailbox's quota counter (messages, bytes); absent counts as zero. */
-async function counterOf(who: TestIdentity) {
-  const { Item } = await harness.clients.dynamo.send(
-    new GetCommand({
-      TableName: harness.runner.tables.mailbox,
-      Key: { [MAILBOX.attributes.recipient]: who.id, [MAILBOX.attributes.key]: '#counter' },
-      ConsistentRead: true,
-    }),
-  );
-  return Number(Item?.[MAILBOX.attributes.count] ?? 0);
-}
-
-/** How many sends the sender's rate windows have counted. */
-async function sendsCounted(who: TestIdentity) {
-  const digest = createHash('sha256').update(who.id).digest('hex').slice(0, 32);
-  const { Items } = await harness.clients.dynamo.send(
-    new ScanCommand({ TableName: harness.runner.tables.ephemeral, ConsistentRead: true }),
-  );
-  return (Items ?? [])
-    .filter((item) => String(item.key).startsWith('rate:send:') && String(item.key).includes(digest))
-    .reduce((sum, item) => sum + Number(item.count ?? 0), 0);
-}
-
 const text = (s: string) => new TextEncoder().encode(s);
 const identities = () => Promise.all([registerIdentity(harness.runner), registerIdentity(harness.runner)]);
 
@@ -183,24 +145,21 @@ describe('faults: DynamoDB errors during a send', () => {
     ];
     for (const [name, errors] of cases) {
       attempts = [];
-      plan = failAttempts('TransactWriteItems', errors);
+      plan = failAttempts('PutItem', errors);
       await a.session.send(bob.id, text(name));
-      // The store's one transaction was tried again after each injected failure, then went through.
-      expect(attempts.filter((entry) => entry.startsWith('TransactWriteItems#'))).toEqual([
-        ...errors.map((_, i) => `TransactWriteItems#${i + 1} failed`),
-        `TransactWriteItems#${errors.length + 1}`,
+      // The copy's one conditional put was tried again after each injected failure, then went through.
+      expect(attempts.filter((entry) => entry.startsWith('PutItem#'))).toEqual([
+        ...errors.map((_, i) => `PutItem#${i + 1} failed`),
+        `PutItem#${errors.length + 1}`,
       ]);
     }
     plan = undefined;
     await a.session.close();
     expect(await mailboxOf(bob)).toHaveLength(3);
-    expect(await counterOf(bob)).toBe(3);
-    expect(await sendsCounted(alice)).toBe(3);
     expect((await receiveAll(bob)).sort()).toEqual(['connection reset', 'server error', 'throttled']);
-    expect(await counterOf(bob)).toBe(0);
   });
 
-  it('retries reads too: a login and a backlog pull under failing GetItem and Query still deliver everything once', async () => {
+  it('retries reads too: a login and a backlog pull under failing reads, frame updates and deletes still deliver everything once', async () => {
     const [alice, bob] = await identities();
     const a = newSession(harness.runner, alice);
     await a.session.connect();
@@ -208,13 +167,21 @@ describe('faults: DynamoDB errors during a send', () => {
     await a.session.close();
     const reads: Plan[] = [
       failAttempts('GetItem', [FAULTS.connectionReset]),
-      failAttempts('BatchGetItem', [FAULTS.throttling]),
+      failAttempts('UpdateItem', [FAULTS.throttling]),
       failAttempts('Query', [FAULTS.internal, FAULTS.connectionReset]),
+      failAttempts('BatchWriteItem', [FAULTS.throttling]),
     ];
     plan = (service, operation, attempt) => reads.map((p) => p(service, operation, attempt)).find(Boolean);
     const received = await receiveAll(bob);
     plan = undefined;
-    for (const entry of ['GetItem#1 failed', 'GetItem#2', 'Query#2 failed', 'Query#3', 'BatchGetItem#2'])
+    for (const entry of [
+      'GetItem#1 failed',
+      'GetItem#2',
+      'UpdateItem#2',
+      'Query#2 failed',
+      'Query#3',
+      'BatchWriteItem#2',
+    ])
       expect(attempts).toContain(entry);
     expect(received.sort()).toEqual(['m1', 'm2', 'm3']);
   });
@@ -223,18 +190,15 @@ describe('faults: DynamoDB errors during a send', () => {
     const [alice, bob] = await identities();
     const a = newSession(harness.runner, alice);
     await a.session.connect();
-    plan = failAttempts('TransactWriteItems', [FAULTS.internal], { afterSend: true });
+    plan = failAttempts('PutItem', [FAULTS.internal], { afterSend: true });
     const { id } = await a.session.send(bob.id, text('ambiguous'));
     plan = undefined;
     await a.session.close();
-    expect(attempts).toContain('TransactWriteItems#1 failed');
-    expect(attempts).toContain('TransactWriteItems#2');
+    // The second attempt found the copy stored by the first (its condition failed): a duplicate.
+    expect(attempts).toContain('PutItem#1 failed');
+    expect(attempts).toContain('PutItem#2');
     expect(await mailboxOf(bob)).toEqual([b64(id)]);
-    // The quota counter and the rate window moved once, not once per attempt.
-    expect(await counterOf(bob)).toBe(1);
-    expect(await sendsCounted(alice)).toBe(1);
     expect(await receiveAll(bob)).toEqual(['ambiguous']);
-    expect(await counterOf(bob)).toBe(0);
   });
 
   it('pushes to an online recipient after such a retried write, once', async () => {
@@ -243,10 +207,10 @@ describe('faults: DynamoDB errors during a send', () => {
     await b.session.connect();
     const a = newSession(harness.runner, alice);
     await a.session.connect();
-    plan = failAttempts('TransactWriteItems', [FAULTS.internal], { afterSend: true });
+    plan = failAttempts('PutItem', [FAULTS.internal], { afterSend: true });
     await a.session.send(bob.id, text('pushed'));
     plan = undefined;
-    expect(attempts).toContain('TransactWriteItems#1 failed');
+    expect(attempts).toContain('PutItem#1 failed');
     // Delivered by the push, without a new login or pull.
     await eventually(() => b.received.length > 0);
     await eventually(async () => (await mailboxOf(bob)).length === 0);
@@ -255,20 +219,19 @@ describe('faults: DynamoDB errors during a send', () => {
     await b.session.close();
   });
 
-  it('out of retries: the sender gets unavailable or rate_limited, nothing is stored or counted, and the resend is stored once', async () => {
+  it('out of retries: the sender gets unavailable or rate_limited, nothing is stored, and the resend is stored once', async () => {
     const [alice, bob] = await identities();
     const a = newSession(harness.runner, alice);
     await a.session.connect();
     const id = randomBytes(8);
-    const always = (error: () => Error): Plan =>
-      failAttempts('TransactWriteItems', [error, error, error, error]);
+    const always = (error: () => Error): Plan => failAttempts('PutItem', [error, error, error, error]);
 
     plan = always(FAULTS.internal);
     await expect(a.session.send(bob.id, text('hello'), 0, id)).rejects.toMatchObject({ code: 'unavailable' });
     // Every attempt the SDK's retry strategy allows (DynamoDB: 4 by default) was made and failed.
     const maxAttempts = await maxAttemptsOf(DynamoDBClient);
-    expect(attempts.filter((entry) => entry.startsWith('TransactWriteItems#'))).toEqual(
-      Array.from({ length: maxAttempts }, (_, i) => `TransactWriteItems#${i + 1} failed`),
+    expect(attempts.filter((entry) => entry.startsWith('PutItem#'))).toEqual(
+      Array.from({ length: maxAttempts }, (_, i) => `PutItem#${i + 1} failed`),
     );
     plan = always(FAULTS.provisionedThroughput);
     const refused = await a.session.send(bob.id, text('hello'), 0, id).catch((error: ChatError) => error);
@@ -276,15 +239,12 @@ describe('faults: DynamoDB errors during a send', () => {
     expect((refused as ChatError).code).toBe('rate_limited');
     plan = undefined;
     expect(await mailboxOf(bob)).toEqual([]);
-    expect(await counterOf(bob)).toBe(0);
-    expect(await sendsCounted(alice)).toBe(0);
 
     // The app sends again with the same id (as the SDK does after a reconnect): stored once.
     await a.session.send(bob.id, text('hello'), 0, id);
     await a.session.send(bob.id, text('hello'), 0, id);
     await a.session.close();
     expect(await mailboxOf(bob)).toEqual([b64(id)]);
-    expect(await counterOf(bob)).toBe(1);
     expect(await receiveAll(bob)).toEqual(['hello']);
   });
 
@@ -295,13 +255,19 @@ describe('faults: DynamoDB errors during a send', () => {
     const a = newSession(harness.runner, alice);
     await a.session.connect();
     const id = randomBytes(8);
-    // Every attempt reaches DynamoDB and loses its answer: stored, but the sender hears unavailable
-    // and nothing is pushed (as after a crash between the write and the push).
-    const lost = Array.from({ length: await maxAttemptsOf(DynamoDBClient) }, () => FAULTS.internal);
-    plan = failAttempts('TransactWriteItems', lost, { afterSend: true });
+    // The first attempt reaches DynamoDB and loses its answer; the SDK's retries fail before
+    // reaching it: stored, but the sender hears unavailable and nothing is pushed (as after a crash
+    // between the write and the push).
+    plan = (_service, operation, attempt) =>
+      operation === 'PutItem'
+        ? { error: FAULTS.internal(), ...(attempt === 1 ? { afterSend: true } : {}) }
+        : undefined;
     await expect(a.session.send(bob.id, text('stored, not pushed'), 0, id)).rejects.toMatchObject({
       code: 'unavailable',
     });
+    expect(attempts.filter((entry) => entry.startsWith('PutItem#'))).toHaveLength(
+      await maxAttemptsOf(DynamoDBClient),
+    );
     plan = undefined;
     expect(await mailboxOf(bob)).toEqual([b64(id)]);
     expect(b.received).toEqual([]);
@@ -310,93 +276,46 @@ describe('faults: DynamoDB errors during a send', () => {
     await eventually(() => b.received.length > 0);
     await eventually(async () => (await mailboxOf(bob)).length === 0);
     expect(b.received.map((message) => message.text)).toEqual(['stored, not pushed']);
-    expect(await counterOf(bob)).toBe(0);
     await a.session.close();
     await b.session.close();
   });
 
-  /**
-   * A plan failing the n-th TransactWriteItems request (n from 0) with `cancellations[n]`: the SDK
-   * does not retry a cancelled transaction itself (a 400), so each retry is the store's own, a new
-   * request whose SDK attempt is 1 again. Planned by request count, not attempt number.
-   */
-  function cancelTransactions(cancellations: string[][]): Plan {
-    let sent = 0;
-    return (_service, operation) => {
-      if (operation !== 'TransactWriteItems') return undefined;
-      const codes = cancellations[sent++];
-      return codes ? { error: FAULTS.cancelled(...codes)() } : undefined;
-    };
-  }
-
-  it('retries a transaction DynamoDB cancelled for a TransactionConflict, and stores the message once', async () => {
+  it('sends in no transaction: one send is a frame update, an owner-record read and a conditional put', async () => {
     const [alice, bob] = await identities();
     const a = newSession(harness.runner, alice);
     await a.session.connect();
-    // Items: message Put, counter Update, rate window Update. Lost races on the counter, then the window.
-    plan = cancelTransactions([
-      ['None', 'TransactionConflict', 'None'],
-      ['None', 'None', 'TransactionConflict'],
-    ]);
-    const { id } = await a.session.send(bob.id, text('after two conflicts'));
+    // Any plan records requests; this one fails nothing.
+    plan = () => undefined;
+    for (let i = 0; i < 16; i++) await a.session.send(bob.id, text(`n${i}`));
     plan = undefined;
-    // Two cancelled requests, each retried by the store, and the third went through.
-    expect(requests.filter((operation) => operation === 'TransactWriteItems')).toHaveLength(3);
-    expect(attempts.filter((entry) => entry.startsWith('TransactWriteItems#'))).toEqual([
-      'TransactWriteItems#1 failed',
-      'TransactWriteItems#1 failed',
-      'TransactWriteItems#1',
-    ]);
+    const count = (operation: string) => requests.filter((entry) => entry === operation).length;
+    expect(count('TransactWriteItems')).toBe(0);
+    expect(count('PutItem')).toBe(16);
+    expect(count('GetItem')).toBe(16);
+    // The frame updates, plus the sampled counter additions (one send in 8 on average).
+    expect(count('UpdateItem')).toBeGreaterThanOrEqual(16);
+    expect(count('UpdateItem')).toBeLessThan(16 * 3);
+    // (The one BatchGetItem is the SDK's directory lookup of Bob's key, not the send.)
+    expect({
+      Query: count('Query'),
+      BatchGetItem: count('BatchGetItem'),
+      DeleteItem: count('DeleteItem'),
+    }).toEqual({
+      Query: 0,
+      BatchGetItem: 1,
+      DeleteItem: 0,
+    });
     await a.session.close();
-    expect(await mailboxOf(bob)).toEqual([b64(id)]);
-    expect(await counterOf(bob)).toBe(1);
-    expect(await sendsCounted(alice)).toBe(1);
-    expect(await receiveAll(bob)).toEqual(['after two conflicts']);
+    expect((await receiveAll(bob)).length).toBe(16);
   });
 
-  it('recounts once and retries when the counter condition failed (ConditionalCheckFailed), then stores', async () => {
-    const [alice, bob] = await identities();
-    const a = newSession(harness.runner, alice);
-    await a.session.connect();
-    plan = cancelTransactions([['None', 'ConditionalCheckFailed', 'None']]);
-    const { id } = await a.session.send(bob.id, text('after a recount'));
-    plan = undefined;
-    // The counter looked full: the store recounted the mailbox (Query, Put), then sent the transaction again.
-    const store = requests.filter((operation) =>
-      ['TransactWriteItems', 'Query', 'PutItem'].includes(operation),
-    );
-    // (Later Queries are the push looking up the recipient's connections.)
-    expect(store.slice(0, 4)).toEqual(['TransactWriteItems', 'Query', 'PutItem', 'TransactWriteItems']);
-    expect(store.filter((operation) => operation === 'TransactWriteItems')).toHaveLength(2);
-    await a.session.close();
-    expect(await mailboxOf(bob)).toEqual([b64(id)]);
-    expect(await counterOf(bob)).toBe(1);
-    expect(await receiveAll(bob)).toEqual(['after a recount']);
-  });
-
-  it('does not retry a failed rate-window condition: the sender hears rate_limited and nothing is stored', async () => {
-    const [alice, bob] = await identities();
-    const a = newSession(harness.runner, alice);
-    await a.session.connect();
-    plan = cancelTransactions([['None', 'None', 'ConditionalCheckFailed']]);
-    const refused = await a.session.send(bob.id, text('over the rate')).catch((error: ChatError) => error);
-    plan = undefined;
-    expect(refused).toBeInstanceOf(ChatError);
-    expect((refused as ChatError).code).toBe('rate_limited');
-    expect(requests.filter((operation) => operation === 'TransactWriteItems')).toHaveLength(1);
-    await a.session.close();
-    expect(await mailboxOf(bob)).toEqual([]);
-    expect(await counterOf(bob)).toBe(0);
-  });
-
-  it('concurrent sends to one mailbox all get their ack and are counted once each', async () => {
+  it('concurrent sends to one mailbox all get their ack and arrive once each', async () => {
     const [alice, bob] = await identities();
     const a = newSession(harness.runner, alice);
     await a.session.connect();
     const texts = Array.from({ length: 24 }, (_, i) => `c${i}`);
     await Promise.all(texts.map((t) => a.session.send(bob.id, text(t))));
     await a.session.close();
-    expect(await counterOf(bob)).toBe(texts.length);
     expect((await receiveAll(bob)).sort()).toEqual([...texts].sort());
   });
 });
@@ -448,7 +367,12 @@ describe('faults: S3 errors during a Safe PUT', () => {
     plan = failAttempts('PutObject', [FAULTS.s3SlowDown, FAULTS.s3Internal]);
     expect((await put(next)).status).toBe(200);
     plan = undefined;
-    expect(attempts).toEqual(['PutObject#1 failed', 'PutObject#2 failed', 'PutObject#3']);
+    // (Filtered: a chat session an earlier test closed may still be disconnecting meanwhile.)
+    expect(attempts.filter((entry) => entry.startsWith('PutObject#'))).toEqual([
+      'PutObject#1 failed',
+      'PutObject#2 failed',
+      'PutObject#3',
+    ]);
     expect(Buffer.from(await get()).equals(Buffer.from(next))).toBe(true);
   });
 
@@ -458,7 +382,9 @@ describe('faults: S3 errors during a Safe PUT', () => {
     plan = failAttempts('PutObject', Array(10).fill(FAULTS.s3Internal));
     const failed = await put(randomBytes(600));
     plan = undefined;
-    expect(attempts).toHaveLength(await maxAttemptsOf(S3Client));
+    expect(attempts.filter((entry) => entry.startsWith('PutObject#'))).toHaveLength(
+      await maxAttemptsOf(S3Client),
+    );
     expect(failed.status).toBe(503);
     expect(await failed.json()).toMatchObject({ error: 'unavailable' });
     expect(Buffer.from(await get()).equals(Buffer.from(previous))).toBe(true);
@@ -471,7 +397,7 @@ describe('faults: S3 errors during a Safe PUT', () => {
     plan = failAttempts('PutObject', Array(10).fill(FAULTS.s3Internal), { afterSend: true });
     const failed = await put(next);
     plan = undefined;
-    expect(attempts).toEqual(
+    expect(attempts.filter((entry) => entry.startsWith('PutObject#'))).toEqual(
       Array.from({ length: await maxAttemptsOf(S3Client) }, (_, i) => `PutObject#${i + 1} failed`),
     );
     expect(failed.status).toBe(503);

@@ -44,6 +44,7 @@ describe('login-deadline reaper', () => {
       sessions,
       mailbox: dynamoMailboxStore(dynamo, resources.tables.mailbox),
       identities: dynamoIdentityStore(dynamo, resources.tables.identities),
+      rates: { consume: async () => true },
       // The @connections API, not the database: a recording stand-in is enough to see the calls.
       pusher: { push: async () => 'sent', disconnect: async (id) => void disconnected.push(id) },
       serverKey: async () => generateKeyPair(),

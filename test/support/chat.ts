@@ -8,6 +8,8 @@ import { fromHex, toHex } from '../../protocol/bytes.ts';
 import {
   b64,
   COOKIE_BYTES,
+  clientFrameNonce,
+  FRAME_COUNTER_BYTES,
   fromB64,
   NONCE_BYTES,
   openFrame,
@@ -166,8 +168,17 @@ export class RawClient {
     return reply;
   }
 
+  /** The last frame counter used on this connection's session. */
+  counter = 0;
+
+  /** A sealed session frame with the next counter (or `counter`, to replay or skip numbers). */
+  sealSession(action: string, payload: unknown, counter = ++this.counter): string {
+    const nonce = clientFrameNonce(counter, randomBytes(NONCE_BYTES - FRAME_COUNTER_BYTES));
+    return sealFrame(action, payload, this.key!, nonce);
+  }
+
   sendSession(action: string, payload: unknown): void {
-    this.socket.send(sealFrame(action, payload, this.key!, randomBytes(NONCE_BYTES)));
+    this.socket.send(this.sealSession(action, payload));
   }
 
   /** The next frame, decrypted when it is a session frame. */

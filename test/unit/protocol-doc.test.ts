@@ -16,7 +16,15 @@ import { makeSendHandler } from '../../lambdas/handlers/ws-chat.ts';
 import { makeDefaultHandler } from '../../lambdas/handlers/ws-default.ts';
 import { wsStack } from '../../lambdas/runtime/middlewares.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
-import { b64, FLAGS, fromB64, NONCE_BYTES, openFrame, sealFrame } from '../../protocol/chat.ts';
+import {
+  b64,
+  clientFrameNonce,
+  FLAGS,
+  fromB64,
+  NONCE_BYTES,
+  openFrame,
+  sealFrame,
+} from '../../protocol/chat.ts';
 import { answerChallenge, canonicalJson, expectedResponse } from '../../protocol/directory.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
 import type { IdentityId, PublicKey } from '../../protocol/identity.ts';
@@ -122,14 +130,10 @@ function wsEvent(body: string): WsEvent {
 }
 
 function chatWith(send: Chat['send']): Chat {
+  const session = { identity: SENDER, sessionKey: KEY };
   return {
-    session: async () => ({
-      state: 'ready',
-      connectedAt: 0,
-      expiresAt: Number.MAX_SAFE_INTEGER,
-      identity: SENDER,
-      sessionKey: KEY,
-    }),
+    frame: async () => ({ ok: true, session }),
+    sessionOf: async () => session,
     send,
   } as unknown as Chat;
 }
@@ -140,7 +144,7 @@ function sendFrame(box: Uint8Array, flags = 0): string {
     flags,
     to: [{ identity: ALICE, nonce: b64(new Uint8Array(24)), box: b64(box) }],
   };
-  return sealFrame('send', payload, KEY, new Uint8Array(24).fill(4));
+  return sealFrame('send', payload, KEY, clientFrameNonce(1, new Uint8Array(16).fill(4)));
 }
 
 function opened(body: string | undefined) {
@@ -155,11 +159,20 @@ describe('sendAck statuses (PROTOCOL.md, "sendAck statuses")', () => {
 
   function chat(liveFor: readonly IdentityId[]) {
     return createChat({
-      sessions: {
-        liveSessions: async (identity: IdentityId) =>
-          liveFor.includes(identity) ? [{ connectionId: `live-${identity}`, sessionKey: KEY }] : [],
+      sessions: {} as never,
+      mailbox: {
+        owner: async (identity: IdentityId) => ({
+          active: true,
+          sessions: liveFor.includes(identity)
+            ? [{ connectionId: `live-${identity}`, sessionKey: KEY, expiresAt: Number.MAX_SAFE_INTEGER }]
+            : [],
+          count: 0,
+          bytes: 0,
+        }),
+        put: async () => 'stored',
+        addToCounters: async () => {},
       } as never,
-      mailbox: { store: async () => 'stored' } as never,
+      rates: { consume: async () => true },
       pusher: { push: async () => 'sent' } as never,
       identities: {
         getMany: async (ids: readonly IdentityId[]) =>
@@ -178,7 +191,7 @@ describe('sendAck statuses (PROTOCOL.md, "sendAck statuses")', () => {
   });
 
   it('a stored send is queued for every recipient, live or not', async () => {
-    const result = await chat([ALICE]).send(SENDER, {
+    const result = await chat([ALICE]).send(SENDER, 'conn', {
       id: new Uint8Array(8),
       flags: 0,
       to: [envelope(ALICE), envelope(BOB)],
@@ -190,7 +203,7 @@ describe('sendAck statuses (PROTOCOL.md, "sendAck statuses")', () => {
   });
 
   it('a no-queue send is pushed to a live recipient and dropped for one without connections', async () => {
-    const result = await chat([ALICE]).send(SENDER, {
+    const result = await chat([ALICE]).send(SENDER, 'conn', {
       id: new Uint8Array(8),
       flags: FLAGS.noQueue,
       to: [envelope(ALICE), envelope(BOB)],
@@ -255,10 +268,10 @@ describe('errors after login (PROTOCOL.md, "Errors after login")', () => {
 });
 
 describe('echo (PROTOCOL.md, "Handshake": echo after a failed login)', () => {
-  it('is answered by a handler that looks at no session at all', async () => {
-    // makeDefaultHandler takes no dependencies: it can't know whether a login failed.
-    expect(makeDefaultHandler.length).toBe(0);
-    const reply = await makeDefaultHandler()(wsEvent('{"action":"echo","data":"x"}'));
+  it('is answered without looking at any session', async () => {
+    // The session is looked up only to seal an error: an echo can't tell whether a login failed.
+    const chat = { sessionOf: () => Promise.reject(new Error('echo must not read a session')) };
+    const reply = await makeDefaultHandler({ chat, random })(wsEvent('{"action":"echo","data":"x"}'));
     expect(reply.body).toBe('{"action":"echo","data":"x"}');
   });
 });

@@ -99,7 +99,10 @@ describe('Safe configuration from the environment', () => {
     });
     expect(configFromEnv(base, FUNCTIONS.safe).safe.basicAuth).toBeUndefined();
     expect(
-      configFromEnv({ [ENV.safeBasicAuthSecretArn]: arn }, FUNCTIONS.wsDefault).safe.basicAuth,
+      configFromEnv(
+        { [ENV.safeBasicAuthSecretArn]: arn, [ENV.tables.connections]: 'connections' },
+        FUNCTIONS.wsDefault,
+      ).safe.basicAuth,
     ).toBeUndefined();
   });
 

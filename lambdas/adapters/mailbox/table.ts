@@ -3,7 +3,10 @@
  *
  *   recipient | key                        | seq (byArrival)     | sender, messageId, nonce, box, flags, sentAt, bytes, expiresAt
  *   ABCD1234  | m#EFGH5678#0011223344556677 | 0001763793600123#… |
- *   ABCD1234  | #counter                   |                     | count, bytes           (quota counters)
+ *   ABCD1234  | #owner                     |                     | active, sessions, count, bytes, recountedAt
+ *
+ * The owner record is described in owner.ts. (Mailboxes from before it may hold a `#counter` item,
+ * no longer read; purging the mailbox removes it.)
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { MAILBOX } from '../../../contract/schema.ts';
@@ -11,7 +14,7 @@ import { toHex } from '../../../protocol/bytes.ts';
 
 export const A = MAILBOX.attributes;
 export const ARRIVAL_INDEX = MAILBOX.localIndexes[0].indexName;
-const COUNTER = '#counter';
+const OWNER = '#owner';
 
 export type Item = Record<string, unknown>;
 
@@ -26,7 +29,10 @@ export function messageKey(sender: string, id: Uint8Array): string {
   return `m#${sender}#${toHex(id)}`;
 }
 
-/** Key of a mailbox's quota counters (message count and box bytes). */
-export function counterKey(recipient: string): Item {
-  return { [A.recipient]: recipient, [A.key]: COUNTER };
+/** Key of a mailbox's owner record. */
+export function ownerKey(recipient: string): Item {
+  return { [A.recipient]: recipient, [A.key]: OWNER };
 }
+
+/** The owner record's sort key, which purging a mailbox keeps. */
+export const OWNER_KEY = OWNER;

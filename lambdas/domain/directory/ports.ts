@@ -102,14 +102,23 @@ export interface CodeSender {
   send(kind: ContactKind, address: string, code: string): Promise<void>;
 }
 
-/** Removes every message waiting for an identity. */
+/** An identity's mailbox as the directory sees it: opened at registration, closed and purged at the end. */
 export interface MailboxPurger {
+  /** Makes the mailbox's owner record, so sends find the new identity with one read. */
+  open(identity: IdentityId): Promise<void>;
+  /**
+   * Closes the mailbox for good (a revoked or deleted identity receives nothing more, and a login
+   * racing the revocation can't reopen it); returns the connection ids of its live sessions.
+   */
+  close(identity: IdentityId): Promise<string[]>;
+  /** Removes every message waiting for an identity. */
   purge(identity: IdentityId): Promise<void>;
 }
 
-/** Ends an identity's live chat sessions, so a revoked or deleted identity is cut off at once. */
+/** Ends chat sessions, so a revoked or deleted identity is cut off at once. */
 export interface SessionCloser {
-  closeAll(identity: IdentityId): Promise<void>;
+  /** Closes these connections and forgets their records. */
+  closeAll(connectionIds: readonly string[]): Promise<void>;
 }
 
 export type RegistrationPolicy = 'open' | 'invite';

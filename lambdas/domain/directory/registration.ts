@@ -71,7 +71,10 @@ export function createRegistration(deps: DirectoryDeps, guards: Guards) {
           issueDate: today,
           lastLogin: today,
         });
-        if (created) return identity;
+        if (created) {
+          await deps.mailbox.open(identity);
+          return identity;
+        }
       }
       throw new SwitchyardError('unavailable');
     },

@@ -38,8 +38,9 @@ export async function revocationSecret(password: string, salt: Uint8Array): Prom
  */
 export async function forget(deps: DirectoryDeps, identity: IdentityId): Promise<void> {
   await deps.identities.tombstone(identity);
+  // Closed before the purge: a send racing the revocation then finds the mailbox closed.
+  await deps.sessions.closeAll(await deps.mailbox.close(identity));
   await deps.mailbox.purge(identity);
-  await deps.sessions.closeAll(identity);
   for (const kind of ['email', 'phone'] as const) await deps.ephemeral.deletePendingLink(identity, kind);
 }
 

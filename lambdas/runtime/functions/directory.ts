@@ -47,19 +47,21 @@ export function composeDirectory(
   const { clock } = base;
   const sessions = dynamoSessionStore(clients.dynamo, tableName(config, 'connections'));
   const pusher = connectionsPusher(clients.management(managementEndpoint(config)));
+  const mailbox = dynamoMailboxPurger(clients.dynamo, tableName(config, 'mailbox'));
   const directory = createDirectory({
     identities: dynamoIdentityStore(clients.dynamo, tableName(config, 'identities')),
     ephemeral: dynamoEphemeralStore(clients.dynamo, tableName(config, 'ephemeral'), () =>
       epochSeconds(clock.now()),
     ),
-    mailbox: dynamoMailboxPurger(clients.dynamo, tableName(config, 'mailbox')),
+    mailbox,
     sessions: {
-      // Closes every live session of an identity and forgets its records.
-      async closeAll(identity) {
-        for (const live of await sessions.liveSessions(identity, epochSeconds(clock.now()))) {
-          await pusher.disconnect(live.connectionId);
-          await sessions.remove(live.connectionId);
-        }
+      async closeAll(connectionIds) {
+        await Promise.all(
+          connectionIds.map(async (connectionId) => {
+            await pusher.disconnect(connectionId);
+            await sessions.remove(connectionId);
+          }),
+        );
       },
     },
     codes:

@@ -104,11 +104,12 @@ export function notGranted<T extends object>(what: string): T {
 export function chatWith(
   config: RuntimeConfig,
   base: Base,
-  parts: Partial<Pick<ChatDeps, 'sessions' | 'mailbox' | 'pusher' | 'identities' | 'serverKey'>>,
+  parts: Partial<Pick<ChatDeps, 'sessions' | 'mailbox' | 'rates' | 'pusher' | 'identities' | 'serverKey'>>,
 ): Chat {
   return createChat({
     sessions: parts.sessions ?? notGranted('the connections table'),
     mailbox: parts.mailbox ?? notGranted('the mailbox table'),
+    rates: parts.rates ?? notGranted('the ephemeral table'),
     pusher: parts.pusher ?? notGranted('the @connections API'),
     identities: parts.identities ?? notGranted('the identities table'),
     serverKey: parts.serverKey ?? serverKeySource(config, undefined),

@@ -8,7 +8,7 @@ import { type Base, chatRoute, chatWith, type DynamoClients, tableName } from '.
 export function composeWsAck(config: RuntimeConfig, clients: DynamoClients, base: Base) {
   const chat = chatWith(config, base, {
     sessions: dynamoSessionStore(clients.dynamo, tableName(config, 'connections')),
-    mailbox: dynamoMailboxStore(clients.dynamo, tableName(config, 'mailbox'), config.tables.ephemeral),
+    mailbox: dynamoMailboxStore(clients.dynamo, tableName(config, 'mailbox')),
   });
   return chatRoute(base, chat, makeAckHandler);
 }

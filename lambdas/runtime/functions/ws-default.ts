@@ -1,11 +1,18 @@
-/** `wsDefault` ($default, the `echo` keep-alive): no table, no AWS client. */
+/**
+ * `wsDefault` ($default: the `echo` keep-alive and unknown actions): the connections table, read
+ * only to seal the `unknown_action` answer of a logged-in connection.
+ */
 import middy from '@middy/core';
 import { LIMITS } from '../../../protocol/limits.ts';
+import { dynamoSessionStore } from '../../adapters/connections.ts';
 import { makeDefaultHandler } from '../../handlers/ws-default.ts';
 import type { RuntimeConfig } from '../env.ts';
 import { wsStack } from '../middlewares.ts';
-import type { Base } from './shared.ts';
+import { type Base, chatWith, type DynamoClients, tableName } from './shared.ts';
 
-export function composeWsDefault(_config: RuntimeConfig, _clients: object, base: Base) {
-  return middy(makeDefaultHandler()).use(wsStack(base, LIMITS.wsMessageBytes));
+export function composeWsDefault(config: RuntimeConfig, clients: DynamoClients, base: Base) {
+  const chat = chatWith(config, base, {
+    sessions: dynamoSessionStore(clients.dynamo, tableName(config, 'connections')),
+  });
+  return middy(makeDefaultHandler({ chat, random: base.random })).use(wsStack(base, LIMITS.wsMessageBytes));
 }
