@@ -9,6 +9,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import nacl from 'tweetnacl';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { WsEvent } from '../../contract/events.ts';
+import { MOCK_WS_ROUTES } from '../../contract/manifest.ts';
 import { rateWindowUpdate } from '../../lambdas/adapters/ephemeral.ts';
 import { type Chat, createChat, type SendResult } from '../../lambdas/domain/chat.ts';
 import { type IdentityRecord, rateWindow } from '../../lambdas/domain/directory.ts';
@@ -20,7 +21,7 @@ import { b64, FLAGS, fromB64, NONCE_BYTES, openFrame, sealFrame } from '../../pr
 import { answerChallenge, canonicalJson, expectedResponse } from '../../protocol/directory.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
 import type { IdentityId, PublicKey } from '../../protocol/identity.ts';
-import { LIMITS } from '../../protocol/limits.ts';
+import { KEEP_ALIVE_MS, LIMITS } from '../../protocol/limits.ts';
 
 const hex = (text: string) => fromHex(text)!;
 
@@ -254,12 +255,23 @@ describe('errors after login (PROTOCOL.md, "Errors after login")', () => {
   });
 });
 
-describe('echo (PROTOCOL.md, "Handshake": echo after a failed login)', () => {
-  it('is answered by a handler that looks at no session at all', async () => {
-    // makeDefaultHandler takes no dependencies: it can't know whether a login failed.
+describe('echo (PROTOCOL.md, "Keeping the connection alive")', () => {
+  it('is answered by the gateway with exactly {"action":"echo"}, whatever the frame carries', () => {
+    expect(MOCK_WS_ROUTES).toEqual({ echo: '{"action":"echo"}' });
+    expect(Buffer.byteLength(MOCK_WS_ROUTES.echo!)).toBe(17);
+  });
+
+  it('reaches no function: $default answers every other action with unknown_action', async () => {
+    // makeDefaultHandler takes no dependencies: it looks at no session, before or after login.
     expect(makeDefaultHandler.length).toBe(0);
-    const reply = await makeDefaultHandler()(wsEvent('{"action":"echo","data":"x"}'));
-    expect(reply.body).toBe('{"action":"echo","data":"x"}');
+    for (const frame of ['{"action":"launch"}', '{"action":"echo","data":"x"}']) {
+      await expect(makeDefaultHandler()(wsEvent(frame))).rejects.toMatchObject({ code: 'unknown_action' });
+    }
+  });
+
+  it('is worth sending every 9 minutes: one inside the 10-minute idle timeout', () => {
+    expect(LIMITS.wsIdleTimeoutMs).toBe(600_000);
+    expect(KEEP_ALIVE_MS).toBe(540_000);
   });
 });
 
@@ -271,7 +283,6 @@ describe('frame sizes (PROTOCOL.md, "Frames", "Sending", "Limits")', () => {
     expect(LIMITS.pullPageBytes).toBe(65_536);
     expect(LIMITS.mailboxMaxBytes).toBe(16_777_216);
     expect(LIMITS.directoryBodyBytes).toBe(65_536);
-    expect(LIMITS.echoDataChars).toBe(64);
   });
 
   it('a session frame is 65 + length(action) + 4 × ⌈(P + 16) / 3⌉ bytes; a 73 590-byte box is the largest that fits', () => {

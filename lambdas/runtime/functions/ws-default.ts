@@ -1,4 +1,4 @@
-/** `wsDefault` ($default, the `echo` keep-alive): no table, no AWS client. */
+/** `wsDefault` ($default: actions without a route of their own): no table, no AWS client. */
 import middy from '@middy/core';
 import { LIMITS } from '../../../protocol/limits.ts';
 import { makeDefaultHandler } from '../../handlers/ws-default.ts';
