@@ -102,7 +102,7 @@ export function createWsApi(options: WsApiOptions) {
   const mockRoutes = new Map(Object.entries(options.mockRoutes ?? {}));
   for (const key of mockRoutes.keys())
     if (routes.has(key) || key.startsWith('$'))
-      throw new Error(`WebSocket route ${key} is both mock and handler`);
+      throw new Error(`WebSocket route ${key} cannot be a mock route`);
 
   const server = new WebSocketServer({
     noServer: true,
