@@ -17,7 +17,7 @@ import { FUNCTIONS } from '../contract/manifest.ts';
 import { CONNECTIONS, EPHEMERAL, localTableName, MAILBOX } from '../contract/schema.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
 import { buildSwitchyard } from '../lib/app.ts';
-import { LIMITS } from '../protocol/limits.ts';
+import { KEEP_ALIVE_MS, LIMITS } from '../protocol/limits.ts';
 import { Fleet, type FrameCounts, type Ledger } from './fleet.ts';
 import {
   type InstrumentedRunner,
@@ -487,7 +487,7 @@ transaction (a ConditionCheck on the identity item: one request fewer, but more 
 or caching identity states in the function.
 `,
   };
-  return [p3, costReport(result)];
+  return [p3, costReport(result), clientMonthReport(result)];
 }
 
 // ─── P4 cost ────────────────────────────────────────────────────────────────────────────────────
@@ -624,7 +624,8 @@ function costLines(
   durations: Phase,
   sizes: ItemSizes,
 ): CostLine[] {
-  // Keep-alives ($default) are a per-connection cost, scheduled functions an idle one: both below.
+  // $default (unknown actions, no keep-alive since echo is a MOCK route) is no part of a message;
+  // scheduled functions are an idle cost, below.
   const invocations = phases.flatMap((p) => p.tally.invocations).filter((i) => i.route !== '$default');
   const routes = [...new Set(invocations.map((i) => i.route))].filter((r) => !FUNCTIONS_WITH_SCHEDULE.has(r));
   const lines: CostLine[] = [];
@@ -777,15 +778,6 @@ function costReport(result: RequestsBenchResult): BenchReport {
         : ''
     }: ≈ $${fixed(dollars, 3)} a month`;
   });
-  const echoes = [...result.identityScale, ...result.connectionScale]
-    .flatMap((p) => p.tally.invocations)
-    .filter((i) => i.route === '$default')
-    .map((i) => i.durationMs);
-  const echoMs = Math.max(1, Math.ceil(quantile(echoes, 0.5) || 1));
-  const minutesPerMonth = 30 * 24 * 60;
-  const keepAlive =
-    minutesPerMonth * (2 * PRICES.wsMessage + PRICES.lambdaRequest + PRICES.wsConnectionMinute) +
-    minutesPerMonth * (echoMs / 1000) * LAMBDA_GB * PRICES.lambdaGbSecond;
   const monitoring = alarmInventory();
   const monitoringMonth = monitoring.metrics * PRICES.alarmMetricMonth + PRICES.kmsKeyMonth;
   const idleMonth = PRICES.secretMonth + monitoringMonth + scheduledMonth;
@@ -842,8 +834,156 @@ API stack) at $${PRICES.alarmMetricMonth} per alarm metric-month, and the alarm 
 month. The functions' one custom metric (\`Faults\`, $${PRICES.customMetricMonth} per metric-month, prorated by the hour) is
 published only in hours with internal errors, so a healthy deployment pays nothing for it. **Fixed
 cost of an idle deployment: ≈ $${fixed(idleMonth, 2)} a month** (server key, alarms, key, scheduled functions; storage extra).
-A connected but silent client is not free: its keep-alive every 60 s (\`echo\`, one frame each way and
-one \`$default\` invocation) and its connection-minutes come to ≈ $${fixed(keepAlive, 3)} per client-month.
+A connected but silent client is not free: its connection-minutes, keep-alives and reconnects come to
+≈ $${fixed(clientMonth(result).total, 3)} per client-month (P7).
+`,
+  };
+}
+
+// ─── P7 cost of an always-connected client ──────────────────────────────────────────────────────
+
+export const TARGET_CLIENT_MONTH = 0.025;
+const MINUTES_PER_MONTH = 30 * 24 * 60;
+/** The routes and frames of one session's setup, as measured in the backlog phase. */
+const SESSION_ROUTES = ['$connect', 'hello', 'login'];
+const SESSION_FRAMES = ['hello', 'login', 'loginAck'];
+
+/**
+ * One client connected all month, from PRICES: connection-minutes; a keep-alive every
+ * KEEP_ALIVE_MS, which is a MOCK route (two API Gateway messages, no Lambda); and a new session
+ * every LIMITS.wsMaxLifetimeMs (API Gateway's connection lifetime) at what P3's backlog phase
+ * measured per login ($connect, hello, login: invocations, their median durations, frames, DynamoDB
+ * requests), plus the SDK's empty \`pull\` at login and a \`$disconnect\` (one invocation each, at
+ * the setup's median duration; 2 messages and 2 requests for the pull, 1 request for the
+ * disconnect), DynamoDB priced by operation and item size. The floor: connection-minutes and one two-message
+ * keep-alive per idle timeout, which nothing on API Gateway goes below.
+ */
+export function clientMonth(result: RequestsBenchResult) {
+  const phase = result.offlineLogin;
+  const logins = invocationsOf(phase, 'login').length;
+  if (logins === 0) throw new Error('P7: the backlog phase had no login to measure');
+  const setup = phase.tally.invocations.filter((i) => SESSION_ROUTES.includes(i.route));
+  const setupMs = setup.map((i) => i.durationMs);
+  const medianMs = Math.max(1, Math.ceil(quantile(setupMs, 0.5)));
+  // Billed in 1 ms steps: each measured invocation at its own duration, the two estimated at the median.
+  const invocations = setup.length / logins + 2;
+  const gbSeconds = ((sum(setupMs.map((ms) => Math.ceil(ms))) / logins + 2 * medianMs) / 1000) * LAMBDA_GB;
+  const frames = sum(
+    Object.entries(phase.frames)
+      .filter(([action]) => SESSION_FRAMES.includes(action))
+      .map(([, f]) => f.in + f.out),
+  );
+  const messages = frames / logins + 2;
+  // $connect's requests are the connection record's PutItem outside any route (P3).
+  const operations = [
+    ...['hello', 'login'].flatMap((route) => [...(phase.tally.requests.get(route) ?? [])]),
+    ['DynamoDB.PutItem', phase.tally.requests.get(OUTSIDE_ROUTES)?.get('DynamoDB.PutItem') ?? 0] as const,
+  ].filter(([key]) => key.startsWith('DynamoDB.'));
+  // The records read and written here (connection, identity) are small: a strongly consistent read
+  // is one unit per 4 KB, a write one per KB; anything else (a transaction, a batch) two units.
+  const rru = Math.ceil(Math.max(result.sizes.connection, result.sizes.identity) / (4 * KB));
+  const wru = Math.ceil(result.sizes.connection / KB);
+  let reads = 2; // the empty pull: session GetItem + mailbox Query
+  let writes = wru; // $disconnect: DeleteItem of the connection record
+  for (const [key, count] of operations) {
+    const operation = key.slice('DynamoDB.'.length);
+    if (['GetItem', 'Query', 'BatchGetItem'].includes(operation)) reads += (count / logins) * rru;
+    else if (['PutItem', 'UpdateItem', 'DeleteItem'].includes(operation)) writes += (count / logins) * wru;
+    else writes += (count / logins) * 2 * wru;
+  }
+  const requests = sum(operations.map(([, count]) => count)) / logins + 3;
+  const perSession =
+    invocations * PRICES.lambdaRequest +
+    gbSeconds * PRICES.lambdaGbSecond +
+    messages * PRICES.wsMessage +
+    reads * PRICES.dynamoRru +
+    writes * PRICES.dynamoWru;
+  const sessions = MINUTES_PER_MONTH / (LIMITS.wsMaxLifetimeMs / 60_000);
+  const echoes = (MINUTES_PER_MONTH * 60_000) / KEEP_ALIVE_MS;
+  const connection = MINUTES_PER_MONTH * PRICES.wsConnectionMinute;
+  const keepAlive = echoes * 2 * PRICES.wsMessage;
+  const floor = connection + ((MINUTES_PER_MONTH * 60_000) / LIMITS.wsIdleTimeoutMs) * 2 * PRICES.wsMessage;
+  // What it was with a Lambda behind a 60 s echo (measured at 1 ms, the handler's usual duration).
+  const lambdaEcho =
+    connection +
+    MINUTES_PER_MONTH *
+      (2 * PRICES.wsMessage + PRICES.lambdaRequest + 0.001 * LAMBDA_GB * PRICES.lambdaGbSecond);
+  return {
+    connection,
+    keepAlive,
+    echoes,
+    sessions,
+    perSession,
+    invocations,
+    medianMs,
+    messages,
+    requests,
+    reads,
+    writes,
+    reconnects: sessions * perSession,
+    /** The sessions' Lambda duration: local durations against DynamoDB Local, on a shared machine. */
+    sessionDuration: sessions * gbSeconds * PRICES.lambdaGbSecond,
+    total: connection + keepAlive + sessions * perSession,
+    floor,
+    lambdaEcho,
+  };
+}
+
+function clientMonthReport(result: RequestsBenchResult): BenchReport {
+  const c = clientMonth(result);
+  const met = c.total <= TARGET_CLIENT_MONTH;
+  const row = (item: string, quantity: string, dollars: number) => [item, quantity, fixed(dollars, 4)];
+  const table = markdownTable(
+    ['per always-connected client, 30-day month', 'quantity', '$'],
+    [
+      row('API Gateway connection-minutes', MINUTES_PER_MONTH.toLocaleString('en-US'), c.connection),
+      row(
+        `keep-alive \`echo\` every ${KEEP_ALIVE_MS / 60_000} minutes (MOCK route: 2 messages, no Lambda)`,
+        `${c.echoes.toLocaleString('en-US')} echoes`,
+        c.keepAlive,
+      ),
+      row(
+        `a new session every ${LIMITS.wsMaxLifetimeMs / 3_600_000} h: ${fixed(c.invocations, 1)} invocations, ${fixed(c.messages, 1)} messages, ${fixed(c.requests, 1)} DynamoDB requests (${fixed(c.reads, 1)} RRU, ${fixed(c.writes, 1)} WRU) each`,
+        `${c.sessions} sessions`,
+        c.reconnects,
+      ),
+      ['**total**', '', `**${fixed(c.total, 4)}**`],
+    ],
+    [false, true, true],
+  );
+  return {
+    id: 'P7',
+    name: 'client-month',
+    summary: `AWS cost per always-connected client per month: **$${fixed(c.total, 4)}** (floor $${fixed(c.floor, 4)}, ×${fixed(c.total / c.floor, 2)}; target ≤ $${TARGET_CLIENT_MONTH}: ${met ? 'met' : 'missed'}; with a Lambda behind a 60 s echo it was $${fixed(c.lambdaEcho, 3)}).`,
+    section: (command) => `## P7 AWS cost per always-connected client
+
+Computed, not billed, from P4's price table (${PRICES.region}, ${PRICES.date}): one client that stays
+connected for a 30-day month and sends nothing but its keep-alive. API Gateway bills the connection
+by the minute and each keep-alive as two messages (the \`echo\` in, its constant answer out); since
+the \`echo\` route is a MOCK integration, no Lambda runs. API Gateway closes every connection after
+${LIMITS.wsMaxLifetimeMs / 3_600_000} hours, so the client opens ${c.sessions} sessions a month; each is priced at what P3's backlog
+phase measured per login (\`$connect\`, \`hello\`, \`login\`: invocations at their measured durations, median
+${c.medianMs} ms, handshake frames, DynamoDB requests) plus the SDK's empty \`pull\` at login and the
+\`$disconnect\` (estimated: one invocation each at that median; two messages and two reads, the session and an
+empty mailbox query, for the pull; one delete for the disconnect). DynamoDB requests are priced by
+operation on the records they touch (connection ${result.sizes.connection} B, identity ${result.sizes.identity} B): a read one unit per
+started 4 KB, a put, update or delete one per started KB, anything else two. Lambda durations are
+local, against DynamoDB Local.
+
+${machine(command, result.load)}
+
+${table}
+
+**$${fixed(c.total, 4)} per client-month — target ≤ $${TARGET_CLIENT_MONTH} ${met ? 'met' : `missed by $${fixed(c.total - TARGET_CLIENT_MONTH, 4)}`}.** The floor, what API Gateway
+charges for any connection held open all month (connection-minutes plus one two-message keep-alive
+per ${LIMITS.wsIdleTimeoutMs / 60_000}-minute idle timeout), is $${fixed(c.floor, 4)}; this is ×${fixed(c.total / c.floor, 2)} of it. $${fixed(c.sessionDuration, 4)} of the total is
+the sessions' Lambda duration as measured here, on DynamoDB Local and a shared machine (load above);
+handlers that wait a few milliseconds on DynamoDB in the same Region would take most of that off. The keep-alive goes one
+minute inside the idle timeout (\`KEEP_ALIVE_MS\`), so a late timer still lands in time. Before, a
+\`$default\` Lambda answered an \`echo\` every 60 s: $${fixed(c.lambdaEcho, 3)} a month (with a 1 ms invocation), ${fixed(
+      (100 * (c.lambdaEcho - c.connection)) / c.lambdaEcho,
+      0,
+    )} % of it the keep-alive.
 `,
   };
 }

@@ -4,6 +4,7 @@
  * runner turns it into the same routes on its own HTTP and WebSocket servers; the AWS entry files
  * read it to know which configuration to parse at cold start. Pure data: no AWS imports.
  */
+import { ECHO_FRAME } from '../protocol/frames.ts';
 import type { TableName } from './schema.ts';
 
 /** DynamoDB actions a function may be granted on one table (and its indexes). */
@@ -224,6 +225,14 @@ export const FUNCTIONS = {
 export type FunctionName = keyof typeof FUNCTIONS;
 
 export const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
+
+/**
+ * WebSocket routes the gateway answers by itself, with no function behind them: route key → the
+ * exact frame sent back to the caller. On AWS each is a MOCK integration whose integration response
+ * and route response return the frame; the local runner's gateway does the same without invoking a
+ * handler. The keep-alive is one: it costs two API Gateway messages and no Lambda invocation.
+ */
+export const MOCK_WS_ROUTES: Readonly<Record<string, string>> = { echo: ECHO_FRAME };
 
 /**
  * The WebSocket API's stage name, on AWS and locally. Clients connect to `…/ws`, and the

@@ -9,6 +9,7 @@ import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import {
   ApiMapping,
   type CfnApi,
+  CfnIntegrationResponse,
   CorsHttpMethod,
   type CorsPreflightOptions,
   DomainName,
@@ -17,9 +18,14 @@ import {
   HttpStage,
   SecurityPolicy,
   WebSocketApi,
+  WebSocketIntegration,
   WebSocketStage,
 } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import {
+  HttpLambdaIntegration,
+  WebSocketLambdaIntegration,
+  WebSocketMockIntegration,
+} from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Certificate, CertificateValidation, type ICertificate } from 'aws-cdk-lib/aws-certificatemanager';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -30,7 +36,7 @@ import { ApiGatewayv2DomainProperties } from 'aws-cdk-lib/aws-route53-targets';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../contract/manifest.ts';
+import { FUNCTIONS, type FunctionSpec, MOCK_WS_ROUTES, WS_STAGE } from '../contract/manifest.ts';
 import type { TableName } from '../contract/schema.ts';
 import { ROUTE_SELECTION_EXPRESSION } from '../protocol/frames.ts';
 import type { CustomDomains, SwitchyardConfig } from './config.ts';
@@ -159,6 +165,7 @@ export class ApiStack extends Stack {
         );
       }
     }
+    this.addMockWebSocketRoutes();
     this.functions = functions;
 
     this.alarms = new OperationsAlarms(this, 'Alarms', {
@@ -255,6 +262,38 @@ export class ApiStack extends Stack {
         // Replies to the frame's sender travel as the route response (DESIGN.md, Chat switch):
         // one call less per frame, and pushes stay under the @connections rate.
         returnResponse: !CONNECTION_ROUTES.has(routeKey),
+      });
+    }
+  }
+
+  /**
+   * Routes API Gateway answers by itself (MOCK_WS_ROUTES, the `echo` keep-alive): a MOCK
+   * integration (its request template only sets the status), an integration response whose
+   * template is the constant reply, and a route response that sends it back to the caller. Two
+   * API Gateway messages, no Lambda invocation.
+   */
+  private addMockWebSocketRoutes(): void {
+    for (const [routeKey, reply] of Object.entries(MOCK_WS_ROUTES)) {
+      // The reply is a VTL template: it must print itself, with nothing for VTL to expand.
+      if (/[$#\\]/.test(reply))
+        throw new Error(`Mock route "${routeKey}": reply is not a constant template.`);
+      const id = `${routeKey}MockIntegration`;
+      const route = this.webSocketApi.addRoute(routeKey, {
+        integration: new WebSocketMockIntegration(id, {
+          requestTemplates: { $default: '{"statusCode":200}' },
+          templateSelectionExpression: '\\$default',
+        }),
+        returnResponse: true,
+      });
+      const integration = route.node.tryFindChild(id);
+      if (!(integration instanceof WebSocketIntegration))
+        throw new Error(`Mock route "${routeKey}": its integration was not found.`);
+      new CfnIntegrationResponse(this, `${routeKey}MockIntegrationResponse`, {
+        apiId: this.webSocketApi.apiId,
+        integrationId: integration.integrationId,
+        integrationResponseKey: '$default',
+        templateSelectionExpression: '\\$default',
+        responseTemplates: { $default: reply },
       });
     }
   }

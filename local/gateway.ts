@@ -6,7 +6,13 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { HttpHandler, WsHandler } from '../contract/events.ts';
-import { FUNCTION_NAMES, FUNCTIONS, type FunctionName, WS_STAGE } from '../contract/manifest.ts';
+import {
+  FUNCTION_NAMES,
+  FUNCTIONS,
+  type FunctionName,
+  MOCK_WS_ROUTES,
+  WS_STAGE,
+} from '../contract/manifest.ts';
 import type { Built } from '../lambdas/runtime/functions/index.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { buildHttpEvent, createRouter, writeHttpResult } from './http-api.ts';
@@ -137,6 +143,7 @@ export async function openGateway(requestedPort: number): Promise<Gateway> {
       domainName: `${HOST}:${port}`,
       limits: wsLimits,
       routes: wsRoutes,
+      mockRoutes: MOCK_WS_ROUTES,
       ...(onConnection ? { onConnection } : {}),
     });
     const match = createRouter(httpRoutes);

@@ -2,7 +2,9 @@
  * The WebSocket API, locally: connections on `/{stage}` become API Gateway WebSocket events for the
  * same handlers (`$connect` before the upgrade completes, one event per message, `$disconnect` after
  * close), with API Gateway's limits — message and frame size, idle timeout, connection lifetime —
- * and the `@connections` management API that handlers call to push to other connections.
+ * and the `@connections` management API that handlers call to push to other connections. Mock
+ * routes (the `echo` keep-alive) are answered by the gateway itself, as API Gateway's MOCK
+ * integrations are: no event, no handler.
  */
 import { isUtf8 } from 'node:buffer';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -24,6 +26,8 @@ export interface WsApiOptions {
   readonly limits: WsLimits;
   /** Route key → handler; must contain `$connect`, `$disconnect` and `$default`. */
   readonly routes: ReadonlyMap<string, WsHandler>;
+  /** Route key → the frame the gateway answers with, no handler invoked (contract `MOCK_WS_ROUTES`). */
+  readonly mockRoutes?: Readonly<Record<string, string>>;
   /** Invoked for every handler failure the gateway itself sees (the handler wrapper logs the rest). */
   readonly onError?: (error: unknown) => void;
   /**
@@ -95,6 +99,10 @@ export function createWsApi(options: WsApiOptions) {
   const defaultHandler = routes.get('$default');
   if (!connectHandler || !disconnectHandler || !defaultHandler)
     throw new Error('WebSocket routes incomplete');
+  const mockRoutes = new Map(Object.entries(options.mockRoutes ?? {}));
+  for (const key of mockRoutes.keys())
+    if (routes.has(key) || key.startsWith('$'))
+      throw new Error(`WebSocket route ${key} cannot be a mock route`);
 
   const server = new WebSocketServer({
     noServer: true,
@@ -144,13 +152,16 @@ export function createWsApi(options: WsApiOptions) {
     }
   }
 
-  /** API Gateway's route selection: the frame's `action` if a route has that key, else `$default`. */
-  function selectRoute(text: string | undefined): [string, WsHandler] {
+  /**
+   * API Gateway's route selection: the frame's `action` if a route has that key, else `$default`.
+   * A mock route selects its constant reply instead of a handler.
+   */
+  function selectRoute(text: string | undefined): [string, WsHandler | string] {
     if (text !== undefined) {
       try {
         const action = (JSON.parse(text) as { action?: unknown }).action;
         if (typeof action === 'string' && !action.startsWith('$')) {
-          const handler = routes.get(action);
+          const handler = routes.get(action) ?? mockRoutes.get(action);
           if (handler) return [action, handler];
         }
       } catch {
@@ -235,6 +246,11 @@ export function createWsApi(options: WsApiOptions) {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
       const text = isBinary ? undefined : bytes.toString('utf8');
       const [routeKey, handler] = selectRoute(text);
+      if (typeof handler === 'string') {
+        // A mock route: the gateway answers at once, in order, and no handler runs.
+        if (ws.readyState === WebSocket.OPEN) ws.send(handler);
+        return;
+      }
       const event: WsEvent = {
         requestContext: context(connectionId, connectedAt, routeKey, 'MESSAGE'),
         body: text ?? bytes.toString('base64'),

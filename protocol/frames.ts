@@ -44,15 +44,9 @@ export function encodeErrorFrame(code: ErrorCode): string {
 }
 
 /**
- * The keep-alive frame: {"action":"echo","data"?: string of at most LIMITS.echoDataChars}. The
- * server answers with the same frame. Any inbound frame resets API Gateway's idle timer.
+ * The keep-alive, in both directions: {"action":"echo"}. The gateway itself answers every frame
+ * whose `action` is `echo` with exactly these bytes, whatever else the frame carries (on AWS a MOCK
+ * integration's route response, locally the runner's gateway): no handler runs, nothing is parsed
+ * or echoed back. Any inbound frame resets API Gateway's idle timer.
  */
-export function parseEcho(fields: Readonly<Record<string, unknown>>): { data?: string } {
-  const keys = Object.keys(fields);
-  if (keys.some((key) => key !== 'data')) throw new SwitchyardError('bad_request');
-  if (fields.data === undefined) return {};
-  if (typeof fields.data !== 'string' || fields.data.length > LIMITS.echoDataChars) {
-    throw new SwitchyardError('bad_request');
-  }
-  return { data: fields.data };
-}
+export const ECHO_FRAME = '{"action":"echo"}';

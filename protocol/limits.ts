@@ -16,8 +16,6 @@ export const LIMITS = {
    * is best effort, so the record carries a TTL and every read treats an expired record as gone.
    */
   connectionRecordSlackSeconds: 10 * 60,
-  /** Largest `data` string an `echo` keep-alive may carry (characters). */
-  echoDataChars: 64,
   /** Undelivered messages expire after this many days unless configured otherwise. */
   messageTtlDaysDefault: 14,
   /** Threema Safe: largest backup accepted (bytes), as advertised by `GET config`. */
@@ -111,3 +109,11 @@ export const LIMITS = {
 } as const;
 
 export type Limits = typeof LIMITS;
+
+/**
+ * How often a client sends the `echo` keep-alive when it sends nothing else (ms): one minute inside
+ * API Gateway's idle timeout, so a timer that fires late (a busy event loop, a browser's throttled
+ * background tab) still lands in time. Each echo costs two API Gateway messages, so this is as
+ * rare as the idle timeout allows.
+ */
+export const KEEP_ALIVE_MS = LIMITS.wsIdleTimeoutMs - 60 * 1000;

@@ -17,7 +17,7 @@
  */
 import { b64, FLAGS, MESSAGE_ID_BYTES, NONCE_BYTES, openFrame, sendFrameBytes } from '../../protocol/chat.ts';
 import { boxSealShared, type KeyPair, randomBytes } from '../../protocol/crypto.ts';
-import { LIMITS } from '../../protocol/limits.ts';
+import { KEEP_ALIVE_MS, LIMITS } from '../../protocol/limits.ts';
 import { AckBatcher } from './acks.ts';
 import { FrameChannel, parseFrame } from './frames.ts';
 import { clientHandshake } from './handshake.ts';
@@ -48,7 +48,7 @@ export interface ChatSessionOptions {
   readonly publicKeyOf: (identity: string) => Promise<Uint8Array>;
   /** Opens a socket (default: the global WebSocket, else the `ws` package). */
   readonly createSocket?: (url: string) => Promise<SocketLike>;
-  /** Keep-alive interval (ms): API Gateway closes connections idle for 10 minutes. Default 60 s. */
+  /** Keep-alive interval (ms): API Gateway closes connections idle for 10 minutes. Default 9 minutes. */
   readonly keepAliveMs?: number;
   /** Acks are sent when this many are waiting or after ackDelayMs (default 50 / 200 ms). */
   readonly ackBatch?: number;
@@ -132,7 +132,7 @@ export class ChatSession {
     }
     this.keepAlive = setInterval(
       () => this.channel.raw({ action: 'echo' }),
-      this.options.keepAliveMs ?? 60_000,
+      this.options.keepAliveMs ?? KEEP_ALIVE_MS,
     );
     // Sends that were waiting for an ack when the connection dropped go out again: same id, so
     // the server stores them once.

@@ -58,8 +58,13 @@ describe('npm start', () => {
     expect(health.status).toBe(200);
 
     const socket = await openSocket(wsUrl!);
+    // The keep-alive: answered by the gateway itself, the MOCK route's exact bytes, no handler.
     socket.send('{"action":"echo","data":"round trip"}');
-    expect(JSON.parse(await socket.next())).toEqual({ action: 'echo', data: 'round trip' });
+    expect(await socket.next()).toBe('{"action":"echo"}');
+    socket.send('{"action":"launch"}');
+    expect(JSON.parse(await socket.next())).toEqual({ action: 'error', code: 'unknown_action' });
+    await runner.waitForOutput(/"route":"\$default"/);
+    expect(runner.output()).not.toMatch(/"route":"echo"/);
     socket.socket.close();
     await socket.closed;
     // $disconnect runs after the close, as on API Gateway.

@@ -25,6 +25,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MOCK_WS_ROUTES } from '../../contract/manifest.ts';
 import { TABLE_NAMES, TABLES, type TableName, type TableSchema } from '../../contract/schema.ts';
 import { rateWindow } from '../../lambdas/domain/directory/proofs.ts';
 import { OWNER_PURPOSES } from '../../lambdas/domain/directory.ts';
@@ -44,6 +45,7 @@ import {
 import { generateKeyPair, randomBytes } from '../../protocol/crypto.ts';
 import { answerChallenge, canonicalJson } from '../../protocol/directory.ts';
 import { ERROR_CODES } from '../../protocol/errors.ts';
+import { ECHO_FRAME } from '../../protocol/frames.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { solveWork, workSeed } from '../../protocol/work.ts';
 import { RawClient, registerIdentity, type TestIdentity } from '../support/chat.ts';
@@ -829,7 +831,6 @@ interface WsWorker {
   /** The last session frame number this worker used (PROTOCOL.md, "Replay protection"). */
   counter: number;
   used: number;
-  marker: number;
 }
 
 /** Validates one server frame; returns a problem, or undefined. */
@@ -894,20 +895,34 @@ function nextNonce(worker: WsWorker): Uint8Array {
   return clientFrameNonce(++worker.counter, randomBytes(NONCE_BYTES - FRAME_COUNTER_BYTES));
 }
 
-/** Frames the WebSocket fuzzers have sent (inputs and echoes), to know when all were handled. */
+/** Frames the WebSocket fuzzers have sent to handlers (one log line each), to know when all were handled. */
 let framesSent = 0;
 
+/** Whether the gateway answers `frame` itself (an `echo`, MOCK_WS_ROUTES): no handler, no log line. */
+function answeredByGateway(frame: Frame): boolean {
+  if (typeof frame !== 'string') return false;
+  try {
+    const action = (JSON.parse(frame) as { action?: unknown }).action;
+    return typeof action === 'string' && Object.hasOwn(MOCK_WS_ROUTES, action);
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Sends `frame`, then an echo with a fresh marker; every frame until that echo must be documented.
- * The frame's own reply may come after the echo: it is then checked by the next call on this worker.
+ * Sends `frame`, then an echo; every frame until that echo's answer must be documented. The gateway
+ * answers echoes at once and in order, with a constant frame, so the call reads as many echo answers
+ * as it sent echoes (two when `frame` is one). The frame's own reply may come after the echo: it is
+ * then checked by the next call on this worker.
  */
 async function sendWs(worker: WsWorker, frame: Frame, accepted: Accepted): Promise<string | undefined> {
   worker.used++;
-  framesSent += 2;
-  const marker = `m${worker.marker++}`;
+  let echoes = 1;
+  if (answeredByGateway(frame)) echoes++;
+  else framesSent++;
   worker.socket.socket.send(frame);
-  worker.socket.send(JSON.stringify({ action: 'echo', data: marker }));
-  // Read up to this call's echo even after a problem, so the next call starts in step.
+  worker.socket.send(ECHO_FRAME);
+  // Read up to this call's last echo even after a problem, so the next call starts in step.
   const seen: string[] = [];
   let problem: string | undefined;
   for (let i = 0; i < 50; i++) {
@@ -917,14 +932,10 @@ async function sendWs(worker: WsWorker, frame: Frame, accepted: Accepted): Promi
     } catch {
       return problem ?? `connection not usable (no echo; readyState ${worker.socket.socket.readyState})`;
     }
-    const parsed = (() => {
-      try {
-        return JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        return undefined;
-      }
-    })();
-    if (parsed?.action === 'echo' && parsed.data === marker) return problem;
+    if (text === ECHO_FRAME) {
+      if (--echoes === 0) return problem;
+      continue;
+    }
     seen.push(text.slice(0, 60));
     problem ??= checkFrame(text, worker.key, accepted);
   }
@@ -965,7 +976,7 @@ async function preLoginWorker(workers: WsWorker[], index: number): Promise<WsWor
   // A fresh connection every 25 inputs, so handshake states (no hello, after hello, failed login) all get fuzzed.
   if (current && current.used < 25 && current.socket.socket.readyState === 1) return current;
   current?.socket.socket.close();
-  const worker: WsWorker = { socket: await openSocket(harness.runner.wsUrl), counter: 0, used: 0, marker: 0 };
+  const worker: WsWorker = { socket: await openSocket(harness.runner.wsUrl), counter: 0, used: 0 };
   workers[index] = worker;
   return worker;
 }
@@ -1447,7 +1458,7 @@ describe('fuzz: WebSocket session frames after login', () => {
       const client = await RawClient.open(harness.runner);
       const ack = await client.login(fuzzers[i % fuzzers.length]!);
       expect(ack.action).toBe('loginAck');
-      sessions.push({ socket: client.socket, key: client.key!, counter: client.counter, used: 0, marker: 0 });
+      sessions.push({ socket: client.socket, key: client.key!, counter: client.counter, used: 0 });
     }
   });
   afterAll(() => {

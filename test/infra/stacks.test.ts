@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../../contract/manifest.ts';
+import { FUNCTIONS, type FunctionSpec, MOCK_WS_ROUTES, WS_STAGE } from '../../contract/manifest.ts';
 import { type IndexSchema, SAFE_BUCKET, TABLE_NAMES, TABLES, type TableName } from '../../contract/schema.ts';
 import { ENV } from '../../lambdas/runtime/env.ts';
 import type { ApiStack } from '../../lib/api-stack.ts';
 import { buildSwitchyard } from '../../lib/app.ts';
 import type { SwitchyardConfig } from '../../lib/config.ts';
 import type { StatefulStack } from '../../lib/stateful-stack.ts';
-import { ROUTE_SELECTION_EXPRESSION } from '../../protocol/frames.ts';
+import { ECHO_FRAME, ROUTE_SELECTION_EXPRESSION } from '../../protocol/frames.ts';
 
 const cdkContext = (
   JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
@@ -468,6 +468,45 @@ describe.each([
         );
         expect(responses.includes(id), props.RouteKey as string).toBe(isMessageRoute);
       }
+    });
+
+    it('answers echo itself: a MOCK integration whose route response is the constant frame, no function', () => {
+      expect(MOCK_WS_ROUTES).toEqual({ echo: ECHO_FRAME });
+      const apiRef = { Ref: logicalId(s.api, s.api.webSocketApi) };
+      const routes = Object.entries(
+        s.apiTemplate.findResources('AWS::ApiGatewayV2::Route', {
+          Properties: { ApiId: apiRef, RouteKey: 'echo' },
+        }),
+      );
+      expect(routes).toHaveLength(1);
+      const [routeId, route] = routes[0]!;
+      expect((route.Properties as Json).RouteResponseSelectionExpression).toBe('$default');
+      const integrationId = /"integrations\/",\{"Ref":"([^"]+)"\}/.exec(
+        JSON.stringify(route.Properties),
+      )?.[1];
+      const integration = s.apiTemplate.findResources('AWS::ApiGatewayV2::Integration')[integrationId!];
+      expect(integration?.Properties).toEqual({
+        ApiId: apiRef,
+        IntegrationType: 'MOCK',
+        IntegrationUri: '',
+        RequestTemplates: { $default: '{"statusCode":200}' },
+        TemplateSelectionExpression: '\\$default',
+      });
+      s.apiTemplate.hasResourceProperties('AWS::ApiGatewayV2::IntegrationResponse', {
+        ApiId: apiRef,
+        IntegrationId: { Ref: integrationId },
+        IntegrationResponseKey: '$default',
+        TemplateSelectionExpression: '\\$default',
+        ResponseTemplates: { $default: ECHO_FRAME },
+      });
+      s.apiTemplate.hasResourceProperties('AWS::ApiGatewayV2::RouteResponse', {
+        ApiId: apiRef,
+        RouteId: { Ref: routeId },
+        RouteResponseKey: '$default',
+      });
+      // No function serves echo: not in the manifest, and no Lambda integration reaches it.
+      for (const spec of Object.values(s.specs)) expect(spec.wsRoutes).not.toContain('echo');
+      expect(JSON.stringify(integration)).not.toContain('lambda');
     });
 
     it(`is served on the "${WS_STAGE}" stage, throttled, without access logs`, () => {

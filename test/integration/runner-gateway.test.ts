@@ -10,6 +10,7 @@ import { CONNECTIONS } from '../../contract/schema.ts';
 import type { AwsClients } from '../../lambdas/runtime/clients.ts';
 import type { Runner } from '../../local/runner.ts';
 import { CLOSE } from '../../local/ws-api.ts';
+import { ECHO_FRAME } from '../../protocol/frames.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { eventually, startTestRunner, type TestRunner } from '../support/runner.ts';
 import { openSocket } from '../support/ws.ts';
@@ -57,8 +58,6 @@ describe('local runner', () => {
 
   it('turns connect, frames and disconnect into $connect, $default and $disconnect', async () => {
     const socket = await openTracked();
-    socket.send(JSON.stringify({ action: 'echo', data: 'keep-alive' }));
-    expect(JSON.parse(await socket.next())).toEqual({ action: 'echo', data: 'keep-alive' });
     socket.send('not json');
     expect(JSON.parse(await socket.next())).toEqual({ action: 'error', code: 'bad_request' });
     socket.send(JSON.stringify({ action: 'launch' }));
@@ -142,15 +141,37 @@ describe('local runner', () => {
     });
   });
 
+  it('answers echo itself with the exact frame of the MOCK route, invoking no handler', async () => {
+    const socket = await openTracked();
+    const before = logLines.length;
+    // Whatever else an echo frame carries, the reply is the same constant bytes.
+    for (const frame of [
+      '{"action":"echo"}',
+      '{"action":"echo","data":"x","other":[1]}',
+      '{"data":5,"action":"echo"}',
+    ]) {
+      socket.send(frame);
+      expect(await socket.next()).toBe(ECHO_FRAME);
+    }
+    // A frame for $default after them: its reply comes after its log line, so every line the three
+    // echoes could have caused is in by now.
+    socket.send('{"action":"launch"}');
+    expect(JSON.parse(await socket.next())).toEqual({ action: 'error', code: 'unknown_action' });
+    const routes = logLines.slice(before).map((line) => (JSON.parse(line) as { route?: string }).route);
+    expect(routes).toEqual(['$default']);
+    socket.socket.close();
+    await socket.closed;
+  });
+
   describe("API Gateway's size limits", () => {
     it('accepts a message of several frames of at most 32 KB', async () => {
       const socket = await openTracked();
       const chunk = 'a'.repeat(LIMITS.wsFrameBytes - 100);
-      socket.socket.send('{"action":"echo","data":"', { fin: false });
+      socket.socket.send('{"action":"launch","data":"', { fin: false });
       for (let i = 0; i < 3; i++) socket.socket.send(chunk, { fin: false });
       socket.socket.send('"}', { fin: true });
-      // It reached the handler: the echo is refused for its data length, not by the gateway.
-      expect(JSON.parse(await socket.next())).toEqual({ action: 'error', code: 'bad_request' });
+      // It reached the handler, which parsed it whole: refused for its action, not by the gateway.
+      expect(JSON.parse(await socket.next())).toEqual({ action: 'error', code: 'unknown_action' });
       socket.socket.close();
       await socket.closed;
     });

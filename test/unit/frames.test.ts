@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KNOWN_FLAGS, MESSAGE_ID_BYTES, NONCE_BYTES, parseSend } from '../../protocol/chat.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
-import { encodeErrorFrame, encodeFrame, parseEcho, parseEnvelope } from '../../protocol/frames.ts';
+import { ECHO_FRAME, encodeErrorFrame, encodeFrame, parseEnvelope } from '../../protocol/frames.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 
 function codeOf(run: () => unknown): string | undefined {
@@ -62,15 +62,10 @@ describe('frame envelope', () => {
 });
 
 describe('echo frame', () => {
-  it('accepts no data or a short string', () => {
-    expect(parseEcho({})).toEqual({});
-    expect(parseEcho({ data: 'ping' })).toEqual({ data: 'ping' });
-  });
-
-  it('refuses extra fields, non-strings and long data', () => {
-    expect(codeOf(() => parseEcho({ data: 'x', other: 1 }))).toBe('bad_request');
-    expect(codeOf(() => parseEcho({ data: 5 }))).toBe('bad_request');
-    expect(codeOf(() => parseEcho({ data: 'x'.repeat(LIMITS.echoDataChars + 1) }))).toBe('bad_request');
+  it('is the bare echo envelope, as the SDK sends it', () => {
+    expect(ECHO_FRAME).toBe(encodeFrame('echo'));
+    expect(ECHO_FRAME).toBe(JSON.stringify({ action: 'echo' }));
+    expect(parseEnvelope(ECHO_FRAME)).toEqual({ action: 'echo', fields: {} });
   });
 });
 

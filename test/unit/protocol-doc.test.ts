@@ -9,6 +9,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import nacl from 'tweetnacl';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { WsEvent } from '../../contract/events.ts';
+import { MOCK_WS_ROUTES } from '../../contract/manifest.ts';
 import { rateWindowUpdate } from '../../lambdas/adapters/ephemeral.ts';
 import { type Chat, createChat, type SendResult } from '../../lambdas/domain/chat.ts';
 import { type IdentityRecord, rateWindow } from '../../lambdas/domain/directory.ts';
@@ -28,7 +29,7 @@ import {
 import { answerChallenge, canonicalJson, expectedResponse } from '../../protocol/directory.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
 import type { IdentityId, PublicKey } from '../../protocol/identity.ts';
-import { LIMITS } from '../../protocol/limits.ts';
+import { KEEP_ALIVE_MS, LIMITS } from '../../protocol/limits.ts';
 
 const hex = (text: string) => fromHex(text)!;
 
@@ -267,12 +268,25 @@ describe('errors after login (PROTOCOL.md, "Errors after login")', () => {
   });
 });
 
-describe('echo (PROTOCOL.md, "Handshake": echo after a failed login)', () => {
-  it('is answered without looking at any session', async () => {
-    // The session is looked up only to seal an error: an echo can't tell whether a login failed.
-    const chat = { sessionOf: () => Promise.reject(new Error('echo must not read a session')) };
-    const reply = await makeDefaultHandler({ chat, random })(wsEvent('{"action":"echo","data":"x"}'));
-    expect(reply.body).toBe('{"action":"echo","data":"x"}');
+describe('echo (PROTOCOL.md, "Keeping the connection alive")', () => {
+  it('is answered by the gateway with exactly {"action":"echo"}, whatever the frame carries', () => {
+    expect(MOCK_WS_ROUTES).toEqual({ echo: '{"action":"echo"}' });
+    expect(Buffer.byteLength(MOCK_WS_ROUTES.echo!)).toBe(17);
+  });
+
+  it('reaches no function: $default answers every other action with unknown_action', async () => {
+    // Before login (no session to seal with) the answer is the plain error.
+    const chat = { sessionOf: async () => undefined };
+    for (const frame of ['{"action":"launch"}', '{"action":"echo","data":"x"}']) {
+      await expect(makeDefaultHandler({ chat, random })(wsEvent(frame))).rejects.toMatchObject({
+        code: 'unknown_action',
+      });
+    }
+  });
+
+  it('is worth sending every 9 minutes: one inside the 10-minute idle timeout', () => {
+    expect(LIMITS.wsIdleTimeoutMs).toBe(600_000);
+    expect(KEEP_ALIVE_MS).toBe(540_000);
   });
 });
 
@@ -284,7 +298,6 @@ describe('frame sizes (PROTOCOL.md, "Frames", "Sending", "Limits")', () => {
     expect(LIMITS.pullPageBytes).toBe(65_536);
     expect(LIMITS.mailboxMaxBytes).toBe(16_777_216);
     expect(LIMITS.directoryBodyBytes).toBe(65_536);
-    expect(LIMITS.echoDataChars).toBe(64);
   });
 
   it('a session frame is 65 + length(action) + 4 × ⌈(P + 16) / 3⌉ bytes; a 73 590-byte box is the largest that fits', () => {

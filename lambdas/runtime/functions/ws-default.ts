@@ -1,5 +1,5 @@
 /**
- * `wsDefault` ($default: the `echo` keep-alive and unknown actions): the connections table, read
+ * `wsDefault` ($default: actions without a route of their own): the connections table, read
  * only to seal the `unknown_action` answer of a logged-in connection.
  */
 import middy from '@middy/core';
