@@ -1,0 +1,32 @@
+/** The vault setup secret through Secrets Manager (loaded with the vault function). */
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { VAULT_SETUP_REQUEST_TOKEN, type VaultSetupSecret } from '../../adapters/vault-setup.ts';
+import { type ClientOptions, commonConfig } from './options.ts';
+
+export function createVaultSetupSecret(secretArn: string, options: ClientOptions = {}): VaultSetupSecret {
+  const client = new SecretsManagerClient(commonConfig(options));
+  return {
+    read: async () => (await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString,
+    async initialise(value) {
+      try {
+        await client.send(
+          new PutSecretValueCommand({
+            SecretId: secretArn,
+            SecretString: value,
+            ClientRequestToken: VAULT_SETUP_REQUEST_TOKEN,
+          }),
+        );
+        return true;
+      } catch (error) {
+        // Another container wrote its setup under the same token first.
+        if (error instanceof ResourceExistsException) return false;
+        throw error;
+      }
+    },
+  };
+}
