@@ -4,7 +4,7 @@
  */
 import middy from '@middy/core';
 import { LIMITS } from '../../../protocol/limits.ts';
-import { awsCodeSender, type CodeTransport } from '../../adapters/codes.ts';
+import type { CodeTransport } from '../../adapters/codes.ts';
 import { dynamoEphemeralStore } from '../../adapters/ephemeral.ts';
 import { dynamoIdentityStore } from '../../adapters/identities.ts';
 import { serenityOpaqueServer } from '../../adapters/opaque.ts';
@@ -16,8 +16,7 @@ import { createVault } from '../../domain/vault.ts';
 import { makeVaultHandler } from '../../handlers/vault.ts';
 import { ConfigError, ENV, type RuntimeConfig } from '../env.ts';
 import { httpStack } from '../middlewares.ts';
-import { codesOff } from './directory.ts';
-import { type Base, cachedOnce, type DynamoClients, tableName } from './shared.ts';
+import { type Base, cachedOnce, codeSenderFor, type DynamoClients, tableName } from './shared.ts';
 
 export interface VaultClients extends DynamoClients {
   readonly codes: CodeTransport;
@@ -50,9 +49,7 @@ export function composeVault(
       epochSeconds(clock.now()),
     ),
     opaque: serenityOpaqueServer(setupSource(config, clients)),
-    codes:
-      base.codes ??
-      (config.verificationCodes ? awsCodeSender(config.verificationCodes, clients.codes) : codesOff),
+    codes: codeSenderFor(config, clients.codes, base.codes),
     clock,
     random: base.random,
   });
