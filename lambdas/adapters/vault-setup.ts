@@ -1,6 +1,6 @@
 /**
  * Where the vault's OPRF server setup comes from on AWS: a Secrets Manager secret (encrypted with a
- * KMS key only the vault function may use). The stack creates it with a placeholder; the function
+ * KMS key only the vault function may use). The stack creates it empty; the function
  * makes the setup on first use and writes it with a fixed client request token, so when cold starts
  * race, the first write wins, the others fail and read the winner's back. Nothing overwrites a
  * stored setup: a new one would make every vault unopenable.

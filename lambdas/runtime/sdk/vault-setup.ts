@@ -3,6 +3,7 @@ import {
   GetSecretValueCommand,
   PutSecretValueCommand,
   ResourceExistsException,
+  ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { VAULT_SETUP_REQUEST_TOKEN, type VaultSetupSecret } from '../../adapters/vault-setup.ts';
@@ -11,7 +12,15 @@ import { type ClientOptions, commonConfig } from './options.ts';
 export function createVaultSetupSecret(secretArn: string, options: ClientOptions = {}): VaultSetupSecret {
   const client = new SecretsManagerClient(commonConfig(options));
   return {
-    read: async () => (await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString,
+    async read() {
+      try {
+        return (await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
+      } catch (error) {
+        // The stack creates the secret empty: no value yet until the first setup is written.
+        if (error instanceof ResourceNotFoundException) return undefined;
+        throw error;
+      }
+    },
     async initialise(value) {
       try {
         await client.send(
