@@ -285,7 +285,44 @@ describe('vault', () => {
     });
     expect(await record(identity)).toBeUndefined();
   });
+});
 
+describe('switchyard vault (CLI)', () => {
+  it('stores a key, opens it with the identity file, refuses a wrong password with exit 3, deletes', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { runCli } = await import('../support/cli.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-vault-cli-'));
+    const common = ['--server', test.runner.httpUrl, '--identity-file', join(dir, 'id.json')];
+    try {
+      expect((await runCli(['id', 'create', '--no-passphrase', ...common])).code).toBe(0);
+      expect((await runCli(['link', 'email', EMAIL, ...common])).code).toBe(0);
+      expect((await runCli(['link', 'confirm', 'email', lastCode()!, ...common])).code).toBe(0);
+      const stored = await runCli(['vault', 'store', '--tries', '2', '--password-stdin', ...common], {
+        stdin: `${PASSWORD}\n`,
+      });
+      expect(stored.code).toBe(0);
+      const key = stored.stdout.trim();
+      expect(key).toMatch(/^[0-9a-f]{64}$/);
+      const opened = await runCli(['vault', 'open', '--password-stdin', ...common], {
+        stdin: `${PASSWORD}\n`,
+      });
+      expect(opened).toMatchObject({ code: 0, stdout: `${key}\n` });
+      const wrong = await runCli(['vault', 'open', '--password-stdin', ...common], { stdin: 'nope\n' });
+      expect(wrong.code).toBe(3);
+      expect(wrong.stdout).toBe('');
+      expect((await runCli(['vault', 'delete', '--yes', ...common])).code).toBe(0);
+      const gone = await runCli(['vault', 'open', '--password-stdin', ...common], { stdin: `${PASSWORD}\n` });
+      expect(gone.code).toBe(3);
+      secrets.add(key);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('vault metadata', () => {
   it('logs no identity, key, address, code or password', () => {
     const lines = test.logLines.join('\n');
     expect(test.logLines.length).toBeGreaterThan(20);
