@@ -29,6 +29,15 @@ interface Owner {
   readonly keys: KeyPair;
 }
 
+/**
+ * Every request on a fresh connection. The runner runs in this process, and the clients' Argon2id
+ * (OPAQUE's key stretching, ~0.3 s of synchronous WebAssembly each, seven at once in some tests)
+ * blocks its event loop: a pooled keep-alive socket can then be closed by the server's keep-alive
+ * timer just as a request goes out on it (ECONNRESET), a race of this harness, not of the vault.
+ */
+const freshFetch: typeof fetch = (input, init) =>
+  fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), connection: 'close' } });
+
 const lastCode = () => /: ([0-9]{6})$/.exec(codeLines.at(-1) ?? '')?.[1];
 
 /** A new identity with EMAIL linked (the code read from the runner's console). */
@@ -63,7 +72,7 @@ async function record(identity: string) {
 }
 
 async function post(path: string, body: unknown) {
-  const response = await fetch(new URL(`vault/${path}`, test.runner.httpUrl), {
+  const response = await freshFetch(new URL(`vault/${path}`, test.runner.httpUrl), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -99,8 +108,8 @@ async function finish(identity: string, attempt: Awaited<ReturnType<typeof start
 beforeAll(async () => {
   await opaque.ready;
   test = await startTestRunner({ codeSink: (line) => codeLines.push(line) });
-  directory = new DirectoryClient({ server: test.runner.httpUrl });
-  vault = new VaultClient({ server: test.runner.httpUrl });
+  directory = new DirectoryClient({ server: test.runner.httpUrl, fetch: freshFetch });
+  vault = new VaultClient({ server: test.runner.httpUrl, fetch: freshFetch });
   secrets.add(EMAIL);
   secrets.add(PASSWORD);
 });
