@@ -52,6 +52,9 @@ const LAMBDA_ENV: Record<string, string> = {
   TABLE_MAILBOX: 'mailbox',
   TABLE_CONNECTIONS: 'connections',
   TABLE_EPHEMERAL: 'ephemeral',
+  TABLE_VAULT: 'vault',
+  VAULT_SETUP_SECRET_ARN:
+    'arn:aws:secretsmanager:us-east-1:123456789012:secret:switchyard-vault-setup-AbCdEf',
   SAFE_BUCKET: 'safe',
   WS_MANAGEMENT_ENDPOINT: 'https://example.execute-api.us-east-1.amazonaws.com/ws',
   SERVER_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:switchyard-server-key-AbCdEf',

@@ -63,6 +63,13 @@ export interface FunctionSpec {
    * other functions.
    */
   readonly reservedConcurrency?: number;
+  /**
+   * Whether the function holds the vault's OPRF server setup (the backup key vault). The stack
+   * creates that secret with its own customer-managed KMS key whose policy lets only this
+   * function's role use it, grants `GetSecretValue` and `PutSecretValue` (the function makes the
+   * setup on first use) on that secret only, and sets `VAULT_SETUP_SECRET_ARN`.
+   */
+  readonly holdsVaultSetup?: boolean;
 }
 
 /** The directory's table access, shared by `directory` and `revoke` (the same code). */
@@ -218,6 +225,35 @@ export const FUNCTIONS = {
     tables: DIRECTORY_TABLES,
     safeBucket: [],
     manageConnections: true,
+    reservedConcurrency: 4,
+  },
+  /**
+   * The backup key vault, `/vault/…`: OPAQUE registration and login against the vault table. Its own
+   * function because it alone holds the OPRF server setup (a KMS key only its role may use), and
+   * its concurrency is reserved so a flood of attempts is throttled here and starves nothing else.
+   * It reads identities and challenges to check proofs of key possession, and sends the
+   * verification codes that unlock attempts.
+   */
+  vault: {
+    entry: 'lambdas/entry/vault.ts',
+    httpRoutes: ['ANY /vault/{proxy+}'],
+    wsRoutes: [],
+    tables: {
+      vault: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+        'dynamodb:BatchWriteItem',
+      ],
+      identities: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      ephemeral: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    },
+    safeBucket: [],
+    manageConnections: false,
+    sendsVerificationCodes: true,
+    holdsVaultSetup: true,
     reservedConcurrency: 4,
   },
 } as const satisfies Record<string, FunctionSpec>;

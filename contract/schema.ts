@@ -177,12 +177,43 @@ export const EPHEMERAL = {
   },
 } as const satisfies TableSchema & { attributes: Record<string, string> };
 
+/**
+ * The backup key vault (docs/PROTOCOL.md, "Vault"): one partition per identity. Its items, by sort
+ * key: `record` (the OPAQUE registration record, the client's wrapped key, the tries left and a
+ * version that changes on every store), `login#<hex>` (a login in progress: a copy of the record
+ * it counted against and the server's login state, single use, short TTL) and `code#<hex>` (a
+ * verification code that unlocks one attempt). Point-in-time recovery is off and nothing backs it
+ * up: a restored copy would bring back tries that were spent (docs/OPERATIONS.md).
+ */
+export const VAULT = {
+  logicalName: 'vault',
+  partitionKey: { name: 'identity', type: 'S' },
+  sortKey: { name: 'item', type: 'S' },
+  ttlAttribute: 'expiresAt',
+  pointInTimeRecovery: false,
+  attributes: {
+    identity: 'identity',
+    item: 'item',
+    registration: 'registration',
+    wrapped: 'wrapped',
+    tries: 'tries',
+    maxTries: 'maxTries',
+    version: 'version',
+    state: 'state',
+    decoy: 'decoy',
+    codeDigest: 'codeDigest',
+    codeTries: 'codeTries',
+    expiresAt: 'expiresAt',
+  },
+} as const satisfies TableSchema & { attributes: Record<string, string> };
+
 /** Every table, keyed by logical name. */
 export const TABLES = {
   identities: IDENTITIES,
   mailbox: MAILBOX,
   connections: CONNECTIONS,
   ephemeral: EPHEMERAL,
+  vault: VAULT,
 } as const satisfies Record<string, TableSchema>;
 
 export type TableName = keyof typeof TABLES;

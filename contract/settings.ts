@@ -323,11 +323,14 @@ export const WIRING = {
     mailbox: 'TABLE_MAILBOX',
     connections: 'TABLE_CONNECTIONS',
     ephemeral: 'TABLE_EPHEMERAL',
+    vault: 'TABLE_VAULT',
   },
   safeBucket: 'SAFE_BUCKET',
   managementEndpoint: 'WS_MANAGEMENT_ENDPOINT',
   /** ARN of the Secrets Manager secret holding the server's long-term key (chat handshake). */
   serverKeySecretArn: 'SERVER_KEY_SECRET_ARN',
+  /** ARN of the Secrets Manager secret holding the vault's OPRF server setup (vault function only). */
+  vaultSetupSecretArn: 'VAULT_SETUP_SECRET_ARN',
 } as const;
 
 /** Every environment variable a function reads: the stack's wiring and the settings (contract/settings.ts). */

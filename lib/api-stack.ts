@@ -43,6 +43,7 @@ import type { CustomDomains, SwitchyardConfig } from './config.ts';
 import { OperationsAlarms } from './constructs/alarms.ts';
 import { type ConnectionsManagement, ManifestFunction } from './constructs/manifest-function.ts';
 import { ServerPublicKey } from './constructs/server-public-key.ts';
+import { VaultSetup } from './constructs/vault-setup.ts';
 import { acknowledge } from './nag.ts';
 
 /** Where the Safe routes live on the HTTP API; clients are configured with `{HttpApiUrl}safe/`. */
@@ -135,6 +136,11 @@ export class ApiStack extends Stack {
       grantManagementApiAccess: (grantee) => stage.grantManagementApiAccess(grantee),
     };
 
+    // The vault's OPRF setup, beside the one function that may use it (lib/constructs/vault-setup.ts).
+    const vaultSetup = Object.values(specs).some((spec) => spec.holdsVaultSetup)
+      ? new VaultSetup(this, 'VaultSetup')
+      : undefined;
+
     const functions: Record<string, ManifestFunction> = {};
     for (const [name, spec] of Object.entries(specs)) {
       const fn = new ManifestFunction(this, name, {
@@ -147,6 +153,7 @@ export class ApiStack extends Stack {
         ...(safeAuthSecret ? { safeAuthSecret } : {}),
         serverKey: props.serverKey,
         ...(props.dataKey ? { dataKey: props.dataKey } : {}),
+        ...(vaultSetup ? { vaultSetup } : {}),
       });
       functions[name] = fn;
       this.addWebSocketRoutes(name, spec, fn);

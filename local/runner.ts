@@ -27,6 +27,7 @@ import { type LocalNames, localNames, provisionNames, startBackingServices } fro
 import { openGateway } from './gateway.ts';
 import { startJobs } from './jobs.ts';
 import { loadOrCreateServerKey } from './server-key.ts';
+import { loadOrCreateVaultSetup } from './vault-setup.ts';
 import type { WsLimits } from './ws-api.ts';
 
 export { PortInUseError } from './gateway.ts';
@@ -118,6 +119,7 @@ function runtimeConfig(
   names: LocalNames,
   managementEndpoint: string,
   secretKey: Uint8Array,
+  vaultSetup: string,
 ): RuntimeConfig {
   return {
     tables: { ...names.tables },
@@ -126,6 +128,7 @@ function runtimeConfig(
     messageTtlDays: options.messageTtlDays ?? LIMITS.messageTtlDaysDefault,
     registrationPolicy: options.registrationPolicy ?? 'open',
     serverKey: { kind: 'key', secretKey },
+    vaultSetup: { kind: 'setup', setup: vaultSetup },
     safe: {
       maxBackupBytes: options.safe?.maxBackupBytes ?? LIMITS.safeMaxBackupBytesDefault,
       retentionDays: options.safe?.retentionDays ?? LIMITS.safeRetentionDaysDefault,
@@ -141,6 +144,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
   mkdirSync(options.dataDir, { recursive: true });
   const serverKey = loadOrCreateServerKey(options.dataDir);
   const serverPublicKey = toHex(serverKey.publicKey);
+  const vaultSetup = await loadOrCreateVaultSetup(options.dataDir);
   const wsLimits: WsLimits = {
     messageBytes: LIMITS.wsMessageBytes,
     frameBytes: LIMITS.wsFrameBytes,
@@ -179,7 +183,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
     stops.push(async () => clients.destroy());
     await provisionNames(endpoints, clients.s3, names);
 
-    const config = runtimeConfig(options, names, gateway.managementEndpoint, serverKey.secretKey);
+    const config = runtimeConfig(options, names, gateway.managementEndpoint, serverKey.secretKey, vaultSetup);
     const codeSink = options.codeSink ?? ((line: string) => process.stdout.write(`${line}\n`));
     const built = composeAll(config, clients, {
       clock: systemClock,
@@ -187,6 +191,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
       log: createLogger(options.logSink),
       codes: {
         enabled: true,
+        // The directory's (linking) and the vault's (one attempt) codes; the line names the kind only.
         send: async (kind, _address, code) =>
           codeSink(`switchyard: verification code for the ${kind} being linked: ${code}`),
       },

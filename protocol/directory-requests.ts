@@ -41,7 +41,13 @@ export type Purpose =
   | 'export'
   | 'delete'
   | 'match'
-  | 'revoke';
+  | 'revoke'
+  // The backup key vault's (protocol/vault.ts): same challenges, its own routes.
+  | 'vaultRegister'
+  | 'vaultStore'
+  | 'vaultDelete'
+  | 'vaultOpen'
+  | 'vaultCode';
 
 /** The operations an identity's owner proves possession for, each `POST identities/{id}/{op}`. */
 export const OWNER_PURPOSES: readonly Purpose[] = [

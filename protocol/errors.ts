@@ -27,6 +27,10 @@ export const ERROR_CODES = {
   revocation_failed: { status: 403, message: 'Revocation refused' },
   /** Directory: the verification code is wrong, expired or out of tries. */
   code_invalid: { status: 400, message: 'Verification code invalid' },
+  /** Vault: the login failed: wrong password, no such vault, or a login already finished or expired. */
+  vault_login_failed: { status: 403, message: 'Vault login failed' },
+  /** Vault: storing needs an e-mail address or phone number linked in the directory that codes reach. */
+  address_required: { status: 409, message: 'Link an e-mail address or phone number first' },
   /** Chat: the frame needs a logged-in session (or the handshake is out of order or too late). */
   not_logged_in: { status: 401, message: 'Not logged in' },
   /** Chat: this session frame's counter was seen before (a replay), or is too far behind (see PROTOCOL.md). */

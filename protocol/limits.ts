@@ -104,6 +104,20 @@ export const LIMITS = {
   pullPageBytes: 64 * 1024,
   /** Chat: how long a short-lived message (flag 0x20) waits for its recipient (seconds). */
   shortLivedSeconds: 60,
+  /** Vault: largest JSON request body (bytes). */
+  vaultBodyBytes: 4 * 1024,
+  /** Vault: most wrong passwords a vault allows before it is deleted for good (the owner picks 1…this). */
+  vaultMaxTries: 10,
+  /** Vault: a login must be finished within this many seconds of its start. */
+  vaultLoginTtlSeconds: 120,
+  /**
+   * Vault: proof of work a code request needs (leading zero bits); every
+   * `vaultCodesPerExtraWorkBit` codes requested for one identity in the current UTC day double it, up
+   * to `vaultCodeWorkBitsMax`. Never a refusal, so the owner always gets a code.
+   */
+  vaultCodeWorkBits: 14,
+  vaultCodesPerExtraWorkBit: 5,
+  vaultCodeWorkBitsMax: 22,
   /** Largest HTTP request body any route reads (bytes); routes may set a lower bound. */
   httpBodyBytes: 10 * 1024 * 1024,
 } as const;

@@ -8,6 +8,7 @@ import { type CliIo, type Command, EXIT } from './command.ts';
 import { linkCommand, lookupCommand, matchCommand, unlinkCommand } from './directory.ts';
 import { idCommand } from './id.ts';
 import { safeCommand } from './safe.ts';
+import { vaultCommand } from './vault.ts';
 
 export const COMMANDS: readonly Command[] = [
   idCommand,
@@ -18,6 +19,7 @@ export const COMMANDS: readonly Command[] = [
   sendCommand,
   listenCommand,
   safeCommand,
+  vaultCommand,
 ];
 
 function usage(): string {

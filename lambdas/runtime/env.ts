@@ -38,6 +38,13 @@ export interface RuntimeConfig {
   readonly serverKey?:
     | { readonly kind: 'key'; readonly secretKey: Uint8Array }
     | { readonly kind: 'secret'; readonly secretArn: string; readonly generation: number };
+  /**
+   * The vault's OPRF server setup: given directly (the local runner made it under its data folder)
+   * or in a Secrets Manager secret that the function fills on first use.
+   */
+  readonly vaultSetup?:
+    | { readonly kind: 'setup'; readonly setup: string }
+    | { readonly kind: 'secret'; readonly secretArn: string };
   /** Directory: `open` registration (rate-limited) or `invite` (operator-issued invites only). */
   readonly registrationPolicy: RegistrationPolicy;
   /** Directory: code delivery on AWS (SES e-mail, SNS SMS); absent, linking answers not_supported. */
@@ -123,6 +130,9 @@ export function configFromEnv(env: Env, spec: FunctionSpec): RuntimeConfig {
         }
       : {}),
     ...(spec.sendsVerificationCodes ? verificationCodesFromEnv(env) : {}),
+    ...(spec.holdsVaultSetup
+      ? { vaultSetup: { kind: 'secret', secretArn: secretArn(env, ENV.vaultSetupSecretArn) } as const }
+      : {}),
     ...settings,
     safe: {
       ...settings.safe,
@@ -146,7 +156,7 @@ export function deploymentSettings(env: Env) {
   };
 }
 
-/** The server key secret's ARN, which the stack sets: a complete Secrets Manager ARN. */
+/** A secret's ARN that the stack sets (server key, vault setup): a complete Secrets Manager ARN. */
 function secretArn(env: Env, name: string): string {
   const raw = required(env, name);
   const parsed = parseSetting(SETTINGS.safeBasicAuthSecretArn, raw, 'env');

@@ -15,6 +15,7 @@ import { ENV } from '../../contract/settings.ts';
 import type { SwitchyardConfig } from '../config.ts';
 import { acknowledge, acknowledgeWildcardResources } from '../nag.ts';
 import { BUNDLE_BANNER, BUNDLE_EXTERNAL, BUNDLE_MAIN_FIELDS, NODE_RUNTIME, REPO_ROOT } from './bundling.ts';
+import type { VaultSetup } from './vault-setup.ts';
 
 export { NODE_RUNTIME, REPO_ROOT };
 
@@ -122,6 +123,11 @@ export interface ManifestFunctionProps {
   /** The server's long-term key, handed to functions with `spec.readsServerKey`. */
   readonly serverKey: ISecret;
   /**
+   * The vault's OPRF setup secret and its own key, handed to functions with `spec.holdsVaultSetup`.
+   * @default - none: no function holds it
+   */
+  readonly vaultSetup?: VaultSetup;
+  /**
    * The customer-managed key of the tables, bucket, server key and log group; each grant of data
    * access then comes with the KMS actions that access needs, through that data's service only.
    * @default - none: AWS-owned and AWS-managed keys, nothing to grant
@@ -188,6 +194,7 @@ export class ManifestFunction extends Construct {
     config,
     safeAuthSecret,
     serverKey,
+    vaultSetup,
   }: ManifestFunctionProps) {
     const environment: Record<string, string> = {
       // Every function parses these (lambdas/runtime/env.ts), so every function gets the
@@ -207,6 +214,10 @@ export class ManifestFunction extends Construct {
       environment[ENV.serverKeySecretArn] = serverKey.secretArn;
       environment[ENV.serverKeyGeneration] = String(config.serverKeyGeneration);
     }
+    if (spec.holdsVaultSetup) {
+      if (!vaultSetup) throw new Error(`Function "${spec.entry}" holds the vault setup, but none was given`);
+      environment[ENV.vaultSetupSecretArn] = vaultSetup.secretArn;
+    }
     if (spec.sendsVerificationCodes) {
       if (config.verificationEmailFrom) environment[ENV.verificationEmailFrom] = config.verificationEmailFrom;
       if (config.verificationSms) environment[ENV.verificationSms] = 'on';
@@ -223,6 +234,7 @@ export class ManifestFunction extends Construct {
     safeAuthSecret,
     serverKey,
     dataKey,
+    vaultSetup,
   }: ManifestFunctionProps): void {
     /** With a customer-managed key: `actions` on it, only when `service` calls KMS for this function. */
     const useKey = (service: 'dynamodb' | 's3' | 'secretsmanager', ...actions: string[]) => {
@@ -238,6 +250,8 @@ export class ManifestFunction extends Construct {
       });
       useKey('secretsmanager', 'kms:Decrypt');
     }
+
+    if (spec.holdsVaultSetup && vaultSetup) vaultSetup.grantTo(this.role);
 
     // DynamoDB decrypts a table's own key with kms:Decrypt for every read and write.
     if (tableNames(spec).some((table) => (spec.tables[table] ?? []).length > 0)) {

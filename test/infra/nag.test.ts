@@ -120,6 +120,9 @@ describe.each([
       ]),
       ['SwitchyardStateful/safe', /^AwsSolutions-S1$/],
       ['SwitchyardStateful/ServerKey', /^AwsSolutions-SMG4$/],
+      ...(Object.values(specs).some((spec) => spec.holdsVaultSetup)
+        ? [['SwitchyardApi/VaultSetup/Secret', /^AwsSolutions-SMG4$/] as [string, RegExp]]
+        : []),
       ['SwitchyardApi/WebSocketStage', /^AwsSolutions-APIG1$/],
       ['SwitchyardApi/HttpStage', /^AwsSolutions-APIG1$/],
       ['SwitchyardApi/WebSocketStage', /^Serverless-APIGWAccessLogging$/],

@@ -142,9 +142,10 @@ describe('alarms', () => {
       expect(alarm.OKActions).toEqual([{ Ref: topicIds[0] }]);
       expect(alarm.TreatMissingData).toBe('notBreaching');
     }
+    // The topic's key (the vault setup has a key of its own, retained: lib/constructs/vault-setup.ts).
     const keyId = Object.keys(
       template.findResources('AWS::KMS::Key', { Properties: { EnableKeyRotation: true } }),
-    );
+    ).filter((id) => !id.startsWith('VaultSetup'));
     expect(keyId).toHaveLength(1);
     // It guards alarm notices, not user data: it goes with the stack, after AWS's waiting period.
     template.hasResource('AWS::KMS::Key', {

@@ -8,6 +8,7 @@ import { ENV } from '../../lambdas/runtime/env.ts';
 import type { ApiStack } from '../../lib/api-stack.ts';
 import { buildSwitchyard } from '../../lib/app.ts';
 import type { SwitchyardConfig } from '../../lib/config.ts';
+import { VAULT_KEY_ACTIONS, type VaultSetup } from '../../lib/constructs/vault-setup.ts';
 import type { StatefulStack } from '../../lib/stateful-stack.ts';
 import { ECHO_FRAME, ROUTE_SELECTION_EXPRESSION } from '../../protocol/frames.ts';
 
@@ -136,6 +137,11 @@ function grantsByAction(
   return out;
 }
 
+/** The vault's setup secret and its key (the API stack makes one when a function holds it). */
+function vaultSetupOf(s: Synth): VaultSetup {
+  return s.api.node.findChild('VaultSetup') as VaultSetup;
+}
+
 /** What the manifest says a function may do, as the API stack's template must spell it. */
 function expectedGrants(s: Synth, spec: FunctionSpec): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -161,6 +167,12 @@ function expectedGrants(s: Synth, spec: FunctionSpec): Record<string, string[]> 
     add('secretsmanager:GetSecretValue', s.config.safeBasicAuthSecretArn);
   }
   if (spec.readsServerKey) add('secretsmanager:GetSecretValue', s.stateful.serverKey.secretArn);
+  if (spec.holdsVaultSetup) {
+    const setup = vaultSetupOf(s);
+    add('secretsmanager:GetSecretValue', setup.secretArn);
+    add('secretsmanager:PutSecretValue', setup.secretArn);
+    for (const action of VAULT_KEY_ACTIONS) add(action, setup.key.keyArn);
+  }
   if (spec.sendsVerificationCodes && s.config.verificationEmailFrom) {
     // The sender's address and its domain: SES authorises against whichever is verified.
     for (const identity of [s.config.verificationEmailFrom, s.config.verificationEmailFrom.split('@')[1]!]) {
@@ -422,6 +434,8 @@ describe.each([
         if (spec.readsSafeAuthSecret && s.config.safeBasicAuthSecretArn) {
           expected[ENV.safeBasicAuthSecretArn] = s.config.safeBasicAuthSecretArn;
         }
+        if (spec.holdsVaultSetup)
+          expected[ENV.vaultSetupSecretArn] = s.api.resolve(vaultSetupOf(s).secretArn);
         if (spec.sendsVerificationCodes && s.config.verificationEmailFrom)
           expected[ENV.verificationEmailFrom] = s.config.verificationEmailFrom;
         if (spec.sendsVerificationCodes && s.config.verificationSms) expected[ENV.verificationSms] = 'on';
@@ -831,7 +845,8 @@ describe('encryption keys', () => {
         const granted: Record<string, string[]> = {};
         for (const statement of functionOf(s.apiTemplate, name).statements) {
           const kms = actionsOf(statement).filter((action) => action.startsWith('kms:'));
-          if (kms.length === 0) continue;
+          // The vault setup's own key (its tests below), not the data key.
+          if (kms.length === 0 || JSON.stringify(statement.Resource).includes('VaultSetupKey')) continue;
           expect(statement.Effect, name).toBe('Allow');
           expect(statement.Resource, name).toEqual(key);
           const service = JSON.stringify(statement.Condition?.StringEquals?.['kms:ViaService']);

@@ -4,7 +4,7 @@
  */
 import type { IdentityId } from '../../../protocol/identity.ts';
 import type { MessageRef } from '../../domain/chat.ts';
-import { deleteKeys } from './purge.ts';
+import { deleteKeys } from '../partition.ts';
 import { A, type MailboxTable, messageKey } from './table.ts';
 
 /** Deletes `refs` from the recipient's mailbox; deleting one that is gone already is no error. */

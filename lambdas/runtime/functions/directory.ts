@@ -4,7 +4,7 @@
  */
 import middy from '@middy/core';
 import { LIMITS } from '../../../protocol/limits.ts';
-import { awsCodeSender, type CodeTransport } from '../../adapters/codes.ts';
+import type { CodeTransport } from '../../adapters/codes.ts';
 import { dynamoSessionStore } from '../../adapters/connections.ts';
 import { dynamoEphemeralStore } from '../../adapters/ephemeral.ts';
 import { dynamoIdentityStore } from '../../adapters/identities.ts';
@@ -17,19 +17,12 @@ import type { RuntimeConfig } from '../env.ts';
 import { httpStack } from '../middlewares.ts';
 import {
   type Base,
+  codeSenderFor,
   type DynamoClients,
   type ManagementClient,
   managementEndpoint,
   tableName,
 } from './shared.ts';
-
-/** No code delivery configured: the directory refuses to link addresses. */
-export const codesOff: CodeSender = {
-  enabled: false,
-  send: async () => {
-    throw new Error('code delivery is off');
-  },
-};
 
 export interface DirectoryClients extends DynamoClients, ManagementClient {
   readonly codes: CodeTransport;
@@ -64,9 +57,7 @@ export function composeDirectory(
         );
       },
     },
-    codes:
-      base.codes ??
-      (config.verificationCodes ? awsCodeSender(config.verificationCodes, clients.codes) : codesOff),
+    codes: codeSenderFor(config, clients.codes, base.codes),
     clock,
     random: base.random,
     registration: config.registrationPolicy,

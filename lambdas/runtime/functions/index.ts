@@ -13,6 +13,7 @@ import { composeDirectory } from './directory.ts';
 import { composeReaper } from './reaper.ts';
 import { composeSafe } from './safe.ts';
 import type { Base } from './shared.ts';
+import { composeVault } from './vault.ts';
 import { composeWsAck } from './ws-ack.ts';
 import { composeWsConnect } from './ws-connect.ts';
 import { composeWsDefault } from './ws-default.ts';
@@ -61,5 +62,6 @@ export function composeAll(
     safe: http(composeSafe(config, clients, base)),
     directory: http(composeDirectory(config, clients, base)),
     revoke: http(composeDirectory(config, clients, base)),
+    vault: http(composeVault(config, clients, base)),
   };
 }

@@ -10,9 +10,11 @@ import type { WsHandler } from '../../../contract/events.ts';
 import type { TableName } from '../../../contract/schema.ts';
 import { type KeyPair, keyPairFromSecret } from '../../../protocol/crypto.ts';
 import { LIMITS } from '../../../protocol/limits.ts';
+import { awsCodeSender, type CodeTransport } from '../../adapters/codes.ts';
 import { readBasicAuthSecret, readServerKeySecret, type SecretReader } from '../../adapters/secrets.ts';
 import { type Chat, type ChatDeps, createChat } from '../../domain/chat.ts';
 import type { Clock, Random } from '../../domain/clock.ts';
+import type { CodeSender } from '../../domain/directory.ts';
 import { basicAuthDigest } from '../../domain/safe.ts';
 import type { ChatHandlerDeps } from '../../handlers/ws-chat.ts';
 import { ConfigError, ENV, type RuntimeConfig } from '../env.ts';
@@ -122,4 +124,24 @@ export function chatWith(
 /** A chat route's middy handler: the route's core on `chat`, in the WebSocket stack. */
 export function chatRoute(base: Base, chat: Chat, make: (deps: ChatHandlerDeps) => WsHandler) {
   return middy(make({ chat, random: base.random, log: base.log })).use(wsStack(base, LIMITS.wsMessageBytes));
+}
+
+/** No code delivery configured: linking an address and vault codes answer not_supported. */
+export const codesOff: CodeSender = {
+  enabled: false,
+  send: async () => {
+    throw new Error('code delivery is off');
+  },
+};
+
+/**
+ * Where verification codes go: `given` (the local runner prints them), else SES and SNS as
+ * `config.verificationCodes` says, else nowhere ({@link codesOff}).
+ */
+export function codeSenderFor(
+  config: RuntimeConfig,
+  transport: CodeTransport,
+  given?: CodeSender,
+): CodeSender {
+  return given ?? (config.verificationCodes ? awsCodeSender(config.verificationCodes, transport) : codesOff);
 }

@@ -19,7 +19,7 @@ export function sdkPackages(spec: FunctionSpec): SdkPackages {
   if (Object.keys(spec.tables).length > 0) atLoad.push('@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb');
   if (spec.safeBucket.length > 0) atLoad.push('@aws-sdk/client-s3');
   if (spec.manageConnections) atLoad.push('@aws-sdk/client-apigatewaymanagementapi');
-  if (spec.readsServerKey) atLoad.push('@aws-sdk/client-secrets-manager');
+  if (spec.readsServerKey || spec.holdsVaultSetup) atLoad.push('@aws-sdk/client-secrets-manager');
   if (spec.readsSafeAuthSecret) onFirstUse.push('@aws-sdk/client-secrets-manager');
   if (spec.sendsVerificationCodes) onFirstUse.push('@aws-sdk/client-sesv2', '@aws-sdk/client-sns');
   return { atLoad: atLoad.sort(), onFirstUse: onFirstUse.sort() };

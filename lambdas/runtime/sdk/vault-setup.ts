@@ -1,0 +1,41 @@
+/** The vault setup secret through Secrets Manager (loaded with the vault function). */
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceExistsException,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { VAULT_SETUP_REQUEST_TOKEN, type VaultSetupSecret } from '../../adapters/vault-setup.ts';
+import { type ClientOptions, commonConfig } from './options.ts';
+
+export function createVaultSetupSecret(secretArn: string, options: ClientOptions = {}): VaultSetupSecret {
+  const client = new SecretsManagerClient(commonConfig(options));
+  return {
+    async read() {
+      try {
+        return (await client.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString;
+      } catch (error) {
+        // The stack creates the secret empty: no value yet until the first setup is written.
+        if (error instanceof ResourceNotFoundException) return undefined;
+        throw error;
+      }
+    },
+    async initialise(value) {
+      try {
+        await client.send(
+          new PutSecretValueCommand({
+            SecretId: secretArn,
+            SecretString: value,
+            ClientRequestToken: VAULT_SETUP_REQUEST_TOKEN,
+          }),
+        );
+        return true;
+      } catch (error) {
+        // Another container wrote its setup under the same token first.
+        if (error instanceof ResourceExistsException) return false;
+        throw error;
+      }
+    },
+  };
+}
