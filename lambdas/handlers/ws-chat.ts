@@ -59,7 +59,7 @@ export function makeLoginHandler(deps: ChatHandlerDeps): WsHandler {
   };
 }
 
-type SessionWork = (
+export type SessionWork = (
   identity: Parameters<Chat['pull']>[0],
   payload: Record<string, unknown>,
 ) => Promise<{ action: string; payload: unknown } | undefined>;
@@ -67,8 +67,9 @@ type SessionWork = (
 /**
  * A session route: find the logged-in session, open the frame, run `work`, and seal its answer.
  * Errors after the session is known are sealed too, so a middlebox learns nothing from them.
+ * Also the media blob routes' frame (lambdas/handlers/ws-media.ts).
  */
-function sessionRoute(deps: ChatHandlerDeps, work: SessionWork): WsHandler {
+export function sessionRoute(deps: ChatHandlerDeps, work: SessionWork): WsHandler {
   return async (event: WsEvent): Promise<WsResult> => {
     const { fields } = parseEnvelope(frameText(event));
     checkSessionFrame(fields);

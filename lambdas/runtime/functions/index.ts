@@ -14,6 +14,7 @@ import { composeReaper } from './reaper.ts';
 import { composeSafe } from './safe.ts';
 import type { Base } from './shared.ts';
 import { composeWsAck } from './ws-ack.ts';
+import { composeWsBlob } from './ws-blob.ts';
 import { composeWsConnect } from './ws-connect.ts';
 import { composeWsDefault } from './ws-default.ts';
 import { composeWsDisconnect } from './ws-disconnect.ts';
@@ -57,6 +58,7 @@ export function composeAll(
     wsSend: ws(composeWsSend(config, clients, base)),
     wsAck: ws(composeWsAck(config, clients, base)),
     wsPull: ws(composeWsPull(config, clients, base)),
+    wsBlob: ws(composeWsBlob(config, clients, base)),
     reaper: { kind: 'schedule', handler: async () => void (await reaper(undefined, LOCAL_CONTEXT)) },
     safe: http(composeSafe(config, clients, base)),
     directory: http(composeDirectory(config, clients, base)),
