@@ -75,7 +75,7 @@ async function recordExists(blob: string): Promise<boolean> {
 async function postForm(url: string, fields: Record<string, string>, file: Uint8Array): Promise<Response> {
   const form = new FormData();
   for (const [name, value] of Object.entries(fields)) form.append(name, value);
-  form.append('file', new Blob([file]), 'blob');
+  form.append('file', new Blob([Buffer.from(file)]), 'blob');
   return fetch(url, { method: 'POST', body: form });
 }
 
@@ -137,7 +137,7 @@ describe('media blobs through the runner (SDK)', () => {
     const [alice, bob, carol] = await Promise.all([1, 2, 3].map(() => registerIdentity(harness.runner)));
     const [a, b, c] = await Promise.all([alice!, bob!, carol!].map(online));
     const file = randomBytes(70_000);
-    const attachment = await uploadFile(a, { to: [bob!.id, carol!.id], source: file, size: file.length });
+    const attachment = await uploadFile(a!, { to: [bob!.id, carol!.id], source: file, size: file.length });
     expect(await downloadBytes(b!, attachment)).toEqual(file);
     expect(await finishDownload(b!, attachment.blob)).toBe(false);
     // Bob is done: he cannot fetch it again, Carol still can.
@@ -151,7 +151,7 @@ describe('media blobs through the runner (SDK)', () => {
   it('refuses a download, and a "done", from anyone the blob was not sent to', async () => {
     const [alice, bob, mallory] = await Promise.all([1, 2, 3].map(() => registerIdentity(harness.runner)));
     const [a, m] = await Promise.all([alice!, mallory!].map(online));
-    const attachment = await uploadFile(a, { to: bob!.id, source: randomBytes(10), size: 10 });
+    const attachment = await uploadFile(a!, { to: bob!.id, source: randomBytes(10), size: 10 });
     await expect(ask(m!, 'blobDownload', { blob: attachment.blob })).rejects.toMatchObject({
       code: 'not_found',
     });
@@ -191,7 +191,7 @@ describe('media blobs through the runner (SDK)', () => {
     const [alice, bob, mallory] = await Promise.all([1, 2, 3].map(() => registerIdentity(harness.runner)));
     const [a, m] = await Promise.all([alice!, mallory!].map(online));
     const file = randomBytes(5_000);
-    const attachment = await uploadFile(a, { to: bob!.id, source: file, size: file.length });
+    const attachment = await uploadFile(a!, { to: bob!.id, source: file, size: file.length });
     const before = await harness.clients.s3.send(
       new GetObjectCommand({ Bucket: harness.runner.mediaBucket, Key: blobObjectKey(attachment.blob) }),
     );
