@@ -215,7 +215,7 @@ describe('media blobs through the runner (SDK)', () => {
     ).toBe(403);
     const put = await fetch(`${grant.url}/${blobObjectKey(attachment.blob)}`, {
       method: 'PUT',
-      body: forged,
+      body: Buffer.from(forged),
     });
     expect(put.status).toBe(403);
 
