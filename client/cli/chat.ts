@@ -182,7 +182,9 @@ async function sendFile(io: CliIo, run: Invocation, path: string): Promise<numbe
   try {
     await session.connect();
     const attachment = await uploadPath(io, session, recipient, path, mediaType).catch((error: unknown) => {
-      throw error instanceof ChatError && error.code === 'too_large' ? new ChatError('file_too_large') : error;
+      throw error instanceof ChatError && error.code === 'too_large'
+        ? new ChatError('file_too_large')
+        : error;
     });
     try {
       await new Messenger(session).sendAttachment(recipient, attachment).acked;
