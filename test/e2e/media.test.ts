@@ -4,8 +4,9 @@
  * and reports "done", and the blob is gone. The runner's media proxy stands in for what S3 enforces
  * (the POST policy, signatures, expiry); these tests hold it to that.
  */
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Messenger, type ReceivedFile } from '../../client/chat/messenger.ts';
 import type { ChatSession } from '../../client/chat/session.ts';
@@ -18,6 +19,7 @@ import {
 import { blobSize } from '../../client/media/format.ts';
 import { BLOBS } from '../../contract/schema.ts';
 import { blobObjectKey } from '../../lambdas/adapters/blob-storage.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lambdas/runtime/clients.ts';
 import { sweepExpiredBlobs } from '../../local/sweeper.ts';
 import { b64 } from '../../protocol/chat.ts';
 import { randomBytes } from '../../protocol/crypto.ts';
@@ -298,8 +300,39 @@ describe('media blobs through the runner (SDK)', () => {
 
   it('expires blobs: the download check at once, the lifecycle stand-in later', async () => {
     const [alice, bob] = [await registerIdentity(harness.runner), await registerIdentity(harness.runner)];
-    const a = await online(alice);
+    const [a, b] = [await online(alice), await online(bob)];
     const attachment = await uploadFile(a, { to: bob.id, source: randomBytes(10), size: 10 });
+    // The record says it expired (TTL has not deleted it yet): refused at once, object or not.
+    const expired = await uploadFile(a, { to: bob.id, source: randomBytes(10), size: 10 });
+    await harness.clients.dynamo.send(
+      new UpdateCommand({
+        TableName: harness.runner.tables.blobs,
+        Key: { [BLOBS.attributes.key]: `b#${expired.blob}` },
+        UpdateExpression: 'SET #e = :past',
+        ExpressionAttributeNames: { '#e': BLOBS.attributes.expiresAt },
+        ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 1 },
+      }),
+    );
+    expect(await objectExists(expired.blob)).toBe(true);
+    await expect(downloadBytes(b, expired)).rejects.toMatchObject({ code: 'not_found' });
+    // A presigned URL past its own expiry is refused by the storage (here the runner's proxy).
+    const signer = new S3Client({
+      endpoint: harness.runner.httpUrl.replace(/\/$/, ''),
+      forcePathStyle: true,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    const shortLived = await getSignedUrl(
+      signer,
+      new GetObjectCommand({ Bucket: harness.runner.mediaBucket, Key: blobObjectKey(attachment.blob) }),
+      { expiresIn: 1 },
+    );
+    signer.destroy();
+    expect((await fetch(shortLived)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const late = await fetch(shortLived);
+    expect(late.status).toBe(403);
+    expect(await late.text()).toContain('Request has expired');
     const targets = {
       dynamo: harness.clients.dynamo,
       s3: harness.clients.s3,
