@@ -28,7 +28,10 @@ function setup() {
   };
   const media = createMedia({
     records: {
-      create: async (record) => (records.set(record.blob, record), 'created'),
+      create: async (record) => {
+        records.set(record.blob, record);
+        return 'created';
+      },
       get: async (blob) => records.get(blob),
       removeRecipient: async (blob, recipient) => {
         const record = records.get(blob);

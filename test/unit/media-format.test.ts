@@ -126,7 +126,7 @@ describe('attachment descriptor (PROTOCOL.md, "Attachment descriptor")', () => {
   it('refuses another version, a wrong length, a path as name, a malformed media type', () => {
     const good = encodeAttachment(attachment);
     const bad = (change: (bytes: Uint8Array) => Uint8Array) => () => decodeAttachment(change(good.slice()));
-    expect(bad((b) => ((b[0] = 2), b))).toThrow(DescriptorError);
+    expect(bad((b) => new Uint8Array([2, ...b.subarray(1)]))).toThrow(DescriptorError);
     expect(bad((b) => b.subarray(0, b.length - 1))).toThrow(DescriptorError);
     expect(bad((b) => new Uint8Array([...b, 0]))).toThrow(DescriptorError);
     expect(() => encodeAttachment({ ...attachment, name: '../etc/passwd' })).toThrow(DescriptorError);
