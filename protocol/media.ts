@@ -14,7 +14,8 @@
  * exact size of the encrypted blob: the upload policy lets S3 accept that size and no other. The
  * blob bytes travel between the client and S3 only (a presigned POST, a presigned GET).
  */
-import { fromB64, MESSAGE_ID_BYTES } from './chat.ts';
+import { toHex } from './bytes.ts';
+import { fromB64, MESSAGE_ID_BYTES, onlyKeys } from './chat.ts';
 import { SwitchyardError } from './errors.ts';
 import { ensureIdentityId, type IdentityId } from './identity.ts';
 import { LIMITS } from './limits.ts';
@@ -44,11 +45,7 @@ export function ensureBlobId(value: unknown): BlobId {
 /** A blob id from 16 random bytes. */
 export function blobIdFrom(bytes: Uint8Array): BlobId {
   if (bytes.length !== BLOB_ID_BYTES) throw new Error('a blob id is 16 bytes');
-  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('') as BlobId;
-}
-
-function onlyKeys(value: Readonly<Record<string, unknown>>, allowed: readonly string[]): void {
-  if (Object.keys(value).some((key) => !allowed.includes(key))) throw new SwitchyardError('bad_request');
+  return toHex(bytes) as BlobId;
 }
 
 /** The request id every blob frame carries (8 bytes, base64), echoed in the answer. */
