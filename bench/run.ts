@@ -9,11 +9,13 @@
  *   P3, P4  bench/requests.ts  DynamoDB requests per message at scale; AWS cost per million
  *   P5      bench/bundles.ts   Lambda bundle sizes and cold import times
  *   P6      bench/safe.ts      Safe PUT+GET through the runner ÷ directly on embedded S3
+ *   P7      bench/media.ts     10 MiB blob through presigned URLs ÷ directly on embedded S3
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { bundlesReport, runBundlesBench } from './bundles.ts';
 import { chatReports, runChatBench } from './chat.ts';
+import { mediaReport, runMediaBench } from './media.ts';
 import { requestsReports, runRequestsBench } from './requests.ts';
 import { runSafeBench, safeReport } from './safe.ts';
 import { type BenchOptions, type BenchReport, machine, replaceSection } from './support.ts';
@@ -54,6 +56,11 @@ const BENCHES: readonly Bench[] = [
     ids: ['P6'],
     label: 'Safe PUT+GET 64 KiB through the runner vs directly on embedded S3',
     run: async (options) => [safeReport(await runSafeBench(options))],
+  },
+  {
+    ids: ['P8'],
+    label: 'media 10 MiB upload+download through presigned URLs vs directly on embedded S3',
+    run: async (options) => [mediaReport(await runMediaBench(options))],
   },
 ];
 

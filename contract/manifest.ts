@@ -32,6 +32,12 @@ export interface FunctionSpec {
   readonly tables: Partial<Record<TableName, readonly TableAction[]>>;
   /** Exact S3 actions on the Safe bucket's backup objects. */
   readonly safeBucket: readonly BucketAction[];
+  /**
+   * Exact S3 actions on the media bucket's blob objects. A function that presigns needs the action
+   * the URL performs (`s3:PutObject` for an upload policy, `s3:GetObject` for a download): S3 checks
+   * the signer's permission when the URL is used. Absent: none.
+   */
+  readonly mediaBucket?: readonly BucketAction[];
   /** Whether the function pushes to other connections through the `@connections` API. */
   readonly manageConnections: boolean;
   /**
@@ -190,6 +196,32 @@ export const FUNCTIONS = {
     wsRoutes: ['pull'],
     tables: { connections: ['dynamodb:UpdateItem', 'dynamodb:GetItem'], mailbox: ['dynamodb:Query'] },
     safeBucket: [],
+    manageConnections: false,
+  },
+  /**
+   * The media blob routes (docs/PROTOCOL.md, "Media blobs"): session frames on the chat socket, so an
+   * upload is granted to the identity that logged in. The function hands out presigned S3 URLs and
+   * deletes blobs; the bytes go between clients and S3 and never through a function.
+   */
+  wsBlob: {
+    entry: 'lambdas/entry/ws-blob.ts',
+    httpRoutes: [],
+    wsRoutes: ['blobUpload', 'blobDownload', 'blobDone'],
+    tables: {
+      // The frame's acceptance (session and replay slot: one conditional update; a read to say why not).
+      connections: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+      // The blob records and the uploaders' quota counters (recounted from byOwner when full).
+      blobs: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+      ],
+    },
+    safeBucket: [],
+    // PutObject signs upload policies, GetObject download URLs; DeleteObject on "done". No ListBucket.
+    mediaBucket: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
     manageConnections: false,
   },
   reaper: {

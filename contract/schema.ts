@@ -207,6 +207,37 @@ export const VAULT = {
   },
 } as const satisfies TableSchema & { attributes: Record<string, string> };
 
+/**
+ * Media blobs in flight (docs/PROTOCOL.md, "Media blobs"). One item per blob, keyed `b#<blob id
+ * hex>`: its uploader, its size, the recipients that have not reported "done" yet, and its expiry
+ * (TTL). One counter item per uploader, keyed `q#<identity>`, holds the uploader's blobs and bytes in
+ * flight for the quota; TTL deletes blob items without decrementing it, so a full counter is
+ * recounted from the sparse `byOwner` index (only blob items carry `owner`). The bytes themselves are
+ * in the media bucket, never here.
+ */
+export const BLOBS = {
+  logicalName: 'blobs',
+  partitionKey: { name: 'key', type: 'S' },
+  indexes: [
+    {
+      indexName: 'byOwner',
+      partitionKey: { name: 'owner', type: 'S' },
+      include: ['size', 'expiresAt'],
+    },
+  ],
+  ttlAttribute: 'expiresAt',
+  pointInTimeRecovery: false,
+  attributes: {
+    key: 'key',
+    owner: 'owner',
+    size: 'size',
+    recipients: 'recipients',
+    expiresAt: 'expiresAt',
+    count: 'count',
+    bytes: 'bytes',
+  },
+} as const satisfies TableSchema & { attributes: Record<string, string> };
+
 /** Every table, keyed by logical name. */
 export const TABLES = {
   identities: IDENTITIES,
@@ -214,6 +245,7 @@ export const TABLES = {
   connections: CONNECTIONS,
   ephemeral: EPHEMERAL,
   vault: VAULT,
+  blobs: BLOBS,
 } as const satisfies Record<string, TableSchema>;
 
 export type TableName = keyof typeof TABLES;
@@ -224,6 +256,16 @@ export const TABLE_NAMES = Object.keys(TABLES) as TableName[];
 export const SAFE_BUCKET = {
   logicalName: 'safe',
   backupPrefix: 'backups/',
+} as const;
+
+/**
+ * The media bucket: every blob is one object under this prefix, named by its blob id (32 lowercase
+ * hex). A bucket of its own, not a prefix of the Safe bucket: it has its own lifecycle, and CORS for
+ * the browser client (when configured) must not reach the backups.
+ */
+export const MEDIA_BUCKET = {
+  logicalName: 'media',
+  blobPrefix: 'blobs/',
 } as const;
 
 /**
@@ -240,6 +282,11 @@ export const LOCAL_SAFE_BUCKET = 'switchyard-safe';
 /** The Safe bucket's physical name under a local name prefix (LOCAL_SAFE_BUCKET without one). */
 export function localSafeBucket(prefix = ''): string {
   return `${prefix ? `${prefix}-` : ''}${LOCAL_SAFE_BUCKET}`;
+}
+
+/** The physical name of the local media bucket under a local name prefix. */
+export function localMediaBucket(prefix = ''): string {
+  return `${prefix ? `${prefix}-` : ''}switchyard-media`;
 }
 
 /**

@@ -58,6 +58,8 @@ export interface ApiStackProps extends StackProps {
   readonly config: SwitchyardConfig;
   readonly tables: Readonly<Record<TableName, ITable>>;
   readonly safeBucket: IBucket;
+  /** The media bucket (stateful stack). */
+  readonly mediaBucket: IBucket;
   /** The server's long-term key (stateful stack). */
   readonly serverKey: ISecret;
   /**
@@ -148,6 +150,7 @@ export class ApiStack extends Stack {
         spec,
         tables: props.tables,
         safeBucket: props.safeBucket,
+        mediaBucket: props.mediaBucket,
         connections,
         config,
         ...(safeAuthSecret ? { safeAuthSecret } : {}),

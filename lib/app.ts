@@ -42,7 +42,7 @@ export function nagPacks(app: App) {
 export function buildSwitchyard(app: App, options: BuildOptions = {}): SwitchyardStacks {
   const config = readConfig(app);
   const stateful = new StatefulStack(app, 'SwitchyardStateful', {
-    description: 'Switchyard: tables and Safe bucket (retained)',
+    description: 'Switchyard: tables, Safe and media buckets (retained)',
     config,
   });
   const api = new ApiStack(app, 'SwitchyardApi', {
@@ -50,6 +50,7 @@ export function buildSwitchyard(app: App, options: BuildOptions = {}): Switchyar
     config,
     tables: stateful.tables,
     safeBucket: stateful.safeBucket,
+    mediaBucket: stateful.mediaBucket,
     serverKey: stateful.serverKey,
     ...(stateful.dataKey ? { dataKey: stateful.dataKey } : {}),
     ...(options.functions ? { functions: options.functions } : {}),

@@ -31,6 +31,12 @@ export interface SwitchyardConfig {
   readonly safeRetentionDays: number;
   /** Directory registration: `open` (each registration pays proof of work) or `invite` (operator-issued invites only). */
   readonly registrationPolicy: RegistrationPolicy;
+  /** Largest media blob one upload may declare (bytes, encrypted); the upload policy makes S3 enforce it. */
+  readonly mediaMaxBlobBytes: number;
+  /** Days a media blob lives after its upload was granted (the media bucket's lifecycle rule). */
+  readonly mediaTtlDays: number;
+  /** Media bytes one identity may have in flight. */
+  readonly mediaQuotaBytes: number;
   /** Retention of the functions' log groups. */
   readonly logRetentionDays: RetentionDays;
   /** HTTP API: steady-state requests per second across all routes. */
@@ -109,6 +115,9 @@ export const CONFIG_DEFAULTS: SwitchyardConfig = {
   safeMaxBackupBytes: SETTINGS.safeMaxBackupBytes.default,
   safeRetentionDays: SETTINGS.safeRetentionDays.default,
   registrationPolicy: SETTINGS.registrationPolicy.default,
+  mediaMaxBlobBytes: SETTINGS.mediaMaxBlobBytes.default,
+  mediaTtlDays: SETTINGS.mediaTtlDays.default,
+  mediaQuotaBytes: SETTINGS.mediaQuotaBytes.default,
   logRetentionDays: SETTINGS.logRetentionDays.default as RetentionDays,
   httpRateLimit: SETTINGS.httpRateLimit.default,
   httpBurstLimit: SETTINGS.httpBurstLimit.default,
@@ -201,6 +210,9 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>): SwitchyardC
     safeMaxBackupBytes: int('safeMaxBackupBytes'),
     safeRetentionDays: int('safeRetentionDays'),
     registrationPolicy: contextSetting<RegistrationPolicy>(raw, 'registrationPolicy'),
+    mediaMaxBlobBytes: int('mediaMaxBlobBytes'),
+    mediaTtlDays: int('mediaTtlDays'),
+    mediaQuotaBytes: int('mediaQuotaBytes'),
     logRetentionDays: logRetentionDays as RetentionDays,
     httpRateLimit: int('httpRateLimit'),
     httpBurstLimit: int('httpBurstLimit'),

@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import {
   LOCAL_NAME_PREFIX,
+  localMediaBucket,
   localSafeBucket,
   localTableName,
   TABLE_NAMES,
@@ -26,13 +27,18 @@ export interface ServiceEndpoints {
 export interface LocalNames {
   readonly tables: Readonly<Record<TableName, string>>;
   readonly safeBucket: string;
+  readonly mediaBucket: string;
 }
 
 export function localNames(prefix = ''): LocalNames {
   if (!LOCAL_NAME_PREFIX.test(prefix))
     throw new Error('The runner name prefix must be lowercase letters, digits and inner hyphens (≤ 32).');
   const tables = Object.fromEntries(TABLE_NAMES.map((table) => [table, localTableName(table, prefix)]));
-  return { tables: tables as Record<TableName, string>, safeBucket: localSafeBucket(prefix) };
+  return {
+    tables: tables as Record<TableName, string>,
+    safeBucket: localSafeBucket(prefix),
+    mediaBucket: localMediaBucket(prefix),
+  };
 }
 
 export interface BackingServices {
@@ -73,7 +79,7 @@ export async function startBackingServices(options: {
   };
 }
 
-/** Creates the runner's tables and bucket where missing, as the CDK stateful stack does on AWS. */
+/** Creates the runner's tables and buckets where missing, as the CDK stateful stack does on AWS. */
 export async function provisionNames(
   endpoints: ServiceEndpoints,
   s3: S3Client,
@@ -90,4 +96,5 @@ export async function provisionNames(
     provisioner.destroy();
   }
   await ensureBucket(s3, names.safeBucket);
+  await ensureBucket(s3, names.mediaBucket);
 }

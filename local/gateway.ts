@@ -87,6 +87,8 @@ export interface GatewayRoutes {
   readonly page: { readonly serverPublicKey: string };
   /** See WsApiOptions.onConnection. */
   readonly onConnection?: (connectionId: string) => void;
+  /** The media bucket's proxy (local/media-proxy.ts): answers requests under `/{bucket}`, else false. */
+  readonly media?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
 }
 
 export interface Gateway {
@@ -127,7 +129,7 @@ export async function openGateway(requestedPort: number): Promise<Gateway> {
     safeUrl: `${origin}/safe/`,
   };
 
-  const attach = ({ built, wsLimits, page, onConnection }: GatewayRoutes) => {
+  const attach = ({ built, wsLimits, page, onConnection, media }: GatewayRoutes) => {
     const wsRoutes = new Map<string, WsHandler>();
     const httpRoutes: Array<[string, HttpHandler]> = [];
     for (const name of FUNCTION_NAMES) {
@@ -161,6 +163,8 @@ export async function openGateway(requestedPort: number): Promise<Gateway> {
       const method = request.method ?? 'GET';
       const path = (request.url ?? '/').split('?')[0]!;
       if (await webPage(request, response)) return;
+      // Presigned media URLs: blob bytes go between the client and the bucket, never to a handler.
+      if (media && (await media(request, response))) return;
       if (path.startsWith(managementPrefix)) {
         const body = await readBody(request, wsLimits.messageBytes);
         let connectionId: string;

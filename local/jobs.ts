@@ -15,6 +15,8 @@ export interface JobsOptions {
   readonly clients: Pick<AwsClients, 'dynamo' | 's3'>;
   readonly names: LocalNames;
   readonly retentionDays: number;
+  /** Days a media blob lives (the media bucket's lifecycle rule). */
+  readonly mediaTtlDays: number;
   /** ms; 0 = never. */
   readonly scheduleIntervalMs: number;
   /** ms; 0 = never. */
@@ -45,6 +47,8 @@ export function startJobs(options: JobsOptions): { stop(): Promise<void> } {
       tableName: (table) => options.names.tables[table],
       bucket: options.names.safeBucket,
       retentionDays: options.retentionDays,
+      mediaBucket: options.names.mediaBucket,
+      mediaTtlDays: options.mediaTtlDays,
       now: () => Date.now(),
     },
     options.sweepIntervalMs,

@@ -26,6 +26,7 @@ import { LIMITS } from '../protocol/limits.ts';
 import { type LocalNames, localNames, provisionNames, startBackingServices } from './backing.ts';
 import { openGateway } from './gateway.ts';
 import { startJobs } from './jobs.ts';
+import { createMediaProxy } from './media-proxy.ts';
 import { loadOrCreateServerKey } from './server-key.ts';
 import { loadOrCreateVaultSetup } from './vault-setup.ts';
 import type { WsLimits } from './ws-api.ts';
@@ -60,6 +61,12 @@ export interface RunnerOptions {
     readonly retentionDays?: number;
     /** Turns on HTTP Basic auth for every /safe/ route (`SAFE_BASIC_AUTH=user:password` in main.ts). */
     readonly basicAuth?: BasicAuthCredentials;
+  };
+  /** Media blobs: largest blob, days a blob lives, bytes in flight per identity (contract/settings.ts). */
+  readonly media?: {
+    readonly maxBlobBytes?: number;
+    readonly ttlDays?: number;
+    readonly quotaBytes?: number;
   };
   /** Where handler log lines go (default stdout). */
   readonly logSink?: (line: string) => void;
@@ -97,6 +104,11 @@ export interface Runner {
   readonly tables: Readonly<Record<TableName, string>>;
   /** The physical name of this runner's Safe bucket (after `namePrefix`). */
   readonly safeBucket: string;
+  /**
+   * The physical name of this runner's media bucket (after `namePrefix`); presigned media URLs are
+   * `{httpUrl}{mediaBucket}/…`, answered by the runner's media proxy (local/media-proxy.ts).
+   */
+  readonly mediaBucket: string;
   stop(): Promise<void>;
 }
 
@@ -124,6 +136,7 @@ function runtimeConfig(
   return {
     tables: { ...names.tables },
     safeBucket: names.safeBucket,
+    mediaBucket: names.mediaBucket,
     managementEndpoint,
     messageTtlDays: options.messageTtlDays ?? LIMITS.messageTtlDaysDefault,
     registrationPolicy: options.registrationPolicy ?? 'open',
@@ -135,6 +148,11 @@ function runtimeConfig(
       ...(options.safe?.basicAuth
         ? { basicAuth: { kind: 'digest', digest: basicAuthDigest(options.safe.basicAuth) } as const }
         : {}),
+    },
+    media: {
+      maxBlobBytes: options.media?.maxBlobBytes ?? LIMITS.mediaMaxBlobBytesDefault,
+      ttlDays: options.media?.ttlDays ?? LIMITS.mediaTtlDaysDefault,
+      quotaBytes: options.media?.quotaBytes ?? LIMITS.mediaQuotaBytesDefault,
     },
   };
 }
@@ -174,7 +192,8 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
     const { endpoints } = services;
 
     const clients = createClients({
-      endpoints,
+      // Presigned media URLs name the runner's own address: its media proxy checks them as S3 would.
+      endpoints: { ...endpoints, s3Presigned: gateway.httpUrl.replace(/\/$/, '') },
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
@@ -200,6 +219,12 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
     const wsApi = gateway.attach({
       built,
       wsLimits,
+      media: createMediaProxy({
+        bucket: names.mediaBucket,
+        upstream: endpoints.s3,
+        credentials: LOCAL_CREDENTIALS,
+        region: LOCAL_REGION,
+      }),
       page: { serverPublicKey },
       ...(options.onConnection ? { onConnection: options.onConnection } : {}),
     });
@@ -210,6 +235,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
       clients,
       names,
       retentionDays: config.safe.retentionDays,
+      mediaTtlDays: config.media.ttlDays,
       scheduleIntervalMs: options.scheduleIntervalMs ?? 60_000,
       sweepIntervalMs: options.sweepIntervalMs ?? 60_000,
     });
@@ -224,16 +250,17 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
       endpoints,
       tables: names.tables,
       safeBucket: names.safeBucket,
+      mediaBucket: names.mediaBucket,
       stop: async () => {
         gateway.setReady(false);
         await stops.stopAll();
         rmSync(join(options.dataDir, RUNNER_FILE), { force: true });
       },
     };
-    const { httpUrl, wsUrl, safeUrl, tables, safeBucket } = runner;
+    const { httpUrl, wsUrl, safeUrl, tables, safeBucket, mediaBucket } = runner;
     writeFileSync(
       join(options.dataDir, RUNNER_FILE),
-      `${JSON.stringify({ pid: process.pid, httpUrl, wsUrl, safeUrl, endpoints, tables, safeBucket }, null, 2)}\n`,
+      `${JSON.stringify({ pid: process.pid, httpUrl, wsUrl, safeUrl, endpoints, tables, safeBucket, mediaBucket }, null, 2)}\n`,
     );
     gateway.setReady(true);
     return runner;

@@ -286,7 +286,8 @@ export function encodeDelivery(message: Delivery) {
 
 // ─── Request parsing (server side), size then shape ─────────────────────────────────────────────
 
-function onlyKeys(value: Readonly<Record<string, unknown>>, allowed: readonly string[]): void {
+/** `bad_request` for a payload with a field not in `allowed` (the blob routes use it too). */
+export function onlyKeys(value: Readonly<Record<string, unknown>>, allowed: readonly string[]): void {
   if (Object.keys(value).some((key) => !allowed.includes(key))) throw new SwitchyardError('bad_request');
 }
 

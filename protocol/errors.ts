@@ -41,6 +41,11 @@ export const ERROR_CODES = {
   unknown_recipient: { status: 404, message: 'Unknown recipient' },
   /** Chat: a recipient's mailbox is full; nothing was stored. */
   mailbox_full: { status: 507, message: 'Recipient mailbox full' },
+  /**
+   * Media: the uploader's blobs in flight (granted uploads not yet deleted) would exceed its quota;
+   * nothing was granted. Its own `blobDone` on a blob it uploaded frees the room at once.
+   */
+  quota_exceeded: { status: 507, message: 'Media quota exceeded' },
   /** The deployment has this feature turned off. */
   not_supported: { status: 501, message: 'Not supported by this server' },
   /** Too many requests; retry later. */

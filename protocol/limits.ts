@@ -118,6 +118,26 @@ export const LIMITS = {
   vaultCodeWorkBits: 14,
   vaultCodesPerExtraWorkBit: 5,
   vaultCodeWorkBitsMax: 22,
+  /**
+   * Media: largest blob (bytes, encrypted) one upload may declare, unless configured otherwise. The
+   * presigned POST policy makes S3 itself refuse any other size.
+   */
+  mediaMaxBlobBytesDefault: 50 * 1024 * 1024,
+  /** Media: S3 refuses a POST upload over 5 GB, so no setting may allow more. */
+  mediaMaxBlobBytesLimit: 5 * 1024 * 1024 * 1024,
+  /** Media: a blob is deleted this many days after its upload was granted, downloaded or not. */
+  mediaTtlDaysDefault: 14,
+  /**
+   * Media: bytes one identity may have in flight (granted uploads not yet deleted), unless configured
+   * otherwise. Charged to the uploader only, so nobody can fill another identity's quota.
+   */
+  mediaQuotaBytesDefault: 512 * 1024 * 1024,
+  /** Media: blobs one identity may have in flight. */
+  mediaBlobsInFlight: 100,
+  /** Media: a presigned upload (POST policy) is valid this long (seconds). */
+  mediaUploadUrlSeconds: 60 * 60,
+  /** Media: a presigned download URL is valid this long (seconds), never past the blob's expiry. */
+  mediaDownloadUrlSeconds: 15 * 60,
   /** Largest HTTP request body any route reads (bytes); routes may set a lower bound. */
   httpBodyBytes: 10 * 1024 * 1024,
 } as const;

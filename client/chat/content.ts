@@ -8,6 +8,7 @@
  *          └──────┴───────────────────────┴──────────────┘
  *
  *   type 0x01  text              content = UTF-8 text
+ *   type 0x02  file              content = attachment descriptor (client/media/descriptor.ts)
  *   type 0x80  delivery receipt  content = status (0x01 received) ‖ message id (8 bytes) × 1–32
  *
  * The padding hides the exact length of short texts and makes a receipt look like a short text to
@@ -16,7 +17,7 @@
 import { MESSAGE_ID_BYTES, maxSendBodyBytes } from '../../protocol/chat.ts';
 import { randomBytes } from '../../protocol/crypto.ts';
 
-export const CONTENT_TYPE = { text: 0x01, deliveryReceipt: 0x80 } as const;
+export const CONTENT_TYPE = { text: 0x01, file: 0x02, deliveryReceipt: 0x80 } as const;
 export const RECEIPT_STATUS = { received: 0x01 } as const;
 /** Message ids per receipt (a receipt for a whole backlog page goes out in two or so). */
 export const MAX_RECEIPT_IDS = 32;
@@ -36,6 +37,7 @@ export function maxTextBytes(flags = 0): number {
 
 export type Content =
   | { readonly type: 'text'; readonly text: string }
+  | { readonly type: 'file'; readonly descriptor: Uint8Array }
   | { readonly type: 'deliveryReceipt'; readonly ids: readonly Uint8Array[] };
 
 /** Thrown for content this client cannot read (unknown type, bad padding, bad UTF-8). */
@@ -59,6 +61,11 @@ function pad(type: number, content: Uint8Array): Uint8Array {
 /** Encodes a text message (padded). */
 export function encodeText(text: string): Uint8Array {
   return pad(CONTENT_TYPE.text, new TextEncoder().encode(text));
+}
+
+/** Encodes a file message: its attachment descriptor (padded like a text). */
+export function encodeFile(descriptor: Uint8Array): Uint8Array {
+  return pad(CONTENT_TYPE.file, descriptor);
 }
 
 /** Encodes a delivery receipt ("received") for 1–32 message ids (padded). */
@@ -89,6 +96,8 @@ export function decodeContent(bytes: Uint8Array): Content {
       } catch {
         throw new ContentError('The text is not UTF-8.');
       }
+    case CONTENT_TYPE.file:
+      return { type: 'file', descriptor: content.slice() };
     case CONTENT_TYPE.deliveryReceipt: {
       const count = (content.length - 1) / MESSAGE_ID_BYTES;
       if (content[0] !== RECEIPT_STATUS.received || !Number.isInteger(count) || count < 1)

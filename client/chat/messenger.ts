@@ -16,15 +16,17 @@
  */
 import { b64, FLAGS, MESSAGE_ID_BYTES } from '../../protocol/chat.ts';
 import { randomBytes } from '../../protocol/crypto.ts';
+import { type Attachment, DescriptorError, decodeAttachment, encodeAttachment } from '../media/descriptor.ts';
 import {
   ContentError,
   decodeContent,
   encodeDeliveryReceipt,
+  encodeFile,
   encodeText,
   MAX_RECEIPT_IDS,
   maxTextBytes,
 } from './content.ts';
-import type { ChatSession, ReceivedMessage, SendResult } from './session.ts';
+import type { ChatSession, MessageAcceptance, ReceivedMessage, SendResult } from './session.ts';
 import { ChatError } from './types.ts';
 
 export type DeliveryState = 'sent' | 'acked' | 'delivered';
@@ -38,6 +40,16 @@ export interface ReceivedText {
   /** The message id, base64. */
   readonly id: string;
   readonly text: string;
+  /** Server arrival time, ms since the epoch. */
+  readonly sentAt: number;
+}
+
+/** A received file message: the attachment to download (client/media/client.ts). */
+export interface ReceivedFile {
+  readonly sender: string;
+  /** The message id, base64. */
+  readonly id: string;
+  readonly attachment: Attachment;
   /** Server arrival time, ms since the epoch. */
   readonly sentAt: number;
 }
@@ -72,6 +84,11 @@ export class Messenger {
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing accepts the text.
   onText: ((message: ReceivedText) => boolean | undefined | void) | undefined;
+  /**
+   * Called for each new file message, like `onText`; may be async (e.g. download the blob first):
+   * the message is acked only once it resolves with anything but `false`. Until set, files are refused.
+   */
+  onFile: ((file: ReceivedFile) => MessageAcceptance | Promise<MessageAcceptance>) | undefined;
   /** Called when a sent message moves to a later state. */
   onState: (peer: string, id: string, state: DeliveryState) => void = () => {};
   /** Called for content this client cannot read (e.g. from a newer client); it is acked and dropped. */
@@ -95,9 +112,21 @@ export class Messenger {
    */
   sendText(to: string, text: string, flags = 0): SentText {
     checkTextFits(text, flags);
+    return this.sendContent(to, encodeText(text), new TextEncoder().encode(text).length, flags);
+  }
+
+  /**
+   * Sends a file message: the attachment descriptor of a blob already uploaded for `to`
+   * (client/media/client.ts `uploadFile`). `textBytes` is then the descriptor's length.
+   */
+  sendAttachment(to: string, attachment: Attachment, flags = 0): SentText {
+    const descriptor = encodeAttachment(attachment);
+    return this.sendContent(to, encodeFile(descriptor), descriptor.length, flags);
+  }
+
+  private sendContent(to: string, content: Uint8Array, textBytes: number, flags: number): SentText {
     const id = randomBytes(MESSAGE_ID_BYTES);
     const key = b64(id);
-    const content = encodeText(text);
     this.outgoing.set(key, { peer: to, state: 'sent' });
     if (this.outgoing.size > 10_000) this.outgoing.delete(this.outgoing.keys().next().value!);
     const acked = this.session.send(to, content, flags, id);
@@ -109,7 +138,7 @@ export class Messenger {
       id: key,
       to,
       flags,
-      textBytes: new TextEncoder().encode(text).length,
+      textBytes,
       contentBytes: content.length,
       boxBytes: content.length + BOX_OVERHEAD_BYTES,
       acked,
@@ -140,8 +169,8 @@ export class Messenger {
     this.onState(peer, id, state);
   }
 
-  /** The session's handler: `false` when the application refused the text (it is not acked). */
-  private receive(message: ReceivedMessage): boolean {
+  /** The session's handler: `false` when the application refused the message (it is not acked). */
+  private receive(message: ReceivedMessage): boolean | Promise<boolean> {
     let content: ReturnType<typeof decodeContent>;
     try {
       content = decodeContent(message.body);
@@ -154,8 +183,27 @@ export class Messenger {
       for (const id of content.ids) this.advance(message.sender, b64(id), 'delivered');
       return true;
     }
+    if (content.type === 'file') {
+      let attachment: Attachment;
+      try {
+        attachment = decodeAttachment(content.descriptor);
+      } catch (error) {
+        if (!(error instanceof DescriptorError)) throw error;
+        this.onUnreadable(message.sender, new ContentError(error.message));
+        return true;
+      }
+      const onFile = this.onFile;
+      if (!onFile) return false;
+      const file = { sender: message.sender, id: b64(message.id), attachment, sentAt: message.sentAt };
+      return Promise.resolve(onFile(file)).then((accepted) => accepted !== false && this.accepted(message));
+    }
     const text = { sender: message.sender, id: b64(message.id), text: content.text, sentAt: message.sentAt };
     if (!this.onText || this.onText(text) === false) return false;
+    return this.accepted(message);
+  }
+
+  /** A message the application accepted: its receipt goes back (batched) unless the flags say not. */
+  private accepted(message: ReceivedMessage): true {
     if (message.flags & (FLAGS.noDeliveryReceipt | FLAGS.noQueue)) return true;
     const waiting = this.receipts.get(message.sender) ?? [];
     waiting.push(message.id);

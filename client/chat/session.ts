@@ -90,6 +90,12 @@ export class ChatSession {
   private readonly acks: AckBatcher;
   private closedByUser = false;
   private keepAlive: ReturnType<typeof setInterval> | undefined;
+  /** Requests awaiting their answer (see `request`), by request id. */
+  private readonly requests = new Map<
+    string,
+    { readonly error: string; resolve(payload: Record<string, unknown>): void; reject(error: Error): void }
+  >();
+  private readonly replyActions = new Set<string>();
 
   constructor(options: ChatSessionOptions) {
     this.options = options;
@@ -191,6 +197,40 @@ export class ChatSession {
     return this.outbox.add(b64(id), () => this.channel.seal('send', payload));
   }
 
+  /**
+   * Sends a session frame `action` whose payload carries a request id (`payload.id`) and resolves
+   * with the payload of the answer `reply` that echoes it; rejects with ChatError(code) when the
+   * answer is `error` {id, code}, and with ChatError `timeout` after `timeoutMs`. Used by the media
+   * blob routes (client/media/client.ts). Not queued across reconnects: the caller asks again.
+   */
+  request(
+    action: string,
+    payload: { readonly id: string } & Record<string, unknown>,
+    answers: { readonly reply: string; readonly error: string },
+    timeoutMs = 15_000,
+  ): Promise<Record<string, unknown>> {
+    if (!this.channel.ready)
+      return Promise.reject(new ChatError('unreachable', 'The session is not connected.'));
+    this.replyActions.add(answers.reply).add(answers.error);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.requests.delete(payload.id);
+        reject(new ChatError('timeout', 'The chat server did not answer in time.'));
+      }, timeoutMs);
+      const settle = (then: () => void) => {
+        clearTimeout(timer);
+        this.requests.delete(payload.id);
+        then();
+      };
+      this.requests.set(payload.id, {
+        error: answers.error,
+        resolve: (answer) => settle(() => resolve(answer)),
+        reject: (error) => settle(() => reject(error)),
+      });
+      this.channel.sessionFrame(action, payload);
+    });
+  }
+
   /** Pulls pages until the server says the queue is empty. */
   private async drainQueue(): Promise<void> {
     // Acks sent while draining ask for an answer: the next pull waits for it (see acks.ts).
@@ -228,6 +268,13 @@ export class ChatSession {
     const { action, fields } = frame;
     if (this.channel.key && (action === 'message' || action === 'sendAck' || action === 'sendError')) {
       void this.onSessionFrame(action, fields).catch(() => {});
+      return;
+    }
+    if (this.channel.key && this.replyActions.has(action)) {
+      const answer = openFrame(fields, this.channel.key);
+      const waiting = this.requests.get(String(answer.id));
+      if (action === waiting?.error) waiting.reject(new ChatError(String(answer.code)));
+      else waiting?.resolve(answer);
       return;
     }
     if (action === 'echo') return;

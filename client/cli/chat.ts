@@ -6,8 +6,10 @@ import { fromHex } from '../../protocol/bytes.ts';
 import { encodeText, maxTextBytes } from '../chat/content.ts';
 import { checkTextFits, Messenger } from '../chat/messenger.ts';
 import { ChatError, ChatSession } from '../chat/session.ts';
+import { BlobVerificationError, finishDownload } from '../media/client.ts';
 import { type CliIo, type Command, EXIT, UsageError } from './command.ts';
 import { COMMON_OPTIONS_HELP, Invocation, identityArgument, runReported } from './directory-common.ts';
+import { mediaTypeOf, saveReceivedFile, uploadPath } from './files.ts';
 
 export const ENV_WS = 'SWITCHYARD_WS';
 export const ENV_SERVER_KEY = 'SWITCHYARD_SERVER_KEY';
@@ -41,6 +43,12 @@ const CHAT_MESSAGES: Record<string, [number, string]> = {
     EXIT.tooLarge,
     `The text is too long: at most ${maxTextBytes()} bytes (UTF-8) fit in one message. Nothing was sent.`,
   ],
+  quota_exceeded: [
+    EXIT.rateLimited,
+    'Your files in flight fill your quota: wait until recipients have them, or for them to expire.',
+  ],
+  file_too_large: [EXIT.tooLarge, 'The file is larger than this server accepts. Nothing was sent.'],
+  storage_refused: [EXIT.serverError, 'The storage refused the upload. Nothing was sent.'],
   bad_request: [
     EXIT.keyRefused,
     "The recipient's public key is unusable (a weak, small-order key). Nothing was sent.",
@@ -110,11 +118,21 @@ function chatReported(io: CliIo, help: string, body: () => Promise<number>): Pro
 }
 
 const SEND_HELP = `Usage: switchyard send ID TEXT
+       switchyard send ID --file PATH [--type TYPE]
 
 Sends TEXT, end-to-end encrypted to ID's public key, and waits for the server's ack (the message is
 then stored until ID's device acknowledges it, or expires). Messages waiting for you are left
 alone (\`listen\` gets them). TEXT may be at most ${maxTextBytes()} bytes
 of UTF-8 (one WebSocket frame); a longer one is refused with exit code ${EXIT.tooLarge}, nothing sent.
+
+With --file, the file is encrypted with a fresh key, uploaded straight to the server's storage
+(progress on stderr for large files), and a message carrying its key and hash goes to ID. The
+server deletes the file once ID has it, or after its retention (14 days by default). A file over
+the server's limit (50 MiB by default) is refused with exit code ${EXIT.tooLarge}, nothing sent.
+
+Options:
+  --file PATH   Send this file instead of a text.
+  --type TYPE   Its media type (default: from the extension, else application/octet-stream).
 
 ${CHAT_OPTIONS_HELP}
 
@@ -125,11 +143,17 @@ export const sendCommand: Command = {
   summary: 'Send an end-to-end encrypted text message',
   run(args, io) {
     return chatReported(io, 'switchyard send --help', async () => {
-      const run = Invocation.parse(args, io, CHAT_OPTIONS);
+      const run = Invocation.parse(args, io, {
+        ...CHAT_OPTIONS,
+        file: { type: 'string' },
+        type: { type: 'string' },
+      });
       if (run.help) {
         io.stdout.write(SEND_HELP);
         return EXIT.ok;
       }
+      const path = run.string('file');
+      if (path !== undefined) return sendFile(io, run, path);
       const [id, text] = run.expectPositionals(2, 'an ID and the text to send');
       const recipient = identityArgument(id!, 'recipient');
       // Refused before connecting: a text over one frame would only make the gateway close.
@@ -149,16 +173,49 @@ export const sendCommand: Command = {
   },
 };
 
-const LISTEN_HELP = `Usage: switchyard listen [--count N] [--json]
+/** `send ID --file PATH`: upload, then the attachment message; nothing is sent if the upload fails. */
+async function sendFile(io: CliIo, run: Invocation, path: string): Promise<number> {
+  const [id] = run.expectPositionals(1, 'an ID (and --file, no text)');
+  const recipient = identityArgument(id!, 'recipient');
+  const mediaType = mediaTypeOf(path, run.string('type'));
+  const session = await openSession(run, { receive: false });
+  try {
+    await session.connect();
+    const attachment = await uploadPath(io, session, recipient, path, mediaType).catch((error: unknown) => {
+      throw error instanceof ChatError && error.code === 'too_large'
+        ? new ChatError('file_too_large')
+        : error;
+    });
+    try {
+      await new Messenger(session).sendAttachment(recipient, attachment).acked;
+    } catch (error) {
+      // The message was refused: the uploaded blob would only wait for its expiry. Cancel it.
+      await finishDownload(session, attachment.blob).catch(() => {});
+      throw error;
+    }
+    io.stdout.write('sent: file stored until delivered\n');
+    return EXIT.ok;
+  } finally {
+    await session.close();
+  }
+}
+
+const LISTEN_HELP = `Usage: switchyard listen [--count N] [--json] [--save-dir DIR]
 
 Connects, prints the messages waiting for this identity and then each new one as it arrives (one
 line each: sender, time, text), and acknowledges them, which deletes them on the server; each
 sender gets an end-to-end encrypted delivery receipt. Runs until Ctrl-C, or until N messages have
 been printed; messages beyond N are not acknowledged and stay for the next listen.
 
+A file message is downloaded into DIR (its sender's name, never a path; " (1)" added rather than
+overwrite), verified before it gets its name (a tampered or cut-short file is refused and nothing
+kept), and then deleted on the server. Its line reads: sender, time, "file:", the saved path.
+
 Options:
-  --count N    Exit after N messages.
-  --json       One JSON object per line: {"sender", "sentAt", "text"}.
+  --count N       Exit after N messages.
+  --json          One JSON object per line: {"sender", "sentAt", "text"}, or for a file
+                  {"sender", "sentAt", "file": {"path", "name", "mediaType", "size"}}.
+  --save-dir DIR  Where received files are saved (default: the current directory).
 
 ${CHAT_OPTIONS_HELP}
 
@@ -173,6 +230,7 @@ export const listenCommand: Command = {
         ...CHAT_OPTIONS,
         count: { type: 'string' },
         json: { type: 'boolean' },
+        'save-dir': { type: 'string' },
       });
       if (run.help) {
         io.stdout.write(LISTEN_HELP);
@@ -199,6 +257,34 @@ export const listenCommand: Command = {
         const line = run.flag('json')
           ? JSON.stringify({ sender: message.sender, sentAt: message.sentAt, text })
           : `${message.sender}  ${new Date(message.sentAt).toISOString()}  ${text}`;
+        io.stdout.write(`${line}\n`);
+        printed++;
+        if (printed >= count) done();
+      };
+      messenger.onFile = async (file) => {
+        if (printed >= count) return false;
+        const { attachment } = file;
+        let path: string;
+        try {
+          path = await saveReceivedFile(io, session, file, run.string('save-dir') ?? '.');
+        } catch (error) {
+          // A file that is gone or fails verification will never arrive: say so, take the message.
+          const refused = error instanceof BlobVerificationError;
+          if (!refused && !(error instanceof ChatError && error.code === 'not_found')) throw error;
+          io.stderr.write(
+            `switchyard: a file from ${file.sender} ${refused ? 'failed verification and was discarded' : 'is no longer on the server'}\n`,
+          );
+          if (refused) await finishDownload(session, attachment.blob).catch(() => {});
+          return true;
+        }
+        const { name, mediaType, size } = attachment;
+        const line = run.flag('json')
+          ? JSON.stringify({
+              sender: file.sender,
+              sentAt: file.sentAt,
+              file: { path, name, mediaType, size },
+            })
+          : `${file.sender}  ${new Date(file.sentAt).toISOString()}  file: ${path}`;
         io.stdout.write(`${line}\n`);
         printed++;
         if (printed >= count) done();

@@ -60,7 +60,7 @@ export function makeLoginHandler(deps: ChatHandlerDeps): WsHandler {
   };
 }
 
-type SessionWork = (
+export type SessionWork = (
   identity: IdentityId,
   payload: Record<string, unknown>,
   connectionId: string,
@@ -94,9 +94,9 @@ export async function refuseUnparsed(
 /**
  * A session route: accept the frame (one conditional write: session, replay counter, for `send`
  * the rate block), open it, run `work`, and seal its answer. Errors after the session is known are
- * sealed too.
+ * sealed too. Also the media blob routes' frame (lambdas/handlers/ws-media.ts).
  */
-function sessionRoute(deps: ChatHandlerDeps, send: boolean, work: SessionWork): WsHandler {
+export function sessionRoute(deps: ChatHandlerDeps, send: boolean, work: SessionWork): WsHandler {
   return async (event: WsEvent): Promise<WsResult> => {
     const connectionId = event.requestContext.connectionId;
     let fields: Record<string, unknown>;

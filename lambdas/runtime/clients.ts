@@ -24,6 +24,8 @@ export {
 export interface AwsClients {
   readonly dynamo: DynamoDBDocumentClient;
   readonly s3: S3Client;
+  /** The S3 client that signs media URLs (ClientOptions `endpoints.s3Presigned`); `s3` when not set. */
+  readonly s3Signer: S3Client;
   /** Secrets Manager's `GetSecretValue` (the server key, the Safe's Basic auth). */
   readonly secrets: SecretReader;
   /** SES and SNS, for verification codes. */
@@ -37,6 +39,7 @@ export interface AwsClients {
 export function createClients(options: ClientOptions = {}): AwsClients {
   let dynamo: DynamoDBDocumentClient | undefined;
   let s3: S3Client | undefined;
+  let s3Signer: S3Client | undefined;
   let secrets: SecretReader | undefined;
   let codes: CodeTransport | undefined;
   const management = createManagement(options);
@@ -48,6 +51,11 @@ export function createClients(options: ClientOptions = {}): AwsClients {
     get s3() {
       s3 ??= createS3(options);
       return s3;
+    },
+    get s3Signer() {
+      if (!options.endpoints?.s3Presigned) return this.s3;
+      s3Signer ??= createS3(options, 'presigned');
+      return s3Signer;
     },
     get secrets() {
       secrets ??= createLazySecretReader(options);
@@ -61,6 +69,7 @@ export function createClients(options: ClientOptions = {}): AwsClients {
     destroy() {
       dynamo?.destroy();
       s3?.destroy();
+      s3Signer?.destroy();
       management.destroy();
     },
   };

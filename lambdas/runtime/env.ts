@@ -31,6 +31,8 @@ export interface RuntimeConfig {
   /** Physical table names, present for the tables this function may use. */
   readonly tables: Partial<Record<TableName, string>>;
   readonly safeBucket?: string;
+  /** The media bucket's physical name, for functions that presign blob URLs. */
+  readonly mediaBucket?: string;
   /** `https://{api}.execute-api.{region}.amazonaws.com/{stage}` or the local runner's equivalent. */
   readonly managementEndpoint?: string;
   readonly messageTtlDays: number;
@@ -53,6 +55,12 @@ export interface RuntimeConfig {
     readonly maxBackupBytes: number;
     readonly retentionDays: number;
     readonly basicAuth?: SafeAuthConfig;
+  };
+  /** Media blobs: the largest blob, the days a blob lives, the bytes one identity may have in flight. */
+  readonly media: {
+    readonly maxBlobBytes: number;
+    readonly ttlDays: number;
+    readonly quotaBytes: number;
   };
 }
 
@@ -119,6 +127,7 @@ export function configFromEnv(env: Env, spec: FunctionSpec): RuntimeConfig {
   return {
     tables,
     ...(spec.safeBucket.length > 0 ? { safeBucket: required(env, ENV.safeBucket) } : {}),
+    ...((spec.mediaBucket ?? []).length > 0 ? { mediaBucket: required(env, ENV.mediaBucket) } : {}),
     ...(spec.manageConnections ? { managementEndpoint: required(env, ENV.managementEndpoint) } : {}),
     ...(spec.readsServerKey
       ? {
@@ -142,8 +151,8 @@ export function configFromEnv(env: Env, spec: FunctionSpec): RuntimeConfig {
 }
 
 /**
- * The settings every function and the local runner read alike: message TTL, registration policy
- * and the Safe's size and retention, with their defaults and bounds from contract/settings.ts.
+ * The settings every function and the local runner read alike: message TTL, registration policy,
+ * the Safe's size and retention and the media blobs' size, lifetime and quota, with their defaults and bounds from contract/settings.ts.
  */
 export function deploymentSettings(env: Env) {
   return {
@@ -152,6 +161,11 @@ export function deploymentSettings(env: Env) {
     safe: {
       maxBackupBytes: envSetting(env, 'safeMaxBackupBytes'),
       retentionDays: envSetting(env, 'safeRetentionDays'),
+    },
+    media: {
+      maxBlobBytes: envSetting(env, 'mediaMaxBlobBytes'),
+      ttlDays: envSetting(env, 'mediaTtlDays'),
+      quotaBytes: envSetting(env, 'mediaQuotaBytes'),
     },
   };
 }

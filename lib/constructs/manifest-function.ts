@@ -10,7 +10,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { FunctionSpec } from '../../contract/manifest.ts';
-import { SAFE_BUCKET, type TableName } from '../../contract/schema.ts';
+import { MEDIA_BUCKET, SAFE_BUCKET, type TableName } from '../../contract/schema.ts';
 import { ENV } from '../../contract/settings.ts';
 import type { SwitchyardConfig } from '../config.ts';
 import { acknowledge, acknowledgeWildcardResources } from '../nag.ts';
@@ -111,6 +111,8 @@ export interface ManifestFunctionProps {
   readonly tables: Readonly<Record<TableName, ITable>>;
   /** The Safe bucket; used only when `spec.safeBucket` lists actions. */
   readonly safeBucket: IBucket;
+  /** The media bucket; used only when `spec.mediaBucket` lists actions. */
+  readonly mediaBucket: IBucket;
   /** The WebSocket stage; used only when `spec.manageConnections` is set. */
   readonly connections: ConnectionsManagement;
   /** The deployment's configuration: log retention and the values handed to the function. */
@@ -190,6 +192,7 @@ export class ManifestFunction extends Construct {
     spec,
     tables,
     safeBucket,
+    mediaBucket,
     connections,
     config,
     safeAuthSecret,
@@ -202,10 +205,14 @@ export class ManifestFunction extends Construct {
       [ENV.messageTtlDays]: String(config.messageTtlDays),
       [ENV.safeMaxBackupBytes]: String(config.safeMaxBackupBytes),
       [ENV.safeRetentionDays]: String(config.safeRetentionDays),
+      [ENV.mediaMaxBlobBytes]: String(config.mediaMaxBlobBytes),
+      [ENV.mediaTtlDays]: String(config.mediaTtlDays),
+      [ENV.mediaQuotaBytes]: String(config.mediaQuotaBytes),
       [ENV.registrationPolicy]: config.registrationPolicy,
     };
     for (const table of tableNames(spec)) environment[ENV.tables[table]] = tables[table].tableName;
     if (spec.safeBucket.length > 0) environment[ENV.safeBucket] = safeBucket.bucketName;
+    if ((spec.mediaBucket ?? []).length > 0) environment[ENV.mediaBucket] = mediaBucket.bucketName;
     if (spec.manageConnections) environment[ENV.managementEndpoint] = connections.callbackUrl;
     if (spec.readsSafeAuthSecret && safeAuthSecret) {
       environment[ENV.safeBasicAuthSecretArn] = safeAuthSecret.secretArn;
@@ -229,6 +236,7 @@ export class ManifestFunction extends Construct {
     spec,
     tables,
     safeBucket,
+    mediaBucket,
     connections,
     config,
     safeAuthSecret,
@@ -269,25 +277,37 @@ export class ManifestFunction extends Construct {
       );
     }
 
-    if (spec.safeBucket.length > 0) {
-      // Reading an SSE-KMS object decrypts its data key; writing one generates it.
+    /** Exact object actions under one prefix of one bucket, with the KMS actions they need. */
+    const grantObjects = (actions: readonly string[], bucket: IBucket, prefix: string, why: string) => {
+      if (actions.length === 0) return;
+      // Reading an SSE-KMS object decrypts its data key; writing one generates it. (A presigned URL
+      // is used with the signer's permissions, so the function that signs needs them too.)
       const kmsActions = [
-        ...(spec.safeBucket.includes('s3:GetObject') ? ['kms:Decrypt'] : []),
-        ...(spec.safeBucket.includes('s3:PutObject') ? ['kms:GenerateDataKey'] : []),
+        ...(actions.includes('s3:GetObject') ? ['kms:Decrypt'] : []),
+        ...(actions.includes('s3:PutObject') ? ['kms:GenerateDataKey'] : []),
       ];
       if (kmsActions.length > 0) useKey('s3', ...kmsActions);
       const grant = Grant.addToPrincipal({
         grantee: this.function,
-        actions: [...spec.safeBucket],
-        resourceArns: [safeBucket.arnForObjects(`${SAFE_BUCKET.backupPrefix}*`)],
+        actions: [...actions],
+        resourceArns: [bucket.arnForObjects(`${prefix}*`)],
       });
-      acknowledgeWildcardResources(
-        this,
-        grant,
-        'Backup objects are named by client-derived ids that the server cannot know in advance; the ' +
-          'grant is limited to the listed object actions under the backup prefix of the Safe bucket.',
-      );
-    }
+      acknowledgeWildcardResources(this, grant, why);
+    };
+    grantObjects(
+      spec.safeBucket,
+      safeBucket,
+      SAFE_BUCKET.backupPrefix,
+      'Backup objects are named by client-derived ids that the server cannot know in advance; the ' +
+        'grant is limited to the listed object actions under the backup prefix of the Safe bucket.',
+    );
+    grantObjects(
+      spec.mediaBucket ?? [],
+      mediaBucket,
+      MEDIA_BUCKET.blobPrefix,
+      'Blob objects are named by random ids made per upload; the grant is limited to the listed ' +
+        'object actions under the blob prefix of the media bucket (no listing).',
+    );
 
     if (spec.manageConnections) {
       const grant = connections.grantManagementApiAccess(this.function);

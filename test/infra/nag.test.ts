@@ -8,7 +8,7 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../../contract/manifest.ts';
-import { SAFE_BUCKET, TABLE_NAMES, TABLES, type TableName } from '../../contract/schema.ts';
+import { MEDIA_BUCKET, SAFE_BUCKET, TABLE_NAMES, TABLES, type TableName } from '../../contract/schema.ts';
 import { buildSwitchyard, nagPacks } from '../../lib/app.ts';
 
 const REPO_ROOT = new URL('../../', import.meta.url).pathname;
@@ -119,6 +119,7 @@ describe.each([
         /^AwsSolutions-DDB3$/,
       ]),
       ['SwitchyardStateful/safe', /^AwsSolutions-S1$/],
+      ['SwitchyardStateful/media', /^AwsSolutions-S1$/],
       ['SwitchyardStateful/ServerKey', /^AwsSolutions-SMG4$/],
       ...(Object.values(specs).some((spec) => spec.holdsVaultSetup)
         ? [['SwitchyardApi/VaultSetup/Secret', /^AwsSolutions-SMG4$/] as [string, RegExp]]
@@ -151,6 +152,7 @@ describe.each([
             : []),
           ...indexed.map(() => wildcard('/index/*')),
           ...(spec.safeBucket.length > 0 ? [wildcard(`/${SAFE_BUCKET.backupPrefix}*`)] : []),
+          ...((spec.mediaBucket ?? []).length > 0 ? [wildcard(`/${MEDIA_BUCKET.blobPrefix}*`)] : []),
           ...(spec.manageConnections ? [wildcard(`/${WS_STAGE}/*/@connections/*`)] : []),
           ...(spec.sendsVerificationCodes && 'verificationSms' in context && context.verificationSms
             ? [[`SwitchyardApi/${name}`, /^AwsSolutions-IAM5\[Resource::\*\]$/] as [string, RegExp]]

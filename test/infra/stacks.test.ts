@@ -3,7 +3,14 @@ import { App, type CfnElement, type Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS, type FunctionSpec, MOCK_WS_ROUTES, WS_STAGE } from '../../contract/manifest.ts';
-import { type IndexSchema, SAFE_BUCKET, TABLE_NAMES, TABLES, type TableName } from '../../contract/schema.ts';
+import {
+  type IndexSchema,
+  MEDIA_BUCKET,
+  SAFE_BUCKET,
+  TABLE_NAMES,
+  TABLES,
+  type TableName,
+} from '../../contract/schema.ts';
 import { ENV } from '../../lambdas/runtime/env.ts';
 import type { ApiStack } from '../../lib/api-stack.ts';
 import { buildSwitchyard } from '../../lib/app.ts';
@@ -158,6 +165,9 @@ function expectedGrants(s: Synth, spec: FunctionSpec): Record<string, string[]> 
   }
   for (const action of spec.safeBucket) {
     add(action, s.stateful.safeBucket.arnForObjects(`${SAFE_BUCKET.backupPrefix}*`));
+  }
+  for (const action of spec.mediaBucket ?? []) {
+    add(action, s.stateful.mediaBucket.arnForObjects(`${MEDIA_BUCKET.blobPrefix}*`));
   }
   if (spec.manageConnections) {
     const apiArn = s.api.formatArn({ service: 'execute-api', resource: s.api.webSocketApi.apiId });
@@ -417,6 +427,9 @@ describe.each([
           [ENV.messageTtlDays]: String(s.config.messageTtlDays),
           [ENV.safeMaxBackupBytes]: String(s.config.safeMaxBackupBytes),
           [ENV.safeRetentionDays]: String(s.config.safeRetentionDays),
+          [ENV.mediaMaxBlobBytes]: String(s.config.mediaMaxBlobBytes),
+          [ENV.mediaTtlDays]: String(s.config.mediaTtlDays),
+          [ENV.mediaQuotaBytes]: String(s.config.mediaQuotaBytes),
           [ENV.registrationPolicy]: s.config.registrationPolicy,
         };
         for (const table of Object.keys(spec.tables) as TableName[]) {
@@ -424,6 +437,8 @@ describe.each([
         }
         if (spec.safeBucket.length > 0)
           expected[ENV.safeBucket] = s.api.resolve(s.stateful.safeBucket.bucketName);
+        if ((spec.mediaBucket ?? []).length > 0)
+          expected[ENV.mediaBucket] = s.api.resolve(s.stateful.mediaBucket.bucketName);
         if (spec.manageConnections) {
           expected[ENV.managementEndpoint] = s.api.resolve(s.api.webSocketStage.callbackUrl);
         }
@@ -839,8 +854,10 @@ describe('encryption keys', () => {
         };
         if (Object.values(spec.tables).some((actions) => (actions ?? []).length > 0))
           add('dynamodb', 'kms:Decrypt', 'kms:DescribeKey');
-        if (spec.safeBucket.includes('s3:GetObject')) add('s3', 'kms:Decrypt');
-        if (spec.safeBucket.includes('s3:PutObject')) add('s3', 'kms:GenerateDataKey');
+        for (const actions of [spec.safeBucket, spec.mediaBucket ?? []]) {
+          if (actions.includes('s3:GetObject')) add('s3', 'kms:Decrypt');
+          if (actions.includes('s3:PutObject')) add('s3', 'kms:GenerateDataKey');
+        }
         if (spec.readsServerKey) add('secretsmanager', 'kms:Decrypt');
         const granted: Record<string, string[]> = {};
         for (const statement of functionOf(s.apiTemplate, name).statements) {

@@ -33,6 +33,7 @@ function config(overrides: Partial<RuntimeConfig['safe']> = {}, bucket?: string)
     registrationPolicy: 'open',
     messageTtlDays: 14,
     safe: { maxBackupBytes: MAX, retentionDays: RETENTION, ...overrides },
+    media: { maxBlobBytes: 1024, ttlDays: 14, quotaBytes: 4096 },
   };
 }
 

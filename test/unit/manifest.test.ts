@@ -23,7 +23,9 @@ describe('function manifest', () => {
       TABLE_EPHEMERAL: 'ephemeral',
       TABLE_VAULT: 'vault',
       VAULT_SETUP_SECRET_ARN: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:vault-setup-AbC123',
+      TABLE_BLOBS: 'blobs',
       SAFE_BUCKET: 'safe',
+      MEDIA_BUCKET: 'media',
       WS_MANAGEMENT_ENDPOINT: 'https://abc123.execute-api.eu-central-1.amazonaws.com/ws',
       SERVER_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:server-key-AbC123',
     }))

@@ -15,6 +15,7 @@ import { composeSafe } from './safe.ts';
 import type { Base } from './shared.ts';
 import { composeVault } from './vault.ts';
 import { composeWsAck } from './ws-ack.ts';
+import { composeWsBlob } from './ws-blob.ts';
 import { composeWsConnect } from './ws-connect.ts';
 import { composeWsDefault } from './ws-default.ts';
 import { composeWsDisconnect } from './ws-disconnect.ts';
@@ -58,6 +59,7 @@ export function composeAll(
     wsSend: ws(composeWsSend(config, clients, base)),
     wsAck: ws(composeWsAck(config, clients, base)),
     wsPull: ws(composeWsPull(config, clients, base)),
+    wsBlob: ws(composeWsBlob(config, clients, base)),
     reaper: { kind: 'schedule', handler: async () => void (await reaper(undefined, LOCAL_CONTEXT)) },
     safe: http(composeSafe(config, clients, base)),
     directory: http(composeDirectory(config, clients, base)),

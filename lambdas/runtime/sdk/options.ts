@@ -7,7 +7,15 @@
 
 export interface ClientOptions {
   /** Endpoint overrides for the local stand-ins; absent on AWS. */
-  readonly endpoints?: { readonly dynamodb?: string; readonly s3?: string };
+  readonly endpoints?: {
+    readonly dynamodb?: string;
+    readonly s3?: string;
+    /**
+     * Where presigned media URLs point, when not at `s3`: the local runner's own address, whose
+     * media proxy checks them as S3 would and forwards to s3rver. Absent on AWS (S3 itself).
+     */
+    readonly s3Presigned?: string;
+  };
   readonly region?: string;
   readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
   /** Retries per request (SDK default 3). */

@@ -1,0 +1,126 @@
+/**
+ * The media bucket (lib/stateful-stack.ts): the Safe bucket's secure defaults, its own lifecycle,
+ * CORS only for configured web origins, and the one function that may touch it, with object
+ * actions under the blob prefix only (no listing).
+ */
+import { readFileSync } from 'node:fs';
+import type { CfnElement } from 'aws-cdk-lib';
+import { App, type Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { MEDIA_BUCKET } from '../../contract/schema.ts';
+import { buildSwitchyard } from '../../lib/app.ts';
+
+type Json = Record<string, unknown>;
+const cdkContext = JSON.parse(readFileSync('cdk.json', 'utf8')).context as Json;
+
+function synth(context: Json = {}) {
+  const app = new App({ context: { ...cdkContext, ...context, 'aws:cdk:bundling-stacks': [] } });
+  const built = buildSwitchyard(app, { nag: false });
+  return {
+    ...built,
+    stateful: Template.fromStack(built.stateful),
+    api: Template.fromStack(built.api),
+    built,
+  };
+}
+
+const logicalId = (stack: Stack, construct: { node: { defaultChild?: unknown } }) =>
+  stack.getLogicalId(construct.node.defaultChild as CfnElement);
+
+describe('media bucket', () => {
+  const s = synth({ mediaTtlDays: 3 });
+  const media = () =>
+    s.stateful.findResources('AWS::S3::Bucket')[
+      logicalId(s.built.stateful, s.built.stateful.mediaBucket)
+    ] as {
+      Properties: Json;
+      DeletionPolicy: string;
+    };
+
+  it('is private, encrypted, unversioned, unlogged, unnamed, retained, and has no CORS by default', () => {
+    const bucket = media();
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.Properties.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+    });
+    for (const absent of [
+      'LoggingConfiguration',
+      'VersioningConfiguration',
+      'BucketName',
+      'CorsConfiguration',
+    ])
+      expect(bucket.Properties[absent], absent).toBeUndefined();
+  });
+
+  it('refuses requests without TLS', () => {
+    s.stateful.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: logicalId(s.built.stateful, s.built.stateful.mediaBucket) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('expires blobs after mediaTtlDays and stale multipart uploads after a day', () => {
+    expect(media().Properties.LifecycleConfiguration).toEqual({
+      Rules: [
+        { Id: 'expire-blobs', Prefix: MEDIA_BUCKET.blobPrefix, ExpirationInDays: 3, Status: 'Enabled' },
+        {
+          Id: 'abort-incomplete-uploads',
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+          Status: 'Enabled',
+        },
+      ],
+    });
+  });
+
+  it('allows exactly the configured web origins to POST and GET, nothing else', () => {
+    const withWeb = synth({ webOrigins: 'https://chat.example.org' });
+    const bucket = withWeb.stateful.findResources('AWS::S3::Bucket')[
+      logicalId(withWeb.built.stateful, withWeb.built.stateful.mediaBucket)
+    ] as { Properties: Json };
+    expect(bucket.Properties.CorsConfiguration).toEqual({
+      CorsRules: [
+        {
+          AllowedOrigins: ['https://chat.example.org'],
+          AllowedMethods: ['POST', 'GET'],
+          AllowedHeaders: ['content-type', 'range'],
+          MaxAge: 86400,
+        },
+      ],
+    });
+    // The Safe bucket never gets CORS.
+    const safe = withWeb.stateful.findResources('AWS::S3::Bucket')[
+      logicalId(withWeb.built.stateful, withWeb.built.stateful.safeBucket)
+    ] as { Properties: Json };
+    expect(safe.Properties.CorsConfiguration).toBeUndefined();
+  });
+
+  it('is reachable by wsBlob only, with object actions under the blob prefix and no listing', () => {
+    const bucketId = logicalId(s.built.stateful, s.built.stateful.mediaBucket);
+    const policies = Object.entries(s.api.findResources('AWS::IAM::Policy')).filter(([, policy]) =>
+      JSON.stringify(policy).includes(bucketId),
+    );
+    // One function's policy: its logical id starts with the manifest name.
+    expect(policies.map(([id]) => id.replace(/Role.*$/, ''))).toEqual(['wsBlob']);
+    const statements = policies.flatMap(
+      ([, policy]) =>
+        (policy as { Properties: { PolicyDocument: { Statement: Json[] } } }).Properties.PolicyDocument
+          .Statement,
+    );
+    const onMedia = statements.filter((statement) => JSON.stringify(statement).includes(bucketId));
+    expect(onMedia).toHaveLength(1);
+    expect([onMedia[0]!.Action].flat().sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+    expect(JSON.stringify(onMedia[0]!.Resource)).toContain(`/${MEDIA_BUCKET.blobPrefix}*`);
+    expect(JSON.stringify(statements)).not.toContain('s3:ListBucket');
+  });
+});
