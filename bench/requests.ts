@@ -16,7 +16,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { FUNCTIONS } from '../contract/manifest.ts';
 import { CONNECTIONS, EPHEMERAL, localTableName, MAILBOX } from '../contract/schema.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
-import { buildSwitchyard } from '../lib/app.ts';
+import { readConfig } from '../lib/config.ts';
+import { Switchyard } from '../lib/switchyard.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { Fleet, type FrameCounts, type Ledger } from './fleet.ts';
 import {
@@ -535,7 +536,7 @@ export const PRICES = {
  */
 export function alarmInventory(): { alarms: number; metrics: number } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const { api } = buildSwitchyard(app, { nag: false });
+  const { api } = new Switchyard(app, 'Switchyard', readConfig(app));
   const alarms = Object.values(Template.fromStack(api).findResources('AWS::CloudWatch::Alarm'));
   const metrics = alarms.map((alarm) => {
     const props = alarm.Properties as { MetricName?: string; Metrics?: { MetricStat?: unknown }[] };

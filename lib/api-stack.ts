@@ -31,6 +31,7 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../contract/manifest.ts';
+import { metricsNamespace } from '../contract/metrics.ts';
 import type { TableName } from '../contract/schema.ts';
 import { ROUTE_SELECTION_EXPRESSION } from '../protocol/frames.ts';
 import type { CustomDomains, SwitchyardConfig } from './config.ts';
@@ -167,6 +168,7 @@ export class ApiStack extends Stack {
       webSocketApi: this.webSocketApi,
       webSocketStage: this.webSocketStage,
       tables: props.tables,
+      namespace: metricsNamespace(config.stage),
       ...(config.alarmEmail ? { email: config.alarmEmail } : {}),
     });
 

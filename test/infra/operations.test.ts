@@ -6,8 +6,9 @@ import { FUNCTIONS } from '../../contract/manifest.ts';
 import { METRICS } from '../../contract/metrics.ts';
 import { TABLE_NAMES } from '../../contract/schema.ts';
 import { ENV } from '../../lambdas/runtime/env.ts';
-import { buildSwitchyard } from '../../lib/app.ts';
+import { readConfig } from '../../lib/config.ts';
 import { CLIENT_ERROR_PERCENT } from '../../lib/constructs/alarms.ts';
+import { Switchyard } from '../../lib/switchyard.ts';
 
 const cdkContext = (
   JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
@@ -19,7 +20,7 @@ type Json = Record<string, unknown>;
 
 function apiTemplate(context: Json = {}) {
   const app = new App({ context: { ...cdkContext, ...context, 'aws:cdk:bundling-stacks': [] } });
-  const { api, stateful } = buildSwitchyard(app, { nag: false });
+  const { api, stateful } = new Switchyard(app, 'Switchyard', readConfig(app));
   return { api, stateful, template: Template.fromStack(api) };
 }
 

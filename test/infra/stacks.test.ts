@@ -6,9 +6,10 @@ import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../../contract/manifest.
 import { type IndexSchema, SAFE_BUCKET, TABLE_NAMES, TABLES, type TableName } from '../../contract/schema.ts';
 import { ENV } from '../../lambdas/runtime/env.ts';
 import type { ApiStack } from '../../lib/api-stack.ts';
-import { buildSwitchyard } from '../../lib/app.ts';
 import type { SwitchyardConfig } from '../../lib/config.ts';
+import { readConfig } from '../../lib/config.ts';
 import type { StatefulStack } from '../../lib/stateful-stack.ts';
+import { Switchyard } from '../../lib/switchyard.ts';
 import { ROUTE_SELECTION_EXPRESSION } from '../../protocol/frames.ts';
 
 const cdkContext = (
@@ -37,7 +38,10 @@ interface Synth {
 /** The app as bin/switchyard.ts builds it, from cdk.json's context plus `context`; no bundling. */
 function synth(context: Json = {}, functions?: Readonly<Record<string, FunctionSpec>>): Synth {
   const app = new App({ context: { ...cdkContext, ...context, 'aws:cdk:bundling-stacks': [] } });
-  const { config, stateful, api } = buildSwitchyard(app, { nag: false, ...(functions ? { functions } : {}) });
+  const { config, stateful, api } = new Switchyard(app, 'Switchyard', {
+    ...readConfig(app),
+    ...(functions ? { functions } : {}),
+  });
   return {
     config,
     specs: functions ?? FUNCTIONS,
