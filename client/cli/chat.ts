@@ -6,8 +6,15 @@ import { fromHex } from '../../protocol/bytes.ts';
 import { encodeText, maxTextBytes } from '../chat/content.ts';
 import { checkTextFits, Messenger } from '../chat/messenger.ts';
 import { ChatError, ChatSession } from '../chat/session.ts';
-import { type CliIo, type Command, EXIT, UsageError } from './command.ts';
-import { COMMON_OPTIONS_HELP, Invocation, identityArgument, runReported } from './directory-common.ts';
+import { type CliIo, type Command, EXIT, exitCodesHelp, UsageError } from './command.ts';
+import {
+  commonOptionsHelp,
+  DIRECTORY_EXITS,
+  IDENTITY_EXITS,
+  Invocation,
+  identityArgument,
+  runReported,
+} from './directory-common.ts';
 
 export const ENV_WS = 'SWITCHYARD_WS';
 export const ENV_SERVER_KEY = 'SWITCHYARD_SERVER_KEY';
@@ -118,11 +125,11 @@ of UTF-8 (one WebSocket frame); a longer one is refused with exit code ${EXIT.to
 
 ${CHAT_OPTIONS_HELP}
 
-${COMMON_OPTIONS_HELP}`;
+${commonOptionsHelp({ identityFile: true })}
+${exitCodesHelp([...DIRECTORY_EXITS, ...IDENTITY_EXITS, EXIT.notFound, EXIT.serverKeyMismatch])}`;
 
 export const sendCommand: Command = {
   name: 'send',
-  summary: 'Send an end-to-end encrypted text message',
   run(args, io) {
     return chatReported(io, 'switchyard send --help', async () => {
       const run = Invocation.parse(args, io, CHAT_OPTIONS);
@@ -162,11 +169,11 @@ Options:
 
 ${CHAT_OPTIONS_HELP}
 
-${COMMON_OPTIONS_HELP}`;
+${commonOptionsHelp({ identityFile: true })}
+${exitCodesHelp([...DIRECTORY_EXITS, ...IDENTITY_EXITS, EXIT.serverKeyMismatch])}`;
 
 export const listenCommand: Command = {
   name: 'listen',
-  summary: 'Receive messages (prints them and acknowledges them)',
   run(args, io) {
     return chatReported(io, 'switchyard listen --help', async () => {
       const run = Invocation.parse(args, io, {

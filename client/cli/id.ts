@@ -7,12 +7,14 @@ import { closeSync, openSync, rmSync } from 'node:fs';
 import { toHex } from '../../protocol/bytes.ts';
 import { generateKeyPair } from '../../protocol/crypto.ts';
 import { readIdentityFilePublic, saveIdentityFile } from '../keyfile.ts';
-import { type Command, EXIT, UsageError } from './command.ts';
+import { type Command, EXIT, exitCodesHelp, UsageError } from './command.ts';
 import {
-  COMMON_OPTIONS_HELP,
   checkRevocationPassword,
+  commonOptionsHelp,
+  DIRECTORY_EXITS,
   featureMaskArgument,
   formatMask,
+  IDENTITY_EXITS,
   Invocation,
   identityArgument,
   runReported,
@@ -44,7 +46,14 @@ Options:
   --yes                     revoke, delete: do not ask for confirmation.
   --json                    show: print JSON.
 
-${COMMON_OPTIONS_HELP}`;
+${commonOptionsHelp({ identityFile: true, writesIdentityFile: true })}
+${exitCodesHelp([
+  ...DIRECTORY_EXITS,
+  ...IDENTITY_EXITS,
+  EXIT.inviteRequired,
+  EXIT.notFound,
+  EXIT.revocationRefused,
+])}`;
 
 const OPTIONS = {
   invite: { type: 'string' },
@@ -202,7 +211,6 @@ const SUBCOMMANDS: Record<string, (run: Invocation) => Promise<number>> = {
 
 export const idCommand: Command = {
   name: 'id',
-  summary: 'Create, show, export, revoke or delete your identity',
   run(args, io) {
     const [sub, ...rest] = args;
     if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {

@@ -35,3 +35,5 @@ export function dynamoMailboxStore(
 export function dynamoMailboxPurger(dynamo: DynamoDBDocumentClient, tableName: string): MailboxPurger {
   return dynamoMailboxStore(dynamo, tableName);
 }
+
+export { type WaitingFigures, waitingFigures } from './mailbox/figures.ts';

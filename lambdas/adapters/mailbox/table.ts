@@ -11,7 +11,7 @@ import { toHex } from '../../../protocol/bytes.ts';
 
 export const A = MAILBOX.attributes;
 export const ARRIVAL_INDEX = MAILBOX.localIndexes[0].indexName;
-const COUNTER = '#counter';
+export const COUNTER = '#counter';
 
 export type Item = Record<string, unknown>;
 

@@ -1,0 +1,30 @@
+/**
+ * Operator blocks, for abuse: reversible, unlike revocation. A blocked identity keeps its key,
+ * links and revocation password, but every rule of the directory and the chat switch asks for an
+ * `active` identity, so while it is blocked its owner gets what the owner of a revoked identity
+ * gets — `not_found` (owner operations), a refused login, `revocation_failed` — and others see it
+ * as unknown (lookups, matching, sends). Nothing tells anyone it is blocked rather than gone.
+ */
+import type { IdentityId } from '../../../protocol/identity.ts';
+import type { DirectoryDeps } from './ports.ts';
+
+/**
+ * Blocks an active identity and ends its live chat sessions; false (nothing changed) when it is not
+ * active: unknown, revoked, deleted or already blocked.
+ */
+export async function blockIdentity(
+  deps: Pick<DirectoryDeps, 'identities' | 'sessions'>,
+  identity: IdentityId,
+): Promise<boolean> {
+  if (!(await deps.identities.setBlocked(identity, true))) return false;
+  await deps.sessions.closeAll(identity);
+  return true;
+}
+
+/** Lifts a block: the identity is active again as it was. False when it is not blocked. */
+export function unblockIdentity(
+  deps: Pick<DirectoryDeps, 'identities'>,
+  identity: IdentityId,
+): Promise<boolean> {
+  return deps.identities.setBlocked(identity, false);
+}
