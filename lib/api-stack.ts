@@ -36,6 +36,7 @@ import type { TableName } from '../contract/schema.ts';
 import { ROUTE_SELECTION_EXPRESSION } from '../protocol/frames.ts';
 import type { CustomDomains, SwitchyardConfig } from './config.ts';
 import { OperationsAlarms } from './constructs/alarms.ts';
+import { OperationsDashboard } from './constructs/dashboard.ts';
 import { type ConnectionsManagement, ManifestFunction } from './constructs/manifest-function.ts';
 import { ServerPublicKey } from './constructs/server-public-key.ts';
 import { acknowledge } from './nag.ts';
@@ -75,6 +76,8 @@ export class ApiStack extends Stack {
   readonly functions: Readonly<Record<string, ManifestFunction>>;
   /** Errors and throttles of every function and both APIs. */
   readonly alarms: OperationsAlarms;
+  /** Traffic, errors, throttles and cost drivers: counts only. */
+  readonly dashboard: OperationsDashboard;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -170,6 +173,17 @@ export class ApiStack extends Stack {
       tables: props.tables,
       namespace: metricsNamespace(config.stage),
       ...(config.alarmEmail ? { email: config.alarmEmail } : {}),
+    });
+
+    this.dashboard = new OperationsDashboard(this, 'Dashboard', {
+      functions: Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fn.function])),
+      httpApi: this.httpApi,
+      webSocketApi: this.webSocketApi,
+      webSocketStage: this.webSocketStage,
+      tables: props.tables,
+      safeBucket: props.safeBucket,
+      namespace: metricsNamespace(config.stage),
+      ...(config.stage ? { stage: config.stage } : {}),
     });
 
     this.acknowledgeFindings();

@@ -323,3 +323,84 @@ describe('browser origins (CORS)', () => {
     });
   });
 });
+
+/**
+ * The dashboard's body as JSON, every CloudFormation reference in it written `<ref:LogicalId>` (or
+ * `<ref:…>` for one into another stack), so its metrics can be read.
+ */
+function dashboardBody(template: Template): { widgets: { properties: Json }[] } {
+  const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  expect(dashboards).toHaveLength(1);
+  const body = (dashboards[0]!.Properties as Json).DashboardBody as { 'Fn::Join': [string, unknown[]] };
+  const text = body['Fn::Join'][1]
+    .map((part) =>
+      typeof part === 'string'
+        ? part
+        : `<ref:${(part as { Ref?: string }).Ref ?? JSON.stringify(part).length}>`,
+    )
+    .join('');
+  return JSON.parse(text);
+}
+
+describe('the dashboard', () => {
+  const { template } = apiTemplate();
+  const body = dashboardBody(template);
+  const metrics = body.widgets.flatMap((widget) => (widget.properties.metrics ?? []) as unknown[][]);
+
+  it("graphs every function's errors, faults, throttles and time", () => {
+    for (const name of Object.keys(FUNCTIONS)) {
+      const ref = `<ref:${functionId(template, name)}>`;
+      for (const metric of ['Errors', 'Throttles', 'Duration']) {
+        expect(
+          metrics.some((m) => m.includes('AWS/Lambda') && m.includes(metric) && m.includes(ref)),
+          `${name} ${metric}`,
+        ).toBe(true);
+      }
+      expect(
+        metrics.some((m) => m.includes(METRICS.namespace) && m.includes(METRICS.faults) && m.includes(name)),
+        `${name} Faults`,
+      ).toBe(true);
+    }
+  });
+
+  it('graphs traffic, API and table errors and throttles, and the cost drivers', () => {
+    const names = new Set(metrics.flatMap((m) => m.filter((part) => typeof part === 'string')));
+    for (const name of [
+      'MessageCount',
+      'ConnectCount',
+      'ClientError',
+      'ExecutionError',
+      'Count',
+      '4xx',
+      '5xx',
+      'ReadThrottleEvents',
+      'WriteThrottleEvents',
+      'ConsumedReadCapacityUnits',
+      'ConsumedWriteCapacityUnits',
+      'BucketSizeBytes',
+    ]) {
+      expect(names.has(name), name).toBe(true);
+    }
+  });
+
+  it('reads counts by resource and function name only: no dimension a client chooses', () => {
+    const allowed = new Set([
+      'FunctionName',
+      'ApiId',
+      'Stage',
+      'TableName',
+      'BucketName',
+      'StorageType',
+      METRICS.dimension,
+    ]);
+    for (const metric of metrics) {
+      const [, , ...rest] = metric.filter((part) => typeof part === 'string') as string[];
+      // [namespace, name, dimension, value, dimension, value, …]: the dimensions are the even ones.
+      for (let i = 0; i < rest.length; i += 2) {
+        const dimension = rest[i]!;
+        if (dimension === '.' || dimension === '...') break;
+        expect(allowed.has(dimension), `${metric.join(' ')}`).toBe(true);
+      }
+    }
+  });
+});
