@@ -4,6 +4,7 @@
  * or a prompt, and turning every failure into a message and an exit code. Messages never repeat an
  * identity, key, hash or address: the user knows what they typed, and terminals get logged.
  */
+import { closeSync, openSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type ContactKind, isContactKind, normaliseContact } from '../../protocol/contacts.ts';
 import { FEATURE_MASK_MAX, type IdentityId, isIdentityId } from '../../protocol/identity.ts';
@@ -210,6 +211,24 @@ export class Invocation {
       'No terminal to ask for confirmation on: add --yes.',
     );
     if (!/^y(es)?$/i.test(answer)) throw new DeclinedError();
+  }
+}
+
+/**
+ * Claims `path` for a new identity file (an empty file, mode 0600) before anything is registered or
+ * restored, so an identity never ends up without a place for its key; never takes an existing file.
+ */
+export function claimIdentityFile(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'EEXIST'
+        ? 'An identity file already exists at this path, and it is never overwritten. ' +
+            'Choose another --identity-file.'
+        : `Cannot create the identity file at this path (${code ?? 'error'}).`,
+    );
   }
 }
 

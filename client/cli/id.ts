@@ -3,13 +3,14 @@
  * cycle. The key pair is made here and its secret key goes only into the identity file (mode 0600,
  * optionally passphrase-encrypted); the server sees the public key and challenge responses.
  */
-import { closeSync, openSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { toHex } from '../../protocol/bytes.ts';
 import { generateKeyPair } from '../../protocol/crypto.ts';
 import { readIdentityFilePublic, saveIdentityFile } from '../keyfile.ts';
 import { type Command, EXIT, exitCodesHelp, UsageError } from './command.ts';
 import {
   checkRevocationPassword,
+  claimIdentityFile,
   commonOptionsHelp,
   DIRECTORY_EXITS,
   featureMaskArgument,
@@ -70,17 +71,7 @@ async function create(run: Invocation): Promise<number> {
   const client = run.client();
   const path = run.identityFile;
   // Claim the path before registering, so an identity is never registered without a place for its key.
-  try {
-    closeSync(openSync(path, 'wx', 0o600));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      code === 'EEXIST'
-        ? 'An identity file already exists at this path, and it is never overwritten. ' +
-            'Choose another --identity-file.'
-        : `Cannot create the identity file at this path (${code ?? 'error'}).`,
-    );
-  }
+  claimIdentityFile(path);
   let written = false;
   try {
     const passphrase = await run.newPassphrase();

@@ -5,7 +5,7 @@
  * uploaded from a backup JSON; a restore prints the JSON, writes it to a file, or writes the
  * identity file again.
  */
-import { closeSync, openSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { IdentityId } from '../../protocol/identity.ts';
 import { KeyFileError, readIdentityFilePublic, saveIdentityFile } from '../keyfile.ts';
@@ -16,6 +16,7 @@ import { BackupKeyError, identityBackup, keysFromBackup } from '../safe/identity
 import { checkSafePassword, deriveSafeKeys, normaliseSafeIdentity, type SafeKeys } from '../safe/keys.ts';
 import { type CliIo, type Command, EXIT, exitCodesHelp, UsageError } from './command.ts';
 import {
+  claimIdentityFile,
   commonOptionsHelp,
   DEFAULT_IDENTITY_FILE,
   DIRECTORY_EXITS,
@@ -207,7 +208,7 @@ async function restore(run: Invocation): Promise<number> {
   const identity = identityOf(run);
   // Claim the identity file's path first: a restore that can't be written is not worth a scrypt.
   const path = run.identityFile;
-  if (writeIdentity) claimPath(path);
+  if (writeIdentity) claimIdentityFile(path);
   let written = false;
   try {
     const passphrase = writeIdentity ? await run.newPassphrase() : undefined;
@@ -234,20 +235,6 @@ async function restore(run: Invocation): Promise<number> {
     return EXIT.ok;
   } finally {
     if (writeIdentity && !written) rmSync(path, { force: true });
-  }
-}
-
-/** Creates an empty file at `path` (mode 0600), refusing one that exists. */
-function claimPath(path: string): void {
-  try {
-    closeSync(openSync(path, 'wx', 0o600));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      code === 'EEXIST'
-        ? 'An identity file already exists at this path, and it is never overwritten. Choose another --identity-file.'
-        : `Cannot create the identity file at this path (${code ?? 'error'}).`,
-    );
   }
 }
 
