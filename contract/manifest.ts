@@ -288,6 +288,28 @@ export const FUNCTIONS = {
     holdsVaultSetup: true,
     reservedConcurrency: 4,
   },
+  /**
+   * `GET /health` for an external monitor: one GetItem per table on a key no item has and one GET of
+   * an object no backup can be (lambdas/adapters/health.ts), so it reaches every table and the
+   * bucket and reads no user data. Anyone may call it: its concurrency is capped, so a flood is
+   * throttled here and costs at most a few reads per call.
+   */
+  health: {
+    entry: 'lambdas/entry/health.ts',
+    httpRoutes: ['GET /health'],
+    wsRoutes: [],
+    tables: {
+      identities: ['dynamodb:GetItem'],
+      mailbox: ['dynamodb:GetItem'],
+      connections: ['dynamodb:GetItem'],
+      ephemeral: ['dynamodb:GetItem'],
+      vault: ['dynamodb:GetItem'],
+      blobs: ['dynamodb:GetItem'],
+    },
+    safeBucket: ['s3:GetObject'],
+    manageConnections: false,
+    reservedConcurrency: 2,
+  },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof FUNCTIONS;

@@ -11,3 +11,11 @@ export const METRICS = {
   /** Requests that ended in an internal error (outcome `error`). */
   faults: 'Faults',
 } as const;
+
+/**
+ * The namespace of one deployment's metrics: `Switchyard`, or `Switchyard/<stage>` for a stage, so
+ * two copies in one account and Region keep their alarms and dashboards apart.
+ */
+export function metricsNamespace(stage?: string): string {
+  return stage ? `${METRICS.namespace}/${stage}` : METRICS.namespace;
+}

@@ -93,7 +93,19 @@ const QUOTA_HINT = " (API Gateway's default account quota; raise the quota first
 /** The largest `serverKeyGeneration` (a counter raised once per rotation). */
 export const MAX_SERVER_KEY_GENERATION = 1_000_000;
 
+/** A stage name: lowercase letters, digits and inner hyphens, starting with a letter. */
+export const STAGE_NAME = /^[a-z](?:[a-z0-9-]{0,14}[a-z0-9])?$/;
+
 export const SETTINGS = {
+  stage: {
+    kind: 'text',
+    context: 'stage',
+    env: 'SWITCHYARD_STAGE',
+    pattern: STAGE_NAME,
+    expected:
+      'a short name: lowercase letters, digits and inner hyphens, starting with a letter, at most 16 (e.g. staging)',
+    doc: 'another copy in the same account and Region: stacks `SwitchyardStateful-<stage>`, `SwitchyardApi-<stage>`, metrics under `Switchyard/<stage>`',
+  },
   messageTtlDays: {
     kind: 'int',
     context: 'messageTtlDays',
@@ -380,6 +392,7 @@ export const ENV = {
   serverKeyGeneration: SETTINGS.serverKeyGeneration.env,
   verificationEmailFrom: SETTINGS.verificationEmailFrom.env,
   verificationSms: SETTINGS.verificationSms.env,
+  stage: SETTINGS.stage.env,
 } as const satisfies { tables: Record<TableName, string> } & Record<string, unknown>;
 
 /** Why a raw value is not a valid setting; each parser words it for its own source. */

@@ -37,10 +37,12 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { FUNCTIONS, type FunctionSpec, MOCK_WS_ROUTES, WS_STAGE } from '../contract/manifest.ts';
+import { metricsNamespace } from '../contract/metrics.ts';
 import type { TableName } from '../contract/schema.ts';
 import { ROUTE_SELECTION_EXPRESSION } from '../protocol/frames.ts';
 import type { CustomDomains, SwitchyardConfig } from './config.ts';
 import { OperationsAlarms } from './constructs/alarms.ts';
+import { OperationsDashboard } from './constructs/dashboard.ts';
 import { type ConnectionsManagement, ManifestFunction } from './constructs/manifest-function.ts';
 import { ServerPublicKey } from './constructs/server-public-key.ts';
 import { VaultSetup } from './constructs/vault-setup.ts';
@@ -83,6 +85,8 @@ export class ApiStack extends Stack {
   readonly functions: Readonly<Record<string, ManifestFunction>>;
   /** Errors and throttles of every function and both APIs. */
   readonly alarms: OperationsAlarms;
+  /** Traffic, errors, throttles and cost drivers: counts only. */
+  readonly dashboard: OperationsDashboard;
 
   constructor(scope: Construct, id: string, props: ApiStackProps) {
     super(scope, id, props);
@@ -184,7 +188,19 @@ export class ApiStack extends Stack {
       webSocketApi: this.webSocketApi,
       webSocketStage: this.webSocketStage,
       tables: props.tables,
+      namespace: metricsNamespace(config.stage),
       ...(config.alarmEmail ? { email: config.alarmEmail } : {}),
+    });
+
+    this.dashboard = new OperationsDashboard(this, 'Dashboard', {
+      functions: Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fn.function])),
+      httpApi: this.httpApi,
+      webSocketApi: this.webSocketApi,
+      webSocketStage: this.webSocketStage,
+      tables: props.tables,
+      safeBucket: props.safeBucket,
+      namespace: metricsNamespace(config.stage),
+      ...(config.stage ? { stage: config.stage } : {}),
     });
 
     this.acknowledgeFindings();

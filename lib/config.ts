@@ -23,33 +23,77 @@ export { SAFE_MAX_BACKUP_BYTES_LIMIT };
 export type RegistrationPolicy = (typeof SETTINGS.registrationPolicy.choices)[number];
 
 export interface SwitchyardConfig {
-  /** Days an undelivered message stays in a mailbox. */
+  /**
+   * Another copy of Switchyard in the same account and Region: its stacks are named
+   * `SwitchyardStateful-<stage>` and `SwitchyardApi-<stage>`, its metrics go to `Switchyard/<stage>`.
+   * @default - none: stacks `SwitchyardStateful` and `SwitchyardApi`, metrics under `Switchyard`
+   */
+  readonly stage?: string;
+  /**
+   * Days an undelivered message stays in a mailbox.
+   * @default 14
+   */
   readonly messageTtlDays: number;
-  /** Largest Safe backup accepted (bytes). */
+  /**
+   * Largest Safe backup accepted (bytes).
+   * @default 524288
+   */
   readonly safeMaxBackupBytes: number;
-  /** Days a Safe backup lives after its last PUT. */
+  /**
+   * Days a Safe backup lives after its last PUT.
+   * @default 180
+   */
   readonly safeRetentionDays: number;
-  /** Directory registration: `open` (each registration pays proof of work) or `invite` (operator-issued invites only). */
+  /**
+   * Directory registration: `open` (each registration pays proof of work) or `invite` (operator-issued invites only).
+   * @default 'open'
+   */
   readonly registrationPolicy: RegistrationPolicy;
-  /** Largest media blob one upload may declare (bytes, encrypted); the upload policy makes S3 enforce it. */
+  /**
+   * Largest media blob one upload may declare (bytes, encrypted); the upload policy makes S3 enforce it.
+   * @default 52428800
+   */
   readonly mediaMaxBlobBytes: number;
-  /** Days a media blob lives after its upload was granted (the media bucket's lifecycle rule). */
+  /**
+   * Days a media blob lives after its upload was granted (the media bucket's lifecycle rule).
+   * @default 14
+   */
   readonly mediaTtlDays: number;
-  /** Media bytes one identity may have in flight. */
+  /**
+   * Media bytes one identity may have in flight.
+   * @default 536870912
+   */
   readonly mediaQuotaBytes: number;
   /** Retention of the functions' log groups. */
+  /**
+   * Retention of the functions' log groups (days; a CloudWatch Logs retention period).
+   * @default 30
+   */
   readonly logRetentionDays: RetentionDays;
-  /** HTTP API: steady-state requests per second across all routes. */
+  /**
+   * HTTP API: steady-state requests per second across all routes.
+   * @default 50
+   */
   readonly httpRateLimit: number;
-  /** HTTP API: burst size (requests). */
+  /**
+   * HTTP API: burst size (requests).
+   * @default 100
+   */
   readonly httpBurstLimit: number;
-  /** WebSocket API: steady-state messages per second across all routes. */
+  /**
+   * WebSocket API: steady-state messages per second across all routes.
+   * @default 500
+   */
   readonly wsRateLimit: number;
-  /** WebSocket API: burst size (messages). */
+  /**
+   * WebSocket API: burst size (messages).
+   * @default 1000
+   */
   readonly wsBurstLimit: number;
   /**
    * Raise by one after putting a new value into the server key secret: the functions that hold the
    * key restart with the new value and the ServerPublicKey output is read again.
+   * @default 1
    */
   readonly serverKeyGeneration: number;
   /**
@@ -63,12 +107,16 @@ export interface SwitchyardConfig {
    * verified in Amazon SES in the deployment's Region. Absent: e-mail addresses can't be linked.
    */
   readonly verificationEmailFrom?: string;
-  /** Directory: send SMS verification codes through Amazon SNS. Off: phone numbers can't be linked. */
+  /**
+   * Directory: send SMS verification codes through Amazon SNS. Off: phone numbers can't be linked.
+   * @default false
+   */
   readonly verificationSms: boolean;
   /**
    * Encrypt the tables, the Safe bucket, the server key secret and the functions' log groups with a
    * customer-managed KMS key the stateful stack creates (lib/constructs/data-key.ts). Off: AWS's
    * own keys, at no cost.
+   * @default false
    */
   readonly customerManagedKey: boolean;
   /**
@@ -191,7 +239,9 @@ function contextSetting<T>(raw: Readonly<Record<string, unknown>>, name: Setting
  */
 export function parseConfig(raw: Readonly<Record<string, unknown>>): SwitchyardConfig {
   const int = (name: SettingName & ConfigKey) => contextSetting<number>(raw, name);
-  const optional = <K extends 'safeBasicAuthSecretArn' | 'verificationEmailFrom' | 'alarmEmail'>(name: K) => {
+  const optional = <K extends 'stage' | 'safeBasicAuthSecretArn' | 'verificationEmailFrom' | 'alarmEmail'>(
+    name: K,
+  ) => {
     const value = contextSetting<string | undefined>(raw, name);
     return (value === undefined ? {} : { [name]: value }) as Partial<Record<K, string>>;
   };
@@ -206,6 +256,7 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>): SwitchyardC
   }
 
   return {
+    ...optional('stage'),
     messageTtlDays: int('messageTtlDays'),
     safeMaxBackupBytes: int('safeMaxBackupBytes'),
     safeRetentionDays: int('safeRetentionDays'),
@@ -347,4 +398,24 @@ export function readConfig(scope: IConstruct): SwitchyardConfig {
     if (value !== undefined) raw[key] = value;
   }
   return parseConfig(raw);
+}
+
+/**
+ * Validates a configuration given as construct props (the Switchyard construct's): absent keys take
+ * CONFIG_DEFAULTS, and every value passes the checks a CDK context value passes (parseConfig).
+ */
+export function configFromProps(props: Partial<SwitchyardConfig>): SwitchyardConfig {
+  const { customDomains: domains, ...rest } = props;
+  return parseConfig({
+    ...rest,
+    ...(domains
+      ? {
+          httpDomainName: domains.httpDomainName,
+          webSocketDomainName: domains.webSocketDomainName,
+          certificateArn: domains.certificateArn,
+          hostedZoneId: domains.hostedZone?.id,
+          hostedZoneName: domains.hostedZone?.name,
+        }
+      : {}),
+  });
 }

@@ -4,15 +4,20 @@
  * Switchyard.
  */
 import {
+  type App,
+  CfnOutput,
+  Fn,
   type IResolvable,
   type IResolveContext,
   Reference,
   Stack,
+  Token,
   Tokenization,
   Validations,
 } from 'aws-cdk-lib';
 import type { Grant } from 'aws-cdk-lib/aws-iam';
-import type { IConstruct } from 'constructs';
+import { AwsSolutionsChecks, type NagPack, ServerlessChecks } from 'cdk-nag';
+import { Construct, type IConstruct } from 'constructs';
 
 /** A cdk-nag finding id: the pack's prefix and the rule, e.g. `AwsSolutions-IAM5`, `Serverless-LambdaDLQ`. */
 export type FindingId = `${'AwsSolutions' | 'Serverless'}-${string}`;
@@ -40,9 +45,11 @@ export function acknowledgeWildcardResources(scope: IConstruct, grant: Grant, re
 }
 
 /**
- * Rewrites references to resources of other stacks into the `Fn::ImportValue` that CDK's
- * (strong, same-Region) cross-stack references put into the consumer's template. `exportValue`
- * is CDK's documented way to get that very export; it is idempotent. Lazy values (a table grant's
+ * Rewrites references to resources of other stacks into the `Fn::GetStackOutput` that CDK's weak
+ * cross-stack references put into the consumer's template (lib/switchyard.ts says why they are
+ * weak). The output is found or created the way aws-cdk-lib's own `createGetStackOutput` does (a
+ * CfnOutput under the producer's `Publish` scope, its id the resolved reference), so CDK then reuses
+ * it: test/infra/nag.test.ts fails the synth if the two ever disagree. Lazy values (a table grant's
  * `…/index/*`) are looked into, since the references they produce need the same rewrite.
  */
 function asSeenFrom(consumer: Stack, value: string): unknown {
@@ -53,10 +60,20 @@ function asSeenFrom(consumer: Stack, value: string): unknown {
 
 function mapToken(consumer: Stack, token: IResolvable): unknown {
   if (Reference.isReference(token)) {
-    return Stack.of(token.target) === consumer ? token : Stack.of(token.target).exportValue(token);
+    const producer = Stack.of(token.target);
+    return producer === consumer ? token : stackOutput(producer, token);
   }
   const inner: unknown = token.resolve(shallowContext(consumer));
   return typeof inner === 'string' ? asSeenFrom(consumer, inner) : token;
+}
+
+function stackOutput(producer: Stack, reference: Reference): string {
+  const scope = producer.node.tryFindChild('Publish') ?? new Construct(producer, 'Publish');
+  const id = `Output${JSON.stringify(producer.resolve(reference))}`;
+  const output =
+    (scope.node.tryFindChild(id) as CfnOutput | undefined) ??
+    new CfnOutput(scope, id, { value: Token.asString(reference) });
+  return Fn.getStackOutput(producer.stackName, output.logicalId, producer.region);
 }
 
 /** Lets a token produce its value without resolving what that value contains. */
@@ -84,7 +101,11 @@ function flattenCfnReference(node: unknown): string {
     const [resource, attribute] = obj['Fn::GetAtt'] as [unknown, unknown];
     return `<${flattenCfnReference(resource)}.${flattenCfnReference(attribute)}>`;
   }
-  if (obj['Fn::ImportValue']) return flattenCfnReference(obj['Fn::ImportValue']);
   if (obj.Ref) return `<${flattenCfnReference(obj.Ref)}>`;
   return JSON.stringify(node);
+}
+
+/** The cdk-nag packs every synth of bin/switchyard.ts runs (an unacknowledged error finding fails it). */
+export function nagPacks(app: App): NagPack[] {
+  return [new AwsSolutionsChecks(app), new ServerlessChecks(app)];
 }

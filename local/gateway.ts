@@ -111,7 +111,9 @@ export async function openGateway(requestedPort: number): Promise<Gateway> {
   let route: ((request: IncomingMessage, response: ServerResponse) => Promise<void>) | undefined;
   const http = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];
-    if (path === '/health' && (request.method === 'GET' || request.method === 'HEAD')) {
+    // Until ready the gateway answers itself; then `GET /health` is the deployment's own health
+    // route (it reaches DynamoDB and S3), as on AWS.
+    if (path === '/health' && (request.method === 'HEAD' || !ready || !route)) {
       return json(response, ready ? 200 : 503, { status: ready ? 'ok' : 'starting' });
     }
     if (!route) return json(response, 503, { message: 'Service Unavailable' });

@@ -48,7 +48,7 @@ export interface RunnerOptions {
    * Default none (`switchyard-mailbox`, what `npm start` uses).
    */
   readonly namePrefix?: string;
-  /** Where start-up progress goes (e.g. "still waiting for DynamoDB Local"); default nowhere. */
+  /** Where start-up progress goes (each step, and "still waiting for DynamoDB Local"); default nowhere. */
   readonly statusSink?: (line: string) => void;
   /** 0 picks a free port. */
   readonly port: number;
@@ -178,6 +178,13 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
 
   try {
     const status = options.statusSink;
+    const started = Date.now();
+    const seconds = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+    status?.(
+      options.services
+        ? 'switchyard: using the given DynamoDB and S3 endpoints'
+        : `switchyard: starting DynamoDB Local (Java) and the S3 server (s3rver) in ${options.dataDir}`,
+    );
     const services = await startBackingServices({
       dataDir: options.dataDir,
       ...(options.services ? { given: options.services } : {}),
@@ -200,7 +207,11 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
       ...(options.injectFault ? { injectFault: options.injectFault } : {}),
     });
     stops.push(async () => clients.destroy());
+    status?.(
+      `switchyard: DynamoDB and S3 are up (${seconds()}); creating the tables and the Safe bucket where missing`,
+    );
     await provisionNames(endpoints, clients.s3, names);
+    status?.(`switchyard: tables and bucket ready (${seconds()}); starting the HTTP and WebSocket APIs`);
 
     const config = runtimeConfig(options, names, gateway.managementEndpoint, serverKey.secretKey, vaultSetup);
     const codeSink = options.codeSink ?? ((line: string) => process.stdout.write(`${line}\n`));

@@ -1,4 +1,3 @@
-#!/usr/bin/env -S npx tsx
 /** The `switchyard-ops` executable (`npm run ops -- …`). All the work happens in ./main.ts. */
 import { runOps } from './main.ts';
 

@@ -7,7 +7,14 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { type CliIo, EXIT } from '../client/cli/command.ts';
 
-export { type CliIo, type Command, EXIT, UsageError } from '../client/cli/command.ts';
+export {
+  type CliIo,
+  type Command,
+  type CommandEntry,
+  EXIT,
+  exitCodesHelp,
+  UsageError,
+} from '../client/cli/command.ts';
 
 /** The executable's name, the prefix of every message it prints. */
 export const PROGRAM = 'switchyard-ops';

@@ -1,105 +1,47 @@
 /**
- * `switchyard-ops invite create`: the operator issues an invite for a deployment with invite-only
- * registration. The invite's digest goes straight into the `ephemeral` table with the AWS SDK (there
- * is no HTTP route for it on purpose: only whoever holds the deployment's AWS credentials, or the
- * local runner's data folder, can issue invites). It reuses the server's own `issueInvite` and
- * adapter, so the token format and its storage stay one piece of code.
+ * `switchyard-ops invite create|list|revoke`: the operator's invites for a deployment with
+ * invite-only registration. They live in the `ephemeral` table, written and read with the AWS SDK
+ * (there is no HTTP route for them on purpose: only whoever holds the deployment's AWS credentials,
+ * or the local runner's data folder, can issue or see invites). It reuses the server's own
+ * `issueInvite` and adapter, so the token format and its storage stay one piece of code.
  */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { localTableName } from '../contract/schema.ts';
-import { dynamoEphemeralStore } from '../lambdas/adapters/ephemeral.ts';
+import { createHash } from 'node:crypto';
+import { dynamoEphemeralStore, listInvites, revokeInvites } from '../lambdas/adapters/ephemeral.ts';
 import { epochSeconds, systemClock, systemRandom } from '../lambdas/domain/clock.ts';
 import { issueInvite } from '../lambdas/domain/directory.ts';
-import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
 import { LIMITS } from '../protocol/limits.ts';
-import { type CliIo, type Command, EXIT, PROGRAM, UsageError } from './command.ts';
+import { type CliIo, type Command, EXIT, exitCodesHelp, PROGRAM, UsageError } from './command.ts';
+import { parseTarget, runOnTarget, type TablesTarget, targetClients, targetHelp } from './target.ts';
 
 const HELP = `Usage:
-  ${PROGRAM} invite create [--data-dir DIR]                 a local runner (npm start)
-  ${PROGRAM} invite create --table NAME [--region REGION]   a deployment on AWS
+  ${PROGRAM} invite create [TARGET]
+  ${PROGRAM} invite list [--json] [TARGET]
+  ${PROGRAM} invite revoke (TOKEN | --id ID | --all) [TARGET]
 
-Issues one invite for a server with invite-only registration (registrationPolicy "invite") and
-prints it once. Give it to the person who registers: \`switchyard id create --invite TOKEN\`. It is
-valid for ${LIMITS.inviteTtlDays} days and one registration; the server keeps only its SHA-256.
+  create    Issues one invite for a server with invite-only registration (registrationPolicy
+            "invite") and prints it once. Give it to the person who registers:
+            \`switchyard id create --invite TOKEN\`. Valid for ${LIMITS.inviteTtlDays} days and one registration;
+            the server keeps only its SHA-256.
+  list      The unused invites: an ID (the start of the invite's SHA-256, not the token) and when
+            each expires. Tokens can't be shown again: the server never had them.
+  revoke    Deletes invites so they register no one: the one of TOKEN, the one listed as ID, or all.
+
+TARGET, a local runner (default) or a deployment on AWS (the usual AWS credentials):
+${targetHelp(['ephemeral'])}
+  --table NAME          The same as --ephemeral-table.
 
 Options:
-  --data-dir DIR     The running local runner's data folder (default $DATA_DIR or ./.data); its
-                     runner.json names the DynamoDB endpoint.
-  --table NAME       AWS: the physical name of the deployment's ephemeral table (see the stateful
-                     stack's resources). Uses the usual AWS credentials (profile, environment, SSO).
-  --region REGION    AWS: the Region (default: from the AWS configuration).
-  -h, --help         Show this help.
+  --json     list: one JSON array.
+  -h, --help Show this help.
 
-Exit codes: 0 ok · 1 the table refused the write · 2 usage · 5 no local runner reachable
-`;
+${exitCodesHelp([EXIT.unreachable])}`;
 
-interface Target {
-  readonly local: boolean;
-  readonly table: string;
-  readonly endpoint?: string;
-  readonly region?: string;
-}
-
-function target(args: readonly string[], io: CliIo): Target | 'help' {
-  let values: Record<string, string | boolean | undefined>;
+async function create(target: TablesTarget, io: CliIo): Promise<number> {
+  const clients = targetClients(target);
   try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        'data-dir': { type: 'string' },
-        table: { type: 'string' },
-        region: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  if (values.help) return 'help';
-  const table = typeof values.table === 'string' ? values.table.trim() : undefined;
-  const region = typeof values.region === 'string' ? values.region.trim() : undefined;
-  if (table !== undefined) {
-    if (values['data-dir'] !== undefined)
-      throw new UsageError('Give --table (AWS) or --data-dir (local), not both.');
-    if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table))
-      throw new UsageError('--table must be a DynamoDB table name.');
-    return { local: false, table, ...(region ? { region } : {}) };
-  }
-  if (region !== undefined) throw new UsageError('--region goes with --table (AWS).');
-  const dataDir = resolve(
-    typeof values['data-dir'] === 'string' ? values['data-dir'] : io.env.DATA_DIR?.trim() || '.data',
-  );
-  let running: { endpoints?: { dynamodb?: unknown }; tables?: { ephemeral?: unknown } } = {};
-  try {
-    running = JSON.parse(readFileSync(join(dataDir, 'runner.json'), 'utf8'));
-  } catch {
-    // No runner.json: no runner in that folder.
-  }
-  const endpoint = running.endpoints?.dynamodb;
-  if (typeof endpoint !== 'string') throw new NoRunnerError();
-  // The runner names its tables in runner.json (a runner may prefix them); older ones did not.
-  const ephemeral =
-    typeof running.tables?.ephemeral === 'string' ? running.tables.ephemeral : localTableName('ephemeral');
-  return { local: true, table: ephemeral, endpoint };
-}
-
-class NoRunnerError extends Error {}
-
-async function create(t: Target, io: CliIo): Promise<number> {
-  const clients = t.local
-    ? createClients({
-        endpoints: { dynamodb: t.endpoint! },
-        region: LOCAL_REGION,
-        credentials: LOCAL_CREDENTIALS,
-        maxAttempts: 2,
-      })
-    : createClients(t.region ? { region: t.region } : {});
-  try {
-    const ephemeral = dynamoEphemeralStore(clients.dynamo, t.table, () => epochSeconds(systemClock.now()));
+    const ephemeral = dynamoEphemeralStore(clients.dynamo, target.tables.ephemeral, () =>
+      epochSeconds(systemClock.now()),
+    );
     const token = await issueInvite({ ephemeral, clock: systemClock, random: systemRandom });
     io.stdout.write(`${token}\n`);
     io.stderr.write(
@@ -107,19 +49,58 @@ async function create(t: Target, io: CliIo): Promise<number> {
         'now; the server keeps only its hash.\n',
     );
     return EXIT.ok;
-  } catch (error) {
-    const cause = (error as { cause?: unknown }).cause as { name?: string; message?: string } | undefined;
-    if (t.local) {
-      io.stderr.write(
-        `${PROGRAM}: the local runner's DynamoDB could not be reached. Is the runner still running?\n`,
-      );
-      return EXIT.unreachable;
-    }
-    io.stderr.write(
-      `${PROGRAM}: writing the invite failed (${cause?.name ?? 'error'}: ${cause?.message ?? String(error)}). ` +
-        'Check --table, the Region and your AWS credentials.\n',
+  } finally {
+    clients.destroy();
+  }
+}
+
+async function list(target: TablesTarget, io: CliIo, json: boolean): Promise<number> {
+  const clients = targetClients(target);
+  try {
+    const invites = await listInvites(
+      clients.dynamo,
+      target.tables.ephemeral,
+      epochSeconds(systemClock.now()),
     );
-    return EXIT.failure;
+    const expires = (seconds: number) => new Date(seconds * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+    if (json) {
+      io.stdout.write(
+        `${JSON.stringify(invites.map((i) => ({ id: i.id, expiresAt: expires(i.expiresAt) })))}\n`,
+      );
+    } else {
+      for (const invite of invites) io.stdout.write(`${invite.id}  expires ${expires(invite.expiresAt)}\n`);
+      io.stderr.write(`${invites.length} unused ${invites.length === 1 ? 'invite' : 'invites'}.\n`);
+    }
+    return EXIT.ok;
+  } finally {
+    clients.destroy();
+  }
+}
+
+async function revoke(
+  target: () => TablesTarget,
+  io: CliIo,
+  values: Record<string, string | boolean | undefined>,
+  positionals: readonly string[],
+): Promise<number> {
+  const id = typeof values.id === 'string' ? values.id.trim().toLowerCase() : undefined;
+  const chosen = [positionals.length > 0, id !== undefined, values.all === true].filter(Boolean).length;
+  if (chosen !== 1 || positionals.length > 1)
+    throw new UsageError('Say which invites to revoke: one TOKEN, --id ID, or --all.');
+  if (id !== undefined && !/^[0-9a-f]{12}$/.test(id))
+    throw new UsageError('--id takes an ID as `invite list` shows it (12 hex digits).');
+  const token = positionals[0]?.trim();
+  const which = values.all
+    ? ({ all: true } as const)
+    : id !== undefined
+      ? { id }
+      : { digest: new Uint8Array(createHash('sha256').update(token!).digest()) };
+  const resolved = target();
+  const clients = targetClients(resolved);
+  try {
+    const deleted = await revokeInvites(clients.dynamo, resolved.tables.ephemeral, which);
+    io.stdout.write(`revoked ${deleted} ${deleted === 1 ? 'invite' : 'invites'}\n`);
+    return deleted === 0 && !values.all ? EXIT.notFound : EXIT.ok;
   } finally {
     clients.destroy();
   }
@@ -127,35 +108,30 @@ async function create(t: Target, io: CliIo): Promise<number> {
 
 export const inviteCommand: Command = {
   name: 'invite',
-  summary: 'Issue an invite for invite-only registration (create)',
   async run(args, io) {
     const [sub, ...rest] = args;
     if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
       io.stdout.write(HELP);
       return sub === undefined ? EXIT.usage : EXIT.ok;
     }
-    try {
-      if (sub !== 'create') throw new UsageError('Unknown invite command; the one there is: create.');
-      const t = target(rest, io);
-      if (t === 'help') {
+    return runOnTarget(io, `${PROGRAM} invite --help`, async () => {
+      if (sub !== 'create' && sub !== 'list' && sub !== 'revoke')
+        throw new UsageError('Unknown invite command; the ones there are: create, list, revoke.');
+      const extra: Record<string, { type: 'string' | 'boolean' }> = {
+        ...(sub === 'list' ? { json: { type: 'boolean' } } : {}),
+        ...(sub === 'revoke' ? { id: { type: 'string' }, all: { type: 'boolean' } } : {}),
+      };
+      const { values, positionals, target } = parseTarget(rest, io, ['ephemeral'], extra, {
+        table: 'ephemeral',
+      });
+      if (!target) {
         io.stdout.write(HELP);
         return EXIT.ok;
       }
-      return await create(t, io);
-    } catch (error) {
-      if (error instanceof NoRunnerError) {
-        io.stderr.write(
-          `${PROGRAM}: no running local runner in the data folder (its runner.json is missing). ` +
-            'Start one with `npm start`, point --data-dir at its folder, or pass --table for AWS.\n',
-        );
-        return EXIT.unreachable;
-      }
-      if (error instanceof UsageError) {
-        io.stderr.write(`${PROGRAM}: ${error.message}\nRun \`${PROGRAM} invite --help\` for usage.\n`);
-        return EXIT.usage;
-      }
-      io.stderr.write(`${PROGRAM}: unexpected error: ${(error as Error)?.message ?? String(error)}\n`);
-      return EXIT.failure;
-    }
+      if (sub === 'revoke') return revoke(target, io, values, positionals);
+      if (positionals.length > 0) throw new UsageError('Unexpected argument(s).');
+      if (sub === 'create') return create(target(), io);
+      return list(target(), io, values.json === true);
+    });
   },
 };

@@ -3,32 +3,35 @@
  * work on a deployment's tables and secrets with AWS credentials, or on a local runner's data
  * folder, and so use the server's own adapters; that is why they live here and not in the client
  * CLI (`switchyard`), which never imports server code. A command is registered by adding it to
- * COMMANDS (the contract is client/cli/command.ts's `Command`).
+ * COMMANDS (the contract is client/cli/command.ts's `Command`; the module loads when it runs).
  */
-import { type CliIo, type Command, EXIT, PROGRAM } from './command.ts';
-import { identitiesCommand } from './identities.ts';
-import { inviteCommand } from './invite.ts';
-import { serverKeyCommand } from './server-key.ts';
+import { dispatch } from '../client/cli/main.ts';
+import { type CliIo, type CommandEntry, PROGRAM } from './command.ts';
 
-export const COMMANDS: readonly Command[] = [inviteCommand, identitiesCommand, serverKeyCommand];
-
-function usage(): string {
-  const width = Math.max(...COMMANDS.map((command) => command.name.length));
-  const lines = COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`);
-  return `Usage: ${PROGRAM} <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun \`${PROGRAM} <command> --help\` for a command's options.\n`;
-}
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'invite',
+    summary: 'Invites for invite-only registration (create, list, revoke)',
+    load: async () => (await import('./invite.ts')).inviteCommand,
+  },
+  {
+    name: 'identities',
+    summary: 'Block or unblock an identity; restore the directory from a restored table',
+    load: async () => (await import('./identities.ts')).identitiesCommand,
+  },
+  {
+    name: 'usage',
+    summary: 'Usage figures by day: counts only, no identifiers',
+    load: async () => (await import('./usage.ts')).usageCommand,
+  },
+  {
+    name: 'server-key',
+    summary: "Print the server's public key for clients to pin, or make the next one",
+    load: async () => (await import('./server-key.ts')).serverKeyCommand,
+  },
+];
 
 /** Runs one `switchyard-ops` invocation and returns its exit code. */
-export async function runOps(argv: readonly string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = argv;
-  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
-    io.stdout.write(usage());
-    return name === undefined ? EXIT.usage : EXIT.ok;
-  }
-  const command = COMMANDS.find((candidate) => candidate.name === name);
-  if (!command) {
-    io.stderr.write(`${PROGRAM}: unknown command "${name}".\n\n${usage()}`);
-    return EXIT.usage;
-  }
-  return command.run(rest, io);
+export function runOps(argv: readonly string[], io: CliIo): Promise<number> {
+  return dispatch(PROGRAM, COMMANDS, argv, io);
 }

@@ -27,7 +27,6 @@ Exit codes: 0 ok · 1 the key could not be read or written · 2 usage
 
 export const serverKeyCommand: Command = {
   name: 'server-key',
-  summary: "Print the server's public key for clients to pin, or make the next one",
   async run(args, io) {
     const values = parseOptions(
       args,

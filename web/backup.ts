@@ -3,11 +3,11 @@
  * identity from a backup (checked against the key the directory has for it).
  */
 import type { DirectoryClient } from '../client/directory/client.ts';
-import { type IdentityKeys, KeyFileError } from '../client/identity-record.ts';
+import type { IdentityKeys } from '../client/identity-record.ts';
 import type { BrowserKeyStore } from '../client/keystore.ts';
+import { identityBackup, keysFromBackup } from '../client/safe/identity.ts';
 import { backupToSafe, restoreFromSafe } from '../client/safe/index.ts';
-import { fromBase64, toBase64, toHex } from '../protocol/bytes.ts';
-import { keyPairFromSecret } from '../protocol/crypto.ts';
+import { fromBase64 } from '../protocol/bytes.ts';
 import type { Config } from './config.ts';
 import type { Contacts } from './contacts.ts';
 import { $, ID_PATTERN, normaliseId, say } from './page.ts';
@@ -20,17 +20,10 @@ export async function backUp(config: Config, me: IdentityKeys, contacts: Contact
     server: config.safeUrl,
     identity: me.identity,
     password: field.value,
-    backup: {
-      info: { version: 1, device: 'Switchyard web' },
-      user: { privatekey: toBase64(me.keys.secretKey), nickname: me.identity },
-      settings: {},
-      contacts: contacts.entries().map(([identity, key]) => ({
-        identity,
-        publickey: toBase64(key),
-        verification: 0,
-        hidden: false,
-      })),
-    },
+    backup: identityBackup(me, {
+      device: 'Switchyard web',
+      contacts: contacts.entries().map(([identity, publicKey]) => ({ identity, publicKey })),
+    }),
     onProgress: progress,
   });
   field.value = '';
@@ -55,14 +48,8 @@ export async function restore(
     password: password.value,
     onProgress: progress,
   });
-  const secretKey = fromBase64(backup.user.privatekey);
-  if (secretKey?.length !== 32) throw new KeyFileError('The backup holds no usable key.');
-  const keys = keyPairFromSecret(secretKey);
   // The backup must hold the key the directory has for this ID, or the chat server would refuse it.
-  const entry = await page.directory.lookup(identity);
-  if (!entry?.publicKey) throw new KeyFileError('This ID is not active on this server.');
-  if (toHex(entry.publicKey) !== toHex(keys.publicKey))
-    throw new KeyFileError("The backup's key is not the key this ID is registered with.");
+  const keys = keysFromBackup(backup, (await page.directory.lookup(identity))?.publicKey);
   for (const contact of backup.contacts ?? []) {
     const { identity: id, publickey } = (contact ?? {}) as Record<string, unknown>;
     const key = typeof publickey === 'string' ? fromBase64(publickey) : undefined;

@@ -1,4 +1,3 @@
-#!/usr/bin/env -S npx tsx
 /** The `switchyard` executable (`npm run switchyard -- …`). All the work happens in ./main.ts. */
 import { runCli } from './main.ts';
 

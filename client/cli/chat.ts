@@ -7,8 +7,15 @@ import { encodeText, maxTextBytes } from '../chat/content.ts';
 import { checkTextFits, Messenger } from '../chat/messenger.ts';
 import { ChatError, ChatSession } from '../chat/session.ts';
 import { BlobVerificationError, finishDownload } from '../media/client.ts';
-import { type CliIo, type Command, EXIT, UsageError } from './command.ts';
-import { COMMON_OPTIONS_HELP, Invocation, identityArgument, runReported } from './directory-common.ts';
+import { type CliIo, type Command, EXIT, exitCodesHelp, UsageError } from './command.ts';
+import {
+  commonOptionsHelp,
+  DIRECTORY_EXITS,
+  IDENTITY_EXITS,
+  Invocation,
+  identityArgument,
+  runReported,
+} from './directory-common.ts';
 import { mediaTypeOf, saveReceivedFile, uploadPath } from './files.ts';
 
 export const ENV_WS = 'SWITCHYARD_WS';
@@ -136,11 +143,11 @@ Options:
 
 ${CHAT_OPTIONS_HELP}
 
-${COMMON_OPTIONS_HELP}`;
+${commonOptionsHelp({ identityFile: true })}
+${exitCodesHelp([...DIRECTORY_EXITS, ...IDENTITY_EXITS, EXIT.notFound, EXIT.serverKeyMismatch])}`;
 
 export const sendCommand: Command = {
   name: 'send',
-  summary: 'Send an end-to-end encrypted text message',
   run(args, io) {
     return chatReported(io, 'switchyard send --help', async () => {
       const run = Invocation.parse(args, io, {
@@ -219,11 +226,11 @@ Options:
 
 ${CHAT_OPTIONS_HELP}
 
-${COMMON_OPTIONS_HELP}`;
+${commonOptionsHelp({ identityFile: true })}
+${exitCodesHelp([...DIRECTORY_EXITS, ...IDENTITY_EXITS, EXIT.serverKeyMismatch])}`;
 
 export const listenCommand: Command = {
   name: 'listen',
-  summary: 'Receive messages (prints them and acknowledges them)',
   run(args, io) {
     return chatReported(io, 'switchyard listen --help', async () => {
       const run = Invocation.parse(args, io, {

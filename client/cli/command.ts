@@ -1,7 +1,8 @@
 /**
- * What every `switchyard` subcommand is: a name, a one-line summary for the top-level help, and a
- * `run` that gets its own arguments and the process's streams and returns an exit code. Commands
- * never call `process.exit` and never touch `process.*` directly, so tests can drive them.
+ * What every `switchyard` subcommand is: a name and a `run` that gets its own arguments and the
+ * process's streams and returns an exit code; the dispatcher knows it by a `CommandEntry` (name,
+ * one-line summary, and how to load it), so `--help` loads no command's code. Commands never call
+ * `process.exit` and never touch `process.*` directly, so tests can drive them.
  */
 import type { Readable, Writable } from 'node:stream';
 
@@ -14,8 +15,15 @@ export interface CliIo {
 
 export interface Command {
   readonly name: string;
-  readonly summary: string;
   run(args: readonly string[], io: CliIo): Promise<number>;
+}
+
+/** A command as the dispatcher lists it: loaded (with its dependencies) only when it runs. */
+export interface CommandEntry {
+  readonly name: string;
+  /** One line for the top-level help. */
+  readonly summary: string;
+  load(): Promise<Command>;
 }
 
 /**
@@ -58,6 +66,45 @@ export const EXIT = {
   /** Ctrl-C at a prompt. */
   interrupted: 130,
 } as const;
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** What each exit code means, as every command's `--help` lists it. */
+const EXIT_WORDS: Readonly<Record<ExitCode, string>> = {
+  0: 'ok',
+  1: 'unexpected',
+  2: 'usage (or confirmation declined)',
+  3: 'wrong passphrase or password',
+  4: 'no backup',
+  5: 'server unreachable',
+  6: 'too large',
+  7: 'server needs other credentials',
+  8: 'rate limited',
+  9: 'not a valid backup',
+  10: 'server error',
+  11: 'no usable identity file',
+  12: 'invite required',
+  13: 'unknown or revoked identity',
+  14: 'revocation refused',
+  15: 'code invalid',
+  16: 'linking not supported',
+  17: 'key refused by the server',
+  18: 'wrong server key',
+  130: 'interrupted',
+};
+
+/** The `Exit codes:` block of a command's help: 0, 1 and 2 always, then `codes`, in order. */
+export function exitCodesHelp(codes: readonly ExitCode[]): string {
+  const all = [...new Set<ExitCode>([EXIT.ok, EXIT.failure, EXIT.usage, ...codes])];
+  const items = all.sort((a, b) => a - b).map((code) => `${code} ${EXIT_WORDS[code]}`);
+  const lines: string[] = [];
+  for (const item of items) {
+    const last = lines.length - 1;
+    if (last >= 0 && `${lines[last]} · ${item}`.length <= 96) lines[last] = `${lines[last]} · ${item}`;
+    else lines.push(`  ${item}`);
+  }
+  return `Exit codes:\n${lines.join('\n')}\n`;
+}
 
 /** A mistake in how the command was called; printed with a pointer to `--help`. */
 export class UsageError extends Error {

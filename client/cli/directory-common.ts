@@ -4,6 +4,7 @@
  * or a prompt, and turning every failure into a message and an exit code. Messages never repeat an
  * identity, key, hash or address: the user knows what they typed, and terminals get logged.
  */
+import { closeSync, openSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type ContactKind, isContactKind, normaliseContact } from '../../protocol/contacts.ts';
 import { FEATURE_MASK_MAX, type IdentityId, isIdentityId } from '../../protocol/identity.ts';
@@ -18,24 +19,47 @@ export const DEFAULT_IDENTITY_FILE = './switchyard-identity.json';
 export const ENV_SERVER = 'SWITCHYARD_SERVER';
 export const ENV_IDENTITY_FILE = 'SWITCHYARD_IDENTITY_FILE';
 
-/** The options every directory command accepts. */
-export const COMMON_OPTIONS_HELP = `Common options:
-  --server URL           The HTTP API base URL (default ${DEFAULT_SERVER}, or $${ENV_SERVER});
-                         https:// except for localhost.
-  --identity-file PATH   The identity file (default ${DEFAULT_IDENTITY_FILE}, or $${ENV_IDENTITY_FILE}).
-  --passphrase-stdin     Read the identity file's passphrase from stdin instead of a prompt.
-  --no-passphrase        id create: store the secret key unencrypted (the file is still mode 0600).
-  -h, --help             Show this help.
+/** Exit codes of every command that talks to the directory. */
+export const DIRECTORY_EXITS = [EXIT.unreachable, EXIT.tooLarge, EXIT.rateLimited, EXIT.serverError] as const;
+/** …and of every command that also reads the identity file (asking for its passphrase) and proves its key. */
+export const IDENTITY_EXITS = [
+  EXIT.wrongPassword,
+  EXIT.noIdentity,
+  EXIT.keyRefused,
+  EXIT.interrupted,
+] as const;
 
-Secrets on stdin go one per line: when a command needs two (the passphrase and a password),
-the passphrase comes first.
-
-Exit codes:
-  0 ok · 1 unexpected · 2 usage (or confirmation declined) · 3 wrong passphrase
-  5 server unreachable · 6 request too large · 8 rate limited · 10 server error
-  11 no usable identity file · 12 invite required · 13 unknown or revoked identity
-  14 revocation refused · 15 code invalid · 16 linking not supported · 17 key refused by the server
-`;
+/**
+ * The common options a command's help lists: `--server` always; the identity file's options only
+ * for commands that read it (`identityFile`), `--no-passphrase` only for those that write one.
+ */
+export function commonOptionsHelp(uses: { identityFile: boolean; writesIdentityFile?: boolean }): string {
+  const lines = [
+    'Common options:',
+    `  --server URL           The HTTP API base URL (default ${DEFAULT_SERVER}, or $${ENV_SERVER});`,
+    '                         https:// except for localhost.',
+  ];
+  if (uses.identityFile || uses.writesIdentityFile) {
+    lines.push(
+      `  --identity-file PATH   The identity file (default ${DEFAULT_IDENTITY_FILE}, or $${ENV_IDENTITY_FILE}).`,
+      "  --passphrase-stdin     Read the identity file's passphrase from stdin instead of a prompt.",
+    );
+  }
+  if (uses.writesIdentityFile) {
+    lines.push(
+      '  --no-passphrase        Store the new secret key unencrypted (the file is still mode 0600).',
+    );
+  }
+  lines.push('  -h, --help             Show this help.');
+  if (uses.identityFile || uses.writesIdentityFile) {
+    lines.push(
+      '',
+      'Secrets on stdin go one per line: when a command needs two (the passphrase and a password),',
+      'the passphrase comes first.',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
 
 type OptionSpec = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };
 
@@ -187,6 +211,24 @@ export class Invocation {
       'No terminal to ask for confirmation on: add --yes.',
     );
     if (!/^y(es)?$/i.test(answer)) throw new DeclinedError();
+  }
+}
+
+/**
+ * Claims `path` for a new identity file (an empty file, mode 0600) before anything is registered or
+ * restored, so an identity never ends up without a place for its key; never takes an existing file.
+ */
+export function claimIdentityFile(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      code === 'EEXIST'
+        ? 'An identity file already exists at this path, and it is never overwritten. ' +
+            'Choose another --identity-file.'
+        : `Cannot create the identity file at this path (${code ?? 'error'}).`,
+    );
   }
 }
 

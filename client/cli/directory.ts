@@ -5,11 +5,13 @@
 import { toHex } from '../../protocol/bytes.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import type { LookupEntry } from '../directory/client.ts';
-import { type Command, EXIT, UsageError } from './command.ts';
+import { type Command, EXIT, exitCodesHelp, UsageError } from './command.ts';
 import {
-  COMMON_OPTIONS_HELP,
   checkAddress,
+  commonOptionsHelp,
+  DIRECTORY_EXITS,
   formatMask,
+  IDENTITY_EXITS,
   Invocation,
   identityArgument,
   kindArgument,
@@ -32,18 +34,18 @@ function helpFirst(io: Parameters<Command['run']>[1], args: readonly string[], h
 const LOOKUP_HELP = `Usage: switchyard lookup ID… [--json]
 
 Looks identities up in the directory (no identity file needed) and prints one line per ID:
-  ID  STATE (active | invalid)  FEATURE_MASK  PUBLIC_KEY
-"invalid" means unknown, revoked or deleted: the directory does not tell them apart. Exits 13 when
-any ID is invalid.
+  ID  STATE (active | unknown)  FEATURE_MASK  PUBLIC_KEY
+"unknown" means never issued, revoked or deleted: the directory does not tell them apart. Exits 13
+when any ID is unknown.
 
 Options:
   --json     Print a JSON array instead.
 
-${COMMON_OPTIONS_HELP}`;
+${commonOptionsHelp({ identityFile: false })}
+${exitCodesHelp([...DIRECTORY_EXITS, EXIT.notFound])}`;
 
 export const lookupCommand: Command = {
   name: 'lookup',
-  summary: 'Look identities up: state, public key, feature mask',
   run(args, io) {
     if (helpFirst(io, args, LOOKUP_HELP)) return Promise.resolve(args.length === 0 ? EXIT.usage : EXIT.ok);
     return runReported(io, 'switchyard lookup --help', async () => {
@@ -68,7 +70,7 @@ export const lookupCommand: Command = {
                 featureMask: entry.featureMask ?? 0,
                 publicKey: toHex(entry.publicKey!),
               }
-            : { identity: entry.identity, state: 'invalid' },
+            : { identity: entry.identity, state: 'unknown' },
         );
         io.stdout.write(`${JSON.stringify(json)}\n`);
       } else {
@@ -76,7 +78,7 @@ export const lookupCommand: Command = {
           io.stdout.write(
             entry.state === 0
               ? `${entry.identity}  active   ${formatMask(entry.featureMask)}  ${toHex(entry.publicKey!)}\n`
-              : `${entry.identity}  invalid  -       -\n`,
+              : `${entry.identity}  unknown  -       -\n`,
           );
         }
       }
@@ -102,13 +104,13 @@ on a terminal you are asked for it right away, otherwise confirm with \`link con
 keeps only an HMAC-SHA256 hash of the address, and only once the code is confirmed.
 Phone numbers in international form: +41 79 123 45 67.
 
-${COMMON_OPTIONS_HELP}`;
+${commonOptionsHelp({ identityFile: true })}
+${exitCodesHelp([...DIRECTORY_EXITS, ...IDENTITY_EXITS, EXIT.codeInvalid, EXIT.notSupported])}`;
 
 const CODE = /^[0-9]{6}$/;
 
 export const linkCommand: Command = {
   name: 'link',
-  summary: 'Link an e-mail address or phone number (link, link confirm)',
   run(args, io) {
     if (helpFirst(io, args, LINK_HELP)) return Promise.resolve(args.length === 0 ? EXIT.usage : EXIT.ok);
     return runReported(io, 'switchyard link --help', async () => {
@@ -163,11 +165,11 @@ const UNLINK_HELP = `Usage: switchyard unlink email|phone
 
 Removes the linked e-mail address's or phone number's hash from your identity.
 
-${COMMON_OPTIONS_HELP}`;
+${commonOptionsHelp({ identityFile: true })}
+${exitCodesHelp([...DIRECTORY_EXITS, ...IDENTITY_EXITS])}`;
 
 export const unlinkCommand: Command = {
   name: 'unlink',
-  summary: 'Remove a linked e-mail address or phone number',
   run(args, io) {
     if (helpFirst(io, args, UNLINK_HELP)) return Promise.resolve(args.length === 0 ? EXIT.usage : EXIT.ok);
     return runReported(io, 'switchyard unlink --help', async () => {
@@ -203,11 +205,11 @@ Options:
   --phones LIST   Phone numbers in international form, comma-separated (repeatable).
   --json          Print a JSON array instead.
 
-${COMMON_OPTIONS_HELP}`;
+${commonOptionsHelp({ identityFile: true })}
+${exitCodesHelp([...DIRECTORY_EXITS, ...IDENTITY_EXITS])}`;
 
 export const matchCommand: Command = {
   name: 'match',
-  summary: 'Find identities by e-mail addresses and phone numbers (sent as hashes)',
   run(args, io) {
     if (helpFirst(io, args, MATCH_HELP)) return Promise.resolve(args.length === 0 ? EXIT.usage : EXIT.ok);
     return runReported(io, 'switchyard match --help', async () => {

@@ -3,16 +3,19 @@
  * cycle. The key pair is made here and its secret key goes only into the identity file (mode 0600,
  * optionally passphrase-encrypted); the server sees the public key and challenge responses.
  */
-import { closeSync, openSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { toHex } from '../../protocol/bytes.ts';
 import { generateKeyPair } from '../../protocol/crypto.ts';
 import { readIdentityFilePublic, saveIdentityFile } from '../keyfile.ts';
-import { type Command, EXIT, UsageError } from './command.ts';
+import { type Command, EXIT, exitCodesHelp, UsageError } from './command.ts';
 import {
-  COMMON_OPTIONS_HELP,
   checkRevocationPassword,
+  claimIdentityFile,
+  commonOptionsHelp,
+  DIRECTORY_EXITS,
   featureMaskArgument,
   formatMask,
+  IDENTITY_EXITS,
   Invocation,
   identityArgument,
   runReported,
@@ -44,7 +47,14 @@ Options:
   --yes                     revoke, delete: do not ask for confirmation.
   --json                    show: print JSON.
 
-${COMMON_OPTIONS_HELP}`;
+${commonOptionsHelp({ identityFile: true, writesIdentityFile: true })}
+${exitCodesHelp([
+  ...DIRECTORY_EXITS,
+  ...IDENTITY_EXITS,
+  EXIT.inviteRequired,
+  EXIT.notFound,
+  EXIT.revocationRefused,
+])}`;
 
 const OPTIONS = {
   invite: { type: 'string' },
@@ -61,17 +71,7 @@ async function create(run: Invocation): Promise<number> {
   const client = run.client();
   const path = run.identityFile;
   // Claim the path before registering, so an identity is never registered without a place for its key.
-  try {
-    closeSync(openSync(path, 'wx', 0o600));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      code === 'EEXIST'
-        ? 'An identity file already exists at this path, and it is never overwritten. ' +
-            'Choose another --identity-file.'
-        : `Cannot create the identity file at this path (${code ?? 'error'}).`,
-    );
-  }
+  claimIdentityFile(path);
   let written = false;
   try {
     const passphrase = await run.newPassphrase();
@@ -202,7 +202,6 @@ const SUBCOMMANDS: Record<string, (run: Invocation) => Promise<number>> = {
 
 export const idCommand: Command = {
   name: 'id',
-  summary: 'Create, show, export, revoke or delete your identity',
   run(args, io) {
     const [sub, ...rest] = args;
     if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {

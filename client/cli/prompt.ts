@@ -1,9 +1,6 @@
-/** Reading secrets: from an interactive prompt without echo, or from stdin for scripts. */
+/** Reading secrets and answers from an interactive prompt (scripts pipe secrets in: directory-common.ts). */
 import { createInterface } from 'node:readline';
 import { type CliIo, InterruptedError, UsageError } from './command.ts';
-
-/** Longest secret read from stdin (bytes); Safe passwords are at most 4096 characters. */
-const MAX_STDIN_SECRET_BYTES = 64 * 1024;
 
 /**
  * Asks for a secret on the terminal without echoing it. Backspace deletes, Enter ends, Ctrl-C
@@ -49,24 +46,6 @@ export function promptHidden(
     };
     stdin.on('data', onData);
   });
-}
-
-/**
- * Reads a secret from all of stdin, dropping one trailing newline (`echo pw | …` adds one); every
- * other character, spaces included, is part of the secret.
- */
-export async function readSecretFromStdin(io: CliIo): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of io.stdin) {
-    const buffer = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : (chunk as Buffer);
-    size += buffer.length;
-    if (size > MAX_STDIN_SECRET_BYTES) throw new UsageError('The password on stdin is far too long.');
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
 }
 
 /**

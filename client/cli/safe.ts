@@ -1,39 +1,78 @@
 /**
- * `switchyard safe backup|restore`: make and restore Threema Safe backups on any Threema-compatible
- * Safe server (a Switchyard deployment's `…/safe/`, or another one).
+ * `switchyard safe backup|restore`: Threema Safe backups of the identity, on the Safe of the
+ * Switchyard server the other commands talk to (`--server`, `$SWITCHYARD_SERVER`: its `safe/`), or
+ * on any Threema-compatible Safe server (`--safe-url`). A backup is made from the identity file, or
+ * uploaded from a backup JSON; a restore prints the JSON, writes it to a file, or writes the
+ * identity file again.
  */
+import { rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
+import type { IdentityId } from '../../protocol/identity.ts';
+import { KeyFileError, readIdentityFilePublic, saveIdentityFile } from '../keyfile.ts';
 import { SafeClient, type ServerCredentials } from '../safe/client.ts';
 import { SafeError, type SafeErrorCode } from '../safe/errors.ts';
-import { parseSafeBackup } from '../safe/format.ts';
+import { encodeSafeBackup, parseSafeBackup } from '../safe/format.ts';
+import { BackupKeyError, identityBackup, keysFromBackup } from '../safe/identity.ts';
 import { checkSafePassword, deriveSafeKeys, normaliseSafeIdentity, type SafeKeys } from '../safe/keys.ts';
-import { type CliIo, type Command, EXIT, InterruptedError, UsageError } from './command.ts';
-import { promptHidden, readSecretFromStdin } from './prompt.ts';
+import { type CliIo, type Command, EXIT, exitCodesHelp, UsageError } from './command.ts';
+import {
+  claimIdentityFile,
+  commonOptionsHelp,
+  DEFAULT_IDENTITY_FILE,
+  DIRECTORY_EXITS,
+  ENV_IDENTITY_FILE,
+  IDENTITY_EXITS,
+  Invocation,
+  reportDirectoryError,
+} from './directory-common.ts';
+import { promptHidden } from './prompt.ts';
+
+export const ENV_SAFE_SERVER_AUTH = 'SWITCHYARD_SAFE_SERVER_AUTH';
 
 const HELP = `Usage:
-  switchyard safe backup  --server URL --identity ID --file backup.json [--password-stdin]
-  switchyard safe restore --server URL --identity ID [--out restored.json] [--password-stdin]
+  switchyard safe backup  [--password-stdin]                      the identity file
+  switchyard safe backup  --file backup.json --identity ID [--password-stdin]
+  switchyard safe restore [--identity ID] [--out FILE | --write-identity] [--password-stdin]
 
-Make or restore a Threema Safe backup. The password is asked for on the terminal (twice for a
-backup), or read from stdin with --password-stdin. Backups are encrypted on this machine; the
-server only ever sees a name derived from ID and password, and encrypted bytes.
+Makes or restores a Threema Safe backup, encrypted on this machine: the server only ever sees a
+name derived from ID and password, and encrypted bytes. The Safe password is asked for on the
+terminal (twice for a backup), or read from stdin with --password-stdin.
+
+backup without --file backs up the identity file (--identity-file): its ID and secret key, in the
+Threema apps' format, which the browser client and \`safe restore --write-identity\` read back.
+restore prints the backup's JSON, writes it to --out, or with --write-identity writes the identity
+file (--identity-file; never overwrites one, asks for a passphrase as \`id create\` does) after
+checking that the backup holds the key the directory has for the ID.
 
 Options:
-  --server URL        The Safe server's base URL, e.g. https://safe.example.com/safe/
-                      (http:// only for localhost). For Basic auth put the credentials in the URL
-                      (https://user:pass@host/...) or set SWITCHYARD_SAFE_SERVER_AUTH=user:pass.
-  --identity ID       The Threema ID (8 characters).
-  --file PATH         backup: the backup JSON to upload (Threema Safe format, version 1).
+  --identity ID       The ID (8 characters). Default: the identity file's. Needed with --file, and
+                      for restore when there is no identity file.
+  --file PATH         backup: upload this backup JSON (Threema Safe format, version 1) instead.
   --out PATH          restore: write the JSON here (mode 0600) instead of printing it.
-  --password-stdin    Read the Safe password from stdin (one trailing newline is dropped).
-  -h, --help          Show this help.
+  --write-identity    restore: write the identity file from the backup.
+  --password-stdin    Read the Safe password from stdin (after the identity file's passphrase).
+  --safe-url URL      Another Threema-compatible Safe server's base URL instead of --server's
+                      \`safe/\` (http:// only for localhost). For Basic auth put the credentials in
+                      the URL (https://user:pass@host/...) or set $${ENV_SAFE_SERVER_AUTH}=user:pass.
 
-Exit codes:
-  0 ok · 2 usage · 3 wrong password · 4 no backup · 5 server unreachable · 6 backup too large
-  7 server needs other credentials · 8 rate limited · 9 not a valid backup · 10 server error
-  1 anything else
-`;
+${commonOptionsHelp({ identityFile: true, writesIdentityFile: true })}
+${exitCodesHelp([
+  ...DIRECTORY_EXITS,
+  ...IDENTITY_EXITS,
+  EXIT.noBackup,
+  EXIT.unauthorized,
+  EXIT.invalidBackup,
+  EXIT.notFound,
+])}`;
+
+const OPTIONS = {
+  identity: { type: 'string' },
+  file: { type: 'string' },
+  out: { type: 'string' },
+  'write-identity': { type: 'boolean' },
+  'password-stdin': { type: 'boolean' },
+  'safe-url': { type: 'string' },
+} as const;
 
 const EXIT_FOR: Record<SafeErrorCode, number> = {
   invalid_input: EXIT.usage,
@@ -51,62 +90,37 @@ const EXIT_FOR: Record<SafeErrorCode, number> = {
 /** Largest backup file read (bytes): well above any Safe server's limit. */
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
-interface Parsed {
-  readonly server: string;
-  readonly identity: string;
-  readonly file: string | undefined;
-  readonly out: string | undefined;
-  readonly passwordStdin: boolean;
-  readonly help: boolean;
-}
-
-function parse(args: readonly string[]): Parsed {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        server: { type: 'string' },
-        identity: { type: 'string' },
-        file: { type: 'string' },
-        out: { type: 'string' },
-        'password-stdin': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  return {
-    server: typeof values.server === 'string' ? values.server : '',
-    identity: typeof values.identity === 'string' ? values.identity : '',
-    file: typeof values.file === 'string' ? values.file : undefined,
-    out: typeof values.out === 'string' ? values.out : undefined,
-    passwordStdin: values['password-stdin'] === true,
-    help: values.help === true,
-  };
-}
-
 function serverCredentials(io: CliIo): ServerCredentials | undefined {
-  const raw = io.env.SWITCHYARD_SAFE_SERVER_AUTH;
+  const raw = io.env[ENV_SAFE_SERVER_AUTH];
   if (!raw) return undefined;
   const colon = raw.indexOf(':');
-  if (colon <= 0) throw new UsageError('SWITCHYARD_SAFE_SERVER_AUTH must be user:password.');
+  if (colon <= 0) throw new UsageError(`${ENV_SAFE_SERVER_AUTH} must be user:password.`);
   return { username: raw.slice(0, colon), password: raw.slice(colon + 1) };
 }
 
-async function readPassword(io: CliIo, passwordStdin: boolean, confirm: boolean): Promise<string> {
-  if (passwordStdin) {
-    const password = await readSecretFromStdin(io);
-    checkSafePassword(password);
-    return password;
+/** The Safe client: --safe-url, or the Safe of --server (`safe/` under the HTTP API base). */
+function safeClient(run: Invocation): SafeClient {
+  const base = run.server.endsWith('/') ? run.server : `${run.server}/`;
+  let server = run.string('safe-url');
+  if (server === undefined) {
+    try {
+      server = new URL('safe/', base).toString();
+    } catch {
+      throw new UsageError('--server must be an https:// URL (http:// only for localhost).');
+    }
   }
-  const password = await promptHidden('Safe password: ', io);
+  return new SafeClient({ server, credentials: serverCredentials(run.io) });
+}
+
+async function readPassword(run: Invocation, confirm: boolean): Promise<string> {
+  const password = run.flag('password-stdin')
+    ? await run.stdinSecret('the Safe password')
+    : await promptHidden('Safe password: ', run.io);
   checkSafePassword(password);
-  if (confirm && (await promptHidden('Repeat the Safe password: ', io)) !== password)
-    throw new UsageError('The two passwords differ. Nothing was uploaded.');
+  if (confirm && !run.flag('password-stdin')) {
+    if ((await promptHidden('Repeat the Safe password: ', run.io)) !== password)
+      throw new UsageError('The two passwords differ. Nothing was uploaded.');
+  }
   return password;
 }
 
@@ -128,81 +142,117 @@ async function deriveWithProgress(io: CliIo, identity: string, password: string)
   return keys;
 }
 
-function requireCommon(parsed: Parsed): void {
-  if (!parsed.server) throw new UsageError('--server URL is required.');
-  if (!parsed.identity) throw new UsageError('--identity ID is required.');
+/** The ID given with --identity, or the identity file's (read without its passphrase). */
+function identityOf(run: Invocation): string {
+  const given = run.string('identity');
+  if (given !== undefined) return normaliseSafeIdentity(given);
+  try {
+    return readIdentityFilePublic(run.identityFile).identity;
+  } catch (error) {
+    if (error instanceof KeyFileError && error.problem === 'missing') {
+      throw new UsageError(
+        `Give --identity ID, or an identity file (--identity-file, $${ENV_IDENTITY_FILE}, default ${DEFAULT_IDENTITY_FILE}).`,
+      );
+    }
+    throw error;
+  }
 }
 
-async function backup(parsed: Parsed, io: CliIo): Promise<number> {
-  requireCommon(parsed);
-  if (!parsed.file) throw new UsageError('--file PATH (the backup JSON) is required.');
-  if (parsed.out) throw new UsageError('--out is for restore.');
+async function backup(run: Invocation): Promise<number> {
+  if (run.string('out') !== undefined || run.flag('write-identity'))
+    throw new UsageError('--out and --write-identity are for restore.');
   // Everything that can be checked without the password is checked before asking for it.
-  const client = new SafeClient({ server: parsed.server, credentials: serverCredentials(io) });
-  const identity = normaliseSafeIdentity(parsed.identity);
+  const client = safeClient(run);
+  const file = run.string('file');
   let text: string;
-  try {
-    const bytes = await readFile(parsed.file);
-    if (bytes.length > MAX_FILE_BYTES)
-      throw new UsageError(`${parsed.file} is far larger than any Safe backup.`);
-    text = bytes.toString('utf8');
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`Cannot read ${parsed.file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
+  let identity: string;
+  if (file === undefined) {
+    const me = await run.identity();
+    if (
+      run.string('identity') !== undefined &&
+      normaliseSafeIdentity(run.string('identity')!) !== me.identity
+    )
+      throw new UsageError("--identity is not the identity file's ID (leave it out to back up the file).");
+    identity = me.identity;
+    text = encodeSafeBackup(identityBackup(me, { device: 'Switchyard CLI' }));
+  } else {
+    if (run.string('identity') === undefined) throw new UsageError('--identity ID is required with --file.');
+    identity = normaliseSafeIdentity(run.string('identity')!);
+    try {
+      const bytes = await readFile(file);
+      if (bytes.length > MAX_FILE_BYTES) throw new UsageError(`${file} is far larger than any Safe backup.`);
+      text = bytes.toString('utf8');
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`Cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'}).`);
+    }
+    parseSafeBackup(text, { forUpload: true });
   }
-  parseSafeBackup(text, { forUpload: true });
-  const password = await readPassword(io, parsed.passwordStdin, true);
-  const keys = await deriveWithProgress(io, identity, password);
-  io.stderr.write('Uploading the encrypted backup…\n');
+  const password = await readPassword(run, true);
+  const keys = await deriveWithProgress(run.io, identity, password);
+  run.io.stderr.write('Uploading the encrypted backup…\n');
   const result = await client.backup(keys, text);
-  io.stderr.write(
+  run.io.stderr.write(
     `Backup uploaded (${result.bytes} bytes, encrypted). The server keeps it for ${result.config.retentionDays} days after the last upload.\n`,
   );
   return EXIT.ok;
 }
 
-async function restore(parsed: Parsed, io: CliIo): Promise<number> {
-  requireCommon(parsed);
-  if (parsed.file)
+async function restore(run: Invocation): Promise<number> {
+  if (run.string('file') !== undefined)
     throw new UsageError('--file is for backup; use --out to choose where to write the restored JSON.');
-  const client = new SafeClient({ server: parsed.server, credentials: serverCredentials(io) });
-  const identity = normaliseSafeIdentity(parsed.identity);
-  const password = await readPassword(io, parsed.passwordStdin, false);
-  const keys = await deriveWithProgress(io, identity, password);
-  io.stderr.write('Downloading the backup…\n');
-  const { json } = await client.restore(keys);
-  if (parsed.out) {
-    // The backup holds the identity's private key: readable by its owner only.
-    await writeFile(parsed.out, json, { mode: 0o600 });
-    io.stderr.write(`Backup restored to ${parsed.out}.\n`);
-  } else {
-    io.stdout.write(json.endsWith('\n') ? json : `${json}\n`);
-    io.stderr.write('Backup restored.\n');
+  const out = run.string('out');
+  const writeIdentity = run.flag('write-identity');
+  if (out !== undefined && writeIdentity) throw new UsageError('Choose one of --out and --write-identity.');
+  const client = safeClient(run);
+  const identity = identityOf(run);
+  // Claim the identity file's path first: a restore that can't be written is not worth a scrypt.
+  const path = run.identityFile;
+  if (writeIdentity) claimIdentityFile(path);
+  let written = false;
+  try {
+    const passphrase = writeIdentity ? await run.newPassphrase() : undefined;
+    const password = await readPassword(run, false);
+    const keys = await deriveWithProgress(run.io, identity, password);
+    run.io.stderr.write('Downloading the backup…\n');
+    const { json, backup: restored } = await client.restore(keys);
+    if (writeIdentity) {
+      const entry = await run.client().lookup(identity as IdentityId);
+      const file = { identity: identity as IdentityId, keys: keysFromBackup(restored, entry?.publicKey) };
+      await saveIdentityFile(path, file, { overwrite: true, ...(passphrase ? { passphrase } : {}) });
+      written = true;
+      run.io.stderr.write(
+        `Identity restored to the identity file (readable by you only${passphrase ? ', encrypted with your passphrase' : ', not encrypted'}).\n`,
+      );
+    } else if (out !== undefined) {
+      // The backup holds the identity's private key: readable by its owner only.
+      await writeFile(out, json, { mode: 0o600 });
+      run.io.stderr.write(`Backup restored to ${out}.\n`);
+    } else {
+      run.io.stdout.write(json.endsWith('\n') ? json : `${json}\n`);
+      run.io.stderr.write('Backup restored.\n');
+    }
+    return EXIT.ok;
+  } finally {
+    if (writeIdentity && !written) rmSync(path, { force: true });
   }
-  return EXIT.ok;
 }
 
 /** Turns any failure into a message on stderr and the matching exit code. */
-export function reportError(error: unknown, io: CliIo, help: string): number {
-  if (error instanceof UsageError) {
-    io.stderr.write(`switchyard: ${error.message}\nRun \`${help}\` for usage.\n`);
-    return EXIT.usage;
-  }
-  if (error instanceof InterruptedError) {
-    io.stderr.write('switchyard: interrupted.\n');
-    return EXIT.interrupted;
-  }
+function reportError(error: unknown, io: CliIo): number {
   if (error instanceof SafeError) {
     io.stderr.write(`switchyard: ${error.message}\n`);
     return EXIT_FOR[error.code];
   }
-  io.stderr.write(`switchyard: unexpected error: ${(error as Error)?.message ?? String(error)}\n`);
-  return EXIT.failure;
+  if (error instanceof BackupKeyError) {
+    io.stderr.write(`switchyard: ${error.message} Nothing was written.\n`);
+    return error.reason === 'not_active' ? EXIT.notFound : EXIT.keyRefused;
+  }
+  return reportDirectoryError(error, io, 'switchyard safe --help');
 }
 
 export const safeCommand: Command = {
   name: 'safe',
-  summary: 'Make and restore Threema Safe backups (backup, restore)',
   async run(args, io) {
     const [sub, ...rest] = args;
     if (sub === undefined || sub === '-h' || sub === '--help' || sub === 'help') {
@@ -211,14 +261,15 @@ export const safeCommand: Command = {
     }
     try {
       if (sub !== 'backup' && sub !== 'restore') throw new UsageError(`Unknown safe command "${sub}".`);
-      const parsed = parse(rest);
-      if (parsed.help) {
+      const run = Invocation.parse(rest, io, OPTIONS);
+      if (run.help) {
         io.stdout.write(HELP);
         return EXIT.ok;
       }
-      return sub === 'backup' ? await backup(parsed, io) : await restore(parsed, io);
+      run.expectPositionals(0, '');
+      return sub === 'backup' ? await backup(run) : await restore(run);
     } catch (error) {
-      return reportError(error, io, 'switchyard safe --help');
+      return reportError(error, io);
     }
   },
 };

@@ -8,10 +8,12 @@ import { randomBytes } from '../../protocol/crypto.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { VAULT_KEY_BYTES } from '../../protocol/vault.ts';
 import { VaultClient, VaultError, type VaultGate } from '../vault/client.ts';
-import { type CliIo, type Command, EXIT, UsageError } from './command.ts';
+import { type CliIo, type Command, EXIT, exitCodesHelp, UsageError } from './command.ts';
 import {
-  COMMON_OPTIONS_HELP,
   checkAddress,
+  commonOptionsHelp,
+  DIRECTORY_EXITS,
+  IDENTITY_EXITS,
   type Invocation,
   kindArgument,
   Invocation as Parse,
@@ -42,7 +44,16 @@ Secrets on stdin, one per line: the identity file's passphrase (with --passphras
 Vault exit codes: 3 wrong password or no vault · 15 code invalid · 16 no linked address the server
 reaches.
 
-${COMMON_OPTIONS_HELP}`;
+${commonOptionsHelp({ identityFile: true })}
+${exitCodesHelp([
+  ...DIRECTORY_EXITS,
+  ...IDENTITY_EXITS,
+  EXIT.wrongPassword,
+  EXIT.notSupported,
+  EXIT.codeInvalid,
+  EXIT.keyRefused,
+  EXIT.notFound,
+])}`;
 
 const OPTIONS = {
   tries: { type: 'string' },
@@ -130,7 +141,6 @@ async function open(run: Invocation, io: CliIo): Promise<number> {
 
 export const vaultCommand: Command = {
   name: 'vault',
-  summary: 'Keep a key under a short password with an attempt limit (store, open, delete)',
   run(args, io) {
     return runReported(io, 'switchyard vault --help', async () => {
       const run = Parse.parse(args, io, OPTIONS);

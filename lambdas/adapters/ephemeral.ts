@@ -4,6 +4,7 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
+  ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { EPHEMERAL } from '../../contract/schema.ts';
@@ -13,13 +14,14 @@ import { SwitchyardError } from '../../protocol/errors.ts';
 import type { IdentityId } from '../../protocol/identity.ts';
 import type { Challenge, EphemeralStore, PendingLink } from '../domain/directory.ts';
 import { conditional, translateAwsError } from './errors.ts';
+import { pages } from './paging.ts';
 
 const A = EPHEMERAL.attributes;
 
 const keys = {
   challenge: (slot: number) => `challenge:${slot}`,
   used: (digest: Uint8Array) => `used:${toHex(digest)}`,
-  invite: (digest: Uint8Array) => `invite:${toHex(digest)}`,
+  invite: (digest: Uint8Array) => `${INVITE_PREFIX}${toHex(digest)}`,
   link: (identity: IdentityId, kind: ContactKind) => `link:${identity}:${kind}`,
   rate: (bucket: string) => `rate:${bucket}`,
 };
@@ -198,4 +200,74 @@ export function dynamoEphemeralStore(
       await remove(keys.link(identity, kind));
     },
   };
+}
+
+const INVITE_PREFIX = 'invite:';
+
+/** An unused invite as the operator sees it: the start of its digest (not the token) and its expiry. */
+export interface InviteEntry {
+  /** The first 12 hex digits of the token's SHA-256: enough to tell invites apart and revoke one. */
+  readonly id: string;
+  /** Epoch seconds. */
+  readonly expiresAt: number;
+}
+
+/** The invite items of the table: their keys and expiry (a scan, filtered; an operator's tool). */
+async function inviteItems(dynamo: DynamoDBDocumentClient, tableName: string) {
+  const found: { key: string; digest: string; expiresAt: number }[] = [];
+  const scan = pages((start) =>
+    translateAwsError(() =>
+      dynamo.send(
+        new ScanCommand({
+          TableName: tableName,
+          FilterExpression: 'begins_with(#key, :prefix)',
+          ProjectionExpression: '#key, #exp',
+          ExpressionAttributeNames: { '#key': A.key, '#exp': A.expiresAt },
+          ExpressionAttributeValues: { ':prefix': INVITE_PREFIX },
+          ExclusiveStartKey: start,
+        }),
+      ),
+    ),
+  );
+  for await (const items of scan) {
+    for (const item of items) {
+      const key = item[A.key] as string;
+      found.push({ key, digest: key.slice(INVITE_PREFIX.length), expiresAt: Number(item[A.expiresAt]) });
+    }
+  }
+  return found;
+}
+
+/** Invites not used and not expired at `nowSeconds` (TTL deletes lazily), soonest expiry first. */
+export async function listInvites(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  nowSeconds: number,
+): Promise<InviteEntry[]> {
+  return (await inviteItems(dynamo, tableName))
+    .filter((item) => item.expiresAt > nowSeconds)
+    .map((item) => ({ id: item.digest.slice(0, 12), expiresAt: item.expiresAt }))
+    .sort((a, b) => a.expiresAt - b.expiresAt);
+}
+
+/**
+ * Deletes the invites `which` selects — every one, those whose digest starts with an id from
+ * listInvites, or the one of a token — so they can't register anyone. Returns how many it deleted.
+ */
+export async function revokeInvites(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+  which: { readonly all: true } | { readonly id: string } | { readonly digest: Uint8Array },
+): Promise<number> {
+  const wanted = (digest: string) =>
+    'all' in which ? true : 'id' in which ? digest.startsWith(which.id) : digest === toHex(which.digest);
+  let deleted = 0;
+  for (const item of await inviteItems(dynamo, tableName)) {
+    if (!wanted(item.digest)) continue;
+    await translateAwsError(() =>
+      dynamo.send(new DeleteCommand({ TableName: tableName, Key: { [A.key]: item.key } })),
+    );
+    deleted++;
+  }
+  return deleted;
 }

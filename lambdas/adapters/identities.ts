@@ -36,7 +36,7 @@ function toRecord(item: Item): IdentityRecord {
   const revocation = item[A.revocation] as Record<string, unknown> | undefined;
   return {
     identity: item[A.identity] as IdentityId,
-    state: item[A.state] === 'active' ? 'active' : 'revoked',
+    state: item[A.state] === 'active' ? 'active' : item[A.state] === 'blocked' ? 'blocked' : 'revoked',
     ...(bytes(item[A.publicKey]) ? { publicKey: bytes(item[A.publicKey]) as PublicKey } : {}),
     ...(typeof item[A.featureMask] === 'number' ? { featureMask: item[A.featureMask] as number } : {}),
     ...(typeof item[A.issueDate] === 'string' ? { issueDate: item[A.issueDate] as string } : {}),
@@ -145,6 +145,23 @@ export function dynamoIdentityStore(dynamo: DynamoDBDocumentClient, tableName: s
       );
     },
 
+    setBlocked(identity, blocked) {
+      return conditional(() =>
+        dynamo.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { [A.identity]: identity },
+            UpdateExpression: 'SET #state = :to',
+            ConditionExpression: '#state = :from',
+            ExpressionAttributeNames: { '#state': A.state },
+            ExpressionAttributeValues: blocked
+              ? { ':from': 'active', ':to': 'blocked' }
+              : { ':from': 'blocked', ':to': 'active' },
+          }),
+        ),
+      );
+    },
+
     async findByHash(kind, hash) {
       const result = await translateAwsError(() =>
         dynamo.send(
@@ -202,4 +219,51 @@ export async function restoreMissingIdentities(
     }
   }
   return { restored, kept };
+}
+
+/** The identities table in counts, for the operator's usage figures. */
+export interface IdentityFigures {
+  readonly states: Readonly<Record<IdentityRecord['state'], number>>;
+  /** Registrations by issue day (YYYY-MM-DD, UTC). */
+  readonly registered: Readonly<Record<string, number>>;
+  /** Identities by the day of their last login (each counted once, on its latest day). */
+  readonly lastLogin: Readonly<Record<string, number>>;
+}
+
+/**
+ * Counts identities by state, issue day and last-login day. The scan reads only those three
+ * attributes — never an ID, key or hash — so no identifier leaves the table. A whole-table read:
+ * an operator's tool, run now and then, never on a request path.
+ */
+export async function identityFigures(
+  dynamo: DynamoDBDocumentClient,
+  tableName: string,
+): Promise<IdentityFigures> {
+  const states = { active: 0, blocked: 0, revoked: 0 };
+  const registered: Record<string, number> = {};
+  const lastLogin: Record<string, number> = {};
+  const add = (counts: Record<string, number>, day: unknown) => {
+    if (typeof day === 'string') counts[day] = (counts[day] ?? 0) + 1;
+  };
+  const scan = pages((start) =>
+    translateAwsError(() =>
+      dynamo.send(
+        new ScanCommand({
+          TableName: tableName,
+          ProjectionExpression: '#state, #issued, #login',
+          ExpressionAttributeNames: { '#state': A.state, '#issued': A.issueDate, '#login': A.lastLogin },
+          ExclusiveStartKey: start,
+        }),
+      ),
+    ),
+  );
+  for await (const items of scan) {
+    for (const item of items) {
+      const state = item[A.state];
+      states[state === 'active' || state === 'blocked' ? state : 'revoked']++;
+      add(registered, item[A.issueDate]);
+      add(lastLogin, item[A.lastLogin]);
+    }
+  }
+  return { states, registered, lastLogin };
 }

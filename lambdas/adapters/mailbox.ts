@@ -17,6 +17,7 @@ import {
   openOwner,
   readOwner,
   recountOwner,
+  reopenOwner,
 } from './mailbox/owner.ts';
 import { purgeMailbox } from './mailbox/purge.ts';
 import { putMessage } from './mailbox/store.ts';
@@ -34,6 +35,7 @@ export function dynamoMailboxStore(
     join: (identity, session, nowSeconds) => joinOwner(table, identity, session, nowSeconds),
     leave: (identity, connectionId) => leaveOwner(table, identity, connectionId),
     close: (identity) => closeOwner(table, identity),
+    reopen: (identity) => reopenOwner(table, identity),
     put: (message) => putMessage(table, message),
     addToCounters: (identity, count, bytes) => addToCounters(table, identity, count, bytes),
     recount: (identity, nowSeconds) => recountOwner(table, identity, nowSeconds),
@@ -47,3 +49,5 @@ export function dynamoMailboxStore(
 export function dynamoMailboxPurger(dynamo: DynamoDBDocumentClient, tableName: string) {
   return dynamoMailboxStore(dynamo, tableName);
 }
+
+export { type WaitingFigures, waitingFigures } from './mailbox/figures.ts';

@@ -10,6 +10,7 @@
  *   directory/owner.ts         feature mask, address linking, revocation password, export, delete
  *   directory/revocation.ts    revocation without the device; the tombstone revoke and delete share
  *   directory/lookup.ts        public lookups and contact matching
+ *   directory/blocking.ts      operator blocks (reversible; the operator's tools call them)
  */
 import { OWNER_PURPOSES, type Purpose } from '../../protocol/directory-requests.ts';
 import { createLookups } from './directory/lookup.ts';
@@ -19,6 +20,7 @@ import { createGuards } from './directory/proofs.ts';
 import { createRegistration } from './directory/registration.ts';
 import { createRevocation } from './directory/revocation.ts';
 
+export { blockIdentity, unblockIdentity } from './directory/blocking.ts';
 export type {
   Challenge,
   CodeSender,

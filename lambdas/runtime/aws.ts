@@ -5,8 +5,9 @@
  * by the entry itself, only those its function uses (lambdas/runtime/sdk/).
  */
 import { FUNCTIONS, type FunctionName } from '../../contract/manifest.ts';
+import { metricsNamespace } from '../../contract/metrics.ts';
 import { systemClock, systemRandom } from '../domain/clock.ts';
-import { configFromEnv, type RuntimeConfig } from './env.ts';
+import { configFromEnv, envSetting, type RuntimeConfig } from './env.ts';
 import type { Base } from './functions/shared.ts';
 import { createLogger } from './log.ts';
 
@@ -16,7 +17,11 @@ export function awsSetup(name: FunctionName): { readonly config: RuntimeConfig; 
     base: {
       clock: systemClock,
       random: systemRandom,
-      log: createLogger(undefined, { function: name, now: Date.now }),
+      log: createLogger(undefined, {
+        function: name,
+        now: Date.now,
+        namespace: metricsNamespace(envSetting(process.env, 'stage')),
+      }),
     },
   };
 }

@@ -46,6 +46,11 @@ export interface MetricsOptions {
   readonly function: FunctionName;
   /** Epoch milliseconds for the metric's timestamp. */
   readonly now: () => number;
+  /**
+   * The deployment's namespace (contract/metrics.ts `metricsNamespace`).
+   * @default METRICS.namespace
+   */
+  readonly namespace?: string;
 }
 
 /** Turns fields into one JSON line holding only allowlisted keys and values. */
@@ -61,7 +66,7 @@ function faultMetric(metrics: MetricsOptions) {
       Timestamp: Math.floor(metrics.now()),
       CloudWatchMetrics: [
         {
-          Namespace: METRICS.namespace,
+          Namespace: metrics.namespace ?? METRICS.namespace,
           Dimensions: [[METRICS.dimension]],
           Metrics: [{ Name: METRICS.faults, Unit: 'Count' }],
         },

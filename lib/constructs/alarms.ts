@@ -45,6 +45,8 @@ export interface OperationsAlarmsProps {
   readonly webSocketStage: WebSocketStage;
   /** The tables to watch for throttling, by schema name. */
   readonly tables: Readonly<Record<string, ITable>>;
+  /** The namespace the functions publish their Faults metric to (contract/metrics.ts). */
+  readonly namespace: string;
   /**
    * Subscribed to the topic by e-mail.
    * @default - no subscription
@@ -109,7 +111,7 @@ export class OperationsAlarms extends Construct {
           usingMetrics: {
             crashes: fn.metricErrors({ period: ALARM_PERIOD, statistic: 'Sum' }),
             faults: new Metric({
-              namespace: METRICS.namespace,
+              namespace: props.namespace,
               metricName: METRICS.faults,
               dimensionsMap: { [METRICS.dimension]: name },
               period: ALARM_PERIOD,

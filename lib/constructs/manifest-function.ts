@@ -209,6 +209,8 @@ export class ManifestFunction extends Construct {
       [ENV.mediaTtlDays]: String(config.mediaTtlDays),
       [ENV.mediaQuotaBytes]: String(config.mediaQuotaBytes),
       [ENV.registrationPolicy]: config.registrationPolicy,
+      // The metrics' namespace (lambdas/runtime/aws.ts); absent, `Switchyard`.
+      ...(config.stage ? { [ENV.stage]: config.stage } : {}),
     };
     for (const table of tableNames(spec)) environment[ENV.tables[table]] = tables[table].tableName;
     if (spec.safeBucket.length > 0) environment[ENV.safeBucket] = safeBucket.bucketName;

@@ -54,7 +54,7 @@ async function identityFile(who: TestIdentity, name: string): Promise<string> {
 }
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return startProcess(process.execPath, ['node_modules/tsx/dist/cli.mjs', 'client/cli/bin.ts', ...args], {
+  return startProcess(process.execPath, ['dist/switchyard.js', ...args], {
     ...process.env,
     SWITCHYARD_SERVER: runner.httpUrl,
     SWITCHYARD_SERVER_KEY: runner.serverPublicKey,

@@ -131,7 +131,7 @@ describe('switchyard id and lookup (CLI, spawned)', () => {
     expect(many.code).toBe(EXIT.notFound);
     expect(JSON.parse(many.stdout)).toEqual([
       { identity: alice, state: 'active', featureMask: 0x13, publicKey: alicePublicKey },
-      { identity: 'UNKN0WN1', state: 'invalid' },
+      { identity: 'UNKN0WN1', state: 'unknown' },
     ]);
     expect(many.stderr).toMatch(/1 of 2 identities are unknown, revoked or deleted/);
     expect(many.stderr).not.toContain('UNKN0WN1');

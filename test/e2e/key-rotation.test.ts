@@ -42,15 +42,11 @@ afterAll(async () => {
 });
 
 function cliSend(r: Runner, args: string[], serverKey: string) {
-  return startProcess(
-    process.execPath,
-    ['node_modules/tsx/dist/cli.mjs', 'client/cli/bin.ts', 'send', ...args],
-    {
-      ...process.env,
-      SWITCHYARD_SERVER: r.httpUrl,
-      SWITCHYARD_SERVER_KEY: serverKey,
-    },
-  );
+  return startProcess(process.execPath, ['dist/switchyard.js', 'send', ...args], {
+    ...process.env,
+    SWITCHYARD_SERVER: r.httpUrl,
+    SWITCHYARD_SERVER_KEY: serverKey,
+  });
 }
 
 describe('server key rotation', () => {

@@ -53,6 +53,11 @@ describe('npm start', () => {
     expect(httpUrl).toBe(`http://127.0.0.1:${port}/`);
     expect(wsUrl).toBe(`ws://127.0.0.1:${port}/ws`);
     expect(safeUrl).toBe(`http://127.0.0.1:${port}/safe/`);
+    // It said what it was doing on the way, step by step, before the ready line.
+    const steps = runner.output().slice(0, runner.output().indexOf('switchyard ready'));
+    expect(steps).toMatch(
+      /starting DynamoDB Local \(Java\) and the S3 server[^\n]*\n(.*\n)*.*creating the tables and the Safe bucket[^\n]*\n(.*\n)*.*tables and bucket ready/,
+    );
 
     const health = await fetch(`${httpUrl}health`);
     expect(health.status).toBe(200);

@@ -104,7 +104,7 @@ describe('switchyard safe (CLI, spawned)', () => {
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const common = () => ['--server', runner.safeUrl, '--identity', IDENTITY.toLowerCase(), '--password-stdin'];
+  const common = () => ['--server', runner.httpUrl, '--identity', IDENTITY.toLowerCase(), '--password-stdin'];
 
   it('backs up a file, showing progress while scrypt runs', async () => {
     const run = await cli(['safe', 'backup', ...common(), '--file', backupFile], {
@@ -145,7 +145,7 @@ describe('switchyard safe (CLI, spawned)', () => {
     const client = new SafeClient({ server: runner.safeUrl, credentials: AUTH });
     await client.upload(keys.backupId, encryptSafeBackup(json, randomBytes(32)));
     const run = await cli(
-      ['safe', 'restore', '--server', runner.safeUrl, '--identity', 'DAMAGED1', '--password-stdin'],
+      ['safe', 'restore', '--server', runner.httpUrl, '--identity', 'DAMAGED1', '--password-stdin'],
       {
         stdin: PASSWORD,
         env: AUTH_ENV,

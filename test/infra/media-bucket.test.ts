@@ -9,14 +9,15 @@ import { App, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { MEDIA_BUCKET } from '../../contract/schema.ts';
-import { buildSwitchyard } from '../../lib/app.ts';
+import { readConfig } from '../../lib/config.ts';
+import { Switchyard } from '../../lib/switchyard.ts';
 
 type Json = Record<string, unknown>;
 const cdkContext = JSON.parse(readFileSync('cdk.json', 'utf8')).context as Json;
 
 function synth(context: Json = {}) {
   const app = new App({ context: { ...cdkContext, ...context, 'aws:cdk:bundling-stacks': [] } });
-  const built = buildSwitchyard(app, { nag: false });
+  const built = new Switchyard(app, 'Switchyard', readConfig(app));
   return {
     ...built,
     stateful: Template.fromStack(built.stateful),

@@ -9,7 +9,9 @@ import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTIONS, type FunctionSpec, WS_STAGE } from '../../contract/manifest.ts';
 import { MEDIA_BUCKET, SAFE_BUCKET, TABLE_NAMES, TABLES, type TableName } from '../../contract/schema.ts';
-import { buildSwitchyard, nagPacks } from '../../lib/app.ts';
+import { readConfig } from '../../lib/config.ts';
+import { nagPacks } from '../../lib/nag.ts';
+import { Switchyard } from '../../lib/switchyard.ts';
 
 const REPO_ROOT = new URL('../../', import.meta.url).pathname;
 const cdkContext = (
@@ -47,7 +49,8 @@ function nagApp(functions?: Readonly<Record<string, FunctionSpec>>, context: Rec
   const outdir = mkdtempSync(join(tmpdir(), 'switchyard-nag-'));
   outdirs.push(outdir);
   const app = new App({ outdir, context: { ...cdkContext, ...context, 'aws:cdk:bundling-stacks': [] } });
-  buildSwitchyard(app, functions ? { functions } : {});
+  new Switchyard(app, 'Switchyard', { ...readConfig(app), ...(functions ? { functions } : {}) });
+  Validations.of(app).addPlugins(...nagPacks(app));
   return { app, outdir };
 }
 
@@ -115,29 +118,30 @@ describe.each([
     const specs: Readonly<Record<string, FunctionSpec>> = functions ?? FUNCTIONS;
     const expected: [string, RegExp][] = [
       ...TABLE_NAMES.filter((t) => !TABLES[t].pointInTimeRecovery).map((t): [string, RegExp] => [
-        `SwitchyardStateful/${TABLES[t].logicalName}`,
+        `Switchyard/Stateful/${TABLES[t].logicalName}`,
         /^AwsSolutions-DDB3$/,
       ]),
-      ['SwitchyardStateful/safe', /^AwsSolutions-S1$/],
-      ['SwitchyardStateful/media', /^AwsSolutions-S1$/],
-      ['SwitchyardStateful/ServerKey', /^AwsSolutions-SMG4$/],
+      ['Switchyard/Stateful/safe', /^AwsSolutions-S1$/],
+      ['Switchyard/Stateful/media', /^AwsSolutions-S1$/],
+      ['Switchyard/Api', /^@aws-cdk\/core:crossStackReferencesBothTransitional$/],
+      ['Switchyard/Stateful/ServerKey', /^AwsSolutions-SMG4$/],
       ...(Object.values(specs).some((spec) => spec.holdsVaultSetup)
-        ? [['SwitchyardApi/VaultSetup/Secret', /^AwsSolutions-SMG4$/] as [string, RegExp]]
+        ? [['Switchyard/Api/VaultSetup/Secret', /^AwsSolutions-SMG4$/] as [string, RegExp]]
         : []),
-      ['SwitchyardApi/WebSocketStage', /^AwsSolutions-APIG1$/],
-      ['SwitchyardApi/HttpStage', /^AwsSolutions-APIG1$/],
-      ['SwitchyardApi/WebSocketStage', /^Serverless-APIGWAccessLogging$/],
-      ['SwitchyardApi/HttpStage', /^Serverless-APIGWAccessLogging$/],
-      ...PER_FUNCTION.map((id): [string, RegExp] => ['SwitchyardApi/ServerPublicKeyResource/Function', id]),
+      ['Switchyard/Api/WebSocketStage', /^AwsSolutions-APIG1$/],
+      ['Switchyard/Api/HttpStage', /^AwsSolutions-APIG1$/],
+      ['Switchyard/Api/WebSocketStage', /^Serverless-APIGWAccessLogging$/],
+      ['Switchyard/Api/HttpStage', /^Serverless-APIGWAccessLogging$/],
+      ...PER_FUNCTION.map((id): [string, RegExp] => ['Switchyard/Api/ServerPublicKeyResource/Function', id]),
       ...('alarmEmail' in context
-        ? [['SwitchyardApi/Alarms/Topic', /^Serverless-SNSRedrivePolicy$/] as [string, RegExp]]
+        ? [['Switchyard/Api/Alarms/Topic', /^Serverless-SNSRedrivePolicy$/] as [string, RegExp]]
         : []),
-      ['SwitchyardApi/WebSocketApi', /^AwsSolutions-APIG4$/],
-      ['SwitchyardApi/HttpApi', /^AwsSolutions-APIG4$/],
+      ['Switchyard/Api/WebSocketApi', /^AwsSolutions-APIG4$/],
+      ['Switchyard/Api/HttpApi', /^AwsSolutions-APIG4$/],
       ...Object.entries(specs).flatMap(([name, spec]) => {
         // An IAM5 wildcard finding, acknowledged on the function, for a resource ending in `suffix`.
         const wildcard = (suffix: string): [string, RegExp] => [
-          `SwitchyardApi/${name}`,
+          `Switchyard/Api/${name}`,
           new RegExp(`^AwsSolutions-IAM5\\[Resource::.+${suffix.replace(/[*/]/g, '\\$&')}\\]$`),
         ];
         const indexed = (Object.keys(spec.tables) as TableName[]).filter(
@@ -146,16 +150,16 @@ describe.each([
             (spec.tables[table] ?? []).length > 0,
         );
         return [
-          ...PER_FUNCTION.map((id): [string, RegExp] => [`SwitchyardApi/${name}/Function`, id]),
+          ...PER_FUNCTION.map((id): [string, RegExp] => [`Switchyard/Api/${name}/Function`, id]),
           ...(spec.schedule
-            ? [[`SwitchyardApi/${name}Schedule`, /^Serverless-EventBusDLQ$/] as [string, RegExp]]
+            ? [[`Switchyard/Api/${name}Schedule`, /^Serverless-EventBusDLQ$/] as [string, RegExp]]
             : []),
           ...indexed.map(() => wildcard('/index/*')),
           ...(spec.safeBucket.length > 0 ? [wildcard(`/${SAFE_BUCKET.backupPrefix}*`)] : []),
           ...((spec.mediaBucket ?? []).length > 0 ? [wildcard(`/${MEDIA_BUCKET.blobPrefix}*`)] : []),
           ...(spec.manageConnections ? [wildcard(`/${WS_STAGE}/*/@connections/*`)] : []),
           ...(spec.sendsVerificationCodes && 'verificationSms' in context && context.verificationSms
-            ? [[`SwitchyardApi/${name}`, /^AwsSolutions-IAM5\[Resource::\*\]$/] as [string, RegExp]]
+            ? [[`Switchyard/Api/${name}`, /^AwsSolutions-IAM5\[Resource::\*\]$/] as [string, RegExp]]
             : []),
         ];
       }),
@@ -206,8 +210,17 @@ describe('cdk-nag wiring', () => {
       stdio: 'pipe',
     });
     expect(nagFindings(outdir)).toEqual([]);
-    for (const stack of ['SwitchyardStateful', 'SwitchyardApi']) {
-      expect(existsSync(join(outdir, `${stack}.template.json`)), stack).toBe(true);
+    // The stacks keep the names the deployments made before the construct have: nothing is renamed.
+    const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8')) as {
+      artifacts: Record<string, { type: string; displayName?: string; properties?: Record<string, string> }>;
+    };
+    const stacks = Object.values(manifest.artifacts).filter((a) => a.type === 'aws:cloudformation:stack');
+    expect(stacks.map((a) => [a.displayName, a.properties?.stackName])).toEqual([
+      ['Switchyard/Stateful', 'SwitchyardStateful'],
+      ['Switchyard/Api', 'SwitchyardApi'],
+    ]);
+    for (const stack of stacks) {
+      expect(existsSync(join(outdir, stack.properties!.templateFile!)), stack.displayName).toBe(true);
     }
     const bundles = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
     // One per manifest function, plus the server-public-key custom resource.

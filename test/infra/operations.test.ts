@@ -6,8 +6,9 @@ import { FUNCTIONS } from '../../contract/manifest.ts';
 import { METRICS } from '../../contract/metrics.ts';
 import { TABLE_NAMES } from '../../contract/schema.ts';
 import { ENV } from '../../lambdas/runtime/env.ts';
-import { buildSwitchyard } from '../../lib/app.ts';
+import { readConfig } from '../../lib/config.ts';
 import { CLIENT_ERROR_PERCENT } from '../../lib/constructs/alarms.ts';
+import { Switchyard } from '../../lib/switchyard.ts';
 
 const cdkContext = (
   JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
@@ -19,7 +20,7 @@ type Json = Record<string, unknown>;
 
 function apiTemplate(context: Json = {}) {
   const app = new App({ context: { ...cdkContext, ...context, 'aws:cdk:bundling-stacks': [] } });
-  const { api, stateful } = buildSwitchyard(app, { nag: false });
+  const { api, stateful } = new Switchyard(app, 'Switchyard', readConfig(app));
   return { api, stateful, template: Template.fromStack(api) };
 }
 
@@ -321,5 +322,86 @@ describe('browser origins (CORS)', () => {
         MaxAge: 86400,
       },
     });
+  });
+});
+
+/**
+ * The dashboard's body as JSON, every CloudFormation reference in it written `<ref:LogicalId>` (or
+ * `<ref:…>` for one into another stack), so its metrics can be read.
+ */
+function dashboardBody(template: Template): { widgets: { properties: Json }[] } {
+  const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+  expect(dashboards).toHaveLength(1);
+  const body = (dashboards[0]!.Properties as Json).DashboardBody as { 'Fn::Join': [string, unknown[]] };
+  const text = body['Fn::Join'][1]
+    .map((part) =>
+      typeof part === 'string'
+        ? part
+        : `<ref:${(part as { Ref?: string }).Ref ?? JSON.stringify(part).length}>`,
+    )
+    .join('');
+  return JSON.parse(text);
+}
+
+describe('the dashboard', () => {
+  const { template } = apiTemplate();
+  const body = dashboardBody(template);
+  const metrics = body.widgets.flatMap((widget) => (widget.properties.metrics ?? []) as unknown[][]);
+
+  it("graphs every function's errors, faults, throttles and time", () => {
+    for (const name of Object.keys(FUNCTIONS)) {
+      const ref = `<ref:${functionId(template, name)}>`;
+      for (const metric of ['Errors', 'Throttles', 'Duration']) {
+        expect(
+          metrics.some((m) => m.includes('AWS/Lambda') && m.includes(metric) && m.includes(ref)),
+          `${name} ${metric}`,
+        ).toBe(true);
+      }
+      expect(
+        metrics.some((m) => m.includes(METRICS.namespace) && m.includes(METRICS.faults) && m.includes(name)),
+        `${name} Faults`,
+      ).toBe(true);
+    }
+  });
+
+  it('graphs traffic, API and table errors and throttles, and the cost drivers', () => {
+    const names = new Set(metrics.flatMap((m) => m.filter((part) => typeof part === 'string')));
+    for (const name of [
+      'MessageCount',
+      'ConnectCount',
+      'ClientError',
+      'ExecutionError',
+      'Count',
+      '4xx',
+      '5xx',
+      'ReadThrottleEvents',
+      'WriteThrottleEvents',
+      'ConsumedReadCapacityUnits',
+      'ConsumedWriteCapacityUnits',
+      'BucketSizeBytes',
+    ]) {
+      expect(names.has(name), name).toBe(true);
+    }
+  });
+
+  it('reads counts by resource and function name only: no dimension a client chooses', () => {
+    const allowed = new Set([
+      'FunctionName',
+      'ApiId',
+      'Stage',
+      'TableName',
+      'BucketName',
+      'StorageType',
+      METRICS.dimension,
+    ]);
+    for (const metric of metrics) {
+      const [, , ...rest] = metric.filter((part) => typeof part === 'string') as string[];
+      // [namespace, name, dimension, value, dimension, value, …]: the dimensions are the even ones.
+      for (let i = 0; i < rest.length; i += 2) {
+        const dimension = rest[i]!;
+        if (dimension === '.' || dimension === '...') break;
+        expect(allowed.has(dimension), `${metric.join(' ')}`).toBe(true);
+      }
+    }
   });
 });

@@ -13,10 +13,11 @@ import {
 } from '../../contract/schema.ts';
 import { ENV } from '../../lambdas/runtime/env.ts';
 import type { ApiStack } from '../../lib/api-stack.ts';
-import { buildSwitchyard } from '../../lib/app.ts';
 import type { SwitchyardConfig } from '../../lib/config.ts';
+import { readConfig } from '../../lib/config.ts';
 import { VAULT_KEY_ACTIONS, type VaultSetup } from '../../lib/constructs/vault-setup.ts';
 import type { StatefulStack } from '../../lib/stateful-stack.ts';
+import { Switchyard } from '../../lib/switchyard.ts';
 import { ECHO_FRAME, ROUTE_SELECTION_EXPRESSION } from '../../protocol/frames.ts';
 
 const cdkContext = (
@@ -45,7 +46,10 @@ interface Synth {
 /** The app as bin/switchyard.ts builds it, from cdk.json's context plus `context`; no bundling. */
 function synth(context: Json = {}, functions?: Readonly<Record<string, FunctionSpec>>): Synth {
   const app = new App({ context: { ...cdkContext, ...context, 'aws:cdk:bundling-stacks': [] } });
-  const { config, stateful, api } = buildSwitchyard(app, { nag: false, ...(functions ? { functions } : {}) });
+  const { config, stateful, api } = new Switchyard(app, 'Switchyard', {
+    ...readConfig(app),
+    ...(functions ? { functions } : {}),
+  });
   return {
     config,
     specs: functions ?? FUNCTIONS,

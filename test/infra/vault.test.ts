@@ -9,13 +9,14 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../contract/manifest.ts';
 import { ENV } from '../../lambdas/runtime/env.ts';
-import { buildSwitchyard } from '../../lib/app.ts';
+import { readConfig } from '../../lib/config.ts';
 import { VAULT_KEY_ACTIONS } from '../../lib/constructs/vault-setup.ts';
+import { Switchyard } from '../../lib/switchyard.ts';
 
 type Json = Record<string, unknown>;
 const cdkContext = (JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: Json }).context;
 const app = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
-const { stateful, api } = buildSwitchyard(app, { nag: false });
+const { stateful, api } = new Switchyard(app, 'Switchyard', readConfig(app));
 const statefulTemplate = Template.fromStack(stateful);
 const apiTemplate = Template.fromStack(api);
 

@@ -1,13 +1,13 @@
 /**
  * Runs the real `switchyard` CLI or the operator's `switchyard-ops` as a child process, as a user
- * would, and collects what it printed.
+ * would: the built JavaScript that package.json's `bin` names (the test run builds it first, in
+ * global-setup.ts), and collects what it printed.
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 
-const TSX_CLI = resolve('node_modules/tsx/dist/cli.mjs');
-const BIN = resolve('client/cli/bin.ts');
-const OPS_BIN = resolve('ops/bin.ts');
+const BIN = resolve('dist/switchyard.js');
+const OPS_BIN = resolve('dist/switchyard-ops.js');
 
 export interface CliRun {
   readonly code: number | null;
@@ -32,7 +32,7 @@ export function runOpsCli(args: readonly string[], options: RunOptions = {}): Pr
 
 function run(bin: string, args: readonly string[], options: RunOptions): Promise<CliRun> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [TSX_CLI, bin, ...args], {
+    const child = spawn(process.execPath, [bin, ...args], {
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -26,7 +26,7 @@ function fakeIo() {
   return { io, out: () => out, err: () => err };
 }
 
-const OPERATOR_COMMANDS = ['invite', 'identities', 'server-key'];
+const OPERATOR_COMMANDS = ['invite', 'identities', 'usage', 'server-key'];
 
 describe('switchyard-ops dispatch', () => {
   it('lists the operator commands and exits 0 on --help, 2 without a command', async () => {
@@ -52,6 +52,9 @@ describe('switchyard-ops dispatch', () => {
       [['invite', 'create', '--help'], 'switchyard-ops invite create'],
       [['identities', '--help'], 'switchyard-ops identities restore'],
       [['identities', 'restore', '--help'], 'switchyard-ops identities restore'],
+      [['identities', 'block', '--help'], 'switchyard-ops identities block ID'],
+      [['invite', 'list', '--help'], 'switchyard-ops invite list'],
+      [['usage', '--help'], 'switchyard-ops usage'],
       [['server-key', '--help'], 'switchyard-ops server-key --new-secret-file'],
     ] as const) {
       const run = fakeIo();
@@ -64,6 +67,14 @@ describe('switchyard-ops dispatch', () => {
   it('refuses bad arguments with exit 2 and a pointer to the help', async () => {
     for (const args of [
       ['invite', 'revoke'],
+      ['invite', 'revoke', '--id', 'not-hex'],
+      ['invite', 'list', 'extra'],
+      ['invite', 'burn'],
+      ['identities', 'block'],
+      ['identities', 'block', 'not-an-id'],
+      ['identities', 'block', 'ABCD1234', '--identities-table', 'switchyard-identities'],
+      ['usage', '--days', '0'],
+      ['usage', '--days', 'many'],
       ['invite', 'create', '--table', 'switchyard-ephemeral', '--data-dir', '.data'],
       ['invite', 'create', '--region', 'eu-central-1'],
       ['invite', 'create', '--table', 'no spaces allowed'],

@@ -167,8 +167,8 @@ describe('switchyard CLI dispatch and usage errors', () => {
 
   it('exits 2 with a clear message for missing or unknown options', async () => {
     const a = fakeIo();
-    expect(await runCli(['safe', 'restore', '--identity', 'ECHOECHO'], a.io)).toBe(2);
-    expect(a.err()).toContain('--server URL is required');
+    expect(await runCli(['safe', 'backup', '--file', 'backup.json'], a.io)).toBe(2);
+    expect(a.err()).toContain('--identity ID is required with --file');
     const b = fakeIo();
     expect(await runCli(['safe', 'restore', '--server', 'https://x.example/', '--bogus'], b.io)).toBe(2);
     expect(b.err()).toMatch(/bogus/);
@@ -180,7 +180,7 @@ describe('switchyard CLI dispatch and usage errors', () => {
       [
         'safe',
         'restore',
-        '--server',
+        '--safe-url',
         'http://safe.example.com/',
         '--identity',
         'ECHOECHO',

@@ -73,6 +73,16 @@ export async function closeOwner(table: MailboxTable, identity: IdentityId): Pro
   return result.Attributes ? sessionsOf(result.Attributes).map((session) => session.connectionId) : [];
 }
 
+/** Opens a closed owner record again (a lifted operator block); a no-op when there is none. */
+export async function reopenOwner(table: MailboxTable, identity: IdentityId): Promise<void> {
+  await updateOwner(table, identity, {
+    expression: 'SET #a = :true',
+    condition: 'attribute_exists(#k)',
+    names: { '#a': A.active, '#k': A.key },
+    values: { ':true': true },
+  });
+}
+
 /** See MailboxStore.join. */
 export async function joinOwner(
   table: MailboxTable,

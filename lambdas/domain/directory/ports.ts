@@ -17,7 +17,11 @@ export interface RevocationSecret {
 
 export interface IdentityRecord {
   readonly identity: IdentityId;
-  readonly state: 'active' | 'revoked';
+  /**
+   * `blocked`: set and lifted by the operator (directory/blocking.ts). Every rule asks for `active`,
+   * so to everyone else and to its owner a blocked identity is what a revoked one is: not found.
+   */
+  readonly state: 'active' | 'revoked' | 'blocked';
   /** Absent once revoked or deleted: a tombstone keeps only the id, so it is never issued again. */
   readonly publicKey?: PublicKey;
   readonly featureMask?: number;
@@ -46,6 +50,11 @@ export interface IdentityStore {
   update(identity: IdentityId, change: IdentityChange): Promise<boolean>;
   /** Replaces the record by a tombstone (state revoked, nothing else). */
   tombstone(identity: IdentityId): Promise<void>;
+  /**
+   * Operator: moves an active identity to `blocked` (`blocked: true`) or a blocked one back to
+   * `active`, keeping everything else; false when it was not in the state to move from.
+   */
+  setBlocked(identity: IdentityId, blocked: boolean): Promise<boolean>;
   /** Active identities linked to a contact hash (keyed index query, never a scan). */
   findByHash(kind: ContactKind, hash: Uint8Array): Promise<IdentityRecord[]>;
 }
@@ -111,6 +120,8 @@ export interface MailboxPurger {
    * racing the revocation can't reopen it); returns the connection ids of its live sessions.
    */
   close(identity: IdentityId): Promise<string[]>;
+  /** Opens a closed mailbox again (an operator lifted a block). */
+  reopen(identity: IdentityId): Promise<void>;
   /** Removes every message waiting for an identity. */
   purge(identity: IdentityId): Promise<void>;
 }

@@ -10,6 +10,7 @@ import type { CodeSender } from '../../domain/directory.ts';
 import type { AwsClients } from '../clients.ts';
 import type { RuntimeConfig } from '../env.ts';
 import { composeDirectory } from './directory.ts';
+import { composeHealth } from './health.ts';
 import { composeReaper } from './reaper.ts';
 import { composeSafe } from './safe.ts';
 import type { Base } from './shared.ts';
@@ -65,5 +66,6 @@ export function composeAll(
     directory: http(composeDirectory(config, clients, base)),
     revoke: http(composeDirectory(config, clients, base)),
     vault: http(composeVault(config, clients, base)),
+    health: http(composeHealth(config, clients, base)),
   };
 }
