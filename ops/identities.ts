@@ -35,9 +35,9 @@ links and revocation password, and messages already waiting stay (they expire as
 unblock: the identity is active again, as it was.
 
 TARGET, a local runner (default) or a deployment on AWS (the usual AWS credentials; IAM:
-dynamodb:UpdateItem on the identities table, dynamodb:Query on the connections table's byIdentity
-index and dynamodb:DeleteItem on the connections table):
-${targetHelp(['identities', 'connections'])}
+dynamodb:UpdateItem on the identities and mailbox tables, dynamodb:PutItem on the mailbox table
+(block closes the mailbox's owner record) and dynamodb:DeleteItem on the connections table):
+${targetHelp(['identities', 'connections', 'mailbox'])}
 
 ${exitCodesHelp([EXIT.unreachable, EXIT.notFound])}  13: the identity is not active (block) or not blocked (unblock); nothing changed.
 `;

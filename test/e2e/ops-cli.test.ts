@@ -113,7 +113,9 @@ describe('switchyard-ops identities block and unblock', () => {
     // A sender learns what it learns of any unknown recipient.
     const sender = newSession(runner, alice);
     await sender.session.connect();
-    await expect(sender.session.send(mallory.id, new TextEncoder().encode('hello'))).rejects.toThrow();
+    await expect(sender.session.send(mallory.id, new TextEncoder().encode('hello'))).rejects.toMatchObject({
+      code: 'unknown_recipient',
+    });
     await sender.session.close();
   });
 
