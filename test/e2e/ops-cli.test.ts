@@ -15,7 +15,7 @@ import { CONNECTIONS } from '../../contract/schema.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lambdas/runtime/clients.ts';
 import { type Runner, startRunner } from '../../local/runner.ts';
 import type { IdentityId } from '../../protocol/identity.ts';
-import { newSession, registerIdentity, type TestIdentity } from '../support/chat.ts';
+import { newSession, RawClient, registerIdentity, type TestIdentity } from '../support/chat.ts';
 import { runOpsCli } from '../support/cli.ts';
 import { issueTestInvite, sharedServices } from '../support/runner.ts';
 
@@ -110,13 +110,20 @@ describe('switchyard-ops identities block and unblock', () => {
     expect(await login(mallory)).toBe('login_failed');
     expect(await ownerExport(mallory)).toBe('not_found');
     expect(await directory().lookup(mallory.id)).toBeUndefined();
-    // A sender learns what it learns of any unknown recipient.
+    // A sender learns what it learns of any unknown recipient: the SDK finds no key to box for,
+    // and a client that kept the key is refused by the switch (its mailbox is closed).
     const sender = newSession(runner, alice);
     await sender.session.connect();
-    await expect(sender.session.send(mallory.id, new TextEncoder().encode('hello'))).rejects.toMatchObject({
-      code: 'unknown_recipient',
-    });
+    await expect(sender.session.send(mallory.id, new TextEncoder().encode('hello'))).rejects.toThrow();
     await sender.session.close();
+    const raw = await RawClient.open(runner);
+    expect((await raw.login(alice)).action).toBe('loginAck');
+    raw.sendSession('send', RawClient.sendPayload(alice, [mallory], 'hello'));
+    expect(await raw.nextSession()).toMatchObject({
+      action: 'sendError',
+      payload: { code: 'unknown_recipient' },
+    });
+    raw.socket.socket.close();
   });
 
   it('refuses to block twice, or to unblock an identity that is not blocked (exit 13)', async () => {
