@@ -12,6 +12,7 @@ import type { ErrorCode } from '../../protocol/errors.ts';
 import type { IdentityId } from '../../protocol/identity.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { solveWork, workSeed } from '../../protocol/work.ts';
+import { serviceUrl } from '../service-url.ts';
 
 /** The most work the client does for one request, in bits; a server asking more is refused. */
 const MAX_WORK_BITS = Math.max(LIMITS.revocationWorkBitsMax, LIMITS.createWorkBits + 12);
@@ -54,22 +55,13 @@ export interface ContactMatch {
 
 type Json = Record<string, unknown>;
 
-function baseUrl(server: string): URL {
-  const url = new URL(server.endsWith('/') ? server : `${server}/`);
-  const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(local && url.protocol === 'http:')) {
-    throw new Error('The directory URL must use https:// (http:// only for localhost)');
-  }
-  return new URL('directory/', url);
-}
-
 export class DirectoryClient {
   private readonly base: URL;
   private readonly fetch: typeof fetch;
   private readonly timeoutMs: number;
 
   constructor(options: DirectoryOptions) {
-    this.base = baseUrl(options.server);
+    this.base = serviceUrl(options.server, 'directory/', 'directory');
     // Bound: browsers refuse a fetch called as a method of another object ("Illegal invocation").
     this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.timeoutMs = options.timeoutMs ?? 30_000;

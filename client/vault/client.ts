@@ -16,6 +16,7 @@ import type { ErrorCode } from '../../protocol/errors.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { unwrapVaultKey, vaultCodeWorkSubject, vaultSigned, wrapVaultKey } from '../../protocol/vault.ts';
 import { solveWork, workSeed } from '../../protocol/work.ts';
+import { serviceUrl } from '../service-url.ts';
 
 export interface VaultOptions {
   /** The HTTP API base URL, e.g. `http://127.0.0.1:8080/` or the stack's `HttpApiUrl`. */
@@ -56,21 +57,13 @@ function hexField(json: Json, name: string): Uint8Array {
   return bytes;
 }
 
-function vaultUrl(server: string): URL {
-  const url = new URL(server.endsWith('/') ? server : `${server}/`);
-  const local = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(local && url.protocol === 'http:'))
-    throw new Error('The vault URL must use https:// (http:// only for localhost)');
-  return new URL('vault/', url);
-}
-
 export class VaultClient {
   private readonly base: URL;
   private readonly fetch: typeof fetch;
   private readonly timeoutMs: number;
 
   constructor(options: VaultOptions) {
-    this.base = vaultUrl(options.server);
+    this.base = serviceUrl(options.server, 'vault/', 'vault');
     this.fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.timeoutMs = options.timeoutMs ?? 60_000;
   }

@@ -30,7 +30,6 @@ export function dynamoMailboxStore(
   const table: MailboxTable = { dynamo, name: tableName };
   return {
     owner: (identity) => readOwner(table, identity),
-    openMailbox: (identity) => openOwner(table, identity),
     open: (identity) => openOwner(table, identity),
     join: (identity, session, nowSeconds) => joinOwner(table, identity, session, nowSeconds),
     leave: (identity, connectionId) => leaveOwner(table, identity, connectionId),

@@ -120,7 +120,7 @@ export interface MailboxStore {
   /** The mailbox's owner record (a strongly consistent read), or undefined if it has none yet. */
   owner(identity: IdentityId): Promise<OwnerState | undefined>;
   /** Creates an active owner record for an identity that has none (a no-op if it exists). */
-  openMailbox(identity: IdentityId): Promise<void>;
+  open(identity: IdentityId): Promise<void>;
   /**
    * Adds a logged-in session to the owner record, dropping expired ones and, beyond
    * LIMITS.connectionsPerIdentity, the oldest (returned, to be closed). `joined` is false when the
@@ -207,6 +207,9 @@ export function createChat(deps: ChatDeps) {
     return { identity: record.identity, sessionKey: record.sessionKey };
   }
 
+  /** One draw of the server's sampling: true once in LIMITS.quotaSampleEvery (it divides 256). */
+  const drawn = () => deps.random.bytes(1)[0]! % LIMITS.quotaSampleEvery === 0;
+
   /** Seals a delivery for each live session and pushes them at once; forgets sessions that are gone. */
   async function pushTo(recipient: IdentityId, sessions: readonly LiveSession[], delivery: Delivery) {
     const now = nowSeconds();
@@ -240,10 +243,10 @@ export function createChat(deps: ChatDeps) {
    * samples are refused too.
    */
   async function takeSendRate(sender: IdentityId, connectionId: string): Promise<void> {
-    const every = LIMITS.quotaSampleEvery;
-    if (deps.random.bytes(1)[0]! % every !== 0) return;
+    if (!drawn()) return;
     const window = rateWindow('send', sender, 60, nowSeconds());
-    if (await deps.rates.consume(window.key, every, LIMITS.sendsPerMinute, window.endsAt)) return;
+    if (await deps.rates.consume(window.key, LIMITS.quotaSampleEvery, LIMITS.sendsPerMinute, window.endsAt))
+      return;
     await deps.sessions.block(connectionId, window.endsAt);
     throw new SwitchyardError('rate_limited');
   }
@@ -264,7 +267,7 @@ export function createChat(deps: ChatDeps) {
       for (const identity of missing) {
         if (records.find((record) => record.identity === identity)?.state !== 'active')
           throw new SwitchyardError('unknown_recipient');
-        await deps.mailbox.openMailbox(identity);
+        await deps.mailbox.open(identity);
         const opened = await deps.mailbox.owner(identity);
         if (!opened) throw new SwitchyardError('unknown_recipient');
         states.set(identity, opened);
@@ -289,8 +292,8 @@ export function createChat(deps: ChatDeps) {
 
   /** Counts stored messages into the sampled quota counters (one in LIMITS.quotaSampleEvery). */
   function countStored(recipient: IdentityId, boxBytes: number): Promise<void> {
+    if (!drawn()) return Promise.resolve();
     const every = LIMITS.quotaSampleEvery;
-    if (deps.random.bytes(1)[0]! % every !== 0) return Promise.resolve();
     return deps.mailbox.addToCounters(recipient, every, every * boxBytes);
   }
 
