@@ -17,6 +17,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
+import { MAILBOX } from '../contract/schema.ts';
+import { localNames } from '../local/backing.ts';
 import { type Runner, type RunnerOptions, startRunner } from '../local/runner.ts';
 import { dynamoLocalPid } from './support.ts';
 
@@ -62,6 +64,11 @@ export interface Tally {
   /** `Service.Operation` → how long each attempt took (ms), as the handler's SDK client saw it. */
   readonly latencies: Map<string, number[]>;
   readonly invocations: Invocation[];
+  /**
+   * Mailbox copies written into the sparse `byArrival` index: `stored` by the copy's PutItem (the
+   * recipient had no live session), `later` by an UpdateItem after every push failed.
+   */
+  readonly indexed: { stored: number; later: number };
 }
 
 export interface InstrumentedRunner {
@@ -78,7 +85,7 @@ export interface InstrumentedRunner {
 }
 
 function emptyTally(): Tally {
-  return { requests: new Map(), latencies: new Map(), invocations: [] };
+  return { requests: new Map(), latencies: new Map(), invocations: [], indexed: { stored: 0, later: 0 } };
 }
 
 export async function startInstrumentedRunner(
@@ -107,8 +114,9 @@ export async function startInstrumentedRunner(
         lineBytes: Buffer.byteLength(line) + 1,
       });
     },
-    onRequest: (service, operation) => {
+    onRequest: (service, operation, input) => {
       const name = route.getStore() ?? OUTSIDE_ROUTES;
+      if (service === 'DynamoDB') countIndexed(tally, operation, input);
       const byOperation = tally.requests.get(name) ?? new Map<string, number>();
       tally.requests.set(name, byOperation);
       const key = `${service}.${operation}`;
@@ -137,6 +145,23 @@ export async function startInstrumentedRunner(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The bench runner's mailbox table (no name prefix). */
+const MAILBOX_TABLE = localNames().tables.mailbox;
+
+/** Counts a mailbox write that puts a copy into the arrival index (the only writes of `seq`). */
+function countIndexed(tally: Tally, operation: string, input: unknown): void {
+  const request = (input ?? {}) as {
+    TableName?: string;
+    Item?: Record<string, unknown>;
+    ExpressionAttributeNames?: Record<string, string>;
+  };
+  if (request.TableName !== MAILBOX_TABLE) return;
+  const seq = MAILBOX.attributes.seq;
+  if (operation === 'PutItem' && request.Item && seq in request.Item) tally.indexed.stored++;
+  if (operation === 'UpdateItem' && Object.values(request.ExpressionAttributeNames ?? {}).includes(seq))
+    tally.indexed.later++;
 }
 
 /** Requests made outside any WebSocket route: `$connect` (from the HTTP upgrade) and scheduled functions. */

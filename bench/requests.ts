@@ -338,8 +338,9 @@ function counts(phase: Phase, delivered = phase.ledger.delivered): Counts {
     send: sendRequests / delivered,
     ack: ackRequests / delivered,
     perSend: sendRequests / sends,
-    perAck: ackRequests / acks,
-    perAckFrame: delivered / acks,
+    // Acks may all ride on sends (a `send` frame's `ack` field): then no ack frame went out.
+    perAck: acks > 0 ? ackRequests / acks : 0,
+    perAckFrame: acks > 0 ? delivered / acks : Number.POSITIVE_INFINITY,
     pushes: requestCount(phase.tally, 'ApiGatewayManagementApi', 'send') / delivered,
   };
 }
@@ -353,7 +354,7 @@ function scaleRow(phase: Phase): string[] {
     fixed(c.total, 2),
     fixed(c.perSend, 2),
     fixed(c.perAck, 2),
-    fixed(c.perAckFrame, 1),
+    Number.isFinite(c.perAckFrame) ? fixed(c.perAckFrame, 1) : 'no ack frame',
     fixed(c.pushes, 2),
   ];
 }
@@ -482,7 +483,8 @@ Where the requests go: a \`send\` makes ${fixed(baseCounts.perSend, 2)} — the 
 of the sender's connection record: session, replay slot, rate block; no read before it), the
 recipient's owner record (GetItem: active, live sessions, approximate counters) and the copy's
 conditional PutItem, plus one sample in ${LIMITS.quotaSampleEvery} of the quota counter and of the sender's rate window
-(UpdateItem each); an \`ack\` makes ${fixed(baseCounts.perAck, 2)} per frame (its frame update and one BatchWriteItem of the
+(UpdateItem each), and for a send that carries the sender's own acks (its \`ack\` field: the SDK
+puts the acks still waiting for their batch into its next send) one BatchWriteItem of those deletes; an \`ack\` frame makes ${fixed(baseCounts.perAck, 2)} per frame (its frame update and one BatchWriteItem of the
 deletes, no read, no counter). With every ack frame carrying ${LIMITS.ackMaxMessages} messages that is ${fixed(
       baseCounts.perSend + baseCounts.perAck / LIMITS.ackMaxMessages,
       2,
@@ -551,8 +553,6 @@ export function alarmInventory(): { alarms: number; metrics: number } {
 
 /** The memory every function gets (lib/constructs/manifest-function.ts). */
 const LAMBDA_GB = 256 / 1024;
-/** Lambda's own log lines per invocation (JSON format: platform start + report), bytes. An estimate. */
-const PLATFORM_LOG_BYTES = 500;
 const KB = 1024;
 const WS_UNIT = 32 * 1024;
 
@@ -606,12 +606,12 @@ function capacity(phases: readonly Phase[], delivered: number, sizes: ItemSizes)
             writes += count * wru(sizes.owner);
             break;
           case 'send PutItem':
-            // The copy, and its entry in the byArrival LSI (all attributes projected).
-            writes += count * (wru(sizes.message) + lsi);
+            // The copy (its index entry below).
+            writes += count * wru(sizes.message);
             break;
           case 'ack BatchWriteItem':
-            // Deletes of the acked copies (a unit per started KB of each) and their LSI entries.
-            writes += acked * (wru(sizes.message) + lsi);
+          case 'send BatchWriteItem':
+            // Deletes of acked copies, by ack frames or riding on sends: priced below, per copy.
             break;
           case 'pull Query':
             // Pages of messages on the LSI, strongly consistent: their bytes in 4 KB units (plus
@@ -623,6 +623,15 @@ function capacity(phases: readonly Phase[], delivered: number, sizes: ItemSizes)
         }
       }
     }
+    // The sparse byArrival index (all attributes projected): an entry for each copy that waited
+    // for a pull, written with it and removed by its ack (every copy here is acked). A copy indexed
+    // after its pushes failed was updated at its full size, not the small record counted above.
+    // Every delivered copy is deleted once: a unit per started KB of each.
+    writes += acked * wru(sizes.message);
+    const { stored, later } = phase.tally.indexed;
+    writes +=
+      2 * lsi * (stored + later) +
+      later * (wru(sizes.message) - wru(Math.max(sizes.connection, sizes.owner)));
   }
   return { reads: reads / delivered, writes: writes / delivered, unpriced };
 }
@@ -693,12 +702,11 @@ function costLines(
     quantity: `${fixed(bytesOut / delivered / 1024, 2)} KiB`,
     dollars: (bytesOut / delivered / 2 ** 30) * PRICES.transferOutGb * 1e6,
   });
-  const logBytes =
-    invocations.length > 0
-      ? sum(invocations.map((i) => i.lineBytes)) / invocations.length + PLATFORM_LOG_BYTES
-      : 0;
+  // Lambda's own START/END/REPORT lines (~500 B, INFO) are not written: the functions log
+  // platform lines from WARN up only (lib/constructs/manifest-function.ts).
+  const logBytes = invocations.length > 0 ? sum(invocations.map((i) => i.lineBytes)) / invocations.length : 0;
   lines.push({
-    item: `CloudWatch Logs ingestion (the handler's line + ~${PLATFORM_LOG_BYTES} B of Lambda's own per invocation)`,
+    item: `CloudWatch Logs ingestion (the handler's line; Lambda's own lines only from WARN up)`,
     quantity: `${fixed((requests * logBytes) / 1024, 2)} KiB`,
     dollars: ((requests * logBytes) / 2 ** 30) * PRICES.logsIngestGb * 1e6,
   });
@@ -707,13 +715,12 @@ function costLines(
 
 /**
  * The floor of one delivered message, from the same prices: the contract's three API Gateway
- * messages (the `send`, its `sendAck`, the push) and its share of the ack frames the clients sent,
- * one PutItem and one DeleteItem of the stored copy at its size (no index), and one `send`
- * invocation at its measured median duration.
+ * messages (the `send`, its `sendAck`, the push) and its share of an ack frame at the SDK's full
+ * batch (LIMITS.ackMaxMessages), one PutItem and one DeleteItem of the stored copy at its size (no
+ * index), and one `send` invocation at its measured median duration.
  */
-function floorOf(phase: Phase, delivered: number, messageBytes: number, sendMs: number): number {
-  const ackFrames = phase.frames.ack?.in ?? 0;
-  const messages = 3 + ackFrames / delivered;
+function floorOf(messageBytes: number, sendMs: number): number {
+  const messages = 3 + 1 / LIMITS.ackMaxMessages;
   const writes = 2 * Math.ceil(messageBytes / KB);
   return (
     (messages * PRICES.wsMessage +
@@ -743,8 +750,8 @@ function costReport(result: RequestsBenchResult): BenchReport {
     result.sequential.tally.invocations.filter((i) => i.route === 'send').map((i) => i.durationMs),
     0.5,
   );
-  const floor = floorOf(base, base.ledger.delivered, result.sizes.message, sendMs);
-  const floorSmall = floorOf(base, base.ledger.delivered, small.message, sendMs);
+  const floor = floorOf(result.sizes.message, sendMs);
+  const floorSmall = floorOf(small.message, sendMs);
   const offlinePhases = [result.offlineSend, withoutSessionSetup(result.offlineLogin)];
   const offline = costLines(
     offlinePhases,
@@ -854,8 +861,8 @@ relying on the totals:
 - DynamoDB on-demand $${fixed(PRICES.dynamoWru * 1e6, 3)} per million write request units and $${fixed(PRICES.dynamoRru * 1e6, 3)} per million read
   request units: a write is 1 unit per started KB, a strongly consistent read 1
   per started 4 KB (half for eventually consistent), BatchGetItem rounds each item on its own; the
-  mailbox's local index (all attributes) is written with every copy and delete, counted at the
-  standard rate (if AWS bills it at the transactional rate, add ${2 * Math.ceil((result.sizes.message + INDEX_OVERHEAD) / KB)} WRU per message).
+  mailbox's local index (all attributes projected, sparse: only copies that wait for a pull) is
+  written with such a copy and its delete, at the standard rate.
 - Data transfer out $${PRICES.transferOutGb} per GB; CloudWatch Logs ingestion $${PRICES.logsIngestGb} per GB.
 
 ${machine(command, result.load)}
@@ -863,8 +870,8 @@ ${machine(command, result.load)}
 ${table}
 
 **The floor** of a delivered message, from the same prices: the three API Gateway messages the
-contract needs (the \`send\`, its \`sendAck\`, the push) plus its share of the ack frames the clients sent
-(${fixed((base.frames.ack?.in ?? 0) / base.ledger.delivered, 2)} per message here), one PutItem and one DeleteItem of the stored copy at its size (${Math.ceil(result.sizes.message / KB)} WRU
+contract needs (the \`send\`, its \`sendAck\`, the push) plus its share of one ack frame at the SDK's
+full batch (1/${LIMITS.ackMaxMessages}), one PutItem and one DeleteItem of the stored copy at its size (${Math.ceil(result.sizes.message / KB)} WRU
 each at 1 KiB, ${Math.ceil(small.message / KB)} at ${SMALL_BODY} B; no index), and one \`send\` invocation at its median
 ${fixed(sendMs)} ms: **$${fixed(floor, 2)} per million at 1 KiB, $${fixed(floorSmall, 2)} at ${SMALL_BODY} B.**
 
@@ -873,8 +880,7 @@ ${fixed(sendMs)} ms: **$${fixed(floor, 2)} per million at 1 KiB, $${fixed(floorS
 and durations, with the stored items' sizes for a ${SMALL_BODY}-byte body.) Above the floor: the frame
 update of each \`send\` and \`ack\` on the connection record (replay protection and the rate block,
 one write unit each), the owner-record read of each recipient (one read unit), the sampled quota
-counter and rate window (one write in ${LIMITS.quotaSampleEvery} sends each), the byArrival index entry written with every
-copy and removed with every delete (all attributes projected: ${Math.ceil((result.sizes.message + INDEX_OVERHEAD) / KB)} WRU each way at 1 KiB), the
+counter and rate window (one write in ${LIMITS.quotaSampleEvery} sends each), the
 \`ack\` invocations and the answers the SDK asks for, and the log lines. DynamoDB is ${fixed(100 * dynamoShare, 0)} % of the online total,
 API Gateway ${fixed(100 * wsShare, 0)} %. Lambda durations here are local (handlers waiting on DynamoDB Local on a shared
 machine).
@@ -1055,6 +1061,7 @@ function withoutSessionSetup(phase: Phase): Phase {
       requests: new Map([...phase.tally.requests].filter(([route]) => keep(route))),
       latencies: phase.tally.latencies,
       invocations: phase.tally.invocations.filter((i) => keep(i.route)),
+      indexed: phase.tally.indexed,
     },
     frames: Object.fromEntries(
       Object.entries(phase.frames).filter(([action]) => !['hello', 'login', 'loginAck'].includes(action)),

@@ -75,8 +75,8 @@ export const IDENTITIES = {
 /**
  * One partition per recipient. A message's sort key is `m#<sender>#<message id hex>`, so a retried
  * send (same sender, same id) hits the same item and a conditional put stores it once; the
- * `byArrival` index orders the partition by `seq` (server arrival time + random suffix) for
- * delivery. The item `#owner` is the mailbox's owner record: whether the identity may receive
+ * `byArrival` index orders the waiting messages by `seq` (server arrival time + random suffix) for
+ * delivery; it is sparse: a copy pushed to a live session has no `seq` unless no push reached it. The item `#owner` is the mailbox's owner record: whether the identity may receive
  * (`active`), its live sessions (connection id → session key and expiry) for pushes, and the
  * approximate quota counters (`count`, `bytes`, `recountedAt`), so one read tells a send all it
  * needs about a recipient.

@@ -83,7 +83,7 @@ export interface RunnerOptions {
    */
   readonly scheduleIntervalMs?: number;
   /** Called for every AWS SDK request the handlers send (the benchmarks count and time them). */
-  readonly onRequest?: (service: string, operation: string) => (() => void) | undefined;
+  readonly onRequest?: (service: string, operation: string, input: unknown) => (() => void) | undefined;
   /**
    * Called with every WebSocket connection id the gateway creates (tests scan logs for all of
    * them, not just those still in the connections table). Default none.

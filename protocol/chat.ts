@@ -323,6 +323,8 @@ export interface SendRequest {
   readonly id: Uint8Array;
   readonly flags: number;
   readonly to: readonly Envelope[];
+  /** Messages the sender acknowledges on the way (an `ack` without a reply); may be empty. */
+  readonly ack: readonly MessageRef[];
 }
 
 /** One message an `ack` acknowledges: its sender and the sender's message id. */
@@ -331,9 +333,12 @@ export interface MessageRef {
   readonly id: Uint8Array;
 }
 
-/** `send` payload: {id, flags, to: [{identity, nonce, box}]}. */
+/**
+ * `send` payload: {id, flags, to: [{identity, nonce, box}], ack?: [{sender, id}]}; `ack` (1 to
+ * LIMITS.ackMaxMessages) acknowledges received messages in the same frame.
+ */
 export function parseSend(payload: Readonly<Record<string, unknown>>): SendRequest {
-  onlyKeys(payload, ['id', 'flags', 'to']);
+  onlyKeys(payload, ['id', 'flags', 'to', 'ack']);
   const flags = payload.flags ?? 0;
   // `& ~KNOWN_FLAGS` alone works on the low 32 bits: 2 ** 40 would pass it. Bound the value first.
   if (
@@ -359,7 +364,8 @@ export function parseSend(payload: Readonly<Record<string, unknown>>): SendReque
   });
   if (new Set(envelopes.map((e) => e.identity)).size !== envelopes.length)
     throw new SwitchyardError('bad_request');
-  return { id: fromB64(payload.id, MESSAGE_ID_BYTES), flags, to: envelopes };
+  const ack = payload.ack === undefined ? [] : ackRefs(payload.ack);
+  return { id: fromB64(payload.id, MESSAGE_ID_BYTES), flags, to: envelopes, ack };
 }
 
 /**
@@ -371,13 +377,18 @@ export function parseAck(payload: Readonly<Record<string, unknown>>): {
   reply: boolean;
 } {
   onlyKeys(payload, ['messages', 'reply']);
-  const messages = payload.messages;
+  const messages = ackRefs(payload.messages);
+  if (payload.reply !== undefined && typeof payload.reply !== 'boolean')
+    throw new SwitchyardError('bad_request');
+  return { messages, reply: payload.reply === true };
+}
+
+/** 1 to LIMITS.ackMaxMessages message references, as an `ack` frame or a `send` carries them. */
+function ackRefs(messages: unknown): MessageRef[] {
   if (!Array.isArray(messages) || messages.length === 0 || messages.length > LIMITS.ackMaxMessages) {
     throw new SwitchyardError('bad_request');
   }
-  if (payload.reply !== undefined && typeof payload.reply !== 'boolean')
-    throw new SwitchyardError('bad_request');
-  return { messages: parseRefs(messages), reply: payload.reply === true };
+  return parseRefs(messages);
 }
 
 function parseRefs(messages: readonly unknown[]): MessageRef[] {

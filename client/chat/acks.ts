@@ -39,6 +39,23 @@ export class AckBatcher {
     else this.timer ??= setTimeout(() => this.flush(), this.delayMs);
   }
 
+  /**
+   * Hands the waiting acks (at most LIMITS.ackMaxMessages) to a `send` frame that carries them, so
+   * no ack frame of their own goes out; none while answers are wanted (draining, closing: only an
+   * ack frame is answered) or when `fits` says the frame would grow too large.
+   */
+  takeForSend(fits: (batch: readonly { sender: string; id: string }[]) => boolean) {
+    if (this.replies || this.queue.length === 0) return undefined;
+    const batch = this.queue.slice(0, LIMITS.ackMaxMessages);
+    if (!fits(batch)) return undefined;
+    this.queue.splice(0, batch.length);
+    if (this.queue.length === 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    return batch;
+  }
+
   /** Sends the acks waiting now; returns how many ack frames went out. */
   flush(): number {
     clearTimeout(this.timer);

@@ -15,7 +15,15 @@
  * the pieces it drives are next to it: handshake.ts, frames.ts, outbox.ts (sends awaiting their
  * ack), acks.ts (batched acks) and inbound.ts (peer keys, opening and deduplicating messages).
  */
-import { b64, FLAGS, MESSAGE_ID_BYTES, NONCE_BYTES, openFrame, sendFrameBytes } from '../../protocol/chat.ts';
+import {
+  b64,
+  FLAGS,
+  MESSAGE_ID_BYTES,
+  NONCE_BYTES,
+  openFrame,
+  sealedFrameBytes,
+  sendFrameBytes,
+} from '../../protocol/chat.ts';
 import { boxSealShared, type KeyPair, randomBytes } from '../../protocol/crypto.ts';
 import { KEEP_ALIVE_MS, LIMITS } from '../../protocol/limits.ts';
 import { AckBatcher } from './acks.ts';
@@ -190,11 +198,18 @@ export class ChatSession {
       }),
     );
     const payload = { id: b64(id), flags, to: envelopes };
+    // Acks waiting for their batch ride along (sealed when the frame goes out, resent or not).
+    const withAcks = () => {
+      const ack = this.acks.takeForSend(
+        (batch) => sealedFrameBytes('send', { ...payload, ack: batch }) <= LIMITS.wsFrameBytes,
+      );
+      return ack ? { ...payload, ack } : payload;
+    };
     if (flags & FLAGS.noServerAck) {
-      this.channel.sessionFrame('send', payload);
+      this.channel.sessionFrame('send', withAcks());
       return { id, results: [] };
     }
-    return this.outbox.add(b64(id), () => this.channel.seal('send', payload));
+    return this.outbox.add(b64(id), () => this.channel.seal('send', withAcks()));
   }
 
   /**

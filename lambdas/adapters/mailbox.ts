@@ -20,7 +20,7 @@ import {
   reopenOwner,
 } from './mailbox/owner.ts';
 import { purgeMailbox } from './mailbox/purge.ts';
-import { putMessage } from './mailbox/store.ts';
+import { markWaiting, putMessage } from './mailbox/store.ts';
 import type { MailboxTable } from './mailbox/table.ts';
 
 export function dynamoMailboxStore(
@@ -36,6 +36,7 @@ export function dynamoMailboxStore(
     close: (identity) => closeOwner(table, identity),
     reopen: (identity) => reopenOwner(table, identity),
     put: (message) => putMessage(table, message),
+    markWaiting: (recipient, sender, id, sentAt) => markWaiting(table, recipient, sender, id, sentAt),
     addToCounters: (identity, count, bytes) => addToCounters(table, identity, count, bytes),
     recount: (identity, nowSeconds) => recountOwner(table, identity, nowSeconds),
     page: (recipient, nowSeconds) => deliveryPage(table, recipient, nowSeconds),

@@ -103,6 +103,11 @@ export interface StoredMessage extends Delivery {
   readonly recipient: IdentityId;
   /** Epoch seconds. */
   readonly expiresAt: number;
+  /**
+   * The recipient had no live session to push to: the copy waits for a pull, so it goes into the
+   * backlog's arrival order at once. A copy pushed to a live session does not (see `markWaiting`).
+   */
+  readonly waiting: boolean;
 }
 
 /** What one read of a mailbox's owner record tells a send. */
@@ -135,6 +140,11 @@ export interface MailboxStore {
   leave(identity: IdentityId, connectionId: string): Promise<void>;
   /** Stores one copy, idempotent on (sender, id): a copy that exists is not stored again. */
   put(message: StoredMessage): Promise<'stored' | 'duplicate'>;
+  /**
+   * Puts a stored copy that no live session took into the backlog's arrival order (a no-op when it
+   * is there already or gone).
+   */
+  markWaiting(recipient: IdentityId, sender: IdentityId, id: Uint8Array, sentAt: number): Promise<void>;
   /** Adds to the approximate quota counters. */
   addToCounters(identity: IdentityId, count: number, bytes: number): Promise<void>;
   /**
@@ -142,7 +152,10 @@ export interface MailboxStore {
    * when it was recounted less than LIMITS.mailboxRecountSeconds ago.
    */
   recount(identity: IdentityId, nowSeconds: number): Promise<{ count: number; bytes: number } | undefined>;
-  /** The oldest unexpired messages, in arrival order, within the page limits. */
+  /**
+   * The oldest unexpired waiting messages in arrival order, then (once those fit in the page) the
+   * copies that were pushed to a live session but not acknowledged, within the page limits.
+   */
   page(recipient: IdentityId, nowSeconds: number): Promise<{ messages: Delivery[]; more: boolean }>;
   /** Deletes acknowledged messages from the recipient's own mailbox (those that exist). */
   remove(recipient: IdentityId, refs: readonly MessageRef[]): Promise<void>;
@@ -210,28 +223,31 @@ export function createChat(deps: ChatDeps) {
   /** One draw of the server's sampling: true once in LIMITS.quotaSampleEvery (it divides 256). */
   const drawn = () => deps.random.bytes(1)[0]! % LIMITS.quotaSampleEvery === 0;
 
+  /** The sessions of an owner record that have not expired. */
+  const liveSessions = (sessions: readonly LiveSession[]) => {
+    const now = nowSeconds();
+    return sessions.filter((session) => session.expiresAt > now);
+  };
+
   /** Seals a delivery for each live session and pushes them at once; forgets sessions that are gone. */
   async function pushTo(recipient: IdentityId, sessions: readonly LiveSession[], delivery: Delivery) {
-    const now = nowSeconds();
     const outcomes = await Promise.all(
-      sessions
-        .filter((live) => live.expiresAt > now)
-        .map(async (live) => {
-          const frame = sealFrame(
-            'message',
-            encodeDelivery(delivery),
-            live.sessionKey,
-            deps.random.bytes(NONCE_BYTES),
-          );
-          const outcome = await deps.pusher.push(live.connectionId, frame);
-          // 410 Gone: that recipient connection is stale. Never the sender's own connection.
-          if (outcome === 'gone')
-            await Promise.all([
-              deps.mailbox.leave(recipient, live.connectionId),
-              deps.sessions.remove(live.connectionId),
-            ]);
-          return outcome;
-        }),
+      liveSessions(sessions).map(async (live) => {
+        const frame = sealFrame(
+          'message',
+          encodeDelivery(delivery),
+          live.sessionKey,
+          deps.random.bytes(NONCE_BYTES),
+        );
+        const outcome = await deps.pusher.push(live.connectionId, frame);
+        // 410 Gone: that recipient connection is stale. Never the sender's own connection.
+        if (outcome === 'gone')
+          await Promise.all([
+            deps.mailbox.leave(recipient, live.connectionId),
+            deps.sessions.remove(live.connectionId),
+          ]);
+        return outcome;
+      }),
     );
     return outcomes.filter((outcome) => outcome === 'sent').length;
   }
@@ -444,18 +460,29 @@ export function createChat(deps: ChatDeps) {
         request.flags & FLAGS.shortLived ? LIMITS.shortLivedSeconds : deps.messageTtlDays * 86_400;
       const expiresAt = epochSeconds(now) + ttlSeconds;
       // One conditional put per copy, all at once: no transaction. A copy that exists already (a
-      // retried send) is not stored again.
-      await Promise.all(
-        deliveries.flatMap((delivery) => [
-          deps.mailbox.put({ ...delivery, expiresAt }),
-          countStored(delivery.recipient, delivery.box.length),
-        ]),
-      );
+      // retried send) is not stored again. A copy for a recipient with a live session is pushed
+      // and usually acked within moments: it stays out of the backlog's arrival index (an index
+      // entry costs a write when stored and another when deleted) unless no push reaches it.
+      const waiting = deliveries.map((delivery) => liveSessions(sessionsOf(delivery.recipient)).length === 0);
+      const [stored] = await Promise.all([
+        Promise.all(
+          deliveries.map((delivery, index) =>
+            deps.mailbox.put({ ...delivery, expiresAt, waiting: waiting[index]! }),
+          ),
+        ),
+        Promise.all(deliveries.map((delivery) => countStored(delivery.recipient, delivery.box.length))),
+      ]);
       // A retried send ('duplicate') is still unacked, or it would be gone: push it again. Its first
       // push may never have happened (a crash between store and push, or the write's answer lost on
       // every attempt); a recipient that has it already drops the copy by (sender, id).
       await Promise.all(
-        deliveries.map((delivery) => pushTo(delivery.recipient, sessionsOf(delivery.recipient), delivery)),
+        deliveries.map(async (delivery, index) => {
+          const sent = await pushTo(delivery.recipient, sessionsOf(delivery.recipient), delivery);
+          // Nobody took it (every live session was gone or failed), or a retried copy may have
+          // been stored for a session that is gone since: it waits for a pull, in arrival order.
+          if (sent === 0 && (!waiting[index] || stored[index] === 'duplicate'))
+            await deps.mailbox.markWaiting(delivery.recipient, sender, delivery.id, delivery.sentAt);
+        }),
       );
       return {
         ack,

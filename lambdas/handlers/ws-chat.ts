@@ -64,6 +64,8 @@ export type SessionWork = (
   identity: IdentityId,
   payload: Record<string, unknown>,
   connectionId: string,
+  /** Set when the frame was accepted but its send refused by the identity's rate block. */
+  rateLimited?: true,
 ) => Promise<{ action: string; payload: unknown } | undefined>;
 
 /** An error answer sealed with the session's key: a middlebox learns nothing from it. */
@@ -114,16 +116,8 @@ export function sessionRoute(deps: ChatHandlerDeps, send: boolean, work: Session
       sealFrame(action, payload, session.sessionKey, deps.random.bytes(NONCE_BYTES));
     try {
       const payload = openFrame(fields, session.sessionKey);
-      if (!check.ok) {
-        // A send refused by its identity's rate block answers like any refused send: by its id.
-        if (check.code === 'rate_limited')
-          return {
-            statusCode: 200,
-            body: seal('sendError', { id: b64(parseSend(payload).id), code: check.code }),
-          };
-        throw new SwitchyardError(check.code);
-      }
-      const reply = await work(session.identity, payload, connectionId);
+      if (!check.ok && check.code !== 'rate_limited') throw new SwitchyardError(check.code);
+      const reply = await work(session.identity, payload, connectionId, check.ok ? undefined : true);
       return { statusCode: 200, ...(reply ? { body: seal(reply.action, reply.payload) } : {}) };
     } catch (thrown) {
       return sealedError(deps.random, session, thrown);
@@ -133,13 +127,21 @@ export function sessionRoute(deps: ChatHandlerDeps, send: boolean, work: Session
 
 /**
  * `send` answers `sendAck` {id, results} after the write, or `sendError` {id, code} when the send
- * is refused (unknown recipient, mailbox full, rate limited): then nothing was stored.
+ * is refused (unknown recipient, mailbox full, rate limited): then nothing was stored. Acks it
+ * carries (`ack`) are applied either way.
  */
 export function makeSendHandler(deps: ChatHandlerDeps): WsHandler {
-  return sessionRoute(deps, true, async (identity, payload, connectionId) => {
+  return sessionRoute(deps, true, async (identity, payload, connectionId, rateLimited) => {
     const request = parseSend(payload);
+    // Acks carried by the frame count whatever becomes of the send: they are the recipient's own.
+    const acked = request.ack.length > 0 ? deps.chat.ack(identity, request.ack) : undefined;
+    // A send refused by its identity's rate block answers like any refused send: by its id.
+    if (rateLimited) {
+      await acked;
+      return { action: 'sendError', payload: { id: b64(request.id), code: 'rate_limited' } };
+    }
     try {
-      const result = await deps.chat.send(identity, connectionId, request);
+      const [result] = await Promise.all([deps.chat.send(identity, connectionId, request), acked]);
       return result.ack
         ? { action: 'sendAck', payload: { id: b64(request.id), results: result.results } }
         : undefined;

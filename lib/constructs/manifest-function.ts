@@ -3,7 +3,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, Grant, type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, LoggingFormat } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, LoggingFormat, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
@@ -68,6 +68,10 @@ export function bundledFunction(scope: Construct, props: BundledFunctionProps) {
     role,
     logGroup,
     loggingFormat: LoggingFormat.JSON,
+    // Lambda's own START/END/REPORT lines (~500 B per invocation, INFO level) would cost more
+    // log ingestion than the handler's line; durations, errors and throttles are metrics anyway,
+    // and timeouts and crashes (WARN and up) are still logged.
+    systemLogLevelV2: SystemLogLevel.WARN,
     // SDK v3 keeps connections alive on its own; the v2 switch would only add an unused variable.
     awsSdkConnectionReuse: false,
     ...(props.environment ? { environment: props.environment } : {}),

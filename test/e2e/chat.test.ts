@@ -75,7 +75,10 @@ describe('chat: delivery', () => {
     const a = openSession(alice);
     await a.session.connect();
     for (let i = 0; i < 3; i++) await a.session.send(bob.id, new TextEncoder().encode(`offline ${i}`));
-    expect(await mailboxOf(bob)).toHaveLength(3);
+    const waiting = await mailboxOf(bob);
+    expect(waiting).toHaveLength(3);
+    // Nobody to push to: each copy is in the arrival index at once.
+    expect(waiting.every((item) => typeof item[MAILBOX.attributes.seq] === 'string')).toBe(true);
 
     const b = openSession(bob);
     let emptied = false;
@@ -115,7 +118,10 @@ describe('chat: delivery', () => {
     expect(pushed.action).toBe('message');
     receiver.socket.socket.close();
     await receiver.socket.closed;
-    expect(await mailboxOf(bob)).toHaveLength(1);
+    const stored = await mailboxOf(bob);
+    expect(stored).toHaveLength(1);
+    // Pushed to a live session: kept out of the arrival index (no index write), still delivered.
+    expect(stored[0]?.[MAILBOX.attributes.seq]).toBeUndefined();
 
     const b = openSession(bob);
     await b.session.connect();
@@ -123,6 +129,56 @@ describe('chat: delivery', () => {
     await eventually(async () => (await mailboxOf(bob)).length === 0);
     await b.session.close();
     sender.socket.socket.close();
+  });
+
+  it('deletes messages acked inside a send frame, also when that send is refused', async () => {
+    const [alice, bob] = [await identity(), await identity()];
+    const sender = await RawClient.open(runner);
+    await sender.login(alice);
+    const receiver = await RawClient.open(runner);
+    await receiver.login(bob);
+    const refs: { sender: string; id: string }[] = [];
+    for (const text of ['first', 'second']) {
+      const payload = RawClient.sendPayload(alice, [bob], text);
+      refs.push({ sender: alice.id, id: payload.id });
+      sender.sendSession('send', payload);
+      expect((await sender.nextSession()).action).toBe('sendAck');
+      expect((await receiver.nextSession()).action).toBe('message');
+    }
+    expect(await mailboxOf(bob)).toHaveLength(2);
+    // Bob's reply carries the ack of the first; his send to an unknown identity, the second.
+    receiver.sendSession('send', { ...RawClient.sendPayload(bob, [alice], 'reply'), ack: [refs[0]] });
+    expect((await receiver.nextSession()).action).toBe('sendAck');
+    expect((await sender.nextSession()).action).toBe('message');
+    expect((await mailboxOf(bob)).map((item) => item[MAILBOX.attributes.messageId])).toEqual([
+      new Uint8Array(Buffer.from(refs[1]!.id, 'base64')),
+    ]);
+    const nobody = { id: 'ZZZZ9999', keys: bob.keys };
+    receiver.sendSession('send', { ...RawClient.sendPayload(bob, [nobody], 'lost'), ack: [refs[1]] });
+    const refused = await receiver.nextSession();
+    expect(refused).toMatchObject({ action: 'sendError', payload: { code: 'unknown_recipient' } });
+    expect(await mailboxOf(bob)).toEqual([]);
+    sender.socket.socket.close();
+    receiver.socket.socket.close();
+  });
+
+  it('lets the SDK ack on its next send instead of in an ack frame of its own', async () => {
+    const [alice, bob] = [await identity(), await identity()];
+    const a = openSession(alice);
+    // Bob's batch would wait 10 s for more acks: his reply takes the ack along first.
+    const b = newSession(runner, bob, { ackDelayMs: 10_000 });
+    await a.session.connect();
+    await b.session.connect();
+    await a.session.send(bob.id, new TextEncoder().encode('ping'));
+    await eventually(() => b.received.length === 1);
+    expect(await mailboxOf(bob)).toHaveLength(1);
+    const ackFrames = () => logLines.filter((line) => line.includes('"route":"ack"')).length;
+    const before = ackFrames();
+    await b.session.send(alice.id, new TextEncoder().encode('pong'));
+    expect(await mailboxOf(bob)).toEqual([]);
+    expect(ackFrames()).toBe(before);
+    await a.session.close();
+    await b.session.close();
   });
 
   it('stores a retried send (same sender and message id) once', async () => {
@@ -252,8 +308,46 @@ describe('chat: delivery', () => {
     expect((records.Items ?? []).some((item) => item[CONNECTIONS.attributes.identity] === alice.id)).toBe(
       true,
     );
-    expect(await mailboxOf(bob)).toHaveLength(1);
+    // No push reached Bob: the copy waits in the arrival index like any offline one.
+    const stored = await mailboxOf(bob);
+    expect(stored).toHaveLength(1);
+    expect(typeof stored[0]?.[MAILBOX.attributes.seq]).toBe('string');
     await a.session.close();
+  });
+
+  it('delivers the waiting backlog in arrival order, then copies pushed but never acked', async () => {
+    const [alice, bob] = [await identity(), await identity()];
+    const sender = await RawClient.open(runner);
+    await sender.login(alice);
+    const receiver = await RawClient.open(runner);
+    await receiver.login(bob);
+    for (const text of ['pushed 0', 'pushed 1']) {
+      sender.sendSession('send', RawClient.sendPayload(alice, [bob], text));
+      expect((await sender.nextSession()).action).toBe('sendAck');
+      expect((await receiver.nextSession()).action).toBe('message');
+    }
+    receiver.socket.socket.close();
+    await receiver.socket.closed;
+    await eventually(async () => {
+      const owner = await clients.dynamo.send(
+        new GetCommand({
+          TableName: runner.tables.mailbox,
+          Key: { [MAILBOX.attributes.recipient]: bob.id, [MAILBOX.attributes.key]: '#owner' },
+          ConsistentRead: true,
+        }),
+      );
+      return Object.keys(owner.Item?.[MAILBOX.attributes.sessions] ?? {}).length === 0;
+    });
+    for (const text of ['waiting 0', 'waiting 1']) {
+      sender.sendSession('send', RawClient.sendPayload(alice, [bob], text));
+      expect((await sender.nextSession()).action).toBe('sendAck');
+    }
+    const b = openSession(bob);
+    await b.session.connect();
+    expect(b.received.map((m) => m.text)).toEqual(['waiting 0', 'waiting 1', 'pushed 0', 'pushed 1']);
+    await eventually(async () => (await mailboxOf(bob)).length === 0);
+    await b.session.close();
+    sender.socket.socket.close();
   });
 
   it('refuses a send to an unknown recipient and stores nothing', async () => {

@@ -469,6 +469,13 @@ describe.each([
         expect((group.Properties as Json).RetentionInDays).toBe(s.config.logRetentionDays);
       }
     });
+
+    it("writes only the handler's allowlisted line: JSON format, Lambda's own lines from WARN up", () => {
+      for (const name of Object.keys(s.specs)) {
+        const logging = functionOf(s.apiTemplate, name).props.LoggingConfig as Json;
+        expect(logging, name).toMatchObject({ LogFormat: 'JSON', SystemLogLevel: 'WARN' });
+      }
+    });
   });
 
   describe('WebSocket API', () => {

@@ -43,6 +43,16 @@ describe('session frame sizes', () => {
     );
   });
 
+  it('grows a send payload by 9 bytes for `ack` and 41 per acked message, as PROTOCOL.md states', () => {
+    const payload = { id: b64(randomBytes(8)), flags: 0, to: [] };
+    const ref = { sender: 'ABCD1234', id: b64(randomBytes(8)) };
+    for (const count of [1, 2, LIMITS.ackMaxMessages]) {
+      const ack = Array.from({ length: count }, () => ref);
+      const grown = JSON.stringify({ ...payload, ack }).length - JSON.stringify(payload).length;
+      expect(grown).toBe(9 + 41 * count + (count - 1));
+    }
+  });
+
   it('names the largest body that fits one frame, as PROTOCOL.md states', () => {
     expect(maxSendBodyBytes(1, 0)).toBe(18_278);
     expect(maxSendBodyBytes(1, 0xa7)).toBe(18_275);

@@ -88,4 +88,26 @@ describe('send payload', () => {
       expect(codeOf(() => parseSend(send(flags)))).toBe('bad_request');
     },
   );
+
+  const ref = { sender: 'EFGH5678', id: Buffer.alloc(MESSAGE_ID_BYTES, 7).toString('base64') };
+
+  it('carries acks of received messages, or none', () => {
+    expect(parseSend(send(0)).ack).toEqual([]);
+    const request = parseSend({ ...send(0), ack: [ref] });
+    expect(request.ack).toEqual([{ sender: 'EFGH5678', id: new Uint8Array(MESSAGE_ID_BYTES).fill(7) }]);
+    expect(parseSend({ ...send(0), ack: Array(LIMITS.ackMaxMessages).fill(ref) }).ack).toHaveLength(
+      LIMITS.ackMaxMessages,
+    );
+  });
+
+  it.each([
+    ['an empty list', []],
+    ['too many', Array(LIMITS.ackMaxMessages + 1).fill(ref)],
+    ['not a list', ref],
+    ['a bad sender', [{ ...ref, sender: 'nobody' }]],
+    ['a short id', [{ ...ref, id: 'AAAA' }]],
+    ['an extra field', [{ ...ref, reply: true }]],
+  ])('refuses acks that are %s as bad_request', (_, ack) => {
+    expect(codeOf(() => parseSend({ ...send(0), ack }))).toBe('bad_request');
+  });
 });

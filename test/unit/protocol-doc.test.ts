@@ -196,6 +196,7 @@ describe('sendAck statuses (PROTOCOL.md, "sendAck statuses")', () => {
       id: new Uint8Array(8),
       flags: 0,
       to: [envelope(ALICE), envelope(BOB)],
+      ack: [],
     });
     expect(result.results).toEqual([
       { identity: ALICE, status: 'queued' },
@@ -208,6 +209,7 @@ describe('sendAck statuses (PROTOCOL.md, "sendAck statuses")', () => {
       id: new Uint8Array(8),
       flags: FLAGS.noQueue,
       to: [envelope(ALICE), envelope(BOB)],
+      ack: [],
     });
     expect(result.results).toEqual([
       { identity: ALICE, status: 'pushed' },

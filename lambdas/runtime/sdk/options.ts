@@ -22,10 +22,11 @@ export interface ClientOptions {
   readonly maxAttempts?: number;
   /**
    * Called for every request attempt the DynamoDB, S3 and `@connections` clients send, with the
-   * service and operation (`'DynamoDB', 'TransactWriteItems'`); a function it returns is called when
-   * the attempt has finished. The benchmarks count and time requests with it; absent on AWS.
+   * service and operation (`'DynamoDB', 'TransactWriteItems'`) and the command's input as sent; a
+   * function it returns is called when the attempt has finished. The benchmarks count, time and
+   * price requests with it; absent on AWS.
    */
-  readonly onRequest?: (service: string, operation: string) => (() => void) | undefined;
+  readonly onRequest?: (service: string, operation: string, input: unknown) => (() => void) | undefined;
   /**
    * Fault injection for the reliability tests; absent on AWS. Called for every attempt of every
    * DynamoDB, S3 and `@connections` request, after the SDK's retry step (so each retry is asked
@@ -84,7 +85,7 @@ export function observed<C extends { readonly middlewareStack: unknown }>(
   if (onRequest) {
     stack.add(
       (next, context) => async (args) => {
-        const done = onRequest(service, operationOf(context));
+        const done = onRequest(service, operationOf(context), (args as { input?: unknown }).input);
         try {
           return await next(args);
         } finally {
