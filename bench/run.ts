@@ -9,7 +9,8 @@
  *   P3, P4  bench/requests.ts  DynamoDB requests per message at scale; AWS cost per million
  *   P5      bench/bundles.ts   Lambda bundle sizes and cold import times
  *   P6      bench/safe.ts      Safe PUT+GET through the runner ÷ directly on embedded S3
- *   P7      bench/media.ts     10 MiB blob through presigned URLs ÷ directly on embedded S3
+ *   P7      bench/requests.ts  AWS cost per always-connected client (with P3, P4)
+ *   P8      bench/media.ts     10 MiB blob through presigned URLs ÷ directly on embedded S3
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
