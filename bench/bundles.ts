@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { FUNCTION_NAMES, FUNCTIONS, type FunctionName } from '../contract/manifest.ts';
+import { WIRING } from '../contract/settings.ts';
 import { sdkPackages } from '../lambdas/runtime/sdk/packages.ts';
 import {
   esbuildOptions,
@@ -44,20 +45,26 @@ export const TARGET_IMPORT_MS = 100;
 
 const CACHE = join(REPO_ROOT, 'node_modules', '.cache', 'switchyard-bench');
 
-/** Configuration the entry files parse at cold start, as the CDK stack sets it (values are fakes). */
+/**
+ * Configuration the entry files parse at cold start, as the CDK stack sets it (values are fakes),
+ * derived from contract/settings.ts WIRING so every table, bucket and secret a function may read is
+ * there.
+ */
 const LAMBDA_ENV: Record<string, string> = {
   AWS_REGION: 'us-east-1',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-  TABLE_IDENTITIES: 'identities',
-  TABLE_MAILBOX: 'mailbox',
-  TABLE_CONNECTIONS: 'connections',
-  TABLE_EPHEMERAL: 'ephemeral',
-  TABLE_VAULT: 'vault',
-  VAULT_SETUP_SECRET_ARN:
-    'arn:aws:secretsmanager:us-east-1:123456789012:secret:switchyard-vault-setup-AbCdEf',
-  SAFE_BUCKET: 'safe',
-  WS_MANAGEMENT_ENDPOINT: 'https://example.execute-api.us-east-1.amazonaws.com/ws',
-  SERVER_KEY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:switchyard-server-key-AbCdEf',
+  ...Object.fromEntries(Object.entries(WIRING.tables).map(([table, env]) => [env, table])),
+  [WIRING.safeBucket]: 'safe',
+  [WIRING.mediaBucket]: 'media',
+  [WIRING.managementEndpoint]: 'https://example.execute-api.us-east-1.amazonaws.com/ws',
+  ...Object.fromEntries(
+    Object.entries(WIRING)
+      .filter(([name]) => name.endsWith('SecretArn'))
+      .map(([name, env]) => [
+        env,
+        `arn:aws:secretsmanager:us-east-1:123456789012:secret:switchyard-${name}-AbCdEf`,
+      ]),
+  ),
 };
 
 /**
