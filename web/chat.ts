@@ -140,6 +140,8 @@ export class ChatView {
       messenger.expect(message.peer, message.wire!, 'acked');
     this.refresh();
     await this.goOnline();
+    // The session exists from here: this is where Web Push (a module of its own, with its toggle
+    // in Settings → Notifications, #push-slot) is enabled; this file only does the Notification API.
     say('Connected. Messages waiting for you have been delivered.');
   }
 
