@@ -11,6 +11,7 @@
  *   P6      bench/safe.ts      Safe PUT+GET through the runner ÷ directly on embedded S3
  *   P7      bench/requests.ts  AWS cost per always-connected client (with P3, P4)
  *   P8      bench/media.ts     10 MiB blob through presigned URLs ÷ directly on embedded S3
+ *   P11     bench/web.ts       the browser client's page weight and time to interactive (Chromium)
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -20,6 +21,7 @@ import { mediaReport, runMediaBench } from './media.ts';
 import { requestsReports, runRequestsBench } from './requests.ts';
 import { runSafeBench, safeReport } from './safe.ts';
 import { type BenchOptions, type BenchReport, machine, replaceSection } from './support.ts';
+import { runWebBench, webReport } from './web.ts';
 
 const FILE = 'BENCHMARKS.md';
 
@@ -63,6 +65,11 @@ const BENCHES: readonly Bench[] = [
     label: 'media 10 MiB upload+download through presigned URLs vs directly on embedded S3',
     run: async (options) => [mediaReport(await runMediaBench(options))],
   },
+  {
+    ids: ['P11'],
+    label: 'browser client page weight and time to interactive (headless Chromium)',
+    run: async (options) => [webReport(await runWebBench(options))],
+  },
 ];
 
 const ALL_IDS = BENCHES.flatMap((bench) => bench.ids);
@@ -72,9 +79,11 @@ function summaryBlock(document: string, reports: readonly BenchReport[], command
   const lines = new Map<string, string>();
   const existing =
     /<!-- bench:summary:start -->([\s\S]*?)<!-- bench:summary:end -->/.exec(document)?.[1] ?? '';
-  for (const match of existing.matchAll(/^- \*\*(P\d)\*\* .*$/gm)) lines.set(match[1]!, match[0]);
+  for (const match of existing.matchAll(/^- \*\*(P\d+)\*\* .*$/gm)) lines.set(match[1]!, match[0]);
   for (const report of reports) lines.set(report.id, `- **${report.id}** ${report.summary}`);
-  const ordered = [...lines.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, line]) => line);
+  const ordered = [...lines.entries()]
+    .sort(([a], [b]) => Number(a.slice(1)) - Number(b.slice(1)))
+    .map(([, line]) => line);
   return `## Summary
 
 Latest result per benchmark (each section below names its own machine, date and command; this

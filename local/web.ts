@@ -25,7 +25,7 @@ export function createWebPage(config: WebConfig) {
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
-    'content-security-policy': `default-src 'self'; connect-src 'self' ${new URL(config.wsUrl).origin} ${origin}; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'`,
+    'content-security-policy': `default-src 'self'; connect-src 'self' ${new URL(config.wsUrl).origin} ${origin}; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'`,
   };
 
   return async function serve(request: IncomingMessage, response: ServerResponse): Promise<boolean> {

@@ -1,43 +1,47 @@
 /**
- * Threema-compatible Safe backups: backing up the identity's key and contacts, and restoring an
- * identity from a backup (checked against the key the directory has for it).
+ * The Threema Safe backup panel: backing up the identity's key and contacts (with their names and
+ * verification levels), and restoring an identity from a backup (checked against the key the
+ * directory has for it). Its messages show next to its button (`#backup-status`); further options
+ * of the panel (e.g. protecting the backup with a short password) go in `#backup-options`.
  */
 import type { DirectoryClient } from '../client/directory/client.ts';
 import type { IdentityKeys } from '../client/identity-record.ts';
 import type { BrowserKeyStore } from '../client/keystore.ts';
-import { identityBackup, keysFromBackup } from '../client/safe/identity.ts';
+import { contactsFromBackup, identityBackup, keysFromBackup } from '../client/safe/identity.ts';
 import { backupToSafe, restoreFromSafe } from '../client/safe/index.ts';
-import { fromBase64 } from '../protocol/bytes.ts';
 import type { Config } from './config.ts';
 import type { Contacts } from './contacts.ts';
-import { $, ID_PATTERN, normaliseId, say } from './page.ts';
+import type { Start } from './identity.ts';
+import { $, normaliseId, say } from './page.ts';
 
 const progress = (ms: number) => say(`Deriving the backup key… ${(ms / 1000).toFixed(1)} s`);
 
 export async function backUp(config: Config, me: IdentityKeys, contacts: Contacts): Promise<void> {
   const field = $<HTMLInputElement>('backup-password');
-  const { bytes, config: safe } = await backupToSafe({
-    server: config.safeUrl,
-    identity: me.identity,
-    password: field.value,
-    backup: identityBackup(me, {
-      device: 'Switchyard web',
-      contacts: contacts.entries().map(([identity, publicKey]) => ({ identity, publicKey })),
-    }),
-    onProgress: progress,
-  });
-  field.value = '';
-  say(`Backup stored: ${bytes} encrypted bytes, kept ${safe.retentionDays} days after the last backup.`);
+  const status = $('backup-status');
+  status.textContent = 'Deriving the backup key…';
+  try {
+    const { bytes, config: safe } = await backupToSafe({
+      server: config.safeUrl,
+      identity: me.identity,
+      password: field.value,
+      backup: identityBackup(me, { device: 'Switchyard web', contacts: contacts.forBackup() }),
+      onProgress: (ms) => {
+        status.textContent = `Deriving the backup key… ${(ms / 1000).toFixed(1)} s`;
+      },
+    });
+    field.value = '';
+    say('');
+    status.textContent = `Backup stored: ${bytes} encrypted bytes, kept ${safe.retentionDays} days after the last backup.`;
+  } catch (error) {
+    status.textContent = '';
+    throw error;
+  }
 }
 
 export async function restore(
-  page: {
-    readonly config: Config;
-    readonly directory: DirectoryClient;
-    readonly store: BrowserKeyStore;
-    readonly contacts: Contacts;
-  },
-  start: (identity: IdentityKeys) => Promise<void>,
+  page: { readonly config: Config; readonly directory: DirectoryClient; readonly store: BrowserKeyStore },
+  start: Start,
 ): Promise<void> {
   const identity = normaliseId($<HTMLInputElement>('restore-id').value);
   const password = $<HTMLInputElement>('restore-password');
@@ -50,13 +54,9 @@ export async function restore(
   });
   // The backup must hold the key the directory has for this ID, or the chat server would refuse it.
   const keys = keysFromBackup(backup, (await page.directory.lookup(identity))?.publicKey);
-  for (const contact of backup.contacts ?? []) {
-    const { identity: id, publickey } = (contact ?? {}) as Record<string, unknown>;
-    const key = typeof publickey === 'string' ? fromBase64(publickey) : undefined;
-    if (typeof id === 'string' && ID_PATTERN.test(id) && key?.length === 32) page.contacts.remember(id, key);
-  }
   await page.store.save({ identity, keys }, { passphrase });
   password.value = '';
-  say('Restored from the backup.');
-  await start({ identity, keys });
+  const restored = contactsFromBackup(backup);
+  await start({ identity: { identity, keys }, passphrase, restored });
+  say(`Restored from the backup, with ${restored.length} contact${restored.length === 1 ? '' : 's'}.`);
 }

@@ -15,8 +15,8 @@ export interface Config {
 const profile = /^[A-Za-z0-9-]{1,32}$/.exec(new URLSearchParams(location.search).get('profile') ?? '')?.[0];
 /** The IndexedDB database of this profile's key store. */
 export const DB_NAME = profile ? `switchyard-${profile}` : 'switchyard';
-/** The localStorage key of this profile's contacts. */
-export const CONTACTS_KEY = `${DB_NAME}:contacts`;
+/** The IndexedDB database of this profile's conversations, contacts and settings (./store.ts). */
+export const STORE_NAME = `${DB_NAME}-device`;
 
 export async function loadConfig(): Promise<Config> {
   const response = await fetch('config.json', { cache: 'no-store' });

@@ -3,6 +3,7 @@ import { maxTextBytes } from '../client/chat/content.ts';
 import { ChatError } from '../client/chat/session.ts';
 import { DirectoryError } from '../client/directory/client.ts';
 import { KeyFileError } from '../client/identity-record.ts';
+import { DescriptorError } from '../client/media/descriptor.ts';
 import { SafeError } from '../client/safe/index.ts';
 import { ensureIdentityId, type IdentityId } from '../protocol/identity.ts';
 
@@ -20,6 +21,9 @@ const CHAT_TEXT: Record<string, string> = {
   closed: 'You went offline before the server confirmed the message.',
   too_large: `The message is too long: at most ${maxTextBytes()} bytes fit in one message. Nothing was sent.`,
   bad_request: "That contact's key is unusable (a weak key no real device makes). Nothing was sent.",
+  quota_exceeded: 'You have too many files waiting to be downloaded: try again once they are fetched.',
+  storage_refused: 'The storage refused the file. Nothing was sent.',
+  not_found: 'The file is no longer on the server.',
 };
 
 const DIRECTORY_TEXT: Record<string, string> = {
@@ -45,7 +49,8 @@ export function fail(text: string): void {
 
 /** What went wrong, in words for the person (never an identifier from the error). */
 export function explain(error: unknown): string {
-  if (error instanceof SafeError || error instanceof KeyFileError) return error.message;
+  if (error instanceof SafeError || error instanceof KeyFileError || error instanceof DescriptorError)
+    return error.message;
   if (error instanceof ChatError) return CHAT_TEXT[error.code] ?? `The chat server refused (${error.code}).`;
   if (error instanceof DirectoryError)
     return DIRECTORY_TEXT[error.code] ?? `The directory refused the request (${error.code}).`;
@@ -70,6 +75,41 @@ export function onSubmit(formId: string, action: () => Promise<void>): void {
 
 export function show(view: 'setup' | 'unlock' | 'app'): void {
   for (const id of ['setup', 'unlock', 'app']) $(id).hidden = id !== view;
+  $('panels').hidden = view !== 'app';
+  $('toggle-online').hidden = view !== 'app';
+}
+
+/** A new element with a class and text. */
+export function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className = '',
+  text = '',
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text) node.textContent = text;
+  return node;
+}
+
+/** A time of day, or a date when not today: for lists. */
+export function shortTime(at: number): string {
+  const date = new Date(at);
+  return date.toDateString() === new Date().toDateString()
+    ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+    : date.toLocaleDateString([], { day: 'numeric', month: 'short' });
+}
+
+/** A day as a heading in a conversation: Today, Yesterday, or the date. */
+export function dayLabel(at: number): string {
+  const day = new Date(at).toDateString();
+  if (day === new Date().toDateString()) return 'Today';
+  if (day === new Date(Date.now() - 86_400_000).toDateString()) return 'Yesterday';
+  return new Date(at).toLocaleDateString([], {
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+  });
 }
 
 export function normaliseId(value: string): IdentityId {

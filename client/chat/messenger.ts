@@ -145,6 +145,14 @@ export class Messenger {
     };
   }
 
+  /**
+   * Watches for the receipt of a message sent by an earlier session (e.g. before a page reload):
+   * its state then advances from `state` as if this messenger had sent it.
+   */
+  expect(peer: string, id: string, state: DeliveryState): void {
+    if (state !== 'delivered' && !this.outgoing.has(id)) this.outgoing.set(id, { peer, state });
+  }
+
   /** Sends the receipts still waiting (call before closing the session). */
   flushReceipts(): void {
     clearTimeout(this.receiptTimer);

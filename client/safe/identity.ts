@@ -8,11 +8,26 @@ import { type KeyPair, keyPairFromSecret } from '../../protocol/crypto.ts';
 import { type IdentityKeys, KeyFileError } from '../identity-record.ts';
 import type { SafeBackup } from './format.ts';
 
+/**
+ * How far a contact's key is trusted, as Threema counts it (the backup's `verification` field):
+ * 0 the key came from the directory, 1 the directory matched it to a linked phone number or e-mail
+ * address, 2 verified in person (fingerprints compared or a QR code scanned).
+ */
+export type VerificationLevel = 0 | 1 | 2;
+
 /** A contact as a Threema Safe backup lists it. */
 export interface BackupContact {
   readonly identity: string;
   readonly publicKey: Uint8Array;
+  /** The name this user gave the contact (the backup's `firstname`, a local name); default none. */
+  readonly name?: string;
+  /** Default 0. */
+  readonly verification?: VerificationLevel;
 }
+
+const ID_PATTERN = /^[0-9A-Z]{8}$/;
+/** Longest local contact name kept (characters). */
+export const MAX_CONTACT_NAME_CHARS = 64;
 
 /** The Threema Safe backup of `me`: its secret key, its ID as nickname, and `contacts`. */
 export function identityBackup(
@@ -26,10 +41,35 @@ export function identityBackup(
     contacts: (options.contacts ?? []).map((contact) => ({
       identity: contact.identity,
       publickey: toBase64(contact.publicKey),
-      verification: 0,
+      verification: contact.verification ?? 0,
+      ...(contact.name ? { firstname: contact.name } : {}),
       hidden: false,
     })),
   };
+}
+
+/**
+ * The usable contacts of a backup: an 8-character ID and a 32-byte key each; a verification level
+ * outside 0–2 counts as 0, and the local name is `firstname` and `lastname` joined (what the Threema
+ * apps show), else their `nickname`. Anything else is skipped, not refused: a backup written by
+ * another app may carry entries this client cannot use.
+ */
+export function contactsFromBackup(backup: SafeBackup): BackupContact[] {
+  const out: BackupContact[] = [];
+  for (const entry of backup.contacts ?? []) {
+    const contact = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
+    const { identity, publickey, verification } = contact;
+    const publicKey = typeof publickey === 'string' ? fromBase64(publickey) : undefined;
+    if (typeof identity !== 'string' || !ID_PATTERN.test(identity) || publicKey?.length !== 32) continue;
+    const text = (key: string) => (typeof contact[key] === 'string' ? (contact[key] as string).trim() : '');
+    const name = ([text('firstname'), text('lastname')].filter(Boolean).join(' ') || text('nickname')).slice(
+      0,
+      MAX_CONTACT_NAME_CHARS,
+    );
+    const level = verification === 1 || verification === 2 ? verification : 0;
+    out.push({ identity, publicKey, verification: level, ...(name ? { name } : {}) });
+  }
+  return out;
 }
 
 /** A backup whose key can't become this ID's identity, and why. */
