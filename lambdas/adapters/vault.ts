@@ -1,9 +1,9 @@
 /**
  * The vault table behind VaultStore (contract/schema.ts `VAULT`):
  *
- *   identity | item          | registration, wrapped, tries, maxTries, version     (the vault)
+ *   identity | item          | registration, credential, wrapped, tries, maxTries, version  (the vault)
  *   ABCD1234 | record        |
- *   ABCD1234 | login#<hex16> | registration, wrapped, maxTries, version, state?, decoy?, expiresAt
+ *   ABCD1234 | login#<hex16> | registration, credential, wrapped, maxTries, version, state?, decoy?, expiresAt
  *   ABCD1234 | code#<hex16>  | codeDigest, codeTries, expiresAt
  *
  * A code's tries are spent the same way, before the code is compared, so parallel guesses at one
@@ -39,6 +39,7 @@ function recordFrom(identity: IdentityId, item: Item, tries: number): VaultRecor
   return {
     identity,
     registration: item[A.registration] as Uint8Array,
+    ...(item[A.credential] ? { credential: item[A.credential] as Uint8Array } : {}),
     wrapped: item[A.wrapped] as Uint8Array,
     tries,
     maxTries: Number(item[A.maxTries]),
@@ -48,6 +49,7 @@ function recordFrom(identity: IdentityId, item: Item, tries: number): VaultRecor
 
 const recordAttributes = (record: VaultRecord) => ({
   [A.registration]: record.registration,
+  ...(record.credential ? { [A.credential]: record.credential } : {}),
   [A.wrapped]: record.wrapped,
   [A.maxTries]: record.maxTries,
   [A.version]: record.version,

@@ -11,7 +11,9 @@ import { VaultClient, VaultError } from '../../client/vault/client.ts';
 import { VAULT } from '../../contract/schema.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { generateKeyPair, type KeyPair, randomBytes } from '../../protocol/crypto.ts';
+import { answerChallenge } from '../../protocol/directory.ts';
 import { LIMITS } from '../../protocol/limits.ts';
+import { vaultSigned } from '../../protocol/vault.ts';
 import { startTestRunner, type TestRunner } from '../support/runner.ts';
 
 let test: TestRunner;
@@ -79,6 +81,21 @@ async function post(path: string, body: unknown) {
   });
   return { status: response.status, json: (await response.json()) as Record<string, string> };
 }
+
+/** Proof fields for a raw request, as the SDK makes them. */
+async function proof(identity: string, secretKey: Uint8Array, signed: Readonly<Record<string, unknown>>) {
+  const { json } = await post('challenge', { identity });
+  const answer = answerChallenge(
+    secretKey,
+    fromHex(json.temporaryPublicKey!)!,
+    fromHex(json.token!)!,
+    signed,
+  );
+  return { token: json.token, response: toHex(answer) };
+}
+
+/** The OPRF evaluation in a registration response or a KE2: its first 32 bytes (RFC 9807). */
+const evaluated = (hexBytes: string) => hexBytes.slice(0, 64);
 
 const b64 = (hex: string) => Buffer.from(fromHex(hex)!).toString('base64url');
 const hex = (b64url: string) => Buffer.from(b64url, 'base64url').toString('hex');
@@ -293,6 +310,44 @@ describe('vault', () => {
       code: 'vault_login_failed',
     });
     expect(await record(identity)).toBeUndefined();
+  });
+
+  it("evaluates a stored vault's OPRF key only in an attempt: not at register, not for a decoy", async () => {
+    const { identity, keys } = await owner();
+    // A blinded password guess, sent as a login's KE1 and (its first 32 bytes) as a registration request.
+    const ke1 = hex(opaque.client.startLogin({ password: 'guess' }).startLoginRequest);
+    const blinded = ke1.slice(0, 64);
+    const open = async () => {
+      const started = await post(`identities/${identity}/start`, {
+        ke1,
+        ...(await proof(identity, keys.secretKey, vaultSigned.open(identity, ke1))),
+      });
+      expect(started.status).toBe(200);
+      return evaluated(started.json.ke2!);
+    };
+    const register = async () => {
+      const registered = await post(`identities/${identity}/register`, {
+        request: blinded,
+        ...(await proof(identity, keys.secretKey, vaultSigned.register(identity, blinded))),
+      });
+      expect(registered.status).toBe(200);
+      expect(registered.json.credential).toMatch(/^[0-9a-f]{32}$/);
+      return evaluated(registered.json.response!);
+    };
+    // No vault yet: the decoy evaluates under a key of its own, the same each time (as a vault would).
+    const decoy = await open();
+    expect(await open()).toBe(decoy);
+    await vault.store(identity, keys.secretKey, PASSWORD, randomBytes(32), 5);
+    const stored = await open();
+    expect(await open()).toBe(stored);
+    // Collected before the vault existed, or through register since: never the vault's evaluation.
+    expect(stored).not.toBe(decoy);
+    const viaRegister = [await register(), await register()];
+    expect(viaRegister).not.toContain(stored);
+    expect(viaRegister[0]).not.toBe(viaRegister[1]);
+    // Replacing the vault draws a new credential: evaluations under the old one are worth nothing.
+    await vault.store(identity, keys.secretKey, PASSWORD, randomBytes(32), 5);
+    expect(await open()).not.toBe(stored);
   });
 });
 
