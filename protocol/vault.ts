@@ -269,3 +269,22 @@ export function unwrapVaultKey(exportKey: Uint8Array, identity: string, wrapped:
     wrapKey(exportKey, identity),
   );
 }
+
+const SAFE_INFO = 'switchyard-vault-safe-v1:';
+
+/**
+ * A Safe backup protected by a vaulted key (docs/SAFE.md, "Protected by the vault"): the 64-byte
+ * master key that Threema Safe would derive from ID and password with scrypt, derived instead from
+ * the vaulted random key:
+ *
+ *   masterKey = HKDF-SHA-256(ikm = key (32 bytes), salt = empty,
+ *                            info = "switchyard-vault-safe-v1:" ‖ identity (ASCII), length 64)
+ *   backupId  = masterKey[0..32)   encryptionKey = masterKey[32..64)
+ *
+ * The backup is then named, encrypted and laid out exactly as a Threema Safe backup. Its name depends
+ * on a random key, not on a password, so it is no guessing oracle.
+ */
+export function vaultSafeMasterKey(identity: string, key: Uint8Array): Uint8Array {
+  if (key.length !== VAULT_KEY_BYTES) throw new RangeError('the vaulted key must be 32 bytes');
+  return hkdf(sha256, key, new Uint8Array(0), new TextEncoder().encode(SAFE_INFO + identity), 64);
+}
