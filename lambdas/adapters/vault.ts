@@ -146,17 +146,23 @@ export function dynamoVaultStore(dynamo: DynamoDBDocumentClient, tableName: stri
     },
 
     async takeLogin(identity, login) {
-      // Deleting returns the item: whoever deletes it first has it, a replay finds nothing.
-      const result = await translateAwsError(() =>
-        dynamo.send(
+      // A conditional delete that returns the item: whoever deletes it first has it, a replay (also
+      // one at the same moment) fails the condition and finds nothing. Without the condition two
+      // concurrent deletes could both return the item (seen on DynamoDB Local: two finishes of one
+      // login both released the key, test/e2e/vault-properties.test.ts).
+      let item: Item | undefined;
+      await conditional(async () => {
+        const result = await dynamo.send(
           new DeleteCommand({
             TableName: tableName,
             Key: key(identity, loginKey(login)),
+            ConditionExpression: 'attribute_exists(#expires)',
+            ExpressionAttributeNames: { '#expires': A.expiresAt },
             ReturnValues: 'ALL_OLD',
           }),
-        ),
-      );
-      const item = result.Attributes;
+        );
+        item = result.Attributes;
+      });
       if (!item) return undefined;
       return {
         identity,

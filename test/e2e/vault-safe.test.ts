@@ -26,6 +26,7 @@ import { generateKeyPair } from '../../protocol/crypto.ts';
 import type { IdentityId } from '../../protocol/identity.ts';
 import { runCli } from '../support/cli.ts';
 import { startTestRunner, type TestRunner } from '../support/runner.ts';
+import { freshFetch } from '../support/vault.ts';
 
 let test: TestRunner;
 let directory: DirectoryClient;
@@ -34,9 +35,6 @@ const codeLines: string[] = [];
 const EMAIL = 'protected.backup@example.org';
 const SHORT_PASSWORD = '2468';
 
-/** Fresh connections: the clients' Argon2id blocks this process's event loop (vault-sdk.test.ts). */
-const freshFetch: typeof fetch = (input, init) =>
-  fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), connection: 'close' } });
 const lastCode = () => /: ([0-9]{6})$/.exec(codeLines.at(-1) ?? '')?.[1];
 
 async function owner() {

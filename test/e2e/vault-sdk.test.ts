@@ -11,10 +11,10 @@ import { VaultClient, VaultError } from '../../client/vault/client.ts';
 import { VAULT } from '../../contract/schema.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { generateKeyPair, type KeyPair, randomBytes } from '../../protocol/crypto.ts';
-import { answerChallenge } from '../../protocol/directory.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { vaultSigned } from '../../protocol/vault.ts';
 import { startTestRunner, type TestRunner } from '../support/runner.ts';
+import { b64, freshFetch, hex, vaultPost, vaultProof } from '../support/vault.ts';
 
 let test: TestRunner;
 let directory: DirectoryClient;
@@ -30,15 +30,6 @@ interface Owner {
   readonly identity: string;
   readonly keys: KeyPair;
 }
-
-/**
- * Every request on a fresh connection. The runner runs in this process, and the clients' Argon2id
- * (OPAQUE's key stretching, ~0.3 s of synchronous WebAssembly each, seven at once in some tests)
- * blocks its event loop: a pooled keep-alive socket can then be closed by the server's keep-alive
- * timer just as a request goes out on it (ECONNRESET), a race of this harness, not of the vault.
- */
-const freshFetch: typeof fetch = (input, init) =>
-  fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), connection: 'close' } });
 
 const lastCode = () => /: ([0-9]{6})$/.exec(codeLines.at(-1) ?? '')?.[1];
 
@@ -73,32 +64,12 @@ async function record(identity: string) {
   return result.Item;
 }
 
-async function post(path: string, body: unknown) {
-  const response = await freshFetch(new URL(`vault/${path}`, test.runner.httpUrl), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, json: (await response.json()) as Record<string, string> };
-}
-
-/** Proof fields for a raw request, as the SDK makes them. */
-async function proof(identity: string, secretKey: Uint8Array, signed: Readonly<Record<string, unknown>>) {
-  const { json } = await post('challenge', { identity });
-  const answer = answerChallenge(
-    secretKey,
-    fromHex(json.temporaryPublicKey!)!,
-    fromHex(json.token!)!,
-    signed,
-  );
-  return { token: json.token, response: toHex(answer) };
-}
+const post = (path: string, body: unknown) => vaultPost(test.runner.httpUrl, path, body);
+const proof = (identity: string, secretKey: Uint8Array, signed: Readonly<Record<string, unknown>>) =>
+  vaultProof(test.runner.httpUrl, identity, secretKey, signed);
 
 /** The OPRF evaluation in a registration response or a KE2: its first 32 bytes (RFC 9807). */
 const evaluated = (hexBytes: string) => hexBytes.slice(0, 64);
-
-const b64 = (hex: string) => Buffer.from(fromHex(hex)!).toString('base64url');
-const hex = (b64url: string) => Buffer.from(b64url, 'base64url').toString('hex');
 
 /** An attempt split in its two halves, so tests can run many starts before any finish. */
 async function start(identity: string, password: string, gate: { request: Uint8Array; code: string }) {
@@ -212,7 +183,7 @@ describe('vault', () => {
     await expect(vault.open(identity, 'wrong', await code(identity))).rejects.toBeInstanceOf(VaultError);
     expect(Number((await record(identity))?.[VAULT.attributes.tries])).toBe(2);
     const replay = await post(`identities/${identity}/finish`, done.body);
-    expect(replay).toEqual({
+    expect({ status: replay.status, json: replay.json }).toEqual({
       status: 403,
       json: { error: 'vault_login_failed', message: 'Vault login failed' },
     });
