@@ -9,6 +9,7 @@
  *   P3, P4  bench/requests.ts  DynamoDB requests per message at scale; AWS cost per million
  *   P5      bench/bundles.ts   Lambda bundle sizes and cold import times
  *   P6      bench/safe.ts      Safe PUT+GET through the runner ÷ directly on embedded S3
+ *   P10     bench/vault.ts     vault login through the runner ÷ OPAQUE alone; the vault bundle
  *   P7      bench/media.ts     10 MiB blob through presigned URLs ÷ directly on embedded S3
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { mediaReport, runMediaBench } from './media.ts';
 import { requestsReports, runRequestsBench } from './requests.ts';
 import { runSafeBench, safeReport } from './safe.ts';
 import { type BenchOptions, type BenchReport, machine, replaceSection } from './support.ts';
+import { runVaultBench, vaultReport } from './vault.ts';
 
 const FILE = 'BENCHMARKS.md';
 
@@ -61,6 +63,11 @@ const BENCHES: readonly Bench[] = [
     ids: ['P8'],
     label: 'media 10 MiB upload+download through presigned URLs vs directly on embedded S3',
     run: async (options) => [mediaReport(await runMediaBench(options))],
+  },
+  {
+    ids: ['P10'],
+    label: 'vault login through the runner vs OPAQUE alone; the vault bundle and its cold import',
+    run: async (options) => [vaultReport(await runVaultBench(options))],
   },
 ];
 
