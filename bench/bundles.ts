@@ -43,7 +43,7 @@ const run = promisify(execFile);
 export const TARGET_BYTES = 300 * 1000;
 export const TARGET_IMPORT_MS = 100;
 
-const CACHE = join(REPO_ROOT, 'node_modules', '.cache', 'switchyard-bench');
+export const CACHE = join(REPO_ROOT, 'node_modules', '.cache', 'switchyard-bench');
 
 /**
  * Configuration the entry files parse at cold start, as the CDK stack sets it (values are fakes),
@@ -71,7 +71,9 @@ const LAMBDA_ENV: Record<string, string> = {
  * The `node` binary of the Lambda runtime's major version: npm's `node-<platform>-<arch>` package
  * (the binary inside a registry package), installed once under node_modules/.cache.
  */
-async function lambdaNode(progress: (line: string) => void): Promise<{ path: string; version: string }> {
+export async function lambdaNode(
+  progress: (line: string) => void,
+): Promise<{ path: string; version: string }> {
   const dir = join(CACHE, `node${NODE_MAJOR}`);
   const name = `node-${process.platform}-${process.arch}`;
   const path = join(dir, 'node_modules', name, 'bin', 'node');
@@ -91,7 +93,7 @@ async function lambdaNode(progress: (line: string) => void): Promise<{ path: str
 }
 
 /** Milliseconds one `import()` of `url` takes in a fresh process of `node`. */
-async function importMs(node: string, url: string): Promise<number> {
+export async function importMs(node: string, url: string): Promise<number> {
   const script =
     'const t = performance.now(); await import(process.argv[1]); process.stdout.write(String(performance.now() - t));';
   const { stdout } = await run(node, ['--input-type=module', '-e', script, url], {

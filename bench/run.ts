@@ -11,6 +11,7 @@
  *   P6      bench/safe.ts      Safe PUT+GET through the runner ÷ directly on embedded S3
  *   P7      bench/requests.ts  AWS cost per always-connected client (with P3, P4)
  *   P8      bench/media.ts     10 MiB blob through presigned URLs ÷ directly on embedded S3
+ *   P10     bench/vault.ts     vault login through the runner ÷ OPAQUE alone; the vault bundle
  *   P11     bench/web.ts       the browser client's page weight and time to interactive (Chromium)
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { mediaReport, runMediaBench } from './media.ts';
 import { requestsReports, runRequestsBench } from './requests.ts';
 import { runSafeBench, safeReport } from './safe.ts';
 import { type BenchOptions, type BenchReport, machine, replaceSection } from './support.ts';
+import { runVaultBench, vaultReport } from './vault.ts';
 import { runWebBench, webReport } from './web.ts';
 
 const FILE = 'BENCHMARKS.md';
@@ -64,6 +66,11 @@ const BENCHES: readonly Bench[] = [
     ids: ['P8'],
     label: 'media 10 MiB upload+download through presigned URLs vs directly on embedded S3',
     run: async (options) => [mediaReport(await runMediaBench(options))],
+  },
+  {
+    ids: ['P10'],
+    label: 'vault login through the runner vs OPAQUE alone; the vault bundle and its cold import',
+    run: async (options) => [vaultReport(await runVaultBench(options))],
   },
   {
     ids: ['P11'],

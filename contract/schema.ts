@@ -195,6 +195,7 @@ export const VAULT = {
     identity: 'identity',
     item: 'item',
     registration: 'registration',
+    credential: 'credential',
     wrapped: 'wrapped',
     tries: 'tries',
     maxTries: 'maxTries',

@@ -9,7 +9,6 @@
 import { dynamoSessionStore } from '../lambdas/adapters/connections.ts';
 import { dynamoIdentityStore, restoreMissingIdentities } from '../lambdas/adapters/identities.ts';
 import { dynamoMailboxPurger } from '../lambdas/adapters/mailbox.ts';
-import { epochSeconds, systemClock } from '../lambdas/domain/clock.ts';
 import { blockIdentity, unblockIdentity } from '../lambdas/domain/directory.ts';
 import { createClients } from '../lambdas/runtime/clients.ts';
 import { isIdentityId } from '../protocol/identity.ts';

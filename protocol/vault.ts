@@ -4,8 +4,8 @@
  * `proxy` is the path after it. Byte fields are lowercase hex.
  *
  *   POST /vault/challenge                    {identity}
- *   POST /vault/identities/{id}/register     {request, token, response}          (owner)
- *   POST /vault/identities/{id}/store        {record, wrapped, tries, token, response}  (owner)
+ *   POST /vault/identities/{id}/register     {request, token, response}          (owner) → {response, credential}
+ *   POST /vault/identities/{id}/store        {record, credential, wrapped, tries, token, response}  (owner)
  *   POST /vault/identities/{id}/delete       {token, response}                   (owner)
  *   POST /vault/identities/{id}/code         {kind, address, token, work}        (anyone, proof of work)
  *   POST /vault/identities/{id}/start        {ke1, request, code} | {ke1, token, response}
@@ -25,7 +25,7 @@
  */
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { concatBytes, fromHex } from './bytes.ts';
+import { concatBytes, fromHex, toHex } from './bytes.ts';
 import { type ContactKind, ensureContactKind } from './contacts.ts';
 import { BOX_NONCE_BYTES, randomBytes, secretboxOpen, secretboxSeal } from './crypto.ts';
 import { type ChallengeToken, ensureProof, ensureToken, type ProofFields } from './directory.ts';
@@ -50,6 +50,22 @@ export const OPAQUE_BYTES = {
 
 /** A login in progress is named by 16 random bytes; so is a code request. */
 export const VAULT_HANDLE_BYTES = 16;
+/**
+ * A vault's OPAQUE credential identifier: 16 random bytes the server picks at `register`, new for
+ * every registration. The OPRF key is derived from it, so evaluations collected under one
+ * registration (or a decoy) never help against another.
+ */
+export const VAULT_CREDENTIAL_BYTES = 16;
+
+/**
+ * The credential identifier the OPAQUE library is given (it takes a string and uses its UTF-8
+ * bytes): a stored vault's is `"v:"` and the 32 lowercase hex characters of its credential; a decoy
+ * (no vault) uses `"decoy:"` and the identity, fixed per identity and never a vault's.
+ */
+export const vaultCredentialIdentifier = {
+  record: (credential: Uint8Array) => `v:${toHex(credential)}`,
+  decoy: (identity: string) => `decoy:${identity}`,
+};
 /** Bytes of the key the vault keeps for a client (the combined Safe flow vaults 32). */
 export const VAULT_KEY_BYTES = 32;
 /** The wrapped key: a secretbox nonce, the key, the Poly1305 tag. */
@@ -77,6 +93,7 @@ export type VaultRequest =
       readonly kind: 'store';
       readonly identity: IdentityId;
       readonly record: VaultBytes;
+      readonly credential: VaultBytes;
       readonly wrapped: VaultBytes;
       readonly tries: number;
       readonly proof: ProofFields;
@@ -156,6 +173,7 @@ function identityRequest(identity: IdentityId, op: string, body: Body): VaultReq
         kind: op,
         identity,
         record: bytes(body, 'record', OPAQUE_BYTES.registrationRecord),
+        credential: bytes(body, 'credential', VAULT_CREDENTIAL_BYTES),
         wrapped: bytes(body, 'wrapped', WRAPPED_BYTES),
         tries: tries(body.tries),
         proof: ensureProof(body),
@@ -221,8 +239,8 @@ export function parseVaultRequest(input: VaultHttpInput): VaultRequest {
 /** The request a vault proof of possession signs (protocol/directory.ts `requestDigest`). */
 export const vaultSigned = {
   register: (identity: string, request: string) => ({ purpose: 'vaultRegister', identity, request }) as const,
-  store: (identity: string, record: string, wrapped: string, tries: number) =>
-    ({ purpose: 'vaultStore', identity, record, wrapped, tries }) as const,
+  store: (identity: string, record: string, credential: string, wrapped: string, tries: number) =>
+    ({ purpose: 'vaultStore', identity, record, credential, wrapped, tries }) as const,
   delete: (identity: string) => ({ purpose: 'vaultDelete', identity }) as const,
   open: (identity: string, ke1: string) => ({ purpose: 'vaultOpen', identity, ke1 }) as const,
 };
@@ -250,4 +268,23 @@ export function unwrapVaultKey(exportKey: Uint8Array, identity: string, wrapped:
     wrapped.subarray(0, BOX_NONCE_BYTES),
     wrapKey(exportKey, identity),
   );
+}
+
+const SAFE_INFO = 'switchyard-vault-safe-v1:';
+
+/**
+ * A Safe backup protected by a vaulted key (docs/SAFE.md, "Protected by the vault"): the 64-byte
+ * master key that Threema Safe would derive from ID and password with scrypt, derived instead from
+ * the vaulted random key:
+ *
+ *   masterKey = HKDF-SHA-256(ikm = key (32 bytes), salt = empty,
+ *                            info = "switchyard-vault-safe-v1:" ‖ identity (ASCII), length 64)
+ *   backupId  = masterKey[0..32)   encryptionKey = masterKey[32..64)
+ *
+ * The backup is then named, encrypted and laid out exactly as a Threema Safe backup. Its name depends
+ * on a random key, not on a password, so it is no guessing oracle.
+ */
+export function vaultSafeMasterKey(identity: string, key: Uint8Array): Uint8Array {
+  if (key.length !== VAULT_KEY_BYTES) throw new RangeError('the vaulted key must be 32 bytes');
+  return hkdf(sha256, key, new Uint8Array(0), new TextEncoder().encode(SAFE_INFO + identity), 64);
 }

@@ -8,12 +8,14 @@
 import { rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { IdentityId } from '../../protocol/identity.ts';
+import { LIMITS } from '../../protocol/limits.ts';
 import { KeyFileError, readIdentityFilePublic, saveIdentityFile } from '../keyfile.ts';
 import { SafeClient, type ServerCredentials } from '../safe/client.ts';
 import { SafeError, type SafeErrorCode } from '../safe/errors.ts';
 import { encodeSafeBackup, parseSafeBackup } from '../safe/format.ts';
 import { BackupKeyError, identityBackup, keysFromBackup } from '../safe/identity.ts';
 import { checkSafePassword, deriveSafeKeys, normaliseSafeIdentity, type SafeKeys } from '../safe/keys.ts';
+import { protectSafeBackup, restoreProtectedSafeBackup } from '../vault/safe.ts';
 import { type CliIo, type Command, EXIT, exitCodesHelp, UsageError } from './command.ts';
 import {
   claimIdentityFile,
@@ -26,6 +28,7 @@ import {
   reportDirectoryError,
 } from './directory-common.ts';
 import { promptHidden } from './prompt.ts';
+import { reportVaultError, vaultAttempt, vaultClient, vaultPassword, vaultTries } from './vault.ts';
 
 export const ENV_SAFE_SERVER_AUTH = 'SWITCHYARD_SAFE_SERVER_AUTH';
 
@@ -33,6 +36,9 @@ const HELP = `Usage:
   switchyard safe backup  [--password-stdin]                      the identity file
   switchyard safe backup  --file backup.json --identity ID [--password-stdin]
   switchyard safe restore [--identity ID] [--out FILE | --write-identity] [--password-stdin]
+  switchyard safe backup  --vault [--tries N] [--file backup.json] [--password-stdin]
+  switchyard safe restore --vault [--identity ID --email ADDRESS | --phone NUMBER]
+                          [--out FILE | --write-identity] [--password-stdin]
 
 Makes or restores a Threema Safe backup, encrypted on this machine: the server only ever sees a
 name derived from ID and password, and encrypted bytes. The Safe password is asked for on the
@@ -44,13 +50,25 @@ restore prints the backup's JSON, writes it to --out, or with --write-identity w
 file (--identity-file; never overwrites one, asks for a passphrase as \`id create\` does) after
 checking that the backup holds the key the directory has for the ID.
 
+--vault protects the backup with a short password instead (docs/SAFE.md, "Protected by the
+vault"): a random key names and encrypts the backup, and the key goes into the server's vault under
+the password, which allows --tries wrong passwords (default ${LIMITS.vaultMaxTries}) before the vault is deleted for good.
+The backup's name then tells nothing about the password. Threema apps cannot read such a backup; use
+a plain Safe backup for them. It needs the identity file, and an e-mail address or phone number
+linked to the identity that the server sends codes to. Restoring with --vault opens the vault (one
+try), with the identity file's key, or with --email/--phone (and --identity) after a code sent there.
+
 Options:
   --identity ID       The ID (8 characters). Default: the identity file's. Needed with --file, and
                       for restore when there is no identity file.
   --file PATH         backup: upload this backup JSON (Threema Safe format, version 1) instead.
   --out PATH          restore: write the JSON here (mode 0600) instead of printing it.
   --write-identity    restore: write the identity file from the backup.
-  --password-stdin    Read the Safe password from stdin (after the identity file's passphrase).
+  --password-stdin    Read the Safe (or vault) password from stdin (after the identity file's
+                      passphrase); with --email/--phone the code follows on the next line.
+  --vault             Protect the backup with the vault, or restore one protected so.
+  --tries N           --vault backup: wrong passwords the vault allows (1–${LIMITS.vaultMaxTries}).
+  --email, --phone    --vault restore: the linked address a code for the attempt is sent to.
   --safe-url URL      Another Threema-compatible Safe server's base URL instead of --server's
                       \`safe/\` (http:// only for localhost). For Basic auth put the credentials in
                       the URL (https://user:pass@host/...) or set $${ENV_SAFE_SERVER_AUTH}=user:pass.
@@ -63,6 +81,8 @@ ${exitCodesHelp([
   EXIT.unauthorized,
   EXIT.invalidBackup,
   EXIT.notFound,
+  EXIT.codeInvalid,
+  EXIT.notSupported,
 ])}`;
 
 const OPTIONS = {
@@ -72,6 +92,10 @@ const OPTIONS = {
   'write-identity': { type: 'boolean' },
   'password-stdin': { type: 'boolean' },
   'safe-url': { type: 'string' },
+  vault: { type: 'boolean' },
+  tries: { type: 'string' },
+  email: { type: 'string' },
+  phone: { type: 'string' },
 } as const;
 
 const EXIT_FOR: Record<SafeErrorCode, number> = {
@@ -164,10 +188,16 @@ async function backup(run: Invocation): Promise<number> {
   // Everything that can be checked without the password is checked before asking for it.
   const client = safeClient(run);
   const file = run.string('file');
+  const vaulted = run.flag('vault');
+  if (!vaulted && ['tries', 'email', 'phone'].some((option) => run.string(option) !== undefined))
+    throw new UsageError('--tries, --email and --phone go with --vault.');
+  const tries = vaulted ? vaultTries(run) : 0;
   let text: string;
   let identity: string;
+  // The vault's store proves possession of the identity's key: --vault always needs the file.
+  const me = file === undefined || vaulted ? await run.identity() : undefined;
   if (file === undefined) {
-    const me = await run.identity();
+    if (me === undefined) throw new UsageError('An identity file is needed.');
     if (
       run.string('identity') !== undefined &&
       normaliseSafeIdentity(run.string('identity')!) !== me.identity
@@ -188,6 +218,20 @@ async function backup(run: Invocation): Promise<number> {
     }
     parseSafeBackup(text, { forUpload: true });
   }
+  if (vaulted && me !== undefined) {
+    if (me.identity !== identity)
+      throw new UsageError("--vault keeps the key under the identity file's ID: --identity must be that ID.");
+    const password = await vaultPassword(run, true);
+    run.io.stderr.write('Uploading the encrypted backup and storing its key in the vault…\n');
+    const result = await protectSafeBackup(
+      { vault: vaultClient(run), safe: client },
+      { identity, secretKey: me.keys.secretKey, password, backup: text, tries },
+    );
+    run.io.stderr.write(
+      `Backup uploaded (${result.bytes} bytes, encrypted) and protected by the vault: ${tries} wrong password${tries === 1 ? '' : 's'} allowed. The server keeps it for ${result.config.retentionDays} days after the last upload.\n`,
+    );
+    return EXIT.ok;
+  }
   const password = await readPassword(run, true);
   const keys = await deriveWithProgress(run.io, identity, password);
   run.io.stderr.write('Uploading the encrypted backup…\n');
@@ -204,6 +248,14 @@ async function restore(run: Invocation): Promise<number> {
   const out = run.string('out');
   const writeIdentity = run.flag('write-identity');
   if (out !== undefined && writeIdentity) throw new UsageError('Choose one of --out and --write-identity.');
+  const vaulted = run.flag('vault');
+  const byCode = (run.string('email') ?? run.string('phone')) !== undefined;
+  if (run.string('tries') !== undefined) throw new UsageError('--tries is for backup --vault.');
+  if (!vaulted && byCode) throw new UsageError('--email and --phone go with --vault.');
+  if (vaulted && writeIdentity && !byCode)
+    throw new UsageError(
+      '--write-identity --vault needs --identity and --email or --phone: the identity file cannot prove the attempt, it is what is restored.',
+    );
   const client = safeClient(run);
   const identity = identityOf(run);
   // Claim the identity file's path first: a restore that can't be written is not worth a scrypt.
@@ -212,10 +264,9 @@ async function restore(run: Invocation): Promise<number> {
   let written = false;
   try {
     const passphrase = writeIdentity ? await run.newPassphrase() : undefined;
-    const password = await readPassword(run, false);
-    const keys = await deriveWithProgress(run.io, identity, password);
-    run.io.stderr.write('Downloading the backup…\n');
-    const { json, backup: restored } = await client.restore(keys);
+    const { json, backup: restored } = vaulted
+      ? await restoreVaulted(run, client, identity)
+      : await restorePlain(run, client, identity);
     if (writeIdentity) {
       const entry = await run.client().lookup(identity as IdentityId);
       const file = { identity: identity as IdentityId, keys: keysFromBackup(restored, entry?.publicKey) };
@@ -238,8 +289,26 @@ async function restore(run: Invocation): Promise<number> {
   }
 }
 
+async function restorePlain(run: Invocation, client: SafeClient, identity: string) {
+  const password = await readPassword(run, false);
+  const keys = await deriveWithProgress(run.io, identity, password);
+  run.io.stderr.write('Downloading the backup…\n');
+  return client.restore(keys);
+}
+
+/** Opens the vault (one try), then restores the backup its key names. */
+async function restoreVaulted(run: Invocation, client: SafeClient, identity: string) {
+  const vault = vaultClient(run);
+  const attempt = await vaultAttempt(run, vault);
+  if (attempt.identity !== identity) throw new UsageError("--identity is not the identity file's ID.");
+  run.io.stderr.write('Opening the vault and downloading the backup…\n');
+  return restoreProtectedSafeBackup({ vault, safe: client }, attempt);
+}
+
 /** Turns any failure into a message on stderr and the matching exit code. */
 function reportError(error: unknown, io: CliIo): number {
+  const vaultExit = reportVaultError(error, io);
+  if (vaultExit !== undefined) return vaultExit;
   if (error instanceof SafeError) {
     io.stderr.write(`switchyard: ${error.message}\n`);
     return EXIT_FOR[error.code];

@@ -78,7 +78,7 @@ const VAULT_MESSAGES: Partial<Record<VaultError['code'], [number, string]>> = {
   unreachable: [EXIT.unreachable, 'The server cannot be reached.'],
 };
 
-async function password(run: Invocation, twice: boolean): Promise<string> {
+export async function vaultPassword(run: Invocation, twice: boolean): Promise<string> {
   if (run.flag('password-stdin')) return run.stdinSecret('the vault password');
   const first = await promptHidden('Vault password: ', run.io);
   if (twice && (await promptHidden('Repeat the vault password: ', run.io)) !== first)
@@ -87,7 +87,7 @@ async function password(run: Invocation, twice: boolean): Promise<string> {
   return first;
 }
 
-function vaultClient(run: Invocation): VaultClient {
+export function vaultClient(run: Invocation): VaultClient {
   try {
     return new VaultClient({ server: run.server });
   } catch {
@@ -95,48 +95,76 @@ function vaultClient(run: Invocation): VaultClient {
   }
 }
 
-async function store(run: Invocation, io: CliIo): Promise<number> {
+/** --tries: wrong passwords a vault allows (default and most: LIMITS.vaultMaxTries). */
+export function vaultTries(run: Invocation): number {
   const triesText = run.string('tries') ?? String(LIMITS.vaultMaxTries);
   const tries = Number(triesText);
   if (!/^[0-9]+$/.test(triesText) || tries < 1 || tries > LIMITS.vaultMaxTries)
     throw new UsageError(`--tries must be 1 to ${LIMITS.vaultMaxTries}.`);
+  return tries;
+}
+
+async function store(run: Invocation, io: CliIo): Promise<number> {
+  const tries = vaultTries(run);
   const client = vaultClient(run);
   const { identity, keys } = await run.identity();
   const given = run.flag('key-stdin') ? fromHex((await run.stdinSecret('the key (hex)')).trim()) : undefined;
   if (run.flag('key-stdin') && given?.length !== VAULT_KEY_BYTES)
     throw new UsageError('The key must be 64 lowercase hex characters.');
   const key = given ?? randomBytes(VAULT_KEY_BYTES);
-  await client.store(identity, keys.secretKey, await password(run, true), key, tries);
+  await client.store(identity, keys.secretKey, await vaultPassword(run, true), key, tries);
   if (!given) io.stdout.write(`${toHex(key)}\n`);
   io.stderr.write(`Stored: ${tries} wrong password${tries === 1 ? '' : 's'} allowed.\n`);
   return EXIT.ok;
 }
 
+/**
+ * What an attempt needs: the identity, the password and a gate. With --email or --phone (and
+ * --identity), for a lost identity file: a code is sent to that linked address and read here.
+ * Without them the identity file's key proves the attempt.
+ */
+export async function vaultAttempt(
+  run: Invocation,
+  client: VaultClient,
+): Promise<{ identity: string; password: string; gate: VaultGate }> {
+  const address = run.string('email') ?? run.string('phone');
+  if (address === undefined) {
+    const file = await run.identity();
+    return {
+      identity: file.identity,
+      password: await vaultPassword(run, false),
+      gate: { secretKey: file.keys.secretKey },
+    };
+  }
+  if (run.string('email') !== undefined && run.string('phone') !== undefined)
+    throw new UsageError('Give one of --email and --phone.');
+  const kind = kindArgument(run.string('email') !== undefined ? 'email' : 'phone');
+  checkAddress(kind, address, `--${kind}`);
+  const identity = run.string('identity') ?? (await run.identity()).identity;
+  const secret = await vaultPassword(run, false);
+  const request = await client.requestCode(identity, kind, address);
+  const code = run.io.stdin.isTTY
+    ? await promptLine('Code sent to that address (if it is linked): ', run.io, '')
+    : await run.stdinSecret('the code');
+  return { identity, password: secret, gate: { request, code: code.trim() } };
+}
+
 async function open(run: Invocation, io: CliIo): Promise<number> {
   const client = vaultClient(run);
-  const address = run.string('email') ?? run.string('phone');
-  let identity: string;
-  let gate: VaultGate;
-  if (address !== undefined) {
-    if (run.string('email') !== undefined && run.string('phone') !== undefined)
-      throw new UsageError('Give one of --email and --phone.');
-    const kind = kindArgument(run.string('email') !== undefined ? 'email' : 'phone');
-    checkAddress(kind, address, `--${kind}`);
-    identity = run.string('identity') ?? (await run.identity()).identity;
-    const secret = await password(run, false);
-    const request = await client.requestCode(identity, kind, address);
-    const code = run.io.stdin.isTTY
-      ? await promptLine('Code sent to that address (if it is linked): ', io, '')
-      : await run.stdinSecret('the code');
-    gate = { request, code: code.trim() };
-    io.stdout.write(`${toHex(await client.open(identity, secret, gate))}\n`);
-    return EXIT.ok;
-  }
-  const file = await run.identity();
-  identity = file.identity;
-  gate = { secretKey: file.keys.secretKey };
-  io.stdout.write(`${toHex(await client.open(identity, await password(run, false), gate))}\n`);
+  const { identity, password: secret, gate } = await vaultAttempt(run, client);
+  io.stdout.write(`${toHex(await client.open(identity, secret, gate))}\n`);
   return EXIT.ok;
+}
+
+/** The exit code and message for a vault refusal (undefined: not a VaultError). */
+export function reportVaultError(error: unknown, io: CliIo): number | undefined {
+  if (!(error instanceof VaultError)) return undefined;
+  const [exit, message] = VAULT_MESSAGES[error.code] ?? [
+    EXIT.serverError,
+    `The server failed to answer (${error.code}, HTTP ${error.status}). Try again later.`,
+  ];
+  io.stderr.write(`switchyard: ${message}\n`);
+  return exit;
 }
 
 export const vaultCommand: Command = {
@@ -162,12 +190,8 @@ export const vaultCommand: Command = {
           return EXIT.ok;
         }
       } catch (error) {
-        if (!(error instanceof VaultError)) throw error;
-        const [exit, message] = VAULT_MESSAGES[error.code] ?? [
-          EXIT.serverError,
-          `The server failed to answer (${error.code}, HTTP ${error.status}). Try again later.`,
-        ];
-        io.stderr.write(`switchyard: ${message}\n`);
+        const exit = reportVaultError(error, io);
+        if (exit === undefined) throw error;
         return exit;
       }
       throw new UsageError('Expected store, open or delete.');

@@ -122,12 +122,19 @@ export class VaultClient {
       password,
     });
     const record = toHex(unb64(registrationRecord));
+    // The server's random credential for this registration: stored with the record, sent back as is.
+    const credential = toHex(hexField(registered, 'credential'));
     const wrapped = toHex(wrapVaultKey(unb64(exportKey), identity, key));
     await this.call(`identities/${identity}/store`, {
       record,
+      credential,
       wrapped,
       tries,
-      ...(await this.prove(identity, secretKey, vaultSigned.store(identity, record, wrapped, tries))),
+      ...(await this.prove(
+        identity,
+        secretKey,
+        vaultSigned.store(identity, record, credential, wrapped, tries),
+      )),
     });
   }
 

@@ -2,12 +2,12 @@
  * The OpaqueServer port on `@serenity-kit/opaque` (opaque-ke as WebAssembly; RFC 9807 with
  * ristretto255, 3DH and SHA-512). The library speaks unpadded base64url; the port speaks bytes.
  * The OPRF server setup comes from `setup` (the data folder locally, Secrets Manager on AWS),
- * read on first use. The credential identifier is the identity's ID, so one vault's OPRF key is
- * never another's.
+ * read on first use. The credential identifier (`userIdentifier` in the library) is the one the
+ * domain names (protocol/vault.ts `vaultCredentialIdentifier`): random per registration, so one
+ * vault's OPRF key is never another's, nor an earlier registration's.
  */
 import * as opaque from '@serenity-kit/opaque';
 import { SwitchyardError } from '../../protocol/errors.ts';
-import type { IdentityId } from '../../protocol/identity.ts';
 import type { OpaqueServer } from '../domain/vault.ts';
 
 const b64 = (bytes: Uint8Array) =>
@@ -46,25 +46,25 @@ export function serenityOpaqueServer(setup: () => Promise<string>): OpaqueServer
     return setup();
   };
   return {
-    async registrationResponse(identity: IdentityId, request) {
+    async registrationResponse(credentialIdentifier, request) {
       const serverSetup = await ready();
       const { registrationResponse } = decoding(() =>
         opaque.server.createRegistrationResponse({
           serverSetup,
-          userIdentifier: identity,
+          userIdentifier: credentialIdentifier,
           registrationRequest: b64(request),
         }),
       );
       return bytes(registrationResponse);
     },
 
-    async startLogin(identity, registration, ke1) {
+    async startLogin(credentialIdentifier, registration, ke1) {
       const serverSetup = await ready();
       // A null record gives a decoy KE2 (opaque-ke's fake credential response): same size, same look.
       const { loginResponse, serverLoginState } = decoding(() =>
         opaque.server.startLogin({
           serverSetup,
-          userIdentifier: identity,
+          userIdentifier: credentialIdentifier,
           registrationRecord: registration ? b64(registration) : null,
           startLoginRequest: b64(ke1),
         }),

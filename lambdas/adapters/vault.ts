@@ -1,9 +1,9 @@
 /**
  * The vault table behind VaultStore (contract/schema.ts `VAULT`):
  *
- *   identity | item          | registration, wrapped, tries, maxTries, version     (the vault)
+ *   identity | item          | registration, credential, wrapped, tries, maxTries, version  (the vault)
  *   ABCD1234 | record        |
- *   ABCD1234 | login#<hex16> | registration, wrapped, maxTries, version, state?, decoy?, expiresAt
+ *   ABCD1234 | login#<hex16> | registration, credential, wrapped, maxTries, version, state?, decoy?, expiresAt
  *   ABCD1234 | code#<hex16>  | codeDigest, codeTries, expiresAt
  *
  * A code's tries are spent the same way, before the code is compared, so parallel guesses at one
@@ -39,6 +39,7 @@ function recordFrom(identity: IdentityId, item: Item, tries: number): VaultRecor
   return {
     identity,
     registration: item[A.registration] as Uint8Array,
+    ...(item[A.credential] ? { credential: item[A.credential] as Uint8Array } : {}),
     wrapped: item[A.wrapped] as Uint8Array,
     tries,
     maxTries: Number(item[A.maxTries]),
@@ -48,6 +49,7 @@ function recordFrom(identity: IdentityId, item: Item, tries: number): VaultRecor
 
 const recordAttributes = (record: VaultRecord) => ({
   [A.registration]: record.registration,
+  ...(record.credential ? { [A.credential]: record.credential } : {}),
   [A.wrapped]: record.wrapped,
   [A.maxTries]: record.maxTries,
   [A.version]: record.version,
@@ -144,17 +146,23 @@ export function dynamoVaultStore(dynamo: DynamoDBDocumentClient, tableName: stri
     },
 
     async takeLogin(identity, login) {
-      // Deleting returns the item: whoever deletes it first has it, a replay finds nothing.
-      const result = await translateAwsError(() =>
-        dynamo.send(
+      // A conditional delete that returns the item: whoever deletes it first has it, a replay (also
+      // one at the same moment) fails the condition and finds nothing. Without the condition two
+      // concurrent deletes could both return the item (seen on DynamoDB Local: two finishes of one
+      // login both released the key, test/e2e/vault-properties.test.ts).
+      let item: Item | undefined;
+      await conditional(async () => {
+        const result = await dynamo.send(
           new DeleteCommand({
             TableName: tableName,
             Key: key(identity, loginKey(login)),
+            ConditionExpression: 'attribute_exists(#expires)',
+            ExpressionAttributeNames: { '#expires': A.expiresAt },
             ReturnValues: 'ALL_OLD',
           }),
-        ),
-      );
-      const item = result.Attributes;
+        );
+        item = result.Attributes;
+      });
       if (!item) return undefined;
       return {
         identity,

@@ -23,7 +23,13 @@ import { constantTimeEqual } from '../../protocol/crypto.ts';
 import { SwitchyardError } from '../../protocol/errors.ts';
 import type { IdentityId } from '../../protocol/identity.ts';
 import { LIMITS } from '../../protocol/limits.ts';
-import { VAULT_HANDLE_BYTES, vaultCodeWorkSubject, vaultSigned } from '../../protocol/vault.ts';
+import {
+  VAULT_CREDENTIAL_BYTES,
+  VAULT_HANDLE_BYTES,
+  vaultCodeWorkSubject,
+  vaultCredentialIdentifier,
+  vaultSigned,
+} from '../../protocol/vault.ts';
 import type { CodeSender, Proof } from './directory/ports.ts';
 import { createGuards, DAY_SECONDS, type GuardDeps, rateWindow } from './directory/proofs.ts';
 
@@ -32,6 +38,11 @@ export interface VaultRecord {
   readonly identity: IdentityId;
   /** The OPAQUE registration record (192 bytes). */
   readonly registration: Uint8Array;
+  /**
+   * The random credential identifier the registration was made under (16 bytes): the OPRF key is
+   * derived from it. Absent only on records stored before it existed, which use the identity.
+   */
+  readonly credential?: Uint8Array;
   /** The client's key, wrapped under its export key: opaque to the server. */
   readonly wrapped: Uint8Array;
   readonly tries: number;
@@ -96,10 +107,11 @@ export interface VaultStore {
 
 /** The server half of OPAQUE, bound to the deployment's OPRF server setup. */
 export interface OpaqueServer {
-  registrationResponse(identity: IdentityId, request: Uint8Array): Promise<Uint8Array>;
+  /** `credentialIdentifier`: what the OPRF key is derived from (protocol/vault.ts). */
+  registrationResponse(credentialIdentifier: string, request: Uint8Array): Promise<Uint8Array>;
   /** KE2 and the state to keep; a decoy KE2 (indistinguishable) when `registration` is undefined. */
   startLogin(
-    identity: IdentityId,
+    credentialIdentifier: string,
     registration: Uint8Array | undefined,
     ke1: Uint8Array,
   ): Promise<{ ke2: Uint8Array; state: Uint8Array }>;
@@ -111,6 +123,16 @@ export interface VaultDeps extends GuardDeps {
   readonly vault: VaultStore;
   readonly opaque: OpaqueServer;
   readonly codes: CodeSender;
+}
+
+/**
+ * The OPRF key's name: the record's random credential, so evaluations under an earlier registration
+ * or a decoy never help against this one; a decoy's is fixed per identity (a known vault's is fixed
+ * per record), so asking twice looks the same for both.
+ */
+function credentialIdentifier(identity: IdentityId, record: VaultRecord | undefined): string {
+  if (!record) return vaultCredentialIdentifier.decoy(identity);
+  return record.credential ? vaultCredentialIdentifier.record(record.credential) : identity;
 }
 
 const sha = (text: string) => new Uint8Array(createHash('sha256').update(text).digest());
@@ -144,7 +166,11 @@ export function createVault(deps: VaultDeps) {
     const expiresAt = nowSeconds() + LIMITS.vaultLoginTtlSeconds;
     const record = await deps.vault.spendTry(identity);
     await deps.vault.putLogin({ identity, login, ...(record ? { record } : {}), expiresAt });
-    const { ke2, state } = await deps.opaque.startLogin(identity, record?.registration, ke1);
+    const { ke2, state } = await deps.opaque.startLogin(
+      credentialIdentifier(identity, record),
+      record?.registration,
+      ke1,
+    );
     // A decoy keeps no state: its finish fails whatever it sends.
     if (record && !(await deps.vault.setLoginState(identity, login, state)))
       throw new SwitchyardError('vault_login_failed');
@@ -158,10 +184,18 @@ export function createVault(deps: VaultDeps) {
       return { ...challenge, work: await codeWorkBits(identity) };
     },
 
-    /** OPAQUE registration, first half: only the owner may evaluate its OPRF outside a login. */
-    async register(identity: IdentityId, request: Uint8Array, proof: Proof): Promise<Uint8Array> {
+    /**
+     * OPAQUE registration, first half, under a new random credential (so the OPRF key it evaluates
+     * is no stored vault's): the registration response and that credential, for `store`.
+     */
+    async register(identity: IdentityId, request: Uint8Array, proof: Proof) {
       await guards.authenticate(identity, proof, vaultSigned.register(identity, toHex(request)));
-      return deps.opaque.registrationResponse(identity, request);
+      const credential = deps.random.bytes(VAULT_CREDENTIAL_BYTES);
+      const response = await deps.opaque.registrationResponse(
+        vaultCredentialIdentifier.record(credential),
+        request,
+      );
+      return { response, credential };
     },
 
     /**
@@ -171,6 +205,7 @@ export function createVault(deps: VaultDeps) {
     async store(
       identity: IdentityId,
       registration: Uint8Array,
+      credential: Uint8Array,
       wrapped: Uint8Array,
       tries: number,
       proof: Proof,
@@ -178,11 +213,19 @@ export function createVault(deps: VaultDeps) {
       const owner = await guards.authenticate(
         identity,
         proof,
-        vaultSigned.store(identity, toHex(registration), toHex(wrapped), tries),
+        vaultSigned.store(identity, toHex(registration), toHex(credential), toHex(wrapped), tries),
       );
       if (reachable(owner).length === 0) throw new SwitchyardError('address_required');
       const version = deps.random.bytes(16);
-      await deps.vault.replace({ identity, registration, wrapped, tries, maxTries: tries, version });
+      await deps.vault.replace({
+        identity,
+        registration,
+        credential,
+        wrapped,
+        tries,
+        maxTries: tries,
+        version,
+      });
     },
 
     async delete(identity: IdentityId, proof: Proof): Promise<void> {

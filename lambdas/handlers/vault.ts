@@ -27,11 +27,18 @@ async function run(vault: Vault, request: VaultRequest): Promise<HttpResult> {
       });
     }
     case 'register': {
-      const response = await vault.register(request.identity, request.request, request.proof);
-      return reply(200, { response: toHex(response) });
+      const { response, credential } = await vault.register(request.identity, request.request, request.proof);
+      return reply(200, { response: toHex(response), credential: toHex(credential) });
     }
     case 'store':
-      await vault.store(request.identity, request.record, request.wrapped, request.tries, request.proof);
+      await vault.store(
+        request.identity,
+        request.record,
+        request.credential,
+        request.wrapped,
+        request.tries,
+        request.proof,
+      );
       return reply(200, { ok: true });
     case 'delete':
       await vault.delete(request.identity, request.proof);

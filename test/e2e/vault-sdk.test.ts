@@ -9,10 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryClient } from '../../client/directory/client.ts';
 import { VaultClient, VaultError } from '../../client/vault/client.ts';
 import { VAULT } from '../../contract/schema.ts';
-import { fromHex, toHex } from '../../protocol/bytes.ts';
+import { toHex } from '../../protocol/bytes.ts';
 import { generateKeyPair, type KeyPair, randomBytes } from '../../protocol/crypto.ts';
 import { LIMITS } from '../../protocol/limits.ts';
+import { vaultSigned } from '../../protocol/vault.ts';
 import { startTestRunner, type TestRunner } from '../support/runner.ts';
+import { b64, freshFetch, hex, vaultPost, vaultProof } from '../support/vault.ts';
 
 let test: TestRunner;
 let directory: DirectoryClient;
@@ -28,15 +30,6 @@ interface Owner {
   readonly identity: string;
   readonly keys: KeyPair;
 }
-
-/**
- * Every request on a fresh connection. The runner runs in this process, and the clients' Argon2id
- * (OPAQUE's key stretching, ~0.3 s of synchronous WebAssembly each, seven at once in some tests)
- * blocks its event loop: a pooled keep-alive socket can then be closed by the server's keep-alive
- * timer just as a request goes out on it (ECONNRESET), a race of this harness, not of the vault.
- */
-const freshFetch: typeof fetch = (input, init) =>
-  fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), connection: 'close' } });
 
 const lastCode = () => /: ([0-9]{6})$/.exec(codeLines.at(-1) ?? '')?.[1];
 
@@ -71,17 +64,12 @@ async function record(identity: string) {
   return result.Item;
 }
 
-async function post(path: string, body: unknown) {
-  const response = await freshFetch(new URL(`vault/${path}`, test.runner.httpUrl), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, json: (await response.json()) as Record<string, string> };
-}
+const post = (path: string, body: unknown) => vaultPost(test.runner.httpUrl, path, body);
+const proof = (identity: string, secretKey: Uint8Array, signed: Readonly<Record<string, unknown>>) =>
+  vaultProof(test.runner.httpUrl, identity, secretKey, signed);
 
-const b64 = (hex: string) => Buffer.from(fromHex(hex)!).toString('base64url');
-const hex = (b64url: string) => Buffer.from(b64url, 'base64url').toString('hex');
+/** The OPRF evaluation in a registration response or a KE2: its first 32 bytes (RFC 9807). */
+const evaluated = (hexBytes: string) => hexBytes.slice(0, 64);
 
 /** An attempt split in its two halves, so tests can run many starts before any finish. */
 async function start(identity: string, password: string, gate: { request: Uint8Array; code: string }) {
@@ -195,7 +183,7 @@ describe('vault', () => {
     await expect(vault.open(identity, 'wrong', await code(identity))).rejects.toBeInstanceOf(VaultError);
     expect(Number((await record(identity))?.[VAULT.attributes.tries])).toBe(2);
     const replay = await post(`identities/${identity}/finish`, done.body);
-    expect(replay).toEqual({
+    expect({ status: replay.status, json: replay.json }).toEqual({
       status: 403,
       json: { error: 'vault_login_failed', message: 'Vault login failed' },
     });
@@ -293,6 +281,44 @@ describe('vault', () => {
       code: 'vault_login_failed',
     });
     expect(await record(identity)).toBeUndefined();
+  });
+
+  it("evaluates a stored vault's OPRF key only in an attempt: not at register, not for a decoy", async () => {
+    const { identity, keys } = await owner();
+    // A blinded password guess, sent as a login's KE1 and (its first 32 bytes) as a registration request.
+    const ke1 = hex(opaque.client.startLogin({ password: 'guess' }).startLoginRequest);
+    const blinded = ke1.slice(0, 64);
+    const open = async () => {
+      const started = await post(`identities/${identity}/start`, {
+        ke1,
+        ...(await proof(identity, keys.secretKey, vaultSigned.open(identity, ke1))),
+      });
+      expect(started.status).toBe(200);
+      return evaluated(started.json.ke2!);
+    };
+    const register = async () => {
+      const registered = await post(`identities/${identity}/register`, {
+        request: blinded,
+        ...(await proof(identity, keys.secretKey, vaultSigned.register(identity, blinded))),
+      });
+      expect(registered.status).toBe(200);
+      expect(registered.json.credential).toMatch(/^[0-9a-f]{32}$/);
+      return evaluated(registered.json.response!);
+    };
+    // No vault yet: the decoy evaluates under a key of its own, the same each time (as a vault would).
+    const decoy = await open();
+    expect(await open()).toBe(decoy);
+    await vault.store(identity, keys.secretKey, PASSWORD, randomBytes(32), 5);
+    const stored = await open();
+    expect(await open()).toBe(stored);
+    // Collected before the vault existed, or through register since: never the vault's evaluation.
+    expect(stored).not.toBe(decoy);
+    const viaRegister = [await register(), await register()];
+    expect(viaRegister).not.toContain(stored);
+    expect(viaRegister[0]).not.toBe(viaRegister[1]);
+    // Replacing the vault draws a new credential: evaluations under the old one are worth nothing.
+    await vault.store(identity, keys.secretKey, PASSWORD, randomBytes(32), 5);
+    expect(await open()).not.toBe(stored);
   });
 });
 

@@ -27,6 +27,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MOCK_WS_ROUTES } from '../../contract/manifest.ts';
 import { TABLE_NAMES, TABLES, type TableName, type TableSchema } from '../../contract/schema.ts';
+import { dynamoVaultStore } from '../../lambdas/adapters/vault.ts';
 import { rateWindow } from '../../lambdas/domain/directory/proofs.ts';
 import { OWNER_PURPOSES } from '../../lambdas/domain/directory.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
@@ -46,6 +47,7 @@ import { generateKeyPair, randomBytes } from '../../protocol/crypto.ts';
 import { answerChallenge, canonicalJson } from '../../protocol/directory.ts';
 import { ERROR_CODES } from '../../protocol/errors.ts';
 import { ECHO_FRAME } from '../../protocol/frames.ts';
+import type { IdentityId } from '../../protocol/identity.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { solveWork, workSeed } from '../../protocol/work.ts';
 import { RawClient, registerIdentity, type TestIdentity } from '../support/chat.ts';
@@ -99,7 +101,9 @@ async function snapshot(): Promise<Snapshot> {
               ? `${item.recipient}|${item.key}`
               : table === 'connections'
                 ? item.connectionId
-                : item.key;
+                : table === 'vault'
+                  ? `${item.identity}|${item.item}`
+                  : item.key;
         out.set(`${table}|${String(key)}`, canonical(item));
       }
       start = page.LastEvaluatedKey;
@@ -633,7 +637,7 @@ async function answerHttp(
 function recordAccepted(input: HttpInput, text: string, accepted: Accepted) {
   const backup = /^\/safe\/backups\/([0-9a-f]{64})$/.exec(input.path);
   if (backup && (input.method === 'PUT' || input.method === 'DELETE')) accepted.backupIds.add(backup[1]!);
-  if (input.path === '/directory/challenge') {
+  if (input.path === '/directory/challenge' || input.path === '/vault/challenge') {
     try {
       const token = (JSON.parse(text) as { token?: unknown }).token;
       if (typeof token === 'string') accepted.challengeTokens.add(token);
@@ -1061,6 +1065,85 @@ describe('fuzz: Safe routes', () => {
     // The seeded backup is never touched by any generated input (they use fresh ids).
     const head = await httpFetch(`${harness.runner.safeUrl}backups/${SEEDED_BACKUP}`, { method: 'HEAD' });
     expect(head.status).toBe(200);
+  });
+});
+
+describe('fuzz: vault routes', () => {
+  const hex = (n: number) => hexBytes(n);
+  const identityPath = (op: fc.Arbitrary<string>) =>
+    fc.oneof(
+      { arbitrary: op.map((o) => `/vault/identities/${owner.id}/${o}`), weight: 6 },
+      { arbitrary: fc.tuple(validId, op).map(([i, o]) => `/vault/identities/${i}/${o}`), weight: 1 },
+      { arbitrary: fc.tuple(segment, op).map(([i, o]) => `/vault/identities/${i}/${o}`), weight: 1 },
+      { arbitrary: fc.array(segment, { maxLength: 5 }).map((p) => `/vault/${p.join('/')}`), weight: 1 },
+    );
+  const proof = { token: hex(32), response: hex(32) };
+  /** Near-valid bodies of each route (docs/PROTOCOL.md, "Vault"), with wrong proofs, codes and logins. */
+  const bodies: Record<string, fc.Arbitrary<Record<string, unknown>>> = {
+    register: fc.record({ request: hex(32), ...proof }),
+    store: fc.record({
+      record: hex(192),
+      credential: hex(16),
+      wrapped: hex(72),
+      tries: fc.integer(),
+      ...proof,
+    }),
+    delete: fc.record(proof),
+    code: fc.record({
+      kind: fc.constantFrom('email', 'phone'),
+      address: fc.emailAddress(),
+      token: hex(32),
+      work: hex(8),
+    }),
+    start: fc.oneof(
+      fc.record({ ke1: hex(96), request: hex(16), code: fc.stringMatching(/^\d{6}$/) }),
+      fc.record({ ke1: hex(96), ...proof }),
+    ),
+    finish: fc.record({ login: hex(16), ke3: hex(64) }),
+  };
+
+  beforeAll(async () => {
+    // A vault the owner has, which no input may change (none carries a proof, code or login).
+    await dynamoVaultStore(harness.clients.dynamo, harness.runner.tables.vault).replace({
+      identity: owner.id as IdentityId,
+      registration: randomBytes(192),
+      credential: randomBytes(16),
+      wrapped: randomBytes(72),
+      tries: 5,
+      maxTries: 5,
+      version: randomBytes(16),
+    });
+  });
+
+  it('POST /vault/challenge and /vault/identities/{id}/{op}: documented answers only, nothing changed', async () => {
+    const ops = Object.keys(bodies);
+    const routes = fc.oneof(
+      httpInput(
+        mostly('POST'),
+        fc.constant('/vault/challenge'),
+        body(
+          fc.record({
+            identity: fc.oneof(
+              fc.constant(0).map(() => owner.id),
+              validId,
+            ),
+          }),
+        ),
+      ),
+      ...ops.map((op) => httpInput(mostly('POST'), identityPath(fc.constant(op)), body(bodies[op]))),
+      httpInput(fc.constantFrom(...METHODS), identityPath(segment), body()),
+    );
+    await batch('vault', routes, sendHttp, {
+      valid: fc.constant(0).map(
+        (): HttpInput => ({
+          method: 'POST',
+          path: '/vault/challenge',
+          contentType: 'application/json',
+          body: JSON.stringify({ identity: owner.id }),
+          valid: true,
+        }),
+      ),
+    });
   });
 });
 
