@@ -5,16 +5,22 @@
  * wake-up they verify (VAPID, RFC 8291 decryption, FCM's OAuth grant, APNs over HTTP/2) and that
  * carries nothing about the message or its sender.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatSession } from '../../client/chat/session.ts';
+import { EXIT } from '../../client/cli/command.ts';
 import { DirectoryClient } from '../../client/directory/client.ts';
+import { saveIdentityFile } from '../../client/keyfile.ts';
 import { addPushTarget, listPushTargets, removePushTarget } from '../../client/push/client.ts';
 import { MAILBOX } from '../../contract/schema.ts';
 import { FLAGS } from '../../protocol/chat.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { WAKE_PAYLOAD } from '../../protocol/push-targets.ts';
 import { newSession, registerIdentity, type TestIdentity } from '../support/chat.ts';
+import { startProcess } from '../support/process.ts';
 import {
   type Subscriber,
   startApnsStandIn,
@@ -170,6 +176,50 @@ describe('push targets', () => {
     // Registering one already there again still works at the bound.
     await addPushTarget(session, { kind: 'fcm', token: 'token-0' });
     expect((await listPushTargets(session)).targets).toHaveLength(LIMITS.pushTargetsPerIdentity);
+  });
+
+  it('are registered, listed and removed with `switchyard push`', async () => {
+    const who = await registerIdentity(harness.runner);
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-push-cli-'));
+    try {
+      const file = join(dir, 'id.json');
+      await saveIdentityFile(file, { identity: who.id as never, keys: who.keys });
+      const cli = async (...args: string[]) => {
+        const run = startProcess(
+          process.execPath,
+          ['dist/switchyard.js', 'push', ...args, '--identity-file', file],
+          {
+            ...process.env,
+            SWITCHYARD_SERVER: harness.runner.httpUrl,
+            SWITCHYARD_SERVER_KEY: harness.runner.serverPublicKey,
+          },
+        );
+        return { code: await run.exited, output: run.output() };
+      };
+      const subscriber = webPush.subscribe();
+      const added = await cli(
+        'add',
+        'webpush',
+        subscriber.endpoint,
+        '--p256dh',
+        subscriber.p256dh,
+        '--auth',
+        subscriber.auth,
+      );
+      expect(added.code, added.output).toBe(EXIT.ok);
+      const id = /^([0-9a-f]{16}) {2}webpush/m.exec(added.output)?.[1];
+      expect(id).toBeDefined();
+      expect(added.output).toContain(subscriber.endpoint);
+      expect(added.output).toMatch(/^vapid key: [A-Za-z0-9_-]{87}$/m);
+      const refused = await cli('add', 'fcm', 'not a token');
+      expect(refused.code).toBe(EXIT.usage);
+      const removed = await cli('remove', id ?? '');
+      expect(removed.code, removed.output).toBe(EXIT.ok);
+      expect(removed.output).not.toContain(subscriber.endpoint);
+      expect(await pushItem(who)).toMatchObject({ [MAILBOX.attributes.targets]: {} });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('are removed when the identity is deleted', async () => {
