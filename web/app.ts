@@ -10,6 +10,7 @@
  * backup.ts (Safe backup and restore) and contacts.ts. Nothing here logs: identifiers are only
  * shown to their owner.
  */
+
 import { DirectoryClient } from '../client/directory/client.ts';
 import { BrowserKeyStore } from '../client/keystore.ts';
 import { backUp, restore } from './backup.ts';
@@ -18,6 +19,7 @@ import { CONTACTS_KEY, type Config, DB_NAME, loadConfig } from './config.ts';
 import { Contacts } from './contacts.ts';
 import { createIdentity, forget, unlock } from './identity.ts';
 import { $, explain, fail, onSubmit, say, show } from './page.ts';
+import { pushSupported } from './push.ts';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -48,6 +50,14 @@ async function main(): Promise<void> {
       .finally(() => {
         toggle.disabled = false;
       });
+  });
+  const push = $<HTMLButtonElement>('enable-push');
+  push.hidden = !pushSupported();
+  push.addEventListener('click', () => {
+    chat.enablePush().then(
+      (status) => say(`Notifications: ${status}.`),
+      (error: unknown) => fail(explain(error)),
+    );
   });
   $('forget').addEventListener(
     'click',

@@ -10,6 +10,7 @@ import { toHex } from '../protocol/bytes.ts';
 import type { Config } from './config.ts';
 import type { Contacts } from './contacts.ts';
 import { $, explain, fail, normaliseId, say, show } from './page.ts';
+import { enablePush, type PushStatus } from './push.ts';
 import { showVisibility } from './seen.ts';
 
 const STATE_TEXT: Record<DeliveryState, string> = {
@@ -74,6 +75,11 @@ export class ChatView {
       this.setConnection('offline');
       throw error;
     }
+  }
+
+  /** Push wake-ups for this browser (web/push.ts) over the current session. */
+  enablePush(): Promise<PushStatus> {
+    return enablePush(this.session!);
   }
 
   async goOffline(): Promise<void> {

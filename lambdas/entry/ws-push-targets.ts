@@ -4,7 +4,7 @@ import { VAPID_REQUEST_TOKEN } from '../adapters/wake/credentials.ts';
 import { awsSetup } from '../runtime/aws.ts';
 import { composeWsPushTargets } from '../runtime/functions/push.ts';
 import { createDynamo } from '../runtime/sdk/dynamo.ts';
-import { createLazySecretReader } from '../runtime/sdk/secrets-lazy.ts';
+import { createSecretReader } from '../runtime/sdk/secrets.ts';
 import { createVaultSetupSecret } from '../runtime/sdk/vault-setup.ts';
 
 const { config, base } = awsSetup('wsPushTargets');
@@ -12,7 +12,7 @@ export const handler = composeWsPushTargets(
   config,
   {
     dynamo: createDynamo(),
-    secrets: createLazySecretReader(),
+    secrets: createSecretReader(),
     vapidSecret: (arn) => createVaultSetupSecret(arn, {}, VAPID_REQUEST_TOKEN),
   },
   base,
