@@ -16,7 +16,7 @@ import type { ApiStack } from '../../lib/api-stack.ts';
 import type { SwitchyardConfig } from '../../lib/config.ts';
 import { readConfig } from '../../lib/config.ts';
 import { VAULT_KEY_ACTIONS, type VaultSetup } from '../../lib/constructs/vault-setup.ts';
-import type { PushCredentials } from '../../lib/constructs/wakeups.ts';
+import type { PushCredentials, WakeupStream } from '../../lib/constructs/wakeups.ts';
 import type { StatefulStack } from '../../lib/stateful-stack.ts';
 import { Switchyard } from '../../lib/switchyard.ts';
 import { ECHO_FRAME, ROUTE_SELECTION_EXPRESSION } from '../../protocol/frames.ts';
@@ -150,6 +150,11 @@ function grantsByAction(
 }
 
 /** The vault's setup secret and its key (the API stack makes one when a function holds it). */
+/** A spec's manifest name in this synth. */
+function nameOf(s: Synth, spec: FunctionSpec): string {
+  return Object.entries(s.specs).find(([, candidate]) => candidate === spec)?.[0] ?? '';
+}
+
 function pushCredentialsOf(s: Synth): PushCredentials {
   return s.api.node.findChild('PushCredentials') as PushCredentials;
 }
@@ -216,6 +221,9 @@ function expectedGrants(s: Synth, spec: FunctionSpec): Record<string, string[]> 
     for (const action of ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'])
       add(action, stream);
     add('dynamodb:ListStreams', '*');
+    // The mapping's on-failure destination: the dead-letter queue.
+    const queue = (s.api.node.findChild(`${nameOf(s, spec)}Stream`) as WakeupStream).deadLetters.queueArn;
+    for (const action of ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']) add(action, queue);
   }
   return out;
 }
@@ -896,11 +904,21 @@ describe('encryption keys', () => {
         if (spec.readsServerKey) add('secretsmanager', 'kms:Decrypt');
         // The VAPID secret: read, and written once (push functions).
         if (spec.pushCredentials) add('secretsmanager', 'kms:Decrypt', 'kms:GenerateDataKey');
+        if (spec.stream) add('stream', 'kms:Decrypt', 'kms:DescribeKey');
         const granted: Record<string, string[]> = {};
         for (const statement of functionOf(s.apiTemplate, name).statements) {
           const kms = actionsOf(statement).filter((action) => action.startsWith('kms:'));
           // The vault setup's own key (its tests below), not the data key.
           if (kms.length === 0 || JSON.stringify(statement.Resource).includes('VaultSetupKey')) continue;
+          // A stream function reads the table's stream directly (Lambda's poller, not a DynamoDB call
+          // on its behalf): CDK grants kms:Decrypt and kms:DescribeKey on the table's key without a
+          // ViaService condition.
+          if (spec.stream && statement.Condition === undefined) {
+            expect(kms, name).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
+            expect(statement.Resource, name).toEqual(key);
+            granted.stream = [...(granted.stream ?? []), ...kms].sort();
+            continue;
+          }
           expect(statement.Effect, name).toBe('Allow');
           expect(statement.Resource, name).toEqual(key);
           const service = JSON.stringify(statement.Condition?.StringEquals?.['kms:ViaService']);
