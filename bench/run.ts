@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { bundlesReport, runBundlesBench } from './bundles.ts';
 import { chatReports, runChatBench } from './chat.ts';
 import { mediaReport, runMediaBench } from './media.ts';
+import { pushReport, runPushBench } from './push.ts';
 import { requestsReports, runRequestsBench } from './requests.ts';
 import { runSafeBench, safeReport } from './safe.ts';
 import { type BenchOptions, type BenchReport, machine, replaceSection } from './support.ts';
@@ -62,6 +63,11 @@ const BENCHES: readonly Bench[] = [
     label: 'media 10 MiB upload+download through presigned URLs vs directly on embedded S3',
     run: async (options) => [mediaReport(await runMediaBench(options))],
   },
+  {
+    ids: ['P12'],
+    label: 'push wake-ups: stream invocations, DynamoDB and provider requests, cost per wake-up',
+    run: async (options) => [pushReport(await runPushBench(options))],
+  },
 ];
 
 const ALL_IDS = BENCHES.flatMap((bench) => bench.ids);
@@ -71,7 +77,7 @@ function summaryBlock(document: string, reports: readonly BenchReport[], command
   const lines = new Map<string, string>();
   const existing =
     /<!-- bench:summary:start -->([\s\S]*?)<!-- bench:summary:end -->/.exec(document)?.[1] ?? '';
-  for (const match of existing.matchAll(/^- \*\*(P\d)\*\* .*$/gm)) lines.set(match[1]!, match[0]);
+  for (const match of existing.matchAll(/^- \*\*(P\d+)\*\* .*$/gm)) lines.set(match[1]!, match[0]);
   for (const report of reports) lines.set(report.id, `- **${report.id}** ${report.summary}`);
   const ordered = [...lines.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, line]) => line);
   return `## Summary
