@@ -105,6 +105,11 @@ export interface RunnerOptions {
     readonly apns?: unknown;
     readonly providerOrigins?: { readonly fcm?: string; readonly apns?: string };
   };
+  /**
+   * Whether the runner reads table streams and invokes their functions (the wake-ups), as Lambda's
+   * event source mappings do; default true. Tests that count the send path's own requests turn it off.
+   */
+  readonly streams?: boolean;
   /** Fails chosen AWS SDK request attempts (the reliability tests; see ClientOptions.injectFault). */
   readonly injectFault?: ClientOptions['injectFault'];
 }
@@ -292,7 +297,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
     for (const name of FUNCTION_NAMES) {
       const fn = built[name];
       const table = (FUNCTIONS[name] as { stream?: TableName }).stream;
-      if (fn.kind !== 'stream' || !table) continue;
+      if (fn.kind !== 'stream' || !table || options.streams === false) continue;
       const source = startStreamSource({
         endpoint: endpoints.dynamodb,
         tableName: names.tables[table],
