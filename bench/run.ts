@@ -13,12 +13,14 @@
  *   P8      bench/media.ts     10 MiB blob through presigned URLs ÷ directly on embedded S3
  *   P10     bench/vault.ts     vault login through the runner ÷ OPAQUE alone; the vault bundle
  *   P11     bench/web.ts       the browser client's page weight and time to interactive (Chromium)
+ *   P12     bench/push.ts      requests and cost per push wake-up (stream, DynamoDB, provider)
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { bundlesReport, runBundlesBench } from './bundles.ts';
 import { chatReports, runChatBench } from './chat.ts';
 import { mediaReport, runMediaBench } from './media.ts';
+import { pushReport, runPushBench } from './push.ts';
 import { requestsReports, runRequestsBench } from './requests.ts';
 import { runSafeBench, safeReport } from './safe.ts';
 import { type BenchOptions, type BenchReport, machine, replaceSection } from './support.ts';
@@ -76,6 +78,11 @@ const BENCHES: readonly Bench[] = [
     ids: ['P11'],
     label: 'browser client page weight and time to interactive (headless Chromium)',
     run: async (options) => [webReport(await runWebBench(options))],
+  },
+  {
+    ids: ['P12'],
+    label: 'push wake-ups: stream invocations, DynamoDB and provider requests, cost per wake-up',
+    run: async (options) => [pushReport(await runPushBench(options))],
   },
 ];
 

@@ -40,3 +40,6 @@ export function frameText(event: WsEvent): string {
     ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
     : (event.body ?? '');
 }
+
+/** A DynamoDB stream batch as Lambda delivers it (and the local runner builds it). */
+export type { DynamoDBBatchResponse as StreamResult, DynamoDBStreamEvent as StreamEvent } from 'aws-lambda';

@@ -76,6 +76,19 @@ export interface FunctionSpec {
    * setup on first use) on that secret only, and sets `VAULT_SETUP_SECRET_ARN`.
    */
   readonly holdsVaultSetup?: boolean;
+  /**
+   * The push wake-up credentials the function uses: `vapid` the VAPID key pair only (a secret the
+   * function fills on first use; the stack grants GetSecretValue and PutSecretValue on it and sets
+   * `PUSH_VAPID_SECRET_ARN`); `all` also the FCM and APNs secrets the deployment configures
+   * (GetSecretValue on each). The configured kinds are told to both.
+   */
+  readonly pushCredentials?: 'vapid' | 'all';
+  /**
+   * The table whose DynamoDB stream invokes this function (contract/streams.ts: filter, batching,
+   * retries); the stack adds the event source mapping and its dead-letter queue, the local runner
+   * its stream reader.
+   */
+  readonly stream?: TableName;
 }
 
 /** The directory's table access, shared by `directory` and `revoke` (the same code). */
@@ -89,8 +102,8 @@ const DIRECTORY_TABLES = {
   ],
   ephemeral: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   // Revocation and deletion close the mailbox (its owner record lists the live sessions) and purge
-  // the waiting messages…
-  mailbox: ['dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
+  // the waiting messages and push targets (the data export reads those: GetItem)…
+  mailbox: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'],
   // …and forget the closed sessions.
   connections: ['dynamodb:DeleteItem'],
 } as const satisfies FunctionSpec['tables'];
@@ -223,6 +236,38 @@ export const FUNCTIONS = {
     // PutObject signs upload policies, GetObject download URLs; DeleteObject on "done". No ListBucket.
     mediaBucket: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
     manageConnections: false,
+  },
+  /**
+   * Push targets (docs/PROTOCOL.md, "Push wake-ups"): session frames on the chat socket, so only the
+   * logged-in owner registers, removes and lists its own targets (the `#push` item of its mailbox).
+   */
+  wsPushTargets: {
+    entry: 'lambdas/entry/ws-push-targets.ts',
+    httpRoutes: [],
+    wsRoutes: ['pushTargetAdd', 'pushTargetRemove', 'pushTargetList'],
+    tables: {
+      // The frame's acceptance (session and replay slot: one conditional update; a read to say why not).
+      connections: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
+      mailbox: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+    },
+    safeBucket: [],
+    manageConnections: false,
+    pushCredentials: 'vapid',
+  },
+  /**
+   * Content-free wake-ups, off the send path: the mailbox table's stream (only copies for recipients
+   * the switch could not reach) invokes it in batches; it reads the recipient's owner record (online:
+   * nothing), claims the debounce on the `#push` item, sends, and removes gone targets.
+   */
+  wakeups: {
+    entry: 'lambdas/entry/wakeups.ts',
+    httpRoutes: [],
+    wsRoutes: [],
+    tables: { mailbox: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] },
+    safeBucket: [],
+    manageConnections: false,
+    pushCredentials: 'all',
+    stream: 'mailbox',
   },
   reaper: {
     entry: 'lambdas/entry/reaper.ts',

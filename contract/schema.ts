@@ -40,6 +40,11 @@ export interface TableSchema {
    * restorable for 35 days, which would break delete-on-delivery.
    */
   readonly pointInTimeRecovery: boolean;
+  /**
+   * A DynamoDB stream with the item images a stream function reads (contract/streams.ts); absent:
+   * no stream. The local runner reads DynamoDB Local's stream of the same table.
+   */
+  readonly stream?: 'NEW_AND_OLD_IMAGES';
 }
 
 export const IDENTITIES = {
@@ -79,7 +84,9 @@ export const IDENTITIES = {
  * delivery; it is sparse: a copy pushed to a live session has no `seq` unless no push reached it. The item `#owner` is the mailbox's owner record: whether the identity may receive
  * (`active`), its live sessions (connection id → session key and expiry) for pushes, and the
  * approximate quota counters (`count`, `bytes`, `recountedAt`), so one read tells a send all it
- * needs about a recipient.
+ * needs about a recipient. The item `#push` holds the identity's push targets (`targets`: target id
+ * → kind, address, keys) and when it was last woken (`wokeAt`, the debounce); purging the mailbox
+ * removes it with the messages. The table's stream feeds the `wakeups` function.
  */
 export const MAILBOX = {
   logicalName: 'mailbox',
@@ -88,6 +95,7 @@ export const MAILBOX = {
   localIndexes: [{ indexName: 'byArrival', sortKey: { name: 'seq', type: 'S' } }],
   ttlAttribute: 'expiresAt',
   pointInTimeRecovery: false,
+  stream: 'NEW_AND_OLD_IMAGES',
   attributes: {
     recipient: 'recipient',
     key: 'key',
@@ -104,6 +112,8 @@ export const MAILBOX = {
     active: 'active',
     sessions: 'sessions',
     recountedAt: 'recountedAt',
+    targets: 'targets',
+    wokeAt: 'wokeAt',
   },
 } as const satisfies TableSchema & { attributes: Record<string, string> };
 

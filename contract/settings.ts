@@ -297,6 +297,55 @@ export const SETTINGS = {
     context: 'hostedZoneName',
     doc: 'the domain name of that zone (with `hostedZoneId`)',
   },
+  pushDebounceSeconds: {
+    kind: 'int',
+    context: 'pushDebounceSeconds',
+    env: 'PUSH_DEBOUNCE_SECONDS',
+    local: true,
+    default: LIMITS.pushDebounceSecondsDefault,
+    min: 1,
+    max: 3600,
+    doc: 'push wake-ups: at most one per recipient this often (seconds) while messages wait',
+  },
+  pushVapidSubject: {
+    kind: 'text',
+    context: 'pushVapidSubject',
+    env: 'PUSH_VAPID_SUBJECT',
+    local: true,
+    pattern: /^(mailto:[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}|https:\/\/[A-Za-z0-9.-]{1,253}(\/[^\s]{0,200})?)$/,
+    expected: 'a mailto: address or an https: URL (e.g. mailto:ops@example.org)',
+    doc: 'Web Push: the contact in every VAPID token (RFC 8292 `sub`); some push services require one',
+  },
+  pushFcmSecretArn: {
+    kind: 'text',
+    context: 'pushFcmSecretArn',
+    env: 'PUSH_FCM_SECRET_ARN',
+    pattern: SECRET_ARN,
+    expected:
+      'the complete ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>)',
+    doc: 'complete ARN of a secret holding a Firebase service account key (JSON): FCM wake-ups; absent, none',
+  },
+  pushApnsSecretArn: {
+    kind: 'text',
+    context: 'pushApnsSecretArn',
+    env: 'PUSH_APNS_SECRET_ARN',
+    pattern: SECRET_ARN,
+    expected:
+      'the complete ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 chars>)',
+    doc: 'complete ARN of a secret `{"keyId","teamId","topic","key"[,"sandbox"]}` (APNs `.p8` key): APNs wake-ups; absent, none',
+  },
+  pushFcmCredentialsFile: {
+    kind: 'custom',
+    env: 'PUSH_FCM_CREDENTIALS_FILE',
+    local: true,
+    doc: 'a Firebase service account key file (JSON): FCM wake-ups; absent, none',
+  },
+  pushApnsCredentialsFile: {
+    kind: 'custom',
+    env: 'PUSH_APNS_CREDENTIALS_FILE',
+    local: true,
+    doc: 'a JSON file `{"keyId","teamId","topic","key"[,"sandbox"]}` (APNs `.p8` key as PEM text): APNs wake-ups; absent, none',
+  },
   port: {
     kind: 'int',
     env: 'PORT',
@@ -376,6 +425,8 @@ export const WIRING = {
   serverKeySecretArn: 'SERVER_KEY_SECRET_ARN',
   /** ARN of the Secrets Manager secret holding the vault's OPRF server setup (vault function only). */
   vaultSetupSecretArn: 'VAULT_SETUP_SECRET_ARN',
+  /** ARN of the Secrets Manager secret holding the VAPID key pair (push functions; made on first use). */
+  pushVapidSecretArn: 'PUSH_VAPID_SECRET_ARN',
 } as const;
 
 /** Every environment variable a function reads: the stack's wiring and the settings (contract/settings.ts). */
@@ -393,6 +444,10 @@ export const ENV = {
   verificationEmailFrom: SETTINGS.verificationEmailFrom.env,
   verificationSms: SETTINGS.verificationSms.env,
   stage: SETTINGS.stage.env,
+  pushDebounceSeconds: SETTINGS.pushDebounceSeconds.env,
+  pushVapidSubject: SETTINGS.pushVapidSubject.env,
+  pushFcmSecretArn: SETTINGS.pushFcmSecretArn.env,
+  pushApnsSecretArn: SETTINGS.pushApnsSecretArn.env,
 } as const satisfies { tables: Record<TableName, string> } & Record<string, unknown>;
 
 /** Why a raw value is not a valid setting; each parser words it for its own source. */

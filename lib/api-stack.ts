@@ -46,6 +46,7 @@ import { OperationsDashboard } from './constructs/dashboard.ts';
 import { type ConnectionsManagement, ManifestFunction } from './constructs/manifest-function.ts';
 import { ServerPublicKey } from './constructs/server-public-key.ts';
 import { VaultSetup } from './constructs/vault-setup.ts';
+import { PushCredentials, WakeupStream } from './constructs/wakeups.ts';
 import { acknowledge } from './nag.ts';
 
 /** Where the Safe routes live on the HTTP API; clients are configured with `{HttpApiUrl}safe/`. */
@@ -147,6 +148,14 @@ export class ApiStack extends Stack {
       ? new VaultSetup(this, 'VaultSetup')
       : undefined;
 
+    // Push wake-up credentials, for the functions that send or hand out the VAPID key.
+    const pushCredentials = Object.values(specs).some((spec) => spec.pushCredentials)
+      ? new PushCredentials(this, 'PushCredentials', {
+          config,
+          ...(props.dataKey ? { dataKey: props.dataKey } : {}),
+        })
+      : undefined;
+
     const functions: Record<string, ManifestFunction> = {};
     for (const [name, spec] of Object.entries(specs)) {
       const fn = new ManifestFunction(this, name, {
@@ -161,6 +170,7 @@ export class ApiStack extends Stack {
         serverKey: props.serverKey,
         ...(props.dataKey ? { dataKey: props.dataKey } : {}),
         ...(vaultSetup ? { vaultSetup } : {}),
+        ...(pushCredentials ? { pushCredentials } : {}),
       });
       functions[name] = fn;
       this.addWebSocketRoutes(name, spec, fn);
@@ -191,6 +201,24 @@ export class ApiStack extends Stack {
       namespace: metricsNamespace(config.stage),
       ...(config.alarmEmail ? { email: config.alarmEmail } : {}),
     });
+
+    // Stream functions (the wake-ups) read their table's stream, with a dead-letter queue and alarms.
+    for (const [name, spec] of Object.entries(specs)) {
+      const fn = functions[name];
+      if (!spec.stream || !fn) continue;
+      new WakeupStream(this, `${name}Stream`, {
+        fn: fn.function,
+        table: props.tables[spec.stream as TableName],
+        topic: this.alarms.topic,
+      });
+      acknowledge(
+        fn,
+        'AwsSolutions-IAM5[Resource::*]',
+        'The stream event source needs dynamodb:ListStreams, which IAM only grants on "*" (it names no ' +
+          'table); the stream reads themselves (DescribeStream, GetRecords, GetShardIterator) are granted ' +
+          "on this one table's stream ARN.",
+      );
+    }
 
     this.dashboard = new OperationsDashboard(this, 'Dashboard', {
       functions: Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fn.function])),

@@ -113,6 +113,17 @@ export interface SwitchyardConfig {
    */
   readonly verificationSms: boolean;
   /**
+   * Push wake-ups: at most one per recipient this often (seconds) while messages wait.
+   * @default 30
+   */
+  readonly pushDebounceSeconds: number;
+  /** Push wake-ups: the VAPID contact (`mailto:` or `https:`, RFC 8292 `sub`); absent, none. */
+  readonly pushVapidSubject?: string;
+  /** Complete ARN of a secret holding a Firebase service account key; absent, no FCM wake-ups. */
+  readonly pushFcmSecretArn?: string;
+  /** Complete ARN of a secret holding APNs credentials (docs/OPERATIONS.md); absent, no APNs wake-ups. */
+  readonly pushApnsSecretArn?: string;
+  /**
    * Encrypt the tables, the Safe bucket, the server key secret and the functions' log groups with a
    * customer-managed KMS key the stateful stack creates (lib/constructs/data-key.ts). Off: AWS's
    * own keys, at no cost.
@@ -173,6 +184,7 @@ export const CONFIG_DEFAULTS: SwitchyardConfig = {
   wsBurstLimit: SETTINGS.wsBurstLimit.default,
   serverKeyGeneration: SETTINGS.serverKeyGeneration.default,
   verificationSms: SETTINGS.verificationSms.default,
+  pushDebounceSeconds: SETTINGS.pushDebounceSeconds.default,
   customerManagedKey: SETTINGS.customerManagedKey.default,
 };
 
@@ -239,7 +251,16 @@ function contextSetting<T>(raw: Readonly<Record<string, unknown>>, name: Setting
  */
 export function parseConfig(raw: Readonly<Record<string, unknown>>): SwitchyardConfig {
   const int = (name: SettingName & ConfigKey) => contextSetting<number>(raw, name);
-  const optional = <K extends 'stage' | 'safeBasicAuthSecretArn' | 'verificationEmailFrom' | 'alarmEmail'>(
+  const optional = <
+    K extends
+      | 'stage'
+      | 'safeBasicAuthSecretArn'
+      | 'verificationEmailFrom'
+      | 'alarmEmail'
+      | 'pushVapidSubject'
+      | 'pushFcmSecretArn'
+      | 'pushApnsSecretArn',
+  >(
     name: K,
   ) => {
     const value = contextSetting<string | undefined>(raw, name);
@@ -273,6 +294,10 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>): SwitchyardC
     ...optional('safeBasicAuthSecretArn'),
     ...optional('verificationEmailFrom'),
     verificationSms: contextSetting<boolean>(raw, 'verificationSms'),
+    pushDebounceSeconds: int('pushDebounceSeconds'),
+    ...optional('pushVapidSubject'),
+    ...optional('pushFcmSecretArn'),
+    ...optional('pushApnsSecretArn'),
     customerManagedKey: contextSetting<boolean>(raw, 'customerManagedKey'),
     ...optional('alarmEmail'),
     ...customDomains(raw),

@@ -4,7 +4,14 @@
  * data stays put. Everything about them comes from the schema module.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import type { Key } from 'aws-cdk-lib/aws-kms';
 import {
   BlockPublicAccess,
@@ -174,6 +181,8 @@ export class StatefulStack extends Stack {
         ? { encryption: TableEncryption.CUSTOMER_MANAGED, encryptionKey: this.dataKey }
         : { encryption: TableEncryption.AWS_MANAGED }),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: schema.pointInTimeRecovery },
+      // The mailbox's stream feeds the push wake-ups (contract/streams.ts).
+      ...('stream' in schema ? { stream: StreamViewType[schema.stream] } : {}),
       // RETAIN only keeps CloudFormation from deleting the table; deletion protection also refuses a
       // DeleteTable call from anyone (console, CLI, a script). Tearing down: docs/OPERATIONS.md.
       deletionProtection: true,

@@ -10,6 +10,13 @@ import { type BasicAuthCredentials, checkBasicAuthCredentials } from '../lambdas
 import { ConfigError, deploymentSettings, envSetting } from '../lambdas/runtime/env.ts';
 import { JavaMissingError } from './dynamodb.ts';
 import { PortInUseError, type Runner, startRunner } from './runner.ts';
+import { readCredentialsFile } from './vapid-key.ts';
+
+/** A credentials file named by a `local` custom setting, parsed; absent: undefined. */
+function credentialsFile(setting: { readonly env: string }): unknown {
+  const path = process.env[setting.env]?.trim();
+  return path ? readCredentialsFile(resolve(path), setting.env) : undefined;
+}
 
 /** `SAFE_BASIC_AUTH=user:password`: split at the first colon; errors never echo the value. */
 function safeBasicAuth(): BasicAuthCredentials | undefined {
@@ -61,6 +68,16 @@ async function main(): Promise<void> {
       maxLifetimeMs: envSetting(env, 'wsMaxLifetimeMs'),
     },
     sweepIntervalMs: envSetting(env, 'sweepIntervalMs'),
+    push: {
+      debounceSeconds: envSetting(env, 'pushDebounceSeconds'),
+      ...(envSetting(env, 'pushVapidSubject') ? { vapidSubject: envSetting(env, 'pushVapidSubject') } : {}),
+      ...(credentialsFile(SETTINGS.pushFcmCredentialsFile) !== undefined
+        ? { fcm: credentialsFile(SETTINGS.pushFcmCredentialsFile) }
+        : {}),
+      ...(credentialsFile(SETTINGS.pushApnsCredentialsFile) !== undefined
+        ? { apns: credentialsFile(SETTINGS.pushApnsCredentialsFile) }
+        : {}),
+    },
     scheduleIntervalMs: envSetting(env, 'scheduleIntervalMs'),
     // A slow start (a busy machine) says so instead of sitting silent.
     statusSink: (line) => process.stdout.write(`${line}\n`),

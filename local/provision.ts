@@ -73,6 +73,9 @@ export async function ensureTable(
               })),
             }
           : {}),
+        ...(table.stream
+          ? { StreamSpecification: { StreamEnabled: true, StreamViewType: table.stream } }
+          : {}),
       }),
     );
   } catch (error) {
@@ -92,6 +95,15 @@ export async function ensureTable(
           AttributeType: key.type,
         })),
         GlobalSecondaryIndexUpdates: [{ Create: indexDefinition(index) }],
+      }),
+    );
+  }
+  // …and a stream added since (the mailbox's, which feeds the wake-ups).
+  if (table.stream && !description.Table.StreamSpecification?.StreamEnabled) {
+    await dynamo.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        StreamSpecification: { StreamEnabled: true, StreamViewType: table.stream },
       }),
     );
   }

@@ -8,7 +8,9 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FUNCTION_NAMES, FUNCTIONS } from '../contract/manifest.ts';
 import type { TableName } from '../contract/schema.ts';
+import { WAKE_FILTER_PATTERN, WAKE_STREAM } from '../contract/streams.ts';
 import { systemClock, systemRandom } from '../lambdas/domain/clock.ts';
 import type { RegistrationPolicy } from '../lambdas/domain/directory.ts';
 import { type BasicAuthCredentials, basicAuthDigest } from '../lambdas/domain/safe.ts';
@@ -28,6 +30,8 @@ import { openGateway } from './gateway.ts';
 import { startJobs } from './jobs.ts';
 import { createMediaProxy } from './media-proxy.ts';
 import { loadOrCreateServerKey } from './server-key.ts';
+import { startStreamSource } from './streams.ts';
+import { loadOrCreateVapidKey } from './vapid-key.ts';
 import { loadOrCreateVaultSetup } from './vault-setup.ts';
 import type { WsLimits } from './ws-api.ts';
 
@@ -89,6 +93,23 @@ export interface RunnerOptions {
    * them, not just those still in the connections table). Default none.
    */
   readonly onConnection?: (connectionId: string) => void;
+  /**
+   * Push wake-ups: the debounce, the VAPID `sub`, and FCM / APNs credentials (parsed JSON of the
+   * files `PUSH_FCM_CREDENTIALS_FILE` / `PUSH_APNS_CREDENTIALS_FILE`); without them only Web Push and
+   * UnifiedPush run. `providerOrigins` points FCM and APNs at stand-ins (tests).
+   */
+  readonly push?: {
+    readonly debounceSeconds?: number;
+    readonly vapidSubject?: string;
+    readonly fcm?: unknown;
+    readonly apns?: unknown;
+    readonly providerOrigins?: { readonly fcm?: string; readonly apns?: string };
+  };
+  /**
+   * Whether the runner reads table streams and invokes their functions (the wake-ups), as Lambda's
+   * event source mappings do; default true. Tests that count the send path's own requests turn it off.
+   */
+  readonly streams?: boolean;
   /** Fails chosen AWS SDK request attempts (the reliability tests; see ClientOptions.injectFault). */
   readonly injectFault?: ClientOptions['injectFault'];
 }
@@ -132,7 +153,9 @@ function runtimeConfig(
   managementEndpoint: string,
   secretKey: Uint8Array,
   vaultSetup: string,
+  vapidKey: unknown,
 ): RuntimeConfig {
+  const push = options.push ?? {};
   return {
     tables: { ...names.tables },
     safeBucket: names.safeBucket,
@@ -142,6 +165,16 @@ function runtimeConfig(
     registrationPolicy: options.registrationPolicy ?? 'open',
     serverKey: { kind: 'key', secretKey },
     vaultSetup: { kind: 'setup', setup: vaultSetup },
+    push: {
+      debounceSeconds: push.debounceSeconds ?? LIMITS.pushDebounceSecondsDefault,
+      vapid: { kind: 'value', value: vapidKey },
+      ...(push.vapidSubject ? { vapidSubject: push.vapidSubject } : {}),
+      ...(push.fcm !== undefined ? { fcm: { kind: 'value', value: push.fcm } as const } : {}),
+      ...(push.apns !== undefined ? { apns: { kind: 'value', value: push.apns } as const } : {}),
+      // The runner is on loopback itself, and the tests run their push service there.
+      allowLoopbackHttp: true,
+      ...(push.providerOrigins ? { providerOrigins: push.providerOrigins } : {}),
+    },
     safe: {
       maxBackupBytes: options.safe?.maxBackupBytes ?? LIMITS.safeMaxBackupBytesDefault,
       retentionDays: options.safe?.retentionDays ?? LIMITS.safeRetentionDaysDefault,
@@ -163,6 +196,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
   const serverKey = loadOrCreateServerKey(options.dataDir);
   const serverPublicKey = toHex(serverKey.publicKey);
   const vaultSetup = await loadOrCreateVaultSetup(options.dataDir);
+  const vapidKey = loadOrCreateVapidKey(options.dataDir);
   const wsLimits: WsLimits = {
     messageBytes: LIMITS.wsMessageBytes,
     frameBytes: LIMITS.wsFrameBytes,
@@ -213,7 +247,14 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
     await provisionNames(endpoints, clients.s3, names);
     status?.(`switchyard: tables and bucket ready (${seconds()}); starting the HTTP and WebSocket APIs`);
 
-    const config = runtimeConfig(options, names, gateway.managementEndpoint, serverKey.secretKey, vaultSetup);
+    const config = runtimeConfig(
+      options,
+      names,
+      gateway.managementEndpoint,
+      serverKey.secretKey,
+      vaultSetup,
+      vapidKey,
+    );
     const codeSink = options.codeSink ?? ((line: string) => process.stdout.write(`${line}\n`));
     const built = composeAll(config, clients, {
       clock: systemClock,
@@ -251,6 +292,22 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
       sweepIntervalMs: options.sweepIntervalMs ?? 60_000,
     });
     stops.push(() => jobs.stop());
+
+    // Stream functions (the wake-ups): DynamoDB Local's stream, read as Lambda's event source would.
+    for (const name of FUNCTION_NAMES) {
+      const fn = built[name];
+      const table = (FUNCTIONS[name] as { stream?: TableName }).stream;
+      if (fn.kind !== 'stream' || !table || options.streams === false) continue;
+      const source = startStreamSource({
+        endpoint: endpoints.dynamodb,
+        tableName: names.tables[table],
+        pattern: WAKE_FILTER_PATTERN,
+        batchSize: WAKE_STREAM.batchSize,
+        retryAttempts: WAKE_STREAM.retryAttempts,
+        handler: fn.handler,
+      });
+      stops.push(() => source.stop());
+    }
 
     const runner: Runner = {
       port: gateway.port,

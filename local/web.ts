@@ -1,7 +1,7 @@
 /**
  * The browser page, served by the local runner at `/`: web/ bundled on first request (esbuild,
  * in memory), plus `/config.json` naming this runner's URLs and server key, so a newcomer needs no
- * setup. Only GET/HEAD of these four paths are answered here; everything else goes to the routes.
+ * setup. Only GET/HEAD of these paths are answered here; everything else goes to the routes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildWeb, type WebConfig, type WebFiles } from '../web/build.ts';
@@ -11,6 +11,7 @@ const PATHS: Record<string, string> = {
   '/index.html': 'index.html',
   '/app.js': 'app.js',
   '/style.css': 'style.css',
+  '/sw.js': 'sw.js',
 };
 
 /**

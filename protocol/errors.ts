@@ -46,6 +46,8 @@ export const ERROR_CODES = {
    * nothing was granted. Its own `blobDone` on a blob it uploaded frees the room at once.
    */
   quota_exceeded: { status: 507, message: 'Media quota exceeded' },
+  /** Push: the identity has LIMITS.pushTargetsPerIdentity push targets already; remove one first. */
+  too_many_targets: { status: 409, message: 'Too many push targets' },
   /** The deployment has this feature turned off. */
   not_supported: { status: 501, message: 'Not supported by this server' },
   /** Too many requests; retry later. */

@@ -138,6 +138,19 @@ export const LIMITS = {
   mediaUploadUrlSeconds: 60 * 60,
   /** Media: a presigned download URL is valid this long (seconds), never past the blob's expiry. */
   mediaDownloadUrlSeconds: 15 * 60,
+  /**
+   * Push wake-ups: most push targets (devices, browsers) one identity may register. Only the owner
+   * registers its own, over its own session: nobody else can fill it.
+   */
+  pushTargetsPerIdentity: 10,
+  /** Push wake-ups: longest Web Push / UnifiedPush endpoint URL (bytes). */
+  pushEndpointBytes: 1024,
+  /** Push wake-ups: longest FCM registration token or APNs device token (characters). */
+  pushTokenChars: 4096,
+  /** Push wake-ups: at most one wake-up per recipient this often (seconds), unless configured otherwise. */
+  pushDebounceSecondsDefault: 30,
+  /** Push wake-ups: how long a push service keeps an undelivered wake-up (seconds; Web Push `TTL`). */
+  pushWakeTtlSeconds: 24 * 60 * 60,
   /** Largest HTTP request body any route reads (bytes); routes may set a lower bound. */
   httpBodyBytes: 10 * 1024 * 1024,
 } as const;

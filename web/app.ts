@@ -18,6 +18,14 @@ import { ChatView } from './chat.ts';
 import { type Config, DB_NAME, loadConfig } from './config.ts';
 import { createIdentity, forget, unlock } from './identity.ts';
 import { $, explain, fail, onSubmit, say, show } from './page.ts';
+import { type PushStatus, pushSupported } from './push.ts';
+
+const PUSH_WORDS: Readonly<Record<PushStatus, string>> = {
+  enabled: 'On: the server wakes this browser while messages wait for you.',
+  disabled: 'Off: nothing wakes this browser while the page is closed.',
+  unsupported: 'This browser offers no Web Push to this page.',
+  denied: 'The browser does not allow notifications for this page.',
+};
 
 async function main(): Promise<void> {
   let config: Config;
@@ -47,6 +55,28 @@ async function main(): Promise<void> {
       .catch((error: unknown) => fail(explain(error)))
       .finally(() => {
         toggle.disabled = false;
+      });
+  });
+  const push = $<HTMLInputElement>('push');
+  push.disabled = !pushSupported();
+  if (!pushSupported()) $('push-help').textContent = 'This browser offers no Web Push to this page.';
+  push.addEventListener('change', () => {
+    const wanted = push.checked;
+    push.disabled = true;
+    chat
+      .setPush(wanted)
+      .then(
+        (status) => {
+          push.checked = status === 'enabled';
+          $('push-help').textContent = PUSH_WORDS[status];
+        },
+        (error: unknown) => {
+          push.checked = !wanted;
+          $('push-help').textContent = `Not changed: ${explain(error)}`;
+        },
+      )
+      .finally(() => {
+        push.disabled = false;
       });
   });
   $('forget').addEventListener(

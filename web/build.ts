@@ -13,7 +13,7 @@ import { build } from 'esbuild';
 
 const WEB_DIR = dirname(fileURLToPath(import.meta.url));
 
-/** The page's files by name: index.html, app.js, style.css. */
+/** The page's files by name: index.html, app.js, style.css, sw.js. */
 export type WebFiles = ReadonlyMap<string, { readonly type: string; readonly body: Uint8Array }>;
 
 /** What the page needs to know about the backend; served as config.json next to it. */
@@ -29,8 +29,20 @@ export interface WebConfig {
 }
 
 export async function buildWeb(): Promise<WebFiles> {
+  const [page, worker] = await Promise.all([bundle('app.ts'), bundle('sw.ts')]);
+  const read = (name: string) => new Uint8Array(readFileSync(join(WEB_DIR, name)));
+  return new Map([
+    ['index.html', { type: 'text/html; charset=utf-8', body: read('index.html') }],
+    ['style.css', { type: 'text/css; charset=utf-8', body: read('style.css') }],
+    ['app.js', { type: 'text/javascript; charset=utf-8', body: page }],
+    // The service worker (push wake-ups), next to the page so its scope is the page's folder.
+    ['sw.js', { type: 'text/javascript; charset=utf-8', body: worker }],
+  ]);
+}
+
+async function bundle(entry: string): Promise<Uint8Array> {
   const result = await build({
-    entryPoints: [join(WEB_DIR, 'app.ts')],
+    entryPoints: [join(WEB_DIR, entry)],
     bundle: true,
     platform: 'browser',
     format: 'esm',
@@ -40,12 +52,7 @@ export async function buildWeb(): Promise<WebFiles> {
     write: false,
     logLevel: 'silent',
   });
-  const read = (name: string) => new Uint8Array(readFileSync(join(WEB_DIR, name)));
-  return new Map([
-    ['index.html', { type: 'text/html; charset=utf-8', body: read('index.html') }],
-    ['style.css', { type: 'text/css; charset=utf-8', body: read('style.css') }],
-    ['app.js', { type: 'text/javascript; charset=utf-8', body: result.outputFiles[0]!.contents }],
-  ]);
+  return result.outputFiles[0]!.contents;
 }
 
 // `tsx web/build.ts OUT_DIR`: write the files for static hosting.
@@ -53,5 +60,5 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const out = resolve(process.argv[2] ?? join(WEB_DIR, 'dist'));
   mkdirSync(out, { recursive: true });
   for (const [name, file] of await buildWeb()) writeFileSync(join(out, name), file.body);
-  process.stdout.write(`web: wrote index.html, app.js and style.css; add config.json (see README)\n`);
+  process.stdout.write(`web: wrote index.html, app.js, sw.js and style.css; add config.json (see README)\n`);
 }

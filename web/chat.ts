@@ -26,6 +26,7 @@ import { STORE_NAME } from './config.ts';
 import { Contacts, fingerprint, LEVEL_TEXT, parseQrText, qrText } from './contacts.ts';
 import { Conversations, fileRecord, type Message } from './conversations.ts';
 import { $, explain, fail, normaliseId, say, show } from './page.ts';
+import { disablePush, enablePush, type PushStatus, pushSubscribed } from './push.ts';
 import { hasCamera, readQrFromImage, scanWithCamera, showQr } from './qr.ts';
 import { showVisibility } from './seen.ts';
 import { DeviceStore } from './store.ts';
@@ -140,8 +141,10 @@ export class ChatView {
       messenger.expect(message.peer, message.wire!, 'acked');
     this.refresh();
     await this.goOnline();
-    // The session exists from here: this is where Web Push (a module of its own, with its toggle
-    // in Settings → Notifications, #push-slot) is enabled; this file only does the Notification API.
+    // Settings → Notifications shows whether this browser is subscribed to wake-ups (web/push.ts).
+    void pushSubscribed().then((subscribed) => {
+      $<HTMLInputElement>('push').checked = subscribed;
+    });
     say('Connected. Messages waiting for you have been delivered.');
   }
 
@@ -223,6 +226,12 @@ export class ChatView {
       this.setConnection('offline');
       throw error;
     }
+  }
+
+  /** Turns push wake-ups for this browser (web/push.ts) on or off over the current session. */
+  setPush(on: boolean): Promise<PushStatus> {
+    if (!this.session) return Promise.reject(new Error('Not signed in yet.'));
+    return on ? enablePush(this.session) : disablePush(this.session);
   }
 
   async goOffline(): Promise<void> {

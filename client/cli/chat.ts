@@ -21,14 +21,14 @@ import { mediaTypeOf, saveReceivedFile, uploadPath } from './files.ts';
 export const ENV_WS = 'SWITCHYARD_WS';
 export const ENV_SERVER_KEY = 'SWITCHYARD_SERVER_KEY';
 
-const CHAT_OPTIONS_HELP = `Chat options:
+export const CHAT_OPTIONS_HELP = `Chat options:
   --ws URL               The WebSocket URL (default: derived from --server, e.g. ws://127.0.0.1:8080/ws,
                          or $${ENV_WS}); on AWS the stack's WebSocketUrl output.
   --server-key HEX       The server's public key to pin (or $${ENV_SERVER_KEY}): printed by \`npm start\`;
                          for a deployment, its ServerPublicKey output. During a key rotation:
                          CURRENT,NEXT (either may answer).`;
 
-const CHAT_OPTIONS = { ws: { type: 'string' }, 'server-key': { type: 'string' } } as const;
+export const CHAT_OPTIONS = { ws: { type: 'string' }, 'server-key': { type: 'string' } } as const;
 
 /** Messages and exit codes for the chat switch's refusals. */
 const CHAT_MESSAGES: Record<string, [number, string]> = {
@@ -89,7 +89,10 @@ function serverKey(run: Invocation): Uint8Array[] {
 }
 
 /** A session for `run`; `receive: false` for one that only sends and must take no delivery. */
-async function openSession(run: Invocation, options: { receive?: boolean } = {}): Promise<ChatSession> {
+export async function openSession(
+  run: Invocation,
+  options: { receive?: boolean } = {},
+): Promise<ChatSession> {
   const url = wsUrl(run);
   const pinned = serverKey(run);
   const { identity, keys } = await run.identity();
@@ -108,7 +111,7 @@ async function openSession(run: Invocation, options: { receive?: boolean } = {})
   });
 }
 
-function chatReported(io: CliIo, help: string, body: () => Promise<number>): Promise<number> {
+export function chatReported(io: CliIo, help: string, body: () => Promise<number>): Promise<number> {
   return runReported(io, help, async () => {
     try {
       return await body();

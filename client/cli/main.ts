@@ -45,6 +45,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./chat.ts')).listenCommand,
   },
   {
+    name: 'push',
+    summary: 'Register, list or remove push targets for content-free wake-ups',
+    load: async () => (await import('./push.ts')).pushCommand,
+  },
+  {
     name: 'safe',
     summary: 'Make and restore Threema Safe backups of your identity (backup, restore)',
     load: async () => (await import('./safe.ts')).safeCommand,

@@ -53,7 +53,8 @@ export interface DownloadOptions {
 
 const ANSWERS = { reply: BLOB_REPLY, error: BLOB_ERROR } as const;
 
-function requestId(): string {
+/** A fresh request id for a session request (`ChatSession.request`): 16 random bytes, base64. */
+export function requestId(): string {
   return b64(randomBytes(MESSAGE_ID_BYTES));
 }
 

@@ -56,12 +56,36 @@ export interface RuntimeConfig {
     readonly retentionDays: number;
     readonly basicAuth?: SafeAuthConfig;
   };
+  /** Push wake-ups (functions with a manifest `pushCredentials`, and the local runner). */
+  readonly push?: PushConfig;
   /** Media blobs: the largest blob, the days a blob lives, the bytes one identity may have in flight. */
   readonly media: {
     readonly maxBlobBytes: number;
     readonly ttlDays: number;
     readonly quotaBytes: number;
   };
+}
+
+/** A credential given directly (the local runner read it from a file) or kept in Secrets Manager. */
+export type CredentialSource =
+  | { readonly kind: 'value'; readonly value: unknown }
+  | { readonly kind: 'secret'; readonly secretArn: string };
+
+export interface PushConfig {
+  /** At most one wake-up per recipient this often (seconds). */
+  readonly debounceSeconds: number;
+  /** The VAPID key pair ({publicKey, privateKey} base64url); the secret is filled on first use. */
+  readonly vapid: CredentialSource;
+  /** RFC 8292 `sub` of the VAPID tokens. */
+  readonly vapidSubject?: string;
+  /** A Firebase service account key; absent, no FCM wake-ups. */
+  readonly fcm?: CredentialSource;
+  /** APNs credentials {keyId, teamId, topic, key, sandbox?}; absent, no APNs wake-ups. */
+  readonly apns?: CredentialSource;
+  /** `http:` push endpoints on loopback hosts (the local runner, whose tests run a push service). */
+  readonly allowLoopbackHttp?: boolean;
+  /** Other origins for FCM and APNs (stand-ins in tests); default Google's and Apple's. */
+  readonly providerOrigins?: { readonly fcm?: string; readonly apns?: string };
 }
 
 export class ConfigError extends Error {
@@ -142,6 +166,7 @@ export function configFromEnv(env: Env, spec: FunctionSpec): RuntimeConfig {
     ...(spec.holdsVaultSetup
       ? { vaultSetup: { kind: 'secret', secretArn: secretArn(env, ENV.vaultSetupSecretArn) } as const }
       : {}),
+    ...(spec.pushCredentials ? { push: pushFromEnv(env) } : {}),
     ...settings,
     safe: {
       ...settings.safe,
@@ -176,6 +201,22 @@ function secretArn(env: Env, name: string): string {
   const parsed = parseSetting(SETTINGS.safeBasicAuthSecretArn, raw, 'env');
   if (!parsed.ok) throw new ConfigError(name, describe(parsed.problem));
   return raw;
+}
+
+/** The push settings and credential secrets a function with `pushCredentials` reads. */
+function pushFromEnv(env: Env): PushConfig {
+  const fcm = envSetting(env, 'pushFcmSecretArn');
+  const apns = envSetting(env, 'pushApnsSecretArn');
+  const subject = envSetting(env, 'pushVapidSubject');
+  // A `vapid` function learns which kinds are configured from the ARNs' presence; it is granted
+  // nothing on those secrets and never reads them.
+  return {
+    debounceSeconds: envSetting(env, 'pushDebounceSeconds'),
+    vapid: { kind: 'secret', secretArn: secretArn(env, ENV.pushVapidSecretArn) },
+    ...(subject ? { vapidSubject: subject } : {}),
+    ...(fcm ? { fcm: { kind: 'secret', secretArn: fcm } as const } : {}),
+    ...(apns ? { apns: { kind: 'secret', secretArn: apns } as const } : {}),
+  };
 }
 
 /** `VERIFICATION_EMAIL_FROM` (a sender address) and `VERIFICATION_SMS` (`on` | `off`); neither: codes off. */

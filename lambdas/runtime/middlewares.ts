@@ -13,7 +13,14 @@
  * `http-event-normalizer`/`ws-json-body-parser` parse before the size check.
  */
 import type { MiddlewareObj, Request } from '@middy/core';
-import type { HttpEvent, HttpResult, WsEvent, WsResult } from '../../contract/events.ts';
+import type {
+  HttpEvent,
+  HttpResult,
+  StreamEvent,
+  StreamResult,
+  WsEvent,
+  WsResult,
+} from '../../contract/events.ts';
 import { asSwitchyardError, ERROR_CODES, type SwitchyardError } from '../../protocol/errors.ts';
 import { encodeErrorFrame } from '../../protocol/frames.ts';
 import { checkBodySize, type RawHeaders, rawBodyByteLength } from '../../protocol/http.ts';
@@ -168,6 +175,25 @@ export function scheduleStack(deps: ObserveDeps, route: string): MiddlewareObj<u
     observe<unknown, number>(
       deps,
       { route: () => route, bytesIn: () => 0, reply: (count) => (count === undefined ? {} : { count }) },
+      route,
+    ),
+  ];
+}
+
+/**
+ * The stack of a stream function: one log line per batch with the records it reported failed (to be
+ * tried again) as its count, and how long it took; a thrown failure is logged and thrown on, so the
+ * whole batch is tried again.
+ */
+export function streamStack(deps: ObserveDeps, route: string): MiddlewareObj<StreamEvent, StreamResult>[] {
+  return [
+    observe<StreamEvent, StreamResult>(
+      deps,
+      {
+        route: () => route,
+        bytesIn: () => 0,
+        reply: (result) => (result ? { count: result.batchItemFailures.length } : {}),
+      },
       route,
     ),
   ];

@@ -16,6 +16,7 @@ import type { SwitchyardConfig } from '../config.ts';
 import { acknowledge, acknowledgeWildcardResources } from '../nag.ts';
 import { BUNDLE_BANNER, BUNDLE_EXTERNAL, BUNDLE_MAIN_FIELDS, NODE_RUNTIME, REPO_ROOT } from './bundling.ts';
 import type { VaultSetup } from './vault-setup.ts';
+import type { PushCredentials } from './wakeups.ts';
 
 export { NODE_RUNTIME, REPO_ROOT };
 
@@ -134,6 +135,11 @@ export interface ManifestFunctionProps {
    */
   readonly vaultSetup?: VaultSetup;
   /**
+   * The push credentials, handed to functions with `spec.pushCredentials`.
+   * @default - none: no function sends wake-ups
+   */
+  readonly pushCredentials?: PushCredentials;
+  /**
    * The customer-managed key of the tables, bucket, server key and log group; each grant of data
    * access then comes with the KMS actions that access needs, through that data's service only.
    * @default - none: AWS-owned and AWS-managed keys, nothing to grant
@@ -181,11 +187,15 @@ export class ManifestFunction extends Construct {
     acknowledge(
       this.function,
       'Serverless-LambdaDLQ',
-      spec.schedule
-        ? 'Invoked by an EventBridge schedule whose events carry no data: a failed run is superseded by ' +
+      spec.stream
+        ? 'Invoked by a DynamoDB stream event source mapping: a record that fails every try goes to the ' +
+            "mapping's on-failure destination (an SQS dead-letter queue with an alarm); a function " +
+            'dead-letter queue applies only to asynchronous invocations, which this function never gets.'
+        : spec.schedule
+          ? 'Invoked by an EventBridge schedule whose events carry no data: a failed run is superseded by ' +
             "the next one (the sweep is idempotent) and raises the function's error alarm, so a " +
             'dead-letter queue would only collect empty timer events.'
-        : 'Invoked synchronously by API Gateway: a failure is answered to the client at once with a ' +
+          : 'Invoked synchronously by API Gateway: a failure is answered to the client at once with a ' +
             'documented error code and the client retries; there is no asynchronous event for a ' +
             'dead-letter queue to keep (and keeping requests would keep metadata).',
     );
@@ -202,6 +212,7 @@ export class ManifestFunction extends Construct {
     safeAuthSecret,
     serverKey,
     vaultSetup,
+    pushCredentials,
   }: ManifestFunctionProps) {
     const environment: Record<string, string> = {
       // Every function parses these (lambdas/runtime/env.ts), so every function gets the
@@ -231,6 +242,15 @@ export class ManifestFunction extends Construct {
       if (!vaultSetup) throw new Error(`Function "${spec.entry}" holds the vault setup, but none was given`);
       environment[ENV.vaultSetupSecretArn] = vaultSetup.secretArn;
     }
+    if (spec.pushCredentials) {
+      if (!pushCredentials)
+        throw new Error(`Function "${spec.entry}" sends wake-ups, but no push credentials were given`);
+      environment[ENV.pushVapidSecretArn] = pushCredentials.vapidSecretArn;
+      environment[ENV.pushDebounceSeconds] = String(config.pushDebounceSeconds);
+      if (config.pushVapidSubject) environment[ENV.pushVapidSubject] = config.pushVapidSubject;
+      if (pushCredentials.fcm) environment[ENV.pushFcmSecretArn] = pushCredentials.fcm.secretArn;
+      if (pushCredentials.apns) environment[ENV.pushApnsSecretArn] = pushCredentials.apns.secretArn;
+    }
     if (spec.sendsVerificationCodes) {
       if (config.verificationEmailFrom) environment[ENV.verificationEmailFrom] = config.verificationEmailFrom;
       if (config.verificationSms) environment[ENV.verificationSms] = 'on';
@@ -249,6 +269,7 @@ export class ManifestFunction extends Construct {
     serverKey,
     dataKey,
     vaultSetup,
+    pushCredentials,
   }: ManifestFunctionProps): void {
     /** With a customer-managed key: `actions` on it, only when `service` calls KMS for this function. */
     const useKey = (service: 'dynamodb' | 's3' | 'secretsmanager', ...actions: string[]) => {
@@ -266,6 +287,7 @@ export class ManifestFunction extends Construct {
     }
 
     if (spec.holdsVaultSetup && vaultSetup) vaultSetup.grantTo(this.role);
+    if (spec.pushCredentials && pushCredentials) pushCredentials.grantTo(this.function, spec.pushCredentials);
 
     // DynamoDB decrypts a table's own key with kms:Decrypt for every read and write.
     if (tableNames(spec).some((table) => (spec.tables[table] ?? []).length > 0)) {

@@ -7,13 +7,13 @@
  * restored in a fresh context showing its contacts. Screenshots of each state are saved (see
  * SCREENSHOTS).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIdentity, launchChromium, openPanel, UI_TIMEOUT_MS } from '../support/browser.ts';
 import { startTestRunner, type TestRunner } from '../support/runner.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 /**
  * Every run saves its screenshots under .test-data/ (ignored by git); with UPDATE_SCREENSHOTS=1 it
  * refreshes the ones committed in docs/screenshots/ instead, so a plain test run leaves the tree clean.
@@ -22,35 +22,15 @@ const SCREENSHOTS = join(
   import.meta.dirname,
   process.env.UPDATE_SCREENSHOTS === '1' ? '../../docs/screenshots' : '../../.test-data/screenshots',
 );
-/** Playwright waits (auto-waiting locators) for up to this long; scrypt in pure JS takes a few seconds. */
-const UI_TIMEOUT_MS = 60_000;
 
 let harness: TestRunner;
 let browser: Browser;
 const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}. Install Debian's package: apt-get install -y chromium ` +
-        '(or point CHROMIUM_PATH at a Chromium binary). .ci/run installs it when missing.',
-    );
-  }
   mkdirSync(SCREENSHOTS, { recursive: true });
   harness = await startTestRunner();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
@@ -83,15 +63,6 @@ async function open(context: BrowserContext): Promise<Page> {
   page.on('pageerror', (error) => pageErrors.push(error.message));
   await page.goto(harness.runner.httpUrl);
   return page;
-}
-
-async function createIdentity(page: Page, passphrase = ''): Promise<string> {
-  await expect.poll(() => page.getByRole('button', { name: 'Create identity' }).isVisible()).toBe(true);
-  if (passphrase)
-    await page.getByLabel('Passphrase to lock the key on this device (optional)').fill(passphrase);
-  await page.getByRole('button', { name: 'Create identity' }).click();
-  await page.getByText('Online', { exact: true }).waitFor();
-  return (await page.locator('#my-id').textContent())!;
 }
 
 /** Opens the conversation with `id` through the "Write to ID" form (keyboard: Enter submits). */
@@ -144,11 +115,6 @@ async function setHidden(page: Page, hidden: boolean): Promise<void> {
 
 function notifications(page: Page): Promise<Array<{ title: string; body: string }>> {
   return page.evaluate(() => (window as unknown as { __notifications: [] }).__notifications);
-}
-
-async function openPanel(page: Page, id: string): Promise<void> {
-  if (!(await page.locator(`#${id}`).evaluate((node) => (node as HTMLDetailsElement).open)))
-    await page.locator(`#${id} > summary`).click();
 }
 
 async function shot(page: Page, name: string): Promise<void> {

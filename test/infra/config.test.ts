@@ -34,6 +34,7 @@ describe('deployment configuration', () => {
       wsBurstLimit: CONFIG_DEFAULTS.wsBurstLimit,
       serverKeyGeneration: 1,
       verificationSms: false,
+      pushDebounceSeconds: LIMITS.pushDebounceSecondsDefault,
       customerManagedKey: false,
     });
   });

@@ -128,6 +128,9 @@ describe.each([
       ...(Object.values(specs).some((spec) => spec.holdsVaultSetup)
         ? [['Switchyard/Api/VaultSetup/Secret', /^AwsSolutions-SMG4$/] as [string, RegExp]]
         : []),
+      ...(Object.values(specs).some((spec) => spec.pushCredentials)
+        ? [['Switchyard/Api/PushCredentials/VapidKey', /^AwsSolutions-SMG4$/] as [string, RegExp]]
+        : []),
       ['Switchyard/Api/WebSocketStage', /^AwsSolutions-APIG1$/],
       ['Switchyard/Api/HttpStage', /^AwsSolutions-APIG1$/],
       ['Switchyard/Api/WebSocketStage', /^Serverless-APIGWAccessLogging$/],
@@ -153,6 +156,13 @@ describe.each([
           ...PER_FUNCTION.map((id): [string, RegExp] => [`Switchyard/Api/${name}/Function`, id]),
           ...(spec.schedule
             ? [[`Switchyard/Api/${name}Schedule`, /^Serverless-EventBusDLQ$/] as [string, RegExp]]
+            : []),
+          ...(spec.stream
+            ? ([
+                [`Switchyard/Api/${name}Stream/DeadLetters`, /^AwsSolutions-SQS3$/],
+                [`Switchyard/Api/${name}Stream/DeadLetters`, /^Serverless-SQSRedrivePolicy$/],
+                [`Switchyard/Api/${name}`, /^AwsSolutions-IAM5\[Resource::\*\]$/],
+              ] as [string, RegExp][])
             : []),
           ...indexed.map(() => wildcard('/index/*')),
           ...(spec.safeBucket.length > 0 ? [wildcard(`/${SAFE_BUCKET.backupPrefix}*`)] : []),

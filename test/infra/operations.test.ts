@@ -103,7 +103,9 @@ describe('alarms', () => {
     ]) {
       expect(share.Threshold).toBe(CLIENT_ERROR_PERCENT);
     }
-    expect(alarms).toHaveLength(2 * Object.keys(FUNCTIONS).length + 4 + TABLE_NAMES.length);
+    // …and per stream function (the wake-ups): its dead-letter queue and its iterator age.
+    const streams = Object.values(FUNCTIONS).filter((spec) => 'stream' in spec).length;
+    expect(alarms).toHaveLength(2 * Object.keys(FUNCTIONS).length + 4 + TABLE_NAMES.length + 2 * streams);
   });
 
   it('alarm on throttled reads and writes of every table (a hot partition: one busy mailbox)', () => {
@@ -123,11 +125,11 @@ describe('alarms', () => {
   it('read counts and durations only, keyed by resource names, never by anything a client sent', () => {
     for (const alarm of alarms) {
       for (const metric of metricsOf(alarm)) {
-        expect(['AWS/Lambda', 'AWS/ApiGateway', 'AWS/DynamoDB', METRICS.namespace]).toContain(
+        expect(['AWS/Lambda', 'AWS/ApiGateway', 'AWS/DynamoDB', 'AWS/SQS', METRICS.namespace]).toContain(
           metric.Namespace,
         );
         for (const dimension of metric.Dimensions) {
-          expect(['FunctionName', 'ApiId', 'Stage', 'TableName', METRICS.dimension]).toContain(
+          expect(['FunctionName', 'ApiId', 'Stage', 'TableName', 'QueueName', METRICS.dimension]).toContain(
             dimension.Name,
           );
           if (dimension.Name === METRICS.dimension) expect(Object.keys(FUNCTIONS)).toContain(dimension.Value);

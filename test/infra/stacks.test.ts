@@ -16,6 +16,7 @@ import type { ApiStack } from '../../lib/api-stack.ts';
 import type { SwitchyardConfig } from '../../lib/config.ts';
 import { readConfig } from '../../lib/config.ts';
 import { VAULT_KEY_ACTIONS, type VaultSetup } from '../../lib/constructs/vault-setup.ts';
+import type { PushCredentials, WakeupStream } from '../../lib/constructs/wakeups.ts';
 import type { StatefulStack } from '../../lib/stateful-stack.ts';
 import { Switchyard } from '../../lib/switchyard.ts';
 import { ECHO_FRAME, ROUTE_SELECTION_EXPRESSION } from '../../protocol/frames.ts';
@@ -149,6 +150,15 @@ function grantsByAction(
 }
 
 /** The vault's setup secret and its key (the API stack makes one when a function holds it). */
+/** A spec's manifest name in this synth. */
+function nameOf(s: Synth, spec: FunctionSpec): string {
+  return Object.entries(s.specs).find(([, candidate]) => candidate === spec)?.[0] ?? '';
+}
+
+function pushCredentialsOf(s: Synth): PushCredentials {
+  return s.api.node.findChild('PushCredentials') as PushCredentials;
+}
+
 function vaultSetupOf(s: Synth): VaultSetup {
   return s.api.node.findChild('VaultSetup') as VaultSetup;
 }
@@ -195,6 +205,26 @@ function expectedGrants(s: Synth, spec: FunctionSpec): Record<string, string[]> 
   }
   // SMS to a phone number has no resource ARN; this is the one grant on "*" (topics are denied).
   if (spec.sendsVerificationCodes && s.config.verificationSms) add('sns:Publish', '*');
+  if (spec.pushCredentials) {
+    const vapid = pushCredentialsOf(s).vapidSecretArn;
+    add('secretsmanager:GetSecretValue', vapid);
+    add('secretsmanager:PutSecretValue', vapid);
+    if (spec.pushCredentials === 'all') {
+      for (const arn of [s.config.pushFcmSecretArn, s.config.pushApnsSecretArn]) {
+        if (arn) add('secretsmanager:GetSecretValue', arn);
+      }
+    }
+  }
+  if (spec.stream) {
+    // The stream event source: reads on the table's stream, and ListStreams, which IAM grants on "*" only.
+    const stream = s.stateful.tables[spec.stream].tableStreamArn!;
+    for (const action of ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'])
+      add(action, stream);
+    add('dynamodb:ListStreams', '*');
+    // The mapping's on-failure destination: the dead-letter queue.
+    const queue = (s.api.node.findChild(`${nameOf(s, spec)}Stream`) as WakeupStream).deadLetters.queueArn;
+    for (const action of ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']) add(action, queue);
+  }
   return out;
 }
 
@@ -412,7 +442,9 @@ describe.each([
         expect(grantsByAction(rest), name).toEqual(expectedGrants(s, spec));
         expect(grantsByAction(rest, 'Deny'), name).toEqual(expectedDenials(s, spec));
         for (const statement of rest) {
-          if (!actionsOf(statement).includes('sns:Publish'))
+          if (
+            !actionsOf(statement).some((action) => ['sns:Publish', 'dynamodb:ListStreams'].includes(action))
+          )
             expect(resourcesOf(statement), name).not.toContain('*');
         }
         // Logging: only into its own log group, no managed policy on the side.
@@ -458,6 +490,13 @@ describe.each([
         if (spec.sendsVerificationCodes && s.config.verificationEmailFrom)
           expected[ENV.verificationEmailFrom] = s.config.verificationEmailFrom;
         if (spec.sendsVerificationCodes && s.config.verificationSms) expected[ENV.verificationSms] = 'on';
+        if (spec.pushCredentials) {
+          expected[ENV.pushVapidSecretArn] = s.api.resolve(pushCredentialsOf(s).vapidSecretArn);
+          expected[ENV.pushDebounceSeconds] = String(s.config.pushDebounceSeconds);
+          if (s.config.pushVapidSubject) expected[ENV.pushVapidSubject] = s.config.pushVapidSubject;
+          if (s.config.pushFcmSecretArn) expected[ENV.pushFcmSecretArn] = s.config.pushFcmSecretArn;
+          if (s.config.pushApnsSecretArn) expected[ENV.pushApnsSecretArn] = s.config.pushApnsSecretArn;
+        }
         expect(functionOf(s.apiTemplate, name).env, name).toEqual(expected);
       }
     });
@@ -870,11 +909,23 @@ describe('encryption keys', () => {
           if (actions.includes('s3:PutObject')) add('s3', 'kms:GenerateDataKey');
         }
         if (spec.readsServerKey) add('secretsmanager', 'kms:Decrypt');
+        // The VAPID secret: read, and written once (push functions).
+        if (spec.pushCredentials) add('secretsmanager', 'kms:Decrypt', 'kms:GenerateDataKey');
+        if (spec.stream) add('stream', 'kms:Decrypt', 'kms:DescribeKey');
         const granted: Record<string, string[]> = {};
         for (const statement of functionOf(s.apiTemplate, name).statements) {
           const kms = actionsOf(statement).filter((action) => action.startsWith('kms:'));
           // The vault setup's own key (its tests below), not the data key.
           if (kms.length === 0 || JSON.stringify(statement.Resource).includes('VaultSetupKey')) continue;
+          // A stream function reads the table's stream directly (Lambda's poller, not a DynamoDB call
+          // on its behalf): CDK grants kms:Decrypt and kms:DescribeKey on the table's key without a
+          // ViaService condition.
+          if (spec.stream && statement.Condition === undefined) {
+            expect(kms, name).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
+            expect(statement.Resource, name).toEqual(key);
+            granted.stream = [...(granted.stream ?? []), ...kms].sort();
+            continue;
+          }
           expect(statement.Effect, name).toBe('Allow');
           expect(statement.Resource, name).toEqual(key);
           const service = JSON.stringify(statement.Condition?.StringEquals?.['kms:ViaService']);

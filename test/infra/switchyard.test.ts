@@ -116,8 +116,8 @@ describe('the Switchyard construct', () => {
     const outputs = Template.fromStack(twice.production.stateful).toJSON().Outputs as Record<string, Json>;
     const exported = Object.values(outputs).filter((output) => output.Export);
     // Table name and ARN of each table (the 4 of 0.1.0, the vault's and the blobs'), each bucket's
-    // (Safe, media), the server key secret's.
-    expect(exported).toHaveLength(6 * 2 + 2 * 2 + 1);
+    // (Safe, media), the server key secret's, and the mailbox stream's ARN (the wake-ups' event source).
+    expect(exported).toHaveLength(6 * 2 + 2 * 2 + 1 + 1);
   });
 
   it('refuses a second copy of one stage in the same app', () => {

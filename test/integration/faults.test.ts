@@ -83,6 +83,8 @@ let requests: string[] = [];
 
 beforeAll(async () => {
   harness = await startTestRunner({
+    // The send path's own requests are counted here; the wake-ups (a stream function) are off it.
+    streams: false,
     scheduleIntervalMs: 0,
     onRequest: (_service, operation) => {
       if (plan) requests.push(operation);

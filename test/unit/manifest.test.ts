@@ -28,6 +28,7 @@ describe('function manifest', () => {
       MEDIA_BUCKET: 'media',
       WS_MANAGEMENT_ENDPOINT: 'https://abc123.execute-api.eu-central-1.amazonaws.com/ws',
       SERVER_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:server-key-AbC123',
+      PUSH_VAPID_SECRET_ARN: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:push-vapid-AbC123',
     }))
       vi.stubEnv(name, value);
     try {

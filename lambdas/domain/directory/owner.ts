@@ -10,6 +10,7 @@ import { constantTimeEqual } from '../../../protocol/crypto.ts';
 import { SwitchyardError } from '../../../protocol/errors.ts';
 import type { IdentityId } from '../../../protocol/identity.ts';
 import { LIMITS } from '../../../protocol/limits.ts';
+import { encodePushTargetView } from '../../../protocol/push-targets.ts';
 import type { DirectoryDeps, Proof } from './ports.ts';
 import { DAY_SECONDS, type Guards } from './proofs.ts';
 import { forget, revocationSecret } from './revocation.ts';
@@ -83,7 +84,8 @@ export function createOwnerOperations(deps: DirectoryDeps, guards: Guards) {
         mobileNoHash: record.mobileNoHash ? toHex(record.mobileNoHash) : null,
         emailHash: record.emailHash ? toHex(record.emailHash) : null,
         featureMask: record.featureMask ?? 0,
-        pushTokens: [],
+        // Every push target with its kind and address (endpoint or token), as the owner registered it.
+        pushTokens: ((await deps.pushTargets?.list(identity)) ?? []).map(encodePushTargetView),
         revocationKey: record.revocation !== undefined,
       };
     },

@@ -5,6 +5,7 @@
 import type { ContactKind } from '../../../protocol/contacts.ts';
 import type { Purpose } from '../../../protocol/directory-requests.ts';
 import type { IdentityId, PublicKey } from '../../../protocol/identity.ts';
+import type { PushTargetView } from '../../../protocol/push-targets.ts';
 import type { Clock, Random } from '../clock.ts';
 
 export interface RevocationSecret {
@@ -143,6 +144,11 @@ export interface DirectoryDeps {
   readonly clock: Clock;
   readonly random: Random;
   readonly registration: RegistrationPolicy;
+  /**
+   * The identity's push targets, for the data export (`pushTokens`); purging the mailbox removes
+   * them. Absent: the export lists none.
+   */
+  readonly pushTargets?: { list(identity: IdentityId): Promise<readonly PushTargetView[]> };
 }
 
 /** The request a challenge response covers: purpose, subject and the operation's parameters. */

@@ -10,8 +10,10 @@ import { dynamoEphemeralStore } from '../../adapters/ephemeral.ts';
 import { dynamoIdentityStore } from '../../adapters/identities.ts';
 import { dynamoMailboxPurger } from '../../adapters/mailbox.ts';
 import { connectionsPusher } from '../../adapters/push.ts';
+import { dynamoPushTargetStore } from '../../adapters/push-targets.ts';
 import { epochSeconds } from '../../domain/clock.ts';
 import { type CodeSender, createDirectory } from '../../domain/directory.ts';
+import { createPushTargets } from '../../domain/wakeups.ts';
 import { makeDirectoryHandler } from '../../handlers/directory.ts';
 import type { RuntimeConfig } from '../env.ts';
 import { httpStack } from '../middlewares.ts';
@@ -61,6 +63,10 @@ export function composeDirectory(
     clock,
     random: base.random,
     registration: config.registrationPolicy,
+    pushTargets: createPushTargets({
+      targets: dynamoPushTargetStore({ dynamo: clients.dynamo, name: tableName(config, 'mailbox') }),
+      kinds: [],
+    }),
   });
   return Object.assign(
     middy(makeDirectoryHandler({ directory })).use(httpStack(base, LIMITS.directoryBodyBytes)),

@@ -4,13 +4,21 @@
  * Lambda entries never import this file: each imports its own composition only.
  */
 import type { Context } from 'aws-lambda';
-import type { HttpEvent, HttpResult, WsEvent, WsResult } from '../../../contract/events.ts';
+import type {
+  HttpEvent,
+  HttpResult,
+  StreamEvent,
+  StreamResult,
+  WsEvent,
+  WsResult,
+} from '../../../contract/events.ts';
 import type { FunctionName } from '../../../contract/manifest.ts';
 import type { CodeSender } from '../../domain/directory.ts';
 import type { AwsClients } from '../clients.ts';
 import type { RuntimeConfig } from '../env.ts';
 import { composeDirectory } from './directory.ts';
 import { composeHealth } from './health.ts';
+import { composeWakeups, composeWsPushTargets } from './push.ts';
 import { composeReaper } from './reaper.ts';
 import { composeSafe } from './safe.ts';
 import type { Base } from './shared.ts';
@@ -31,7 +39,8 @@ const LOCAL_CONTEXT = {} as Context;
 export type Built =
   | { readonly kind: 'ws'; readonly handler: (event: WsEvent) => Promise<WsResult> }
   | { readonly kind: 'http'; readonly handler: (event: HttpEvent) => Promise<HttpResult> }
-  | { readonly kind: 'schedule'; readonly handler: () => Promise<void> };
+  | { readonly kind: 'schedule'; readonly handler: () => Promise<void> }
+  | { readonly kind: 'stream'; readonly handler: (event: StreamEvent) => Promise<StreamResult> };
 
 type Invocable<E, R> = (event: E, context: Context) => Promise<R>;
 
@@ -51,6 +60,7 @@ export function composeAll(
   base: Base & { readonly codes?: CodeSender },
 ): Record<FunctionName, Built> {
   const reaper = composeReaper(config, clients, base);
+  const composedWakeups = composeWakeups(config, clients, base);
   return {
     wsConnect: ws(composeWsConnect(config, clients, base)),
     wsDisconnect: ws(composeWsDisconnect(config, clients, base)),
@@ -61,6 +71,11 @@ export function composeAll(
     wsAck: ws(composeWsAck(config, clients, base)),
     wsPull: ws(composeWsPull(config, clients, base)),
     wsBlob: ws(composeWsBlob(config, clients, base)),
+    wsPushTargets: ws(composeWsPushTargets(config, clients, base)),
+    wakeups: {
+      kind: 'stream',
+      handler: (event) => composedWakeups(event, LOCAL_CONTEXT),
+    },
     reaper: { kind: 'schedule', handler: async () => void (await reaper(undefined, LOCAL_CONTEXT)) },
     safe: http(composeSafe(config, clients, base)),
     directory: http(composeDirectory(config, clients, base)),

@@ -23,7 +23,8 @@ export function sdkPackages(spec: FunctionSpec): SdkPackages {
   if (media.includes('s3:PutObject')) atLoad.push('@aws-sdk/s3-presigned-post');
   if (media.includes('s3:GetObject')) atLoad.push('@aws-sdk/s3-request-presigner');
   if (spec.manageConnections) atLoad.push('@aws-sdk/client-apigatewaymanagementapi');
-  if (spec.readsServerKey || spec.holdsVaultSetup) atLoad.push('@aws-sdk/client-secrets-manager');
+  if (spec.readsServerKey || spec.holdsVaultSetup || spec.pushCredentials)
+    atLoad.push('@aws-sdk/client-secrets-manager');
   if (spec.readsSafeAuthSecret) onFirstUse.push('@aws-sdk/client-secrets-manager');
   if (spec.sendsVerificationCodes) onFirstUse.push('@aws-sdk/client-sesv2', '@aws-sdk/client-sns');
   return { atLoad: atLoad.sort(), onFirstUse: onFirstUse.sort() };

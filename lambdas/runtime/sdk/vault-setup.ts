@@ -9,7 +9,15 @@ import {
 import { VAULT_SETUP_REQUEST_TOKEN, type VaultSetupSecret } from '../../adapters/vault-setup.ts';
 import { type ClientOptions, commonConfig } from './options.ts';
 
-export function createVaultSetupSecret(secretArn: string, options: ClientOptions = {}): VaultSetupSecret {
+/**
+ * A secret the stack creates empty and a function fills on first use, once (`requestToken` makes the
+ * first write win): the vault's OPRF setup, and the push functions' VAPID key pair.
+ */
+export function createVaultSetupSecret(
+  secretArn: string,
+  options: ClientOptions = {},
+  requestToken: string = VAULT_SETUP_REQUEST_TOKEN,
+): VaultSetupSecret {
   const client = new SecretsManagerClient(commonConfig(options));
   return {
     async read() {
@@ -27,7 +35,7 @@ export function createVaultSetupSecret(secretArn: string, options: ClientOptions
           new PutSecretValueCommand({
             SecretId: secretArn,
             SecretString: value,
-            ClientRequestToken: VAULT_SETUP_REQUEST_TOKEN,
+            ClientRequestToken: requestToken,
           }),
         );
         return true;

@@ -1,0 +1,19 @@
+/** Lambda entry for `wsPushTargets` (see contract/manifest.ts): its own composition and SDK clients, nothing else. */
+
+import { VAPID_REQUEST_TOKEN } from '../adapters/wake/credentials.ts';
+import { awsSetup } from '../runtime/aws.ts';
+import { composeWsPushTargets } from '../runtime/functions/push.ts';
+import { createDynamo } from '../runtime/sdk/dynamo.ts';
+import { createSecretReader } from '../runtime/sdk/secrets.ts';
+import { createVaultSetupSecret } from '../runtime/sdk/vault-setup.ts';
+
+const { config, base } = awsSetup('wsPushTargets');
+export const handler = composeWsPushTargets(
+  config,
+  {
+    dynamo: createDynamo(),
+    secrets: createSecretReader(),
+    vapidSecret: (arn) => createVaultSetupSecret(arn, {}, VAPID_REQUEST_TOKEN),
+  },
+  base,
+);
