@@ -2,7 +2,8 @@
  * A local runner with its handlers' work made countable, for the chat benchmarks:
  *
  * - every AWS SDK request the handlers send (RunnerOptions.onRequest → SDK middleware), attributed
- *   to the WebSocket route whose invocation sent it;
+ *   to the WebSocket route whose invocation sent it, or to the stream function (`wakeups`) that the
+ *   runner's stream reader invoked;
  * - every invocation's route, outcome, duration and reply size, from the handlers' own log lines.
  *
  * Route attribution: the runner's WebSocket gateway invokes a handler synchronously from the
@@ -114,6 +115,8 @@ export async function startInstrumentedRunner(
         lineBytes: Buffer.byteLength(line) + 1,
       });
     },
+    // A stream function's requests count under its name, like a WebSocket route's.
+    wrapStreamHandler: (name, handler) => (event) => route.run(name, () => handler(event)),
     onRequest: (service, operation, input) => {
       const name = route.getStore() ?? OUTSIDE_ROUTES;
       if (service === 'DynamoDB') countIndexed(tally, operation, input);

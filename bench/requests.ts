@@ -274,7 +274,16 @@ export async function runRequestsBench(options: BenchOptions): Promise<RequestsB
     connections -= half;
     // Let their $disconnect handlers finish before counting.
     await sleep(1000);
-    const offlineSend = await phase('offline send', () => burst(senders, recipients), false);
+    // The copies they cannot take carry `seq`: the mailbox stream invokes `wakeups` for them (off
+    // the send path), counted with the sends once its invocations have stopped coming.
+    const offlineSend = await phase(
+      'offline send',
+      async () => {
+        await burst(senders, recipients);
+        await settledStreams(instrumented);
+      },
+      false,
+    );
     const sizes = await measureSizes(instrumented, fleet.identities[half]!);
     connections += half;
     const offlineLogin = await phase('login + backlog', () =>
@@ -304,6 +313,9 @@ export async function runRequestsBench(options: BenchOptions): Promise<RequestsB
     await instrumented.stop();
   }
 }
+
+/** The function the mailbox stream feeds: push wake-ups for copies nobody could take at once. */
+const STREAM_FUNCTION = 'wakeups';
 
 const FUNCTIONS_WITH_SCHEDULE = new Set<string>(
   Object.entries(FUNCTIONS)
@@ -475,7 +487,10 @@ Offline recipients, backlog at login (${offlineDelivered} messages to ${ACTIVE /
 log in; the SDK pulls pages of up to ${LIMITS.pullPageMessages} and acks them in batches):
 ${fixed(offlineSend, 2)} requests per message while they are offline + ${fixed(offlineBacklog, 2)} for pull and ack =
 **${fixed(offlineSend + offlineBacklog, 2)} per message**, plus ${logins > 0 ? fixed(sessionRequests / logins, 1) : 'n/a'} per login for
-\`$connect\`, \`hello\` and \`login\`.
+\`$connect\`, \`hello\` and \`login\`. While they are offline, each stored copy also reaches the
+mailbox stream, and \`${STREAM_FUNCTION}\` (push wake-ups, off the send path) reads the recipient's owner record
+and tries its debounce claim: the rows named \`${STREAM_FUNCTION}\` (these recipients registered no push target,
+which changes no DynamoDB request: the claim is the same write either way).
 
 ${offlineTable}
 
@@ -613,6 +628,16 @@ function capacity(phases: readonly Phase[], delivered: number, sizes: ItemSizes)
           case 'send BatchWriteItem':
             // Deletes of acked copies, by ack frames or riding on sends: priced below, per copy.
             break;
+          case 'wakeups GetItem':
+            // The recipient's owner record (is a session live?), strongly consistent.
+            reads += count * rru(sizes.owner);
+            break;
+          case 'wakeups UpdateItem':
+            // The debounce claim on the recipient's `#push` item, which also returns its targets
+            // (a refused claim still costs the write): a unit, as a `#push` item with a few
+            // targets is under 1 KB.
+            writes += count * wru(sizes.owner);
+            break;
           case 'pull Query':
             // Pages of messages on the LSI, strongly consistent: their bytes in 4 KB units (plus
             // up to one unit per page for rounding and the one-item look-ahead).
@@ -634,6 +659,26 @@ function capacity(phases: readonly Phase[], delivered: number, sizes: ItemSizes)
       later * (wru(sizes.message) - wru(Math.max(sizes.connection, sizes.owner)));
   }
   return { reads: reads / delivered, writes: writes / delivered, unpriced };
+}
+
+/**
+ * Waits until the stream function (`wakeups`) has run for what was just written and then gone
+ * quiet: its request count unchanged for 2 s (the runner's stream reader polls every 250 ms), at
+ * most 30 s.
+ */
+async function settledStreams(instrumented: InstrumentedRunner): Promise<void> {
+  const count = () => requestCount(instrumented.current(), 'DynamoDB', STREAM_FUNCTION);
+  const deadline = Date.now() + 30_000;
+  let last = -1;
+  let quietSince = Date.now();
+  while (Date.now() < deadline) {
+    const now = count();
+    if (now !== last) {
+      last = now;
+      quietSince = Date.now();
+    } else if (now > 0 && Date.now() - quietSince >= 2000) return;
+    await sleep(250);
+  }
 }
 
 function costLines(
@@ -846,7 +891,8 @@ function costReport(result: RequestsBenchResult): BenchReport {
 
 Computed, not billed: P3's measured counts per message (for online delivery the scale point at the
 median messages per ack frame, ${fixed(perAck, 1)}, not the most favourable; the
-offline scenario for backlog delivery, without the per-session \`$connect\`/\`hello\`/\`login\`), the
+offline scenario for backlog delivery, without the per-session \`$connect\`/\`hello\`/\`login\` and with the
+push wake-ups its copies caused: \`${STREAM_FUNCTION}\` invocations and requests; a provider request is free, P12), the
 frames the clients sent and received (count and bytes), the handlers' median durations with one
 message in flight (P3's sequential phase: \`send\` ${fixed(durations('send'))} ms, \`ack\` ${fixed(durations('ack'))} ms on this machine, against
 DynamoDB Local), the sizes of the items as stored (by DynamoDB's item size rules: message with a

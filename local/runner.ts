@@ -8,6 +8,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StreamEvent, StreamResult } from '../contract/events.ts';
 import { FUNCTION_NAMES, FUNCTIONS } from '../contract/manifest.ts';
 import type { TableName } from '../contract/schema.ts';
 import { WAKE_FILTER_PATTERN, WAKE_STREAM } from '../contract/streams.ts';
@@ -110,6 +111,14 @@ export interface RunnerOptions {
    * event source mappings do; default true. Tests that count the send path's own requests turn it off.
    */
   readonly streams?: boolean;
+  /**
+   * Wraps each stream function's handler as the runner's stream reader invokes it (the benchmarks
+   * attribute its SDK requests to the function). Default none.
+   */
+  readonly wrapStreamHandler?: (
+    name: string,
+    handler: (event: StreamEvent) => Promise<StreamResult>,
+  ) => (event: StreamEvent) => Promise<StreamResult>;
   /** Fails chosen AWS SDK request attempts (the reliability tests; see ClientOptions.injectFault). */
   readonly injectFault?: ClientOptions['injectFault'];
 }
@@ -304,7 +313,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
         pattern: WAKE_FILTER_PATTERN,
         batchSize: WAKE_STREAM.batchSize,
         retryAttempts: WAKE_STREAM.retryAttempts,
-        handler: fn.handler,
+        handler: options.wrapStreamHandler ? options.wrapStreamHandler(name, fn.handler) : fn.handler,
       });
       stops.push(() => source.stop());
     }
