@@ -541,29 +541,40 @@ export const PRICES = {
   logsStorageGbMonth: 0.03,
   /** S3 Standard storage per GB-month (Safe backups). */
   s3GbMonth: 0.023,
-  /** Secrets Manager, per secret per month (the server key; the Safe's Basic auth secret if configured). */
+  /** Secrets Manager, per secret per month. */
   secretMonth: 0.4,
   /** CloudWatch standard-resolution alarm, per metric it reads per month (metric math: each metric). */
   alarmMetricMonth: 0.1,
   /** CloudWatch custom metric, per metric-month, prorated by the hours it is published. */
   customMetricMonth: 0.3,
-  /** KMS customer-managed key, per month (the alarm topic's). */
+  /** KMS customer-managed key, per month. */
   kmsKeyMonth: 1.0,
 } as const;
 
 /**
- * What the deployed alarms read, from the API stack as `cdk synth` builds it (no bundling): the
- * number of alarms and of the metrics they read, which is what CloudWatch bills.
+ * What an idle deployment pays for by the month, from both stacks as `cdk synth` builds them with
+ * the default settings (no bundling): the alarms and the metrics they read (what CloudWatch bills),
+ * the Secrets Manager secrets and the customer-managed KMS keys it creates.
  */
-export function alarmInventory(): { alarms: number; metrics: number } {
+export function fixedInventory(): { alarms: number; metrics: number; secrets: number; keys: number } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const { api } = new Switchyard(app, 'Switchyard', readConfig(app));
-  const alarms = Object.values(Template.fromStack(api).findResources('AWS::CloudWatch::Alarm'));
+  const { api, stateful } = new Switchyard(app, 'Switchyard', readConfig(app));
+  const templates = [Template.fromStack(stateful), Template.fromStack(api)];
+  const count = (type: string) =>
+    templates.reduce((total, template) => total + Object.keys(template.findResources(type)).length, 0);
+  const alarms = templates.flatMap((template) =>
+    Object.values(template.findResources('AWS::CloudWatch::Alarm')),
+  );
   const metrics = alarms.map((alarm) => {
     const props = alarm.Properties as { MetricName?: string; Metrics?: { MetricStat?: unknown }[] };
     return props.MetricName ? 1 : (props.Metrics ?? []).filter((m) => m.MetricStat).length;
   });
-  return { alarms: alarms.length, metrics: metrics.reduce((a, b) => a + b, 0) };
+  return {
+    alarms: alarms.length,
+    metrics: metrics.reduce((a, b) => a + b, 0),
+    secrets: count('AWS::SecretsManager::Secret'),
+    keys: count('AWS::KMS::Key'),
+  };
 }
 
 /** The memory every function gets (lib/constructs/manifest-function.ts). */
@@ -876,9 +887,11 @@ function costReport(result: RequestsBenchResult): BenchReport {
         : ''
     }: ≈ $${fixed(dollars, 3)} a month`;
   });
-  const monitoring = alarmInventory();
-  const monitoringMonth = monitoring.metrics * PRICES.alarmMetricMonth + PRICES.kmsKeyMonth;
-  const idleMonth = PRICES.secretMonth + monitoringMonth + scheduledMonth;
+  const monitoring = fixedInventory();
+  const monitoringMonth = monitoring.metrics * PRICES.alarmMetricMonth;
+  const secretsMonth = monitoring.secrets * PRICES.secretMonth;
+  const keysMonth = monitoring.keys * PRICES.kmsKeyMonth;
+  const idleMonth = secretsMonth + keysMonth + monitoringMonth + scheduledMonth;
   const ratio = onlineTotal / floor;
   const ratioSmall = onlineSmall / floorSmall;
   const met = ratio <= TARGET_FLOOR_RATIO && ratioSmall <= TARGET_FLOOR_RATIO;
@@ -936,13 +949,15 @@ requests — ${schedules.length > 0 ? 'except scheduled functions' : 'and nothin
 What idle storage costs: DynamoDB $${PRICES.dynamoStorageGbMonth} per GB-month (an identity record is ${result.sizes.identity} B + 100 B
 overhead, so a million identities ≈ ${fixed(((result.sizes.identity + 100) * 1e6) / 1e9, 2)} GB ≈ $${fixed((((result.sizes.identity + 100) * 1e6) / 1e9) * PRICES.dynamoStorageGbMonth, 3)} a month, plus point-in-time recovery
 on identities at $${PRICES.dynamoPitrGbMonth} per GB-month; undelivered messages for up to their TTL), S3 $${PRICES.s3GbMonth}
-per GB-month for Safe backups, CloudWatch log storage $${PRICES.logsStorageGbMonth} per GB-month, and the server key in
-Secrets Manager $${PRICES.secretMonth} a month (another $${PRICES.secretMonth} with a Safe Basic auth secret).
-Monitoring is the largest fixed cost: ${monitoring.alarms} alarms reading ${monitoring.metrics} metrics (counted in the synthesized
-API stack) at $${PRICES.alarmMetricMonth} per alarm metric-month, and the alarm topic's KMS key at $${PRICES.kmsKeyMonth}: $${fixed(monitoringMonth, 2)} a
+per GB-month for Safe backups, CloudWatch log storage $${PRICES.logsStorageGbMonth} per GB-month.
+Counted in the synthesized stacks with the default settings: ${monitoring.secrets} Secrets Manager secrets (the server key, the
+vault's OPRF setup, the VAPID key) at $${PRICES.secretMonth} a month each, $${fixed(secretsMonth, 2)} (another $${PRICES.secretMonth} for each of a Safe
+Basic auth, FCM or APNs secret); ${monitoring.keys} customer-managed KMS keys (the alarm topic's, the vault's) at
+$${PRICES.kmsKeyMonth} each, $${fixed(keysMonth, 2)} (one more with \`customerManagedKey\`). Monitoring is the largest fixed cost:
+${monitoring.alarms} alarms reading ${monitoring.metrics} metrics at $${PRICES.alarmMetricMonth} per alarm metric-month, $${fixed(monitoringMonth, 2)} a
 month. The functions' one custom metric (\`Faults\`, $${PRICES.customMetricMonth} per metric-month, prorated by the hour) is
 published only in hours with internal errors, so a healthy deployment pays nothing for it. **Fixed
-cost of an idle deployment: ≈ $${fixed(idleMonth, 2)} a month** (server key, alarms, key, scheduled functions; storage extra).
+cost of an idle deployment: ≈ $${fixed(idleMonth, 2)} a month** (secrets, keys, alarms, scheduled functions; storage extra).
 A connected but silent client is not free: its connection-minutes, keep-alives and reconnects come to
 ≈ $${fixed(clientMonth(result).total, 3)} per client-month (P7).
 `,

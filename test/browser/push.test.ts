@@ -1,24 +1,10 @@
-/**
- * Web Push from the browser page, in headless Chromium: the toggle in Settings → Notifications
- * registers the page's real service worker (sw.js), subscribes with the server's VAPID key and
- * registers the subscription over the page's session; with the page closed, a message makes the
- * server wake that subscription (a stand-in push service on 127.0.0.1 checks the VAPID signature and
- * decrypts the content-free payload); the service worker shows "New message" and nothing else; the
- * toggle turns it off again.
- *
- * What headless Chromium can't do here: subscribe at a real push service (Debian's build has none
- * configured, so `PushManager.subscribe` fails). The init script below stands in for that one call
- * with the stand-in service's subscription; everything else is the browser's own.
- */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatSession } from '../../client/chat/session.ts';
-import { MAILBOX } from '../../contract/schema.ts';
 import { WAKE_PAYLOAD } from '../../protocol/push-targets.ts';
 import { createIdentity, launchChromium, openPanel, UI_TIMEOUT_MS } from '../support/browser.ts';
 import { newSession, registerIdentity } from '../support/chat.ts';
-import { type Subscriber, startWebPushService } from '../support/push-services.ts';
+import { pushItem, type Subscriber, startWebPushService } from '../support/push-services.ts';
 import { eventually, startTestRunner, type TestRunner } from '../support/runner.ts';
 
 const WAIT_MS = 30_000;
@@ -71,17 +57,6 @@ function fakeSubscription(subscriber: { endpoint: string; p256dh: string; auth: 
   })();`;
 }
 
-async function pushItem(identity: string) {
-  const result = await harness.clients.dynamo.send(
-    new GetCommand({
-      TableName: harness.runner.tables.mailbox,
-      Key: { [MAILBOX.attributes.recipient]: identity, [MAILBOX.attributes.key]: '#push' },
-      ConsistentRead: true,
-    }),
-  );
-  return result.Item;
-}
-
 async function open(context: BrowserContext, subscriber: Subscriber): Promise<Page> {
   const page = await context.newPage();
   await page.addInitScript(fakeSubscription(subscriber));
@@ -117,7 +92,7 @@ describe('Web Push in the browser page (headless Chromium)', () => {
     const key = await page.evaluate(() => (window as unknown as { __push: { key: number[] } }).__push.key);
     expect(key).toHaveLength(65);
     expect(key[0]).toBe(4);
-    const item = await pushItem(id);
+    const item = await pushItem(harness, id);
     expect(JSON.stringify(item)).toContain(subscriber.endpoint);
 
     // The page is closed; a message to it wakes the subscription, with nothing in it but "wake".
@@ -162,7 +137,7 @@ describe('Web Push in the browser page (headless Chromium)', () => {
     await again.uncheck();
     await page.locator('#push-help', { hasText: 'Off: nothing wakes this browser' }).waitFor();
     await expect
-      .poll(async () => JSON.stringify((await pushItem(id)) ?? {}))
+      .poll(async () => JSON.stringify((await pushItem(harness, id)) ?? {}))
       .not.toContain(subscriber.endpoint);
     expect(
       await page.evaluate(() => (window as unknown as { __push: { subscribed: boolean } }).__push.subscribed),

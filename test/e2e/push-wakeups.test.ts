@@ -8,7 +8,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatSession } from '../../client/chat/session.ts';
 import { EXIT } from '../../client/cli/command.ts';
@@ -22,6 +21,7 @@ import { WAKE_PAYLOAD } from '../../protocol/push-targets.ts';
 import { newSession, registerIdentity, type TestIdentity } from '../support/chat.ts';
 import { startProcess } from '../support/process.ts';
 import {
+  pushItem,
   type Subscriber,
   startApnsStandIn,
   startFcmStandIn,
@@ -80,17 +80,6 @@ async function subscribedRecipient(): Promise<{ who: TestIdentity; subscriber: S
 }
 
 const text = (value: string) => new TextEncoder().encode(value);
-
-async function pushItem(who: TestIdentity) {
-  const result = await harness.clients.dynamo.send(
-    new GetCommand({
-      TableName: harness.runner.tables.mailbox,
-      Key: { [MAILBOX.attributes.recipient]: who.id, [MAILBOX.attributes.key]: '#push' },
-      ConsistentRead: true,
-    }),
-  );
-  return result.Item;
-}
 
 describe('push targets', () => {
   it('are registered, listed, replaced, removed and exported by their owner only', async () => {
@@ -216,7 +205,7 @@ describe('push targets', () => {
       const removed = await cli('remove', id ?? '');
       expect(removed.code, removed.output).toBe(EXIT.ok);
       expect(removed.output).not.toContain(subscriber.endpoint);
-      expect(await pushItem(who)).toMatchObject({ [MAILBOX.attributes.targets]: {} });
+      expect(await pushItem(harness, who.id)).toMatchObject({ [MAILBOX.attributes.targets]: {} });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -224,11 +213,11 @@ describe('push targets', () => {
 
   it('are removed when the identity is deleted', async () => {
     const { who } = await subscribedRecipient();
-    expect(await pushItem(who)).toBeDefined();
+    expect(await pushItem(harness, who.id)).toBeDefined();
     await new DirectoryClient({ server: harness.runner.httpUrl })
       .owner(who.id as never, who.keys.secretKey)
       .delete();
-    expect(await pushItem(who)).toBeUndefined();
+    expect(await pushItem(harness, who.id)).toBeUndefined();
   });
 });
 
@@ -307,7 +296,8 @@ describe('wake-ups', () => {
     const { session } = await online(sender);
     await session.send(who.id, text('anyone there?'));
     await eventually(
-      async () => Object.keys((await pushItem(who))?.[MAILBOX.attributes.targets] ?? {}).length === 0,
+      async () =>
+        Object.keys((await pushItem(harness, who.id))?.[MAILBOX.attributes.targets] ?? {}).length === 0,
       WAIT_MS,
     );
     expect(webPush.to(subscriber)).toHaveLength(1);
@@ -375,10 +365,13 @@ describe('wake-ups', () => {
     }
     // Both of the gone identity's targets are removed; the other's stay.
     await eventually(
-      async () => Object.keys((await pushItem(gone))?.[MAILBOX.attributes.targets] ?? {}).length === 0,
+      async () =>
+        Object.keys((await pushItem(harness, gone.id))?.[MAILBOX.attributes.targets] ?? {}).length === 0,
       WAIT_MS,
     );
-    expect(Object.keys((await pushItem(who))?.[MAILBOX.attributes.targets] ?? {})).toHaveLength(2);
+    expect(Object.keys((await pushItem(harness, who.id))?.[MAILBOX.attributes.targets] ?? {})).toHaveLength(
+      2,
+    );
   });
 
   it('leave no identifier in any log line', async () => {

@@ -26,6 +26,9 @@ import {
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttp2Server, type Http2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { MAILBOX } from '../../contract/schema.ts';
+import type { TestRunner } from './runner.ts';
 
 export type Behaviour = 'ok' | 'gone' | 'fail' | 'hang';
 
@@ -364,4 +367,16 @@ export async function startApnsStandIn() {
       server.close();
     },
   };
+}
+
+/** The `#push` item of `identity`'s mailbox partition (its push targets and last wake-up), or undefined. */
+export async function pushItem(harness: TestRunner, identity: string) {
+  const result = await harness.clients.dynamo.send(
+    new GetCommand({
+      TableName: harness.runner.tables.mailbox,
+      Key: { [MAILBOX.attributes.recipient]: identity, [MAILBOX.attributes.key]: '#push' },
+      ConsistentRead: true,
+    }),
+  );
+  return result.Item;
 }
