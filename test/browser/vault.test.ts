@@ -67,7 +67,7 @@ function alert(page: Page, text: string) {
 }
 
 describe('the vault client as the runner serves it', () => {
-  it('serves vault.js beside app.js, keeps the WebAssembly out of app.js, and lets the page compile it', async () => {
+  it("serves vault.js beside app.js, keeps the WebAssembly out of app.js, and lets the page's policy allow WebAssembly, not eval", async () => {
     const base = harness.runner.httpUrl;
     const page = await fetch(base);
     // WebAssembly may be compiled, nothing else evaluated: no 'unsafe-eval', scripts from here only.
