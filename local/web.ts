@@ -12,7 +12,29 @@ const PATHS: Record<string, string> = {
   '/app.js': 'app.js',
   '/style.css': 'style.css',
   '/sw.js': 'sw.js',
+  '/vault.js': 'vault.js',
 };
+
+/**
+ * The page's Content-Security-Policy: scripts, styles and everything else from this origin only, and
+ * connections to it and its WebSocket. `'wasm-unsafe-eval'` is the one addition to `'self'` for
+ * scripts, and the narrowest there is: browsers refuse to compile WebAssembly under a policy without
+ * it, and the vault client (vault.js: OPAQUE, `@serenity-kit/opaque`) compiles its module from bytes
+ * it carries. It allows WebAssembly compilation only, not `eval` or `new Function` of JavaScript.
+ * README, "The browser client on AWS", gives the same policy for CloudFront.
+ */
+function contentSecurityPolicy(config: WebConfig): string {
+  const connect = ["'self'", new URL(config.wsUrl).origin, new URL(config.httpUrl).origin];
+  return [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    `connect-src ${connect.join(' ')}`,
+    "img-src 'self' data: blob:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
 /**
  * Returns a request handler that answers the page's paths and returns false for anything else.
@@ -21,12 +43,11 @@ const PATHS: Record<string, string> = {
 export function createWebPage(config: WebConfig) {
   let files: Promise<WebFiles> | undefined;
   const configBody = new TextEncoder().encode(JSON.stringify(config));
-  const origin = new URL(config.httpUrl).origin;
   const headers = {
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'no-referrer',
-    'content-security-policy': `default-src 'self'; connect-src 'self' ${new URL(config.wsUrl).origin} ${origin}; img-src 'self' data: blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'`,
+    'content-security-policy': contentSecurityPolicy(config),
   };
 
   return async function serve(request: IncomingMessage, response: ServerResponse): Promise<boolean> {

@@ -8,8 +8,10 @@
  * and the profile), page.ts (shared DOM helpers and error texts), identity.ts (create, unlock,
  * forget), chat.ts (the messenger: connection, conversations, sending, receiving), thread.ts
  * (drawing them), conversations.ts and contacts.ts (the model), store.ts (the encrypted device
- * store), attention.ts (badge, notifications), qr.ts, seen.ts ("what the server saw") and
- * backup.ts (the Safe backup panel). Nothing here logs: identifiers are only shown to their owner.
+ * store), attention.ts (badge, notifications), qr.ts, seen.ts ("what the server saw"), backup.ts
+ * (the Safe backup panel) and protect.ts (its option of a short password kept in the vault, whose
+ * client, vault.ts, is built as vault.js and loaded only when that option is used). Nothing here
+ * logs: identifiers are only shown to their owner.
  */
 import { DirectoryClient } from '../client/directory/client.ts';
 import { BrowserKeyStore } from '../client/keystore.ts';
@@ -18,6 +20,7 @@ import { ChatView } from './chat.ts';
 import { type Config, DB_NAME, loadConfig } from './config.ts';
 import { createIdentity, forget, unlock } from './identity.ts';
 import { $, explain, fail, onSubmit, say, show } from './page.ts';
+import { wireProtection } from './protect.ts';
 import { type PushStatus, pushSupported } from './push.ts';
 
 const PUSH_WORDS: Readonly<Record<PushStatus, string>> = {
@@ -48,6 +51,7 @@ async function main(): Promise<void> {
   onSubmit('rename-form', () => chat.rename());
   onSubmit('scan-form', () => chat.verifyCode());
   onSubmit('backup-form', () => backUp(config, chat.me!, chat.contacts));
+  wireProtection(config, directory, () => chat.me);
   const toggle = $<HTMLButtonElement>('toggle-online');
   toggle.addEventListener('click', () => {
     toggle.disabled = true;

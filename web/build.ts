@@ -1,6 +1,8 @@
 /**
  * Builds the browser page: web/app.ts bundled by esbuild for browsers (package.json's `browser`
- * field swaps the SDK's Node primitives for pure-JS ones), next to web/index.html and web/style.css.
+ * field swaps the SDK's Node primitives for pure-JS ones), next to web/index.html and web/style.css;
+ * beside it the service worker (sw.js) and the vault client (vault.js, ~4× app.js for OPAQUE's
+ * inlined WebAssembly), which the page imports only when someone uses a short-password backup.
  * The local runner serves the result at `/` (local/web.ts); for static hosting (S3 + CloudFront or
  * any web server) write it to a folder and add a config.json with the stack outputs:
  *
@@ -13,7 +15,7 @@ import { build } from 'esbuild';
 
 const WEB_DIR = dirname(fileURLToPath(import.meta.url));
 
-/** The page's files by name: index.html, app.js, style.css, sw.js. */
+/** The page's files by name: index.html, app.js, style.css, sw.js, vault.js. */
 export type WebFiles = ReadonlyMap<string, { readonly type: string; readonly body: Uint8Array }>;
 
 /** What the page needs to know about the backend; served as config.json next to it. */
@@ -29,7 +31,7 @@ export interface WebConfig {
 }
 
 export async function buildWeb(): Promise<WebFiles> {
-  const [page, worker] = await Promise.all([bundle('app.ts'), bundle('sw.ts')]);
+  const [page, worker, vault] = await Promise.all([bundle('app.ts'), bundle('sw.ts'), bundle('vault.ts')]);
   const read = (name: string) => new Uint8Array(readFileSync(join(WEB_DIR, name)));
   return new Map([
     ['index.html', { type: 'text/html; charset=utf-8', body: read('index.html') }],
@@ -37,6 +39,8 @@ export async function buildWeb(): Promise<WebFiles> {
     ['app.js', { type: 'text/javascript; charset=utf-8', body: page }],
     // The service worker (push wake-ups), next to the page so its scope is the page's folder.
     ['sw.js', { type: 'text/javascript; charset=utf-8', body: worker }],
+    // The vault client (web/vault.ts), imported by app.js on demand from next to it.
+    ['vault.js', { type: 'text/javascript; charset=utf-8', body: vault }],
   ]);
 }
 
@@ -59,6 +63,7 @@ async function bundle(entry: string): Promise<Uint8Array> {
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const out = resolve(process.argv[2] ?? join(WEB_DIR, 'dist'));
   mkdirSync(out, { recursive: true });
-  for (const [name, file] of await buildWeb()) writeFileSync(join(out, name), file.body);
-  process.stdout.write(`web: wrote index.html, app.js, sw.js and style.css; add config.json (see README)\n`);
+  const files = await buildWeb();
+  for (const [name, file] of files) writeFileSync(join(out, name), file.body);
+  process.stdout.write(`web: wrote ${[...files.keys()].join(', ')}; add config.json (see README)\n`);
 }

@@ -31,7 +31,14 @@ const DIRECTORY_TEXT: Record<string, string> = {
   invite_required: 'This server only registers identities with an invite.',
   rate_limited: 'Too many requests: wait a little and try again.',
   not_found: 'No active identity with that ID.',
+  code_invalid: 'The code is wrong, expired or used up. Ask for a new one.',
+  not_supported: 'This server sends no codes to that kind of address.',
 };
+
+/** A refusal already put in words for the person (never with an identifier in them). */
+export class Refusal extends Error {
+  override readonly name = 'Refusal';
+}
 
 export function $<T extends HTMLElement = HTMLElement>(id: string): T {
   return document.getElementById(id) as T;
@@ -49,7 +56,12 @@ export function fail(text: string): void {
 
 /** What went wrong, in words for the person (never an identifier from the error). */
 export function explain(error: unknown): string {
-  if (error instanceof SafeError || error instanceof KeyFileError || error instanceof DescriptorError)
+  if (
+    error instanceof Refusal ||
+    error instanceof SafeError ||
+    error instanceof KeyFileError ||
+    error instanceof DescriptorError
+  )
     return error.message;
   if (error instanceof ChatError) return CHAT_TEXT[error.code] ?? `The chat server refused (${error.code}).`;
   if (error instanceof DirectoryError)
@@ -57,20 +69,37 @@ export function explain(error: unknown): string {
   return 'Something went wrong. Try again.';
 }
 
-/** Runs a form's action with its button disabled; errors become a message for the person. */
+/** Runs `action` with `button` disabled; errors become a message for the person. */
+function runFrom(button: HTMLButtonElement | null, action: () => Promise<void>): void {
+  $('error').textContent = '';
+  if (button) button.disabled = true;
+  action()
+    .catch((error: unknown) => fail(explain(error)))
+    .finally(() => {
+      if (button) button.disabled = false;
+    });
+}
+
+/** Runs a form's action with its submit button disabled; errors become a message for the person. */
 export function onSubmit(formId: string, action: () => Promise<void>): void {
   const form = $<HTMLFormElement>(formId);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    $('error').textContent = '';
-    const button = form.querySelector('button');
-    if (button) button.disabled = true;
-    action()
-      .catch((error: unknown) => fail(explain(error)))
-      .finally(() => {
-        if (button) button.disabled = false;
-      });
+    // The submit button: a form may hold other buttons (type="button") for steps of its own.
+    runFrom(form.querySelector<HTMLButtonElement>('button[type="submit"]'), action);
   });
+}
+
+/** Runs a button's action (a step inside a form, not its submit) as `onSubmit` runs a form's. */
+export function onClick(buttonId: string, action: () => Promise<void>): void {
+  const button = $<HTMLButtonElement>(buttonId);
+  button.addEventListener('click', () => runFrom(button, action));
+}
+
+/** Shows `group` (a `<fieldset>`) and enables its fields, or hides and disables them (unchecked). */
+export function showGroup(group: HTMLFieldSetElement, on: boolean): void {
+  group.hidden = !on;
+  group.disabled = !on;
 }
 
 export function show(view: 'setup' | 'unlock' | 'app'): void {

@@ -10,7 +10,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import * as opaque from '@serenity-kit/opaque';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryClient } from '../../client/directory/client.ts';
@@ -20,13 +19,12 @@ import { identityBackup } from '../../client/safe/identity.ts';
 import { deriveSafeKeys } from '../../client/safe/keys.ts';
 import { VaultClient, VaultError } from '../../client/vault/client.ts';
 import { protectSafeBackup, restoreProtectedSafeBackup, vaultSafeKeys } from '../../client/vault/safe.ts';
-import { VAULT } from '../../contract/schema.ts';
 import { toHex } from '../../protocol/bytes.ts';
 import { generateKeyPair } from '../../protocol/crypto.ts';
 import type { IdentityId } from '../../protocol/identity.ts';
 import { runCli } from '../support/cli.ts';
 import { startTestRunner, type TestRunner } from '../support/runner.ts';
-import { freshFetch } from '../support/vault.ts';
+import { freshFetch, vaultTriesLeft } from '../support/vault.ts';
 
 let test: TestRunner;
 let directory: DirectoryClient;
@@ -46,16 +44,7 @@ async function owner() {
   return { identity: identity as IdentityId, keys };
 }
 
-async function tries(identity: string) {
-  const result = await test.clients.dynamo.send(
-    new GetCommand({
-      TableName: test.runner.tables.vault,
-      Key: { [VAULT.attributes.identity]: identity, [VAULT.attributes.item]: 'record' },
-      ConsistentRead: true,
-    }),
-  );
-  return result.Item ? Number(result.Item[VAULT.attributes.tries]) : undefined;
-}
+const tries = (identity: string) => vaultTriesLeft(test, identity);
 
 beforeAll(async () => {
   await opaque.ready;

@@ -3,7 +3,7 @@
  * open, the attempt limit (also when attempts arrive at once), replayed finishes, the griefing gate,
  * unknown vaults, and the metadata check: no identifier, address, code or password in any log line.
  */
-import { DeleteCommand, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import * as opaque from '@serenity-kit/opaque';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DirectoryClient } from '../../client/directory/client.ts';
@@ -14,7 +14,7 @@ import { generateKeyPair, type KeyPair, randomBytes } from '../../protocol/crypt
 import { LIMITS } from '../../protocol/limits.ts';
 import { vaultSigned } from '../../protocol/vault.ts';
 import { startTestRunner, type TestRunner } from '../support/runner.ts';
-import { b64, freshFetch, hex, vaultPost, vaultProof } from '../support/vault.ts';
+import { b64, freshFetch, hex, vaultPost, vaultProof, vaultRecord } from '../support/vault.ts';
 
 let test: TestRunner;
 let directory: DirectoryClient;
@@ -53,16 +53,7 @@ async function code(identity: string): Promise<{ request: Uint8Array; code: stri
   return { request, code: lastCode()! };
 }
 
-async function record(identity: string) {
-  const result = await test.clients.dynamo.send(
-    new GetCommand({
-      TableName: test.runner.tables.vault,
-      Key: { [VAULT.attributes.identity]: identity, [VAULT.attributes.item]: 'record' },
-      ConsistentRead: true,
-    }),
-  );
-  return result.Item;
-}
+const record = (identity: string) => vaultRecord(test, identity);
 
 const post = (path: string, body: unknown) => vaultPost(test.runner.httpUrl, path, body);
 const proof = (identity: string, secretKey: Uint8Array, signed: Readonly<Record<string, unknown>>) =>

@@ -1,9 +1,13 @@
 /**
  * Raw vault requests for tests that go below the SDK: a POST under the runner's `/vault/`, and the
- * proof fields a request signed with the identity's key carries (as the SDK makes them).
+ * proof fields a request signed with the identity's key carries (as the SDK makes them); and the
+ * vault record as the runner stored it.
  */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { VAULT } from '../../contract/schema.ts';
 import { fromHex, toHex } from '../../protocol/bytes.ts';
 import { answerChallenge } from '../../protocol/directory.ts';
+import type { TestRunner } from './runner.ts';
 
 /**
  * Every request on a fresh connection. The runner runs in the test's process, and the clients'
@@ -52,3 +56,21 @@ export async function vaultProof(
 /** Base64url (the OPAQUE library's encoding) and lowercase hex (the wire's) of the same bytes. */
 export const b64 = (hex: string) => Buffer.from(fromHex(hex)!).toString('base64url');
 export const hex = (b64url: string) => Buffer.from(b64url, 'base64url').toString('hex');
+
+/** The identity's vault record in the runner's table (undefined: no vault). */
+export async function vaultRecord(test: TestRunner, identity: string) {
+  const result = await test.clients.dynamo.send(
+    new GetCommand({
+      TableName: test.runner.tables.vault,
+      Key: { [VAULT.attributes.identity]: identity, [VAULT.attributes.item]: 'record' },
+      ConsistentRead: true,
+    }),
+  );
+  return result.Item;
+}
+
+/** The tries the identity's vault has left (undefined: no vault). */
+export async function vaultTriesLeft(test: TestRunner, identity: string): Promise<number | undefined> {
+  const item = await vaultRecord(test, identity);
+  return item ? Number(item[VAULT.attributes.tries]) : undefined;
+}
