@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   });
   const push = $<HTMLInputElement>('push');
   push.disabled = !pushSupported();
-  if (!pushSupported()) $('push-help').textContent = 'This browser offers no Web Push to this page.';
+  if (!pushSupported()) $('push-help').textContent = PUSH_WORDS.unsupported;
   push.addEventListener('change', () => {
     const wanted = push.checked;
     push.disabled = true;
