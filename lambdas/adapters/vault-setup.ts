@@ -5,26 +5,16 @@
  * race, the first write wins, the others fail and read the winner's back. Nothing overwrites a
  * stored setup: a new one would make every vault unopenable.
  */
-import { SwitchyardError } from '../../protocol/errors.ts';
-import { translateAwsError } from './errors.ts';
 import { createVaultSetup, isVaultSetup } from './opaque.ts';
-
-/** The two calls on the secret: read its current value, write the first setup (false if one was written). */
-export interface VaultSetupSecret {
-  read(): Promise<string | undefined>;
-  /** PutSecretValue with {@link VAULT_SETUP_REQUEST_TOKEN}: true if this call stored `value`. */
-  initialise(value: string): Promise<boolean>;
-}
+import { loadWriteOnce, type WriteOnceSecret } from './write-once-secret.ts';
 
 /** The client request token of the one write (Secrets Manager refuses a second value under it). */
 export const VAULT_SETUP_REQUEST_TOKEN = 'switchyard-vault-oprf-setup-version-0001';
 
-export async function loadVaultSetup(secret: VaultSetupSecret): Promise<string> {
-  const current = await translateAwsError(() => secret.read());
-  if (current !== undefined && (await isVaultSetup(current))) return current;
-  const fresh = await createVaultSetup();
-  if (await translateAwsError(() => secret.initialise(fresh))) return fresh;
-  const stored = await translateAwsError(() => secret.read());
-  if (stored !== undefined && (await isVaultSetup(stored))) return stored;
-  throw new SwitchyardError('unavailable');
+export function loadVaultSetup(secret: WriteOnceSecret): Promise<string> {
+  return loadWriteOnce(
+    secret,
+    async (text) => (text !== undefined && (await isVaultSetup(text)) ? text : undefined),
+    createVaultSetup,
+  );
 }

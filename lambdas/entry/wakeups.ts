@@ -5,7 +5,7 @@ import { awsSetup } from '../runtime/aws.ts';
 import { composeWakeups } from '../runtime/functions/push.ts';
 import { createDynamo } from '../runtime/sdk/dynamo.ts';
 import { createSecretReader } from '../runtime/sdk/secrets.ts';
-import { createVaultSetupSecret } from '../runtime/sdk/vault-setup.ts';
+import { createWriteOnceSecret } from '../runtime/sdk/write-once-secret.ts';
 
 const { config, base } = awsSetup('wakeups');
 export const handler = composeWakeups(
@@ -13,7 +13,7 @@ export const handler = composeWakeups(
   {
     dynamo: createDynamo(),
     secrets: createSecretReader(),
-    vapidSecret: (arn) => createVaultSetupSecret(arn, {}, VAPID_REQUEST_TOKEN),
+    vapidSecret: (arn) => createWriteOnceSecret(arn, VAPID_REQUEST_TOKEN),
   },
   base,
 );

@@ -5,7 +5,7 @@ import { awsSetup } from '../runtime/aws.ts';
 import { composeWsPushTargets } from '../runtime/functions/push.ts';
 import { createDynamo } from '../runtime/sdk/dynamo.ts';
 import { createSecretReader } from '../runtime/sdk/secrets.ts';
-import { createVaultSetupSecret } from '../runtime/sdk/vault-setup.ts';
+import { createWriteOnceSecret } from '../runtime/sdk/write-once-secret.ts';
 
 const { config, base } = awsSetup('wsPushTargets');
 export const handler = composeWsPushTargets(
@@ -13,7 +13,7 @@ export const handler = composeWsPushTargets(
   {
     dynamo: createDynamo(),
     secrets: createSecretReader(),
-    vapidSecret: (arn) => createVaultSetupSecret(arn, {}, VAPID_REQUEST_TOKEN),
+    vapidSecret: (arn) => createWriteOnceSecret(arn, VAPID_REQUEST_TOKEN),
   },
   base,
 );

@@ -4,11 +4,10 @@
  * stack and filled on first use, like the vault's setup: the first write wins (a fixed client
  * request token), the others read the winner's back. Errors name the credential, never its value.
  */
-import { SwitchyardError } from '../../../protocol/errors.ts';
 import type { CredentialSource } from '../../runtime/env.ts';
 import { translateAwsError } from '../errors.ts';
 import type { SecretReader } from '../secrets.ts';
-import type { VaultSetupSecret } from '../vault-setup.ts';
+import { loadWriteOnce, type WriteOnceSecret } from '../write-once-secret.ts';
 import { createVapidKeyFile, type VapidKeys, vapidKeys } from './webpush.ts';
 
 /** The client request token of the VAPID secret's one write. */
@@ -31,14 +30,8 @@ function validVapid(text: string | undefined): VapidKeys | undefined {
 }
 
 /** The VAPID key pair from a secret, made and stored on first use. */
-export async function loadVapidSecret(secret: VaultSetupSecret): Promise<VapidKeys> {
-  const current = validVapid(await translateAwsError(() => secret.read()));
-  if (current) return current;
-  const fresh = JSON.stringify(createVapidKeyFile());
-  if (await translateAwsError(() => secret.initialise(fresh))) return vapidKeys(JSON.parse(fresh));
-  const stored = validVapid(await translateAwsError(() => secret.read()));
-  if (stored) return stored;
-  throw new SwitchyardError('unavailable');
+export function loadVapidSecret(secret: WriteOnceSecret): Promise<VapidKeys> {
+  return loadWriteOnce(secret, validVapid, () => JSON.stringify(createVapidKeyFile()));
 }
 
 /** A JSON credential (FCM service account, APNs key), given or read from its secret, then checked. */

@@ -13,11 +13,11 @@ import { readOwner } from '../../adapters/mailbox/owner.ts';
 import type { MailboxTable } from '../../adapters/mailbox/table.ts';
 import { dynamoPushTargetStore } from '../../adapters/push-targets.ts';
 import type { SecretReader } from '../../adapters/secrets.ts';
-import type { VaultSetupSecret } from '../../adapters/vault-setup.ts';
 import { apnsCredentials, apnsSender } from '../../adapters/wake/apns.ts';
 import { loadCredential, loadVapidSecret } from '../../adapters/wake/credentials.ts';
 import { fcmSender, fcmServiceAccount } from '../../adapters/wake/fcm.ts';
 import { type VapidKeys, vapidKeys, webPushSender } from '../../adapters/wake/webpush.ts';
+import type { WriteOnceSecret } from '../../adapters/write-once-secret.ts';
 import { createPushTargets, createWakeups, type WakeSender } from '../../domain/wakeups.ts';
 import { makeWakeupHandler } from '../../handlers/wakeups.ts';
 import { makePushTargetHandler } from '../../handlers/ws-push-targets.ts';
@@ -29,7 +29,7 @@ export interface PushClients extends DynamoClients {
   /** GetSecretValue (FCM, APNs credentials). */
   readonly secrets: SecretReader;
   /** The VAPID secret on AWS: read it, or fill it on first use. */
-  readonly vapidSecret?: (secretArn: string) => VaultSetupSecret;
+  readonly vapidSecret?: (secretArn: string) => WriteOnceSecret;
 }
 
 function pushConfig(config: RuntimeConfig): PushConfig {

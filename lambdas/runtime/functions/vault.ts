@@ -9,7 +9,8 @@ import { dynamoEphemeralStore } from '../../adapters/ephemeral.ts';
 import { dynamoIdentityStore } from '../../adapters/identities.ts';
 import { serenityOpaqueServer } from '../../adapters/opaque.ts';
 import { dynamoVaultStore } from '../../adapters/vault.ts';
-import { loadVaultSetup, type VaultSetupSecret } from '../../adapters/vault-setup.ts';
+import { loadVaultSetup } from '../../adapters/vault-setup.ts';
+import type { WriteOnceSecret } from '../../adapters/write-once-secret.ts';
 import { epochSeconds } from '../../domain/clock.ts';
 import type { CodeSender } from '../../domain/directory.ts';
 import { createVault } from '../../domain/vault.ts';
@@ -21,7 +22,7 @@ import { type Base, cachedOnce, codeSenderFor, type DynamoClients, tableName } f
 export interface VaultClients extends DynamoClients {
   readonly codes: CodeTransport;
   /** The setup secret on AWS (config `vaultSetup.kind === 'secret'`). */
-  readonly vaultSetup?: (secretArn: string) => VaultSetupSecret;
+  readonly vaultSetup?: (secretArn: string) => WriteOnceSecret;
 }
 
 /** The OPRF server setup, once per container: given, or read (and made on first use) from the secret. */

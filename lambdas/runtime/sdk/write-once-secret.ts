@@ -1,4 +1,4 @@
-/** The vault setup secret through Secrets Manager (loaded with the vault function). */
+/** A write-once secret through Secrets Manager (the vault's setup, the push functions' VAPID key pair). */
 import {
   GetSecretValueCommand,
   PutSecretValueCommand,
@@ -6,18 +6,18 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { VAULT_SETUP_REQUEST_TOKEN, type VaultSetupSecret } from '../../adapters/vault-setup.ts';
+import type { WriteOnceSecret } from '../../adapters/write-once-secret.ts';
 import { type ClientOptions, commonConfig } from './options.ts';
 
 /**
  * A secret the stack creates empty and a function fills on first use, once (`requestToken` makes the
  * first write win): the vault's OPRF setup, and the push functions' VAPID key pair.
  */
-export function createVaultSetupSecret(
+export function createWriteOnceSecret(
   secretArn: string,
+  requestToken: string,
   options: ClientOptions = {},
-  requestToken: string = VAULT_SETUP_REQUEST_TOKEN,
-): VaultSetupSecret {
+): WriteOnceSecret {
   const client = new SecretsManagerClient(commonConfig(options));
   return {
     async read() {
