@@ -83,7 +83,8 @@ export const IDENTITIES = {
  * `byArrival` index orders the waiting messages by `seq` (server arrival time + random suffix) for
  * delivery; it is sparse: a copy pushed to a live session has no `seq` unless no push reached it. The item `#owner` is the mailbox's owner record: whether the identity may receive
  * (`active`), its live sessions (connection id → session key and expiry) for pushes, and the
- * approximate quota counters (`count`, `bytes`, `recountedAt`), so one read tells a send all it
+ * approximate quota counters (`count`, `bytes`, `recountedAt`, and `heavy`: the senders the last
+ * recount of a full mailbox found holding their share), so one read tells a send all it
  * needs about a recipient. The item `#push` holds the identity's push targets (`targets`: target id
  * → kind, address, keys) and when it was last woken (`wokeAt`, the debounce); purging the mailbox
  * removes it with the messages. The table's stream feeds the `wakeups` function.
@@ -112,6 +113,7 @@ export const MAILBOX = {
     active: 'active',
     sessions: 'sessions',
     recountedAt: 'recountedAt',
+    heavy: 'heavy',
     targets: 'targets',
     wokeAt: 'wokeAt',
   },

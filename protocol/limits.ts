@@ -75,10 +75,24 @@ export const LIMITS = {
   maxBoxBytes: 64 * 1024,
   /** Chat: most recipients of one send (group fan-out). */
   maxRecipients: 32,
-  /** Chat: most messages a mailbox holds before sends to it are refused. */
+  /**
+   * Chat: a mailbox holding this many messages is full. A full mailbox refuses only the senders that
+   * hold a share of it (`mailboxSenderShare`); everyone else still gets through, so nobody can fill
+   * a stranger's mailbox to lock its friends out.
+   */
   mailboxMaxMessages: 1000,
-  /** Chat: most bytes (boxes) a mailbox holds before sends to it are refused. */
+  /** Chat: a mailbox holding this many bytes (boxes) is full (see `mailboxMaxMessages`). */
   mailboxMaxBytes: 16 * 1024 * 1024,
+  /**
+   * Chat: a full mailbox refuses a sender that holds at least 1/this of its message or byte limit
+   * in it (100 messages or 1.6 MiB), as its last recount found.
+   */
+  mailboxSenderShare: 10,
+  /**
+   * Chat: most senders a recount records as holding their share (the most messages first); the
+   * owner record, read by every send, stays under one 4 KB read unit.
+   */
+  mailboxHeavySendersMax: 100,
   /** Chat: sends one identity may make per minute (each multi-recipient send counts once). */
   sendsPerMinute: 300,
   /** Chat: most messages one ack frame may acknowledge. */

@@ -119,6 +119,15 @@ export interface OwnerState {
   /** Approximate quota counters (sampled; exact after a recount). */
   readonly count: number;
   readonly bytes: number;
+  /** The senders the last recount found holding their share of a full mailbox (refused while full). */
+  readonly heavy: readonly IdentityId[];
+}
+
+/** What a recount found: exact counters, and who holds a share of the mailbox if it is full. */
+export interface MailboxCount {
+  readonly count: number;
+  readonly bytes: number;
+  readonly heavy: readonly IdentityId[];
 }
 
 export interface MailboxStore {
@@ -148,10 +157,11 @@ export interface MailboxStore {
   /** Adds to the approximate quota counters. */
   addToCounters(identity: IdentityId, count: number, bytes: number): Promise<void>;
   /**
-   * Recounts the mailbox from its unexpired messages and returns the exact counters, or undefined
-   * when it was recounted less than LIMITS.mailboxRecountSeconds ago.
+   * Recounts the mailbox from its unexpired messages and returns (and stores) the exact counters and
+   * the senders holding a share (LIMITS.mailboxSenderShare) when it is full, or undefined when it was
+   * recounted less than LIMITS.mailboxRecountSeconds ago.
    */
-  recount(identity: IdentityId, nowSeconds: number): Promise<{ count: number; bytes: number } | undefined>;
+  recount(identity: IdentityId, nowSeconds: number): Promise<MailboxCount | undefined>;
   /**
    * The oldest unexpired waiting messages in arrival order, then (once those fit in the page) the
    * copies that were pushed to a live session but not acknowledged, within the page limits.
@@ -295,15 +305,22 @@ export function createChat(deps: ChatDeps) {
 
   /**
    * The mailbox quota, kept approximately: a mailbox whose counters say full is recounted (expired
-   * and acked messages no longer count) at most every LIMITS.mailboxRecountSeconds; refused when
-   * still full, or when it was recounted too recently.
+   * and acked messages no longer count) at most every LIMITS.mailboxRecountSeconds. A full mailbox
+   * refuses only the senders holding a share of it, as the last recount found them: a stranger who
+   * fills someone's mailbox is refused, the owner's other contacts are not.
    */
-  async function checkQuota(recipient: IdentityId, state: OwnerState, boxBytes: number): Promise<void> {
+  async function checkQuota(
+    recipient: IdentityId,
+    sender: IdentityId,
+    state: OwnerState,
+    boxBytes: number,
+  ): Promise<void> {
     const fits = (count: number, bytes: number) =>
       count < LIMITS.mailboxMaxMessages && bytes + boxBytes <= LIMITS.mailboxMaxBytes;
     if (fits(state.count, state.bytes)) return;
     const exact = await deps.mailbox.recount(recipient, nowSeconds());
-    if (!exact || !fits(exact.count, exact.bytes)) throw new SwitchyardError('mailbox_full');
+    if (exact && fits(exact.count, exact.bytes)) return;
+    if ((exact ?? state).heavy.includes(sender)) throw new SwitchyardError('mailbox_full');
   }
 
   /** Counts stored messages into the sampled quota counters (one in LIMITS.quotaSampleEvery). */
@@ -453,7 +470,7 @@ export function createChat(deps: ChatDeps) {
 
       await Promise.all(
         deliveries.map((delivery) =>
-          checkQuota(delivery.recipient, states.get(delivery.recipient)!, delivery.box.length),
+          checkQuota(delivery.recipient, sender, states.get(delivery.recipient)!, delivery.box.length),
         ),
       );
       const ttlSeconds =

@@ -185,23 +185,24 @@ describe('chat abuse: replayed frames', () => {
 });
 
 describe('chat abuse: a full mailbox', () => {
-  it('refuses with a sealed mailbox_full, recounting at most once per interval however many sends come', async () => {
-    const [alice, bob] = [await identity(), await identity()];
-    const sender = await online(alice);
-    const send = async () => {
-      sender.sendSession('send', RawClient.sendPayload(alice, [bob], 'more'));
-      const { action, payload } = await sender.nextSession();
+  it('refuses only the senders holding a share of a full mailbox, sealed, recounting at most once per interval', async () => {
+    const [stranger, bob, friend] = [await identity(), await identity(), await identity()];
+    const filler = await online(stranger);
+    const sendFrom = async (client: RawClient, from: TestIdentity) => {
+      client.sendSession('send', RawClient.sendPayload(from, [bob], 'more'));
+      const { action, payload } = await client.nextSession();
       return action === 'sendError' ? payload.code : action;
     };
-    expect(await send()).toBe('sendAck');
-    // Fill Bob's mailbox to its message limit straight in the table.
+    expect(await sendFrom(filler, stranger)).toBe('sendAck');
+    // The stranger fills Bob's mailbox to its message limit (straight in the table: the send rate
+    // would take minutes), then its counters say full.
     const now = Math.floor(Date.now() / 1000);
     const A = MAILBOX.attributes;
     const items = Array.from({ length: LIMITS.mailboxMaxMessages }, (_, index) => ({
       [A.recipient]: bob.id,
-      [A.key]: `m#FILL0000#${index.toString(16).padStart(16, '0')}`,
+      [A.key]: `m#${stranger.id}#${index.toString(16).padStart(16, '0')}`,
       [A.seq]: `${String(Date.now()).padStart(16, '0')}#${index}`,
-      [A.sender]: 'FILL0000',
+      [A.sender]: stranger.id,
       [A.messageId]: randomBytes(8),
       [A.nonce]: randomBytes(24),
       [A.box]: randomBytes(16),
@@ -230,40 +231,50 @@ describe('chat abuse: a full mailbox', () => {
       );
     await write('PutRequest');
     const owner = { [A.recipient]: bob.id, [A.key]: '#owner' };
-    const setCount = (count: number) =>
+    const ownerRecord = async () =>
+      (
+        await clients.dynamo.send(
+          new GetCommand({ TableName: runner.tables.mailbox, Key: owner, ConsistentRead: true }),
+        )
+      ).Item ?? {};
+    const setOwner = (attribute: string, value: number) =>
       clients.dynamo.send(
         new UpdateCommand({
           TableName: runner.tables.mailbox,
           Key: owner,
-          UpdateExpression: 'SET #c = :c',
-          ExpressionAttributeNames: { '#c': A.count },
-          ExpressionAttributeValues: { ':c': count },
+          UpdateExpression: 'SET #a = :v',
+          ExpressionAttributeNames: { '#a': attribute },
+          ExpressionAttributeValues: { ':v': value },
         }),
       );
-    await setCount(LIMITS.mailboxMaxMessages);
-    // The counters say full: a recount confirms it, and the send is refused, sealed.
-    expect(await send()).toBe('mailbox_full');
+    await setOwner(A.count, LIMITS.mailboxMaxMessages);
 
-    // The mailbox empties (as if acked), but within the interval nothing recounts it again.
+    // The counters say full: a recount confirms it and finds the stranger holding its share, so
+    // the stranger's send is refused, sealed.
+    expect(await sendFrom(filler, stranger)).toBe('mailbox_full');
+    const recounted = await ownerRecord();
+    expect(recounted[A.count]).toBe(LIMITS.mailboxMaxMessages + 1);
+    expect(recounted[A.heavy]).toEqual([stranger.id]);
+
+    // Bob's friend holds nothing in the full mailbox: its message is stored for Bob.
+    const fromFriend = await online(friend);
+    expect(await sendFrom(fromFriend, friend)).toBe('sendAck');
+    const stored = await mailboxItems(clients.dynamo, runner.tables.mailbox, bob);
+    expect(stored.some((item) => item[A.sender] === friend.id)).toBe(true);
+
+    // The mailbox empties (as if acked), but within the interval nothing recounts it again: the
+    // stranger stays refused from the owner record, the friend gets through.
     await write('DeleteRequest');
-    for (let i = 0; i < 5; i++) expect(await send()).toBe('mailbox_full');
-    const recounted = await clients.dynamo.send(
-      new GetCommand({ TableName: runner.tables.mailbox, Key: owner, ConsistentRead: true }),
-    );
-    expect(recounted.Item?.[A.count]).toBe(LIMITS.mailboxMaxMessages + 1);
+    for (let i = 0; i < 5; i++) expect(await sendFrom(filler, stranger)).toBe('mailbox_full');
+    expect(await sendFrom(fromFriend, friend)).toBe('sendAck');
+    expect((await ownerRecord())[A.recountedAt]).toBe(recounted[A.recountedAt]);
 
     // Once the interval has passed, the next send recounts, finds room and is stored.
-    await clients.dynamo.send(
-      new UpdateCommand({
-        TableName: runner.tables.mailbox,
-        Key: owner,
-        UpdateExpression: 'SET #at = :at',
-        ExpressionAttributeNames: { '#at': A.recountedAt },
-        ExpressionAttributeValues: { ':at': now - LIMITS.mailboxRecountSeconds - 1 },
-      }),
-    );
-    expect(await send()).toBe('sendAck');
-    sender.socket.socket.close();
+    await setOwner(A.recountedAt, now - LIMITS.mailboxRecountSeconds - 1);
+    expect(await sendFrom(filler, stranger)).toBe('sendAck');
+    expect((await ownerRecord())[A.heavy]).toEqual([]);
+    filler.socket.socket.close();
+    fromFriend.socket.socket.close();
   });
 });
 

@@ -302,7 +302,7 @@ function explain(
     const now = JSON.parse(after) as Record<string, unknown>;
     // Made for a recipient that had none (an identity from before owner records, or a new one).
     if (before === undefined) return now.active === true && number(after, 'count') % sample === 0;
-    if (!onlyChanged(before, after, ['count', 'bytes', 'recountedAt', 'sessions'])) return false;
+    if (!onlyChanged(before, after, ['count', 'bytes', 'recountedAt', 'heavy', 'sessions'])) return false;
     const was = JSON.parse(before) as Record<string, unknown>;
     // Sessions only go (a push that met 410).
     const sessions = (value: unknown) => Object.keys((value ?? {}) as object);

@@ -1,10 +1,11 @@
 /**
  * A mailbox's owner record (`#owner` in the recipient's partition): whether it receives, its live
- * sessions for pushes, and the approximate quota counters. One strongly consistent read of it is
- * all a send needs to know about a recipient.
+ * sessions for pushes, the approximate quota counters, and the senders the last recount of a full
+ * mailbox found holding their share of it. One strongly consistent read of it is all a send needs
+ * to know about a recipient.
  *
- *   recipient | key    | active | sessions                                  | count | bytes | recountedAt
- *   ABCD1234  | #owner | true   | {<connection id>: {k: <session key>, e: <expiry, epoch s>}, …} | 12 | 9000 | …
+ *   recipient | key    | active | sessions                                  | count | bytes | recountedAt | heavy
+ *   ABCD1234  | #owner | true   | {<connection id>: {k: <session key>, e: <expiry, epoch s>}, …} | 12 | 9000 | … | [<sender>, …]
  *
  * A revoked or deleted identity keeps a closed record (`active` false, no sessions) for good, so a
  * login or a send racing the revocation can't open the mailbox again.
@@ -12,7 +13,7 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { IdentityId } from '../../../protocol/identity.ts';
 import { LIMITS } from '../../../protocol/limits.ts';
-import type { LiveSession, OwnerState } from '../../domain/chat.ts';
+import type { LiveSession, MailboxCount, OwnerState } from '../../domain/chat.ts';
 import { conditional, translateAwsError } from '../errors.ts';
 import { pages } from '../paging.ts';
 import { A, type Item, type MailboxTable, ownerKey } from './table.ts';
@@ -42,6 +43,7 @@ export async function readOwner(table: MailboxTable, identity: IdentityId): Prom
     sessions: sessionsOf(item),
     count: Number(item[A.count] ?? 0),
     bytes: Number(item[A.bytes] ?? 0),
+    heavy: (item[A.heavy] ?? []) as IdentityId[],
   };
 }
 
@@ -162,20 +164,35 @@ export async function leaveOwner(
   });
 }
 
-/** Sets (`SET`) or adds to (`ADD`) the counters of an existing owner record. */
+/**
+ * Sets (`SET`, a recount: with the senders holding a share) or adds to (`ADD`) the counters of an
+ * existing owner record.
+ */
 async function writeCounters(
   table: MailboxTable,
   identity: IdentityId,
   how: 'SET' | 'ADD',
   count: number,
   bytes: number,
+  heavy: readonly IdentityId[] = [],
 ): Promise<void> {
-  await updateOwner(table, identity, {
-    expression: how === 'SET' ? 'SET #c = :count, #b = :bytes' : 'ADD #c :count, #b :bytes',
-    condition: 'attribute_exists(#k)',
-    names: { '#c': A.count, '#b': A.bytes, '#k': A.key },
-    values: { ':count': count, ':bytes': bytes },
-  });
+  await updateOwner(
+    table,
+    identity,
+    how === 'SET'
+      ? {
+          expression: 'SET #c = :count, #b = :bytes, #h = :heavy',
+          condition: 'attribute_exists(#k)',
+          names: { '#c': A.count, '#b': A.bytes, '#h': A.heavy, '#k': A.key },
+          values: { ':count': count, ':bytes': bytes, ':heavy': heavy },
+        }
+      : {
+          expression: 'ADD #c :count, #b :bytes',
+          condition: 'attribute_exists(#k)',
+          names: { '#c': A.count, '#b': A.bytes, '#k': A.key },
+          values: { ':count': count, ':bytes': bytes },
+        },
+  );
 }
 
 /** Adds to the approximate counters of an existing owner record. */
@@ -191,7 +208,7 @@ export async function recountOwner(
   table: MailboxTable,
   identity: IdentityId,
   nowSeconds: number,
-): Promise<{ count: number; bytes: number } | undefined> {
+): Promise<MailboxCount | undefined> {
   const claimed = await updateOwner(table, identity, {
     expression: 'SET #at = :now',
     condition: 'attribute_exists(#k) AND (attribute_not_exists(#at) OR #at <= :since)',
@@ -201,6 +218,7 @@ export async function recountOwner(
   if (!claimed) return undefined;
   let count = 0;
   let bytes = 0;
+  const bySender = new Map<IdentityId, { count: number; bytes: number }>();
   const messages = pages((start: Item | undefined) =>
     translateAwsError(() =>
       table.dynamo.send(
@@ -209,9 +227,15 @@ export async function recountOwner(
           KeyConditionExpression: '#r = :r AND begins_with(#k, :m)',
           // TTL deletes lazily: expired messages no longer count.
           FilterExpression: '#exp > :now',
-          ExpressionAttributeNames: { '#r': A.recipient, '#k': A.key, '#exp': A.expiresAt, '#b': A.bytes },
+          ExpressionAttributeNames: {
+            '#r': A.recipient,
+            '#k': A.key,
+            '#exp': A.expiresAt,
+            '#b': A.bytes,
+            '#s': A.sender,
+          },
           ExpressionAttributeValues: { ':r': identity, ':m': 'm#', ':now': nowSeconds },
-          ProjectionExpression: '#b',
+          ProjectionExpression: '#b, #s',
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
@@ -220,10 +244,32 @@ export async function recountOwner(
   );
   for await (const items of messages) {
     for (const item of items) {
+      const size = Number(item[A.bytes] ?? 0);
       count++;
-      bytes += Number(item[A.bytes] ?? 0);
+      bytes += size;
+      const sender = item[A.sender] as IdentityId;
+      const held = bySender.get(sender) ?? { count: 0, bytes: 0 };
+      bySender.set(sender, { count: held.count + 1, bytes: held.bytes + size });
     }
   }
-  await writeCounters(table, identity, 'SET', count, bytes);
-  return { count, bytes };
+  const heavy = heavySenders(bySender);
+  await writeCounters(table, identity, 'SET', count, bytes, heavy);
+  return { count, bytes, heavy };
+}
+
+/**
+ * The senders holding their share of the mailbox (LIMITS.mailboxSenderShare of its message or byte
+ * limit), the most messages first, at most LIMITS.mailboxHeavySendersMax of them. Only a full
+ * mailbox refuses them.
+ */
+export function heavySenders(
+  bySender: ReadonlyMap<IdentityId, { count: number; bytes: number }>,
+): IdentityId[] {
+  const shareCount = LIMITS.mailboxMaxMessages / LIMITS.mailboxSenderShare;
+  const shareBytes = LIMITS.mailboxMaxBytes / LIMITS.mailboxSenderShare;
+  return [...bySender]
+    .filter(([, held]) => held.count >= shareCount || held.bytes >= shareBytes)
+    .sort((a, b) => b[1].count - a[1].count || b[1].bytes - a[1].bytes)
+    .slice(0, LIMITS.mailboxHeavySendersMax)
+    .map(([sender]) => sender);
 }

@@ -3,7 +3,7 @@
  *
  *   recipient | key                        | seq (byArrival)     | sender, messageId, nonce, box, flags, sentAt, bytes, expiresAt
  *   ABCD1234  | m#EFGH5678#0011223344556677 | 0001763793600123#… |
- *   ABCD1234  | #owner                     |                     | active, sessions, count, bytes, recountedAt
+ *   ABCD1234  | #owner                     |                     | active, sessions, count, bytes, recountedAt, heavy
  *
  * `seq` is set only on copies that wait for a pull (the index is sparse; see store.ts).
  * The owner record is described in owner.ts. (Mailboxes from before it may hold a `#counter` item,
