@@ -31,6 +31,7 @@ import {
   type BenchOptions,
   type BenchReport,
   fixed,
+  loadAverage,
   machine,
   markdownTable,
   type Stats,
@@ -125,6 +126,8 @@ export interface BundlesResult {
   readonly emptyMs: Stats;
   readonly target: string;
   readonly lambdaNodeVersion: string;
+  /** 1-minute load average at the start and the end of the timing rounds. */
+  readonly load: readonly [number, number];
 }
 
 export async function runBundlesBench(options: BenchOptions): Promise<BundlesResult> {
@@ -166,6 +169,7 @@ export async function runBundlesBench(options: BenchOptions): Promise<BundlesRes
     const emptyFile = join(out, 'empty.mjs');
     writeFileSync(emptyFile, '');
 
+    const loadAtStart = loadAverage();
     const timings = new Map<string, number[]>();
     const time = async (key: string, node: string, file: string, record: boolean) => {
       const ms = await importMs(node, pathToFileURL(file).href);
@@ -185,6 +189,7 @@ export async function runBundlesBench(options: BenchOptions): Promise<BundlesRes
     return {
       runs,
       target,
+      load: [loadAtStart, loadAverage()],
       lambdaNodeVersion: node24.version,
       emptyMs: stats(timings.get('empty') ?? []),
       functions: built.map((b) => {
@@ -240,6 +245,7 @@ export function bundlesReport(result: BundlesResult): BenchReport {
   );
   const verdict = (ok: boolean) => (ok ? 'met' : 'missed');
   const withSdk = result.functions.filter((f) => f.sdkAtLoad.length > 0);
+  const ownMs = withSdk.map((f) => f.importMs.median - f.sdkMs.median);
   const sdkShare =
     withSdk.map((f) => f.sdkMs.median / f.importMs.median).reduce((a, b) => Math.min(a, b), 1) * 100;
   return {
@@ -263,7 +269,7 @@ requests need (SES and SNS for verification codes, Secrets Manager for the Safe'
 are loaded with \`import()\` on first use, and \`test/infra/bundles.test.ts\` holds every bundle to
 that list. An empty module takes ${triple(result.emptyMs, 2)} ms (the floor). KB = 1000 bytes.
 
-${machine(command)}
+${machine(command, result.load)}
 
 ${table}
 
@@ -276,10 +282,10 @@ ${table}
     }. On ${process.version}: slowest median ${fixed(slowestLocal)} ms.**
 
 Where the time goes: for every function that uses AWS, its SDK packages alone take at least
-${fixed(sdkShare, 0)} % of its import time (${fixed(Math.min(...withSdk.map((f) => f.sdkMs.median)))}–${fixed(Math.max(...withSdk.map((f) => f.sdkMs.median)))} ms, medians); Switchyard's own code is the rest
-(the function without AWS, \`wsDefault\`, imports in ${fixed(result.functions.find((f) => f.name === 'wsDefault')?.importMs.median ?? Number.NaN)} ms). ${
+${fixed(sdkShare, 0)} % of its import time (${fixed(Math.min(...withSdk.map((f) => f.sdkMs.median)))}–${fixed(Math.max(...withSdk.map((f) => f.sdkMs.median)))} ms, medians); Switchyard's own code adds
+${fixed(Math.min(...ownMs))}–${fixed(Math.max(...ownMs))} ms (a function's median import less its SDK's alone). ${
       overTime.length
-        ? `So the ${TARGET_IMPORT_MS} ms goal is out of reach on this machine for any function that loads the DynamoDB client from the runtime, whatever the function composes: the client alone takes about that long. Bundling the SDK into each function instead was tried once (2026-12-02, same machine): 440–630 KB per bundle, over the size budget, and no faster to import.`
+        ? `So the ${TARGET_IMPORT_MS} ms goal is out of reach on this machine for any function that loads an AWS SDK client from the runtime, whatever the function composes: its SDK packages alone took at least ${fixed(Math.min(...withSdk.map((f) => f.sdkMs.median)))} ms in this run. Bundling the SDK into each function instead was tried once (2026-12-02, same machine): 440–630 KB per bundle, over the size budget, and no faster to import.`
         : ''
     } Measured on this shared machine, not on Lambda (arm64), whose cold start adds the runtime's own
 start and the code download, and whose CPU share at 256 MB is smaller.
