@@ -6,6 +6,8 @@
  * most `batchSize`. A batch item failure is tried again from the first failed record, at most
  * `retryAttempts` times; then the records are dropped with one line on stderr (on AWS they go to the
  * dead-letter queue). Like a new event source mapping, it starts at the stream's end (LATEST).
+ * When a read fails (DynamoDB Local busy or restarting), it reads again from where it was, as an
+ * event source mapping resumes from its checkpoint: no record written meanwhile is skipped.
  */
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -17,6 +19,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { StreamEvent, StreamResult } from '../contract/events.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
+import { type ClientOptions, observed } from '../lambdas/runtime/sdk/options.ts';
 
 export interface StreamSourceOptions {
   readonly endpoint: string;
@@ -29,6 +32,8 @@ export interface StreamSourceOptions {
   readonly pollMs?: number;
   /** Where a dropped batch is reported (default stderr); the line carries counts only. */
   readonly onDropped?: (records: number) => void;
+  /** Fault injection for the tests: every DynamoDB Streams request attempt is asked (see ClientOptions). */
+  readonly injectFault?: ClientOptions['injectFault'];
 }
 
 /** Lambda's event filter syntax, as far as the patterns here use it: value lists and `exists`. */
@@ -82,7 +87,9 @@ function lambdaRecord(record: StreamRecord, streamArn: string): StreamEvent['Rec
 export function startStreamSource(options: StreamSourceOptions): { stop(): Promise<void> } {
   const config = { endpoint: options.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   const dynamo = new DynamoDBClient(config);
-  const streams = new DynamoDBStreamsClient(config);
+  const streams = observed(new DynamoDBStreamsClient(config), 'DynamoDBStreams', {
+    injectFault: options.injectFault,
+  });
   const pollMs = options.pollMs ?? 250;
   const dropped =
     options.onDropped ??
@@ -121,42 +128,74 @@ export function startStreamSource(options: StreamSourceOptions): { stop(): Promi
     }
   }
 
+  /**
+   * Each shard being read: the iterator to read with next, and the last record read from it, so
+   * that after a failed read it goes on from there (a fresh iterator after that record when the
+   * old one is no longer accepted). Kept across failures, like a mapping's checkpoint.
+   */
+  const shards = new Map<string, { iterator: string | undefined; after?: string }>();
+  let streamArn: string | undefined;
+  let first = true;
+
+  async function iteratorFor(id: string, start: 'LATEST' | 'TRIM_HORIZON', after?: string) {
+    const answer = await streams.send(
+      new GetShardIteratorCommand({
+        StreamArn: streamArn,
+        ShardId: id,
+        ...(after
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }
+          : { ShardIteratorType: start }),
+      }),
+    );
+    return answer.ShardIterator;
+  }
+
+  async function read(id: string, shard: { iterator: string | undefined; after?: string }) {
+    try {
+      return await streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: 1000 }));
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name !== 'ExpiredIteratorException' && name !== 'TrimmedDataAccessException') throw error;
+      // The iterator is no longer accepted: a fresh one right after the last record read.
+      shard.iterator = await iteratorFor(id, 'TRIM_HORIZON', shard.after);
+      return streams.send(new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: 1000 }));
+    }
+  }
+
   async function run() {
-    const table = await dynamo.send(new DescribeTableCommand({ TableName: options.tableName }));
-    const streamArn = table.Table?.LatestStreamArn;
-    if (!streamArn) throw new Error(`table ${options.tableName} has no stream`);
-    const iterators = new Map<string, string | undefined>();
-    const known = new Set<string>();
-    let first = true;
+    if (!streamArn) {
+      const table = await dynamo.send(new DescribeTableCommand({ TableName: options.tableName }));
+      streamArn = table.Table?.LatestStreamArn;
+      if (!streamArn) throw new Error(`table ${options.tableName} has no stream`);
+    }
     while (!stopped) {
       const description = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
-      for (const shard of description.StreamDescription?.Shards ?? []) {
-        const id = shard.ShardId;
-        if (!id || known.has(id)) continue;
-        known.add(id);
+      for (const found of description.StreamDescription?.Shards ?? []) {
+        const id = found.ShardId;
+        if (!id || shards.has(id)) continue;
         // Shards open at start: from their end, like a new mapping; shards found later: from the start.
-        const start = first && !shard.SequenceNumberRange?.EndingSequenceNumber ? 'LATEST' : 'TRIM_HORIZON';
-        if (first && start === 'TRIM_HORIZON') continue;
-        const iterator = await streams.send(
-          new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: id, ShardIteratorType: start }),
-        );
-        iterators.set(id, iterator.ShardIterator);
+        const start = first && !found.SequenceNumberRange?.EndingSequenceNumber ? 'LATEST' : 'TRIM_HORIZON';
+        if (first && start === 'TRIM_HORIZON') {
+          shards.set(id, { iterator: undefined });
+          continue;
+        }
+        shards.set(id, { iterator: await iteratorFor(id, start) });
       }
       first = false;
       let busy = false;
-      for (const [id, iterator] of iterators) {
-        if (!iterator || stopped) {
-          iterators.delete(id);
-          continue;
-        }
-        const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }));
-        iterators.set(id, page.NextShardIterator);
-        const records = (page.Records ?? [])
-          .map((record) => lambdaRecord(record, streamArn))
+      for (const [id, shard] of shards) {
+        if (!shard.iterator || stopped) continue;
+        const page = await read(id, shard);
+        const records = page.Records ?? [];
+        const last = records.at(-1)?.dynamodb?.SequenceNumber;
+        shard.iterator = page.NextShardIterator;
+        if (last) shard.after = last;
+        const passed = records
+          .map((record) => lambdaRecord(record, streamArn!))
           .filter((record) => matchesPattern(options.pattern, record));
-        for (let at = 0; at < records.length; at += options.batchSize) {
+        for (let at = 0; at < passed.length; at += options.batchSize) {
           busy = true;
-          await deliver(records.slice(at, at + options.batchSize));
+          await deliver(passed.slice(at, at + options.batchSize));
         }
       }
       if (!busy) await sleep(pollMs);
@@ -166,7 +205,7 @@ export function startStreamSource(options: StreamSourceOptions): { stop(): Promi
   const running = (async () => {
     while (!stopped) {
       await run().catch(async () => {
-        // DynamoDB Local busy or restarting: read the stream again from its end shortly.
+        // DynamoDB Local busy or restarting: go on from where each shard was, shortly.
         if (!stopped) await sleep(1000);
       });
     }
