@@ -38,6 +38,11 @@ export interface FunctionSpec {
    * the signer's permission when the URL is used. Absent: none.
    */
   readonly mediaBucket?: readonly BucketAction[];
+  /**
+   * Whether the function presigns media URLs with its `mediaBucket` actions (upload policies, download
+   * URLs) rather than calling S3 itself. Absent: false.
+   */
+  readonly presignsMedia?: boolean;
   /** Whether the function pushes to other connections through the `@connections` API. */
   readonly manageConnections: boolean;
   /**
@@ -235,6 +240,7 @@ export const FUNCTIONS = {
     safeBucket: [],
     // PutObject signs upload policies, GetObject download URLs; DeleteObject on "done". No ListBucket.
     mediaBucket: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+    presignsMedia: true,
     manageConnections: false,
   },
   /**
@@ -334,9 +340,9 @@ export const FUNCTIONS = {
     reservedConcurrency: 4,
   },
   /**
-   * `GET /health` for an external monitor: one GetItem per table on a key no item has and one GET of
-   * an object no backup can be (lambdas/adapters/health.ts), so it reaches every table and the
-   * bucket and reads no user data. Anyone may call it: its concurrency is capped, so a flood is
+   * `GET /health` for an external monitor: one GetItem per table on a key no item has and, per
+   * bucket, one GET of an object nothing stores (lambdas/adapters/health.ts), so it reaches every
+   * table and both buckets and reads no user data. Anyone may call it: its concurrency is capped, so a flood is
    * throttled here and costs at most a few reads per call.
    */
   health: {
@@ -352,6 +358,7 @@ export const FUNCTIONS = {
       blobs: ['dynamodb:GetItem'],
     },
     safeBucket: ['s3:GetObject'],
+    mediaBucket: ['s3:GetObject'],
     manageConnections: false,
     reservedConcurrency: 2,
   },

@@ -1,17 +1,17 @@
 /**
- * Whether the tables and the Safe bucket answer, without reading user data: a GetItem per table on
- * a key no item ever has (`#health`: identities, mailbox recipients and connection ids are other
- * shapes) and a GET of an object no backup can be (backup names are 64 hex digits). "Not there" is
- * the healthy answer; any other failure is not.
+ * Whether the tables and the buckets answer, without reading user data: a GetItem per table on a
+ * key no item ever has (`#health`: identities, mailbox recipients and connection ids are other
+ * shapes) and, in each bucket, a GET of an object nothing stores (backup names are 64 hex digits,
+ * blob names 32). "Not there" is the healthy answer; any other failure is not.
  */
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { SAFE_BUCKET, TABLES, type TableName } from '../../contract/schema.ts';
+import { MEDIA_BUCKET, SAFE_BUCKET, TABLES, type TableName } from '../../contract/schema.ts';
 
 const PROBE = '#health';
 
 export interface HealthProbe {
-  /** Resolves when every table and the bucket answered; rejects with the first failure. */
+  /** Resolves when every table and bucket answered; rejects with the first failure. */
   check(): Promise<void>;
 }
 
@@ -19,7 +19,10 @@ export function awsHealthProbe(options: {
   readonly dynamo: DynamoDBDocumentClient;
   readonly tables: Readonly<Partial<Record<TableName, string>>>;
   readonly s3: S3Client;
+  /** The Safe's bucket. */
   readonly bucket: string;
+  /** The media bucket, where the deployment has one. */
+  readonly mediaBucket?: string;
 }): HealthProbe {
   const table = async (name: TableName, physical: string) => {
     const schema = TABLES[name];
@@ -27,11 +30,9 @@ export function awsHealthProbe(options: {
     if ('sortKey' in schema) key[schema.sortKey.name] = PROBE;
     await options.dynamo.send(new GetCommand({ TableName: physical, Key: key }));
   };
-  const bucket = async () => {
+  const bucket = async (name: string, prefix: string) => {
     try {
-      await options.s3.send(
-        new GetObjectCommand({ Bucket: options.bucket, Key: `${SAFE_BUCKET.backupPrefix}${PROBE}` }),
-      );
+      await options.s3.send(new GetObjectCommand({ Bucket: name, Key: `${prefix}${PROBE}` }));
     } catch (error) {
       // No s3:ListBucket: a missing object reads as AccessDenied, which is as healthy as NoSuchKey.
       const name = (error as { name?: string }).name;
@@ -42,7 +43,8 @@ export function awsHealthProbe(options: {
     async check() {
       await Promise.all([
         ...Object.entries(options.tables).map(([name, physical]) => table(name as TableName, physical!)),
-        bucket(),
+        bucket(options.bucket, SAFE_BUCKET.backupPrefix),
+        ...(options.mediaBucket ? [bucket(options.mediaBucket, MEDIA_BUCKET.blobPrefix)] : []),
       ]);
     },
   };

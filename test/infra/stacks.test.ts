@@ -900,7 +900,7 @@ describe('encryption keys', () => {
       for (const [name, spec] of Object.entries(s.specs)) {
         const expected: Record<string, string[]> = {};
         const add = (service: string, ...actions: string[]) => {
-          expected[service] = [...(expected[service] ?? []), ...actions].sort();
+          expected[service] = [...new Set([...(expected[service] ?? []), ...actions])].sort();
         };
         if (Object.values(spec.tables).some((actions) => (actions ?? []).length > 0))
           add('dynamodb', 'kms:Decrypt', 'kms:DescribeKey');

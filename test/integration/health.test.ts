@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => resources?.clients.destroy());
 
-const probe = (overrides: { table?: string; bucket?: string } = {}) =>
+const probe = (overrides: { table?: string; bucket?: string; mediaBucket?: string } = {}) =>
   awsHealthProbe({
     dynamo: resources.clients.dynamo,
     tables: Object.fromEntries(
@@ -21,10 +21,12 @@ const probe = (overrides: { table?: string; bucket?: string } = {}) =>
     ),
     s3: resources.clients.s3,
     bucket: overrides.bucket ?? resources.bucket,
+    // Any bucket that exists stands in for the media bucket here.
+    mediaBucket: overrides.mediaBucket ?? resources.bucket,
   });
 
 describe('the health probe', () => {
-  it('passes when every table and the bucket answer, and stores nothing', async () => {
+  it('passes when every table and both buckets answer, and stores nothing', async () => {
     await expect(probe().check()).resolves.toBeUndefined();
     const handler = makeHealthHandler({ probe: probe() });
     const reply = await handler({} as never);
@@ -32,8 +34,12 @@ describe('the health probe', () => {
     expect(JSON.parse(reply.body as string)).toEqual({ status: 'ok' });
   });
 
-  it('fails, naming nothing, when a table or the bucket is not there', async () => {
-    for (const broken of [probe({ table: 'no-such-table' }), probe({ bucket: 'no-such-bucket' })]) {
+  it('fails, naming nothing, when a table or a bucket is not there', async () => {
+    for (const broken of [
+      probe({ table: 'no-such-table' }),
+      probe({ bucket: 'no-such-bucket' }),
+      probe({ mediaBucket: 'no-such-bucket' }),
+    ]) {
       await expect(broken.check()).rejects.toThrow();
       const reply = await makeHealthHandler({ probe: broken })({} as never);
       expect(reply.statusCode).toBe(503);

@@ -1,4 +1,4 @@
-/** `health` (`GET /health`): one read of nothing per table and of the bucket. */
+/** `health` (`GET /health`): one read of nothing per table and per bucket. */
 import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import { TABLE_NAMES } from '../../../contract/schema.ts';
@@ -19,6 +19,7 @@ export function composeHealth(
     tables: Object.fromEntries(TABLE_NAMES.map((table) => [table, tableName(config, table)])),
     s3: clients.s3,
     bucket: config.safeBucket,
+    ...(config.mediaBucket ? { mediaBucket: config.mediaBucket } : {}),
   });
   return middy(makeHealthHandler({ probe })).use(httpStack(base, 0));
 }

@@ -20,8 +20,8 @@ export function sdkPackages(spec: FunctionSpec): SdkPackages {
   const media = spec.mediaBucket ?? [];
   if (spec.safeBucket.length > 0 || media.length > 0) atLoad.push('@aws-sdk/client-s3');
   // Presigning media URLs (both ship with the Lambda Node.js runtime, like the clients).
-  if (media.includes('s3:PutObject')) atLoad.push('@aws-sdk/s3-presigned-post');
-  if (media.includes('s3:GetObject')) atLoad.push('@aws-sdk/s3-request-presigner');
+  if (spec.presignsMedia && media.includes('s3:PutObject')) atLoad.push('@aws-sdk/s3-presigned-post');
+  if (spec.presignsMedia && media.includes('s3:GetObject')) atLoad.push('@aws-sdk/s3-request-presigner');
   if (spec.manageConnections) atLoad.push('@aws-sdk/client-apigatewaymanagementapi');
   if (spec.readsServerKey || spec.holdsVaultSetup || spec.pushCredentials)
     atLoad.push('@aws-sdk/client-secrets-manager');
