@@ -106,22 +106,28 @@ describe('media bucket', () => {
     expect(safe.Properties.CorsConfiguration).toBeUndefined();
   });
 
-  it('is reachable by wsBlob only, with object actions under the blob prefix and no listing', () => {
+  it('is reachable by wsBlob and health only, each with its object actions under the blob prefix and no listing', () => {
     const bucketId = logicalId(s.built.stateful, s.built.stateful.mediaBucket);
     const policies = Object.entries(s.api.findResources('AWS::IAM::Policy')).filter(([, policy]) =>
       JSON.stringify(policy).includes(bucketId),
     );
-    // One function's policy: its logical id starts with the manifest name.
-    expect(policies.map(([id]) => id.replace(/Role.*$/, ''))).toEqual(['wsBlob']);
-    const statements = policies.flatMap(
-      ([, policy]) =>
-        (policy as { Properties: { PolicyDocument: { Statement: Json[] } } }).Properties.PolicyDocument
-          .Statement,
-    );
-    const onMedia = statements.filter((statement) => JSON.stringify(statement).includes(bucketId));
-    expect(onMedia).toHaveLength(1);
-    expect([onMedia[0]!.Action].flat().sort()).toEqual(['s3:DeleteObject', 's3:GetObject', 's3:PutObject']);
-    expect(JSON.stringify(onMedia[0]!.Resource)).toContain(`/${MEDIA_BUCKET.blobPrefix}*`);
-    expect(JSON.stringify(statements)).not.toContain('s3:ListBucket');
+    // One policy per function: its logical id starts with the manifest name.
+    const byFunction = new Map(policies.map(([id, policy]) => [id.replace(/Role.*$/, ''), policy]));
+    expect([...byFunction.keys()].sort()).toEqual(['health', 'wsBlob']);
+    const expected = {
+      // Presigns uploads and downloads, deletes on "done".
+      wsBlob: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
+      // Reads an object no blob can be named (GET /health).
+      health: ['s3:GetObject'],
+    };
+    for (const [name, actions] of Object.entries(expected)) {
+      const statements = (byFunction.get(name) as { Properties: { PolicyDocument: { Statement: Json[] } } })
+        .Properties.PolicyDocument.Statement;
+      const onMedia = statements.filter((statement) => JSON.stringify(statement).includes(bucketId));
+      expect(onMedia, name).toHaveLength(1);
+      expect([onMedia[0]!.Action].flat().sort(), name).toEqual(actions);
+      expect(JSON.stringify(onMedia[0]!.Resource), name).toContain(`/${MEDIA_BUCKET.blobPrefix}*`);
+      expect(JSON.stringify(statements), name).not.toContain('s3:ListBucket');
+    }
   });
 });
