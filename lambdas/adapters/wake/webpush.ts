@@ -12,6 +12,7 @@ import {
   createECDH,
   createHmac,
   createPrivateKey,
+  type ECDH,
   type KeyObject,
   randomBytes,
 } from 'node:crypto';
@@ -39,21 +40,47 @@ const RECORD_SIZE = 4096;
 const SALT_BYTES = 16;
 const VAPID_TOKEN_SECONDS = 12 * 60 * 60;
 
+/** The private scalar's length: P-256's field size. */
+const SCALAR_BYTES = 32;
+
+/**
+ * The private scalar, `SCALAR_BYTES` long. Node's `ECDH.getPrivateKey()` drops leading zero bytes
+ * (1 key in 256 comes out 31 bytes long), so a stored key may be that short: an earlier version
+ * stored such keys as they came. The zeros are put back; the public half then checks the result.
+ */
+function scalarOf(value: unknown): Uint8Array {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{2,64}={0,2}$/.test(value))
+    throw new Error('VAPID private key is not base64url');
+  const bytes = Buffer.from(value, 'base64url');
+  if (bytes.length > SCALAR_BYTES) throw new Error('VAPID private key has a wrong length');
+  const scalar = new Uint8Array(SCALAR_BYTES);
+  scalar.set(bytes, SCALAR_BYTES - bytes.length);
+  return scalar;
+}
+
+/** The key file of a generated pair, its private scalar at its full 32 bytes. */
+export function vapidKeyFileOf(ecdh: ECDH): VapidKeyFile {
+  const scalar = new Uint8Array(SCALAR_BYTES);
+  const raw = ecdh.getPrivateKey();
+  scalar.set(raw, SCALAR_BYTES - raw.length);
+  return {
+    publicKey: toB64Url(new Uint8Array(ecdh.getPublicKey())),
+    privateKey: toB64Url(scalar),
+  };
+}
+
 /** A fresh VAPID key pair (first start, or the first use of an empty secret on AWS). */
 export function createVapidKeyFile(): VapidKeyFile {
   const ecdh = createECDH('prime256v1');
   ecdh.generateKeys();
-  return {
-    publicKey: toB64Url(new Uint8Array(ecdh.getPublicKey())),
-    privateKey: toB64Url(new Uint8Array(ecdh.getPrivateKey())),
-  };
+  return vapidKeyFileOf(ecdh);
 }
 
 /** Parses a stored key pair; throws when it is damaged (wrong lengths, or the halves don't match). */
 export function vapidKeys(file: unknown): VapidKeys {
   const fields = (typeof file === 'object' && file !== null ? file : {}) as Record<string, unknown>;
   const publicKey = fromB64Url(fields.publicKey, P256_POINT_BYTES);
-  const secret = fromB64Url(fields.privateKey, 32);
+  const secret = scalarOf(fields.privateKey);
   const ecdh = createECDH('prime256v1');
   ecdh.setPrivateKey(secret);
   if (!Buffer.from(ecdh.getPublicKey()).equals(Buffer.from(publicKey)))
