@@ -10,6 +10,7 @@
  * which path goes first. Every message the server acked must arrive exactly once (asserted).
  */
 
+import { cpus } from 'node:os';
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Fleet, type Ledger } from './fleet.ts';
 import {
@@ -28,6 +29,7 @@ import {
   loadAverage,
   machine,
   markdownTable,
+  meterWindow,
   quantile,
   stats,
   sum,
@@ -140,6 +142,7 @@ export async function runChatBench(options: BenchOptions): Promise<ChatBenchResu
       warmupMs: 0,
       windowMs: quick ? 4000 : 20_000,
     });
+    await instrumented.quiet();
     ledgers.push(settle.ledger);
     await fleet.call({
       type: 'baseline',
@@ -152,7 +155,7 @@ export async function runChatBench(options: BenchOptions): Promise<ChatBenchResu
 
     const chatRound = async (): Promise<ChatRound> => {
       instrumented.reset();
-      meter.start();
+      const cpu = meterWindow(meter, WARMUP_MS, windowMs);
       const result = await fleet.call({
         type: 'load',
         mode: 'closed',
@@ -160,18 +163,18 @@ export async function runChatBench(options: BenchOptions): Promise<ChatBenchResu
         warmupMs: WARMUP_MS,
         windowMs,
       });
-      const cpu = meter.stop();
+      await instrumented.quiet();
       ledgers.push(result.ledger);
       return {
         perSecond: result.deliveredInWindow / (windowMs / 1000),
         ledger: result.ledger,
-        cpu,
+        cpu: await cpu,
         tally: instrumented.reset(),
         delivered: result.ledger.delivered,
       };
     };
     const baselineRound = async (): Promise<BaselineRound> => {
-      meter.start();
+      const cpu = meterWindow(meter, WARMUP_MS, windowMs);
       const result = await fleet.call({
         type: 'baseline',
         endpoint: runner.endpoints.dynamodb,
@@ -182,7 +185,7 @@ export async function runChatBench(options: BenchOptions): Promise<ChatBenchResu
       });
       return {
         perSecond: result.pairsInWindow / (windowMs / 1000),
-        cpu: meter.stop(),
+        cpu: await cpu,
         errors: result.errors,
       };
     };
@@ -234,6 +237,7 @@ export async function runChatBench(options: BenchOptions): Promise<ChatBenchResu
         windowMs: latencyWindowMs,
       });
       loopDelay.disable();
+      await instrumented.quiet();
       breakdown.push(breakdownOf(instrumented.reset(), loopDelay));
       ledgers.push(result.ledger);
       chatLedger.push(result.ledger);
@@ -332,11 +336,15 @@ function durations(invocations: readonly Invocation[], route: string): number[] 
 const cores = (values: readonly number[]) => fixed(stats(values).median, 2);
 
 /** DynamoDB Local's CPU milliseconds per request, from the rounds' median java CPU and a request rate. */
-function javaMsPerRequest(
-  rounds: readonly { cpu: Record<string, number> }[],
-  requestsPerSecond: number,
+/**
+ * What one message (chat) or one pair (baseline) cost a process in CPU milliseconds: per round, its
+ * cores over the round's window ÷ the round's rate; the median over rounds.
+ */
+function msPerUnit(
+  rounds: readonly { perSecond: number; cpu: Record<string, number> }[],
+  process: string,
 ): number {
-  return (1000 * stats(rounds.map((r) => r.cpu.java!)).median) / requestsPerSecond;
+  return stats(rounds.map((r) => (1000 * r.cpu[process]!) / r.perSecond)).median;
 }
 
 export function chatReports(result: ChatBenchResult): BenchReport[] {
@@ -399,6 +407,8 @@ export function chatReports(result: ChatBenchResult): BenchReport[] {
       'runner (Node.js)',
       'DynamoDB Local (java)',
       'load process (Node.js)',
+      'whole machine',
+      'stolen by the host',
       'DynamoDB requests/s',
       'of which writes/s',
     ],
@@ -408,6 +418,8 @@ export function chatReports(result: ChatBenchResult): BenchReport[] {
         cores(result.chat.map((r) => r.cpu.runner!)),
         cores(result.chat.map((r) => r.cpu.java!)),
         cores(result.chat.map((r) => r.cpu.worker!)),
+        cores(result.chat.map((r) => r.cpu.machine!)),
+        cores(result.chat.map((r) => r.cpu.steal!)),
         `≈ ${fixed(chatRequestRate, 0)}`,
         `≈ ${fixed(chatStats.median * writesPerMessage, 0)}`,
       ],
@@ -416,14 +428,47 @@ export function chatReports(result: ChatBenchResult): BenchReport[] {
         cores(result.baseline.map((r) => r.cpu.runner!)),
         cores(result.baseline.map((r) => r.cpu.java!)),
         cores(result.baseline.map((r) => r.cpu.worker!)),
+        cores(result.baseline.map((r) => r.cpu.machine!)),
+        cores(result.baseline.map((r) => r.cpu.steal!)),
         `≈ ${fixed(baselineRequestRate, 0)}`,
         `≈ ${fixed(baselineRequestRate, 0)}`,
       ],
     ],
-    [false, true, true, true, true, true],
+    [false, true, true, true, true, true, true, true],
   );
-  const ceiling = 2 / perMessage;
-  const runnerCores = stats(result.chat.map((r) => r.cpu.runner!)).median;
+  const busyAndStolen = (rounds: readonly { cpu: Record<string, number> }[]) =>
+    stats(rounds.map((r) => r.cpu.machine! + r.cpu.steal!)).median;
+  const chatCpu = busyAndStolen(result.chat);
+  const baselineCpu = busyAndStolen(result.baseline);
+  /** Within a tenth of a core of all the machine's cores. */
+  const machineFull = chatCpu >= cpus().length - 0.1;
+  const runnerMs = msPerUnit(result.chat, 'runner');
+  const javaChatMs = msPerUnit(result.chat, 'java');
+  const loadChatMs = msPerUnit(result.chat, 'worker');
+  const chatMs = runnerMs + javaChatMs + loadChatMs;
+  const javaBaselineMs = msPerUnit(result.baseline, 'java');
+  const baselineMs =
+    msPerUnit(result.baseline, 'runner') + javaBaselineMs + msPerUnit(result.baseline, 'worker');
+  const costTable = markdownTable(
+    ['CPU ms per', 'runner (Node.js)', 'DynamoDB Local (java)', 'load process (Node.js)', 'total'],
+    [
+      [
+        'delivered message (chat)',
+        fixed(runnerMs, 1),
+        fixed(javaChatMs, 1),
+        fixed(loadChatMs, 1),
+        fixed(chatMs, 1),
+      ],
+      [
+        'Put+Delete pair (baseline)',
+        fixed(msPerUnit(result.baseline, 'runner'), 1),
+        fixed(javaBaselineMs, 1),
+        fixed(msPerUnit(result.baseline, 'worker'), 1),
+        fixed(baselineMs, 1),
+      ],
+    ],
+    [false, true, true, true, true],
+  );
   const perInvocation = (route: string) =>
     sum(allTallies.map((t) => requestCount(t, 'DynamoDB', route))) / durations(invocations, route).length;
   const ratioOk = result.ratio >= TARGET_RATIO;
@@ -460,30 +505,43 @@ otherwise). ${total(result.ledgers, 'redelivered')} pushes were repeats (at-leas
 dedup dropped); ${unacknowledged} deliveries had no server ack; refused sends: ${sendErrors(result.ledgers)};
 handler errors in the chat rounds: ${errors.length === 0 ? 'none' : errors.length}.
 
-What limits it — CPU in cores (1.00 = one core busy; the machine has 2, shared with other work),
-medians over the rounds:
+What limits it — CPU in cores over each round's measured window (1.00 = one core busy; the machine
+has 2, shared with other work; "stolen by the host" is time this virtual machine's CPUs had work
+while the host ran something else), medians over the rounds:
 
 ${cpuTable}
 
-The chat path costs ${fixed(perMessage, 2)} DynamoDB requests per delivered message here
-(${operationList}), ${fixed(transactionsPerMessage, 2)} of them transactions (${fixed(perInvocation('send'), 2)} requests per \`send\` and ${fixed(perInvocation('ack'), 2)} per
-\`ack\` invocation, the sampled counters included; ${fixed(delivered / durations(invocations, 'ack').length, 1)} messages per ack), against 2 plain writes per baseline pair. So the ratio
-splits into two measured factors: ${fixed(result.ratio, 2)} ≈ (2 ÷ ${fixed(perMessage, 2)} requests per message = ${fixed(ceiling, 2)}) × (the
-request rate DynamoDB Local sustained for the chat path ÷ for the baseline = ${fixed(chatRequestRate / baselineRequestRate, 2)}). The
-first is the design's request count (P3: the target of ${TARGET_RATIO} would need at most ${fixed(2 / TARGET_RATIO, 0)} requests per message
-even at equal request cost); the second is that the chat path's requests cost DynamoDB Local more —
-${fixed(javaMsPerRequest(result.chat, chatRequestRate), 1)} ms of its CPU per request in the chat rounds against ${fixed(javaMsPerRequest(result.baseline, baselineRequestRate), 1)} ms in the baseline rounds
-(the chat path's requests are smaller than the baseline's 1 KiB puts, and DynamoDB Local queues them behind each other at this rate) — while
-the runner itself spent ${fixed((1000 * runnerCores) / chatStats.median, 1)} ms of CPU per message (SDK requests, crypto, the local
-\`@connections\` HTTP hop) ${
-      runnerCores >= 0.75
-        ? `and was busy ${fixed(runnerCores, 2)} of one core: its single event loop is close to being a second limit`
-        : `and stayed well below one core (${fixed(runnerCores, 2)})`
-    }. The runner's handlers share one SDK client
-with the SDK's default 50 sockets, like the baseline's client. Handler durations in the chat rounds,
-mostly waiting for DynamoDB Local: \`send\` median ${fixed(quantile(send, 0.5))} ms / p99 ${fixed(quantile(send, 0.99))} ms,
-\`ack\` median ${fixed(quantile(ack, 0.5))} ms / p99 ${fixed(quantile(ack, 0.99))} ms. On AWS each Lambda invocation has its own CPU and DynamoDB has no
-such shared ceiling; these ratios describe the local runner on this machine.
+${
+  machineFull
+    ? `**The machine's CPU is the limit, for both paths**: busy and stolen together it was ${fixed(chatCpu, 2)} of
+2 cores in the chat rounds and ${fixed(baselineCpu, 2)} in the baseline rounds. So each path's rate is what CPU
+this machine had, divided by what one message (one pair) costs it:`
+    : `The machine's CPU was not saturated in the chat rounds (busy and stolen together ${fixed(chatCpu, 2)} of 2
+cores; ${fixed(baselineCpu, 2)} in the baseline rounds), so the chat path waited on something else too. What one message
+(one pair) cost:`
+}
+
+${costTable}
+
+**${fixed(chatMs, 1)} ms of CPU per delivered message against ${fixed(baselineMs, 1)} ms per baseline pair: ${fixed(baselineMs / chatMs, 2)}**, the
+measured throughput ratio (${fixed(result.ratio, 2)}) up to the rounds' spread. The target of ${TARGET_RATIO} would need the chat
+path at ${fixed(baselineMs / TARGET_RATIO, 1)} ms per message here. Of its ${fixed(chatMs, 1)} ms:
+
+- DynamoDB Local's ${fixed(javaChatMs, 1)} ms serve ${fixed(perMessage, 2)} requests per delivered message
+  (${operationList}), ${fixed(transactionsPerMessage, 2)} of them transactions (${fixed(perInvocation('send'), 2)} requests per \`send\` and ${fixed(perInvocation('ack'), 2)} per
+  \`ack\` invocation, the sampled counters included; ${fixed(delivered / durations(invocations, 'ack').length, 1)} messages per ack), against the baseline's 2 plain
+  writes: ${fixed(javaChatMs / perMessage, 1)} ms per request against ${fixed(javaBaselineMs / 2, 1)}. Fewer requests per message is the design's
+  lever (P3).
+- The runner's ${fixed(runnerMs, 1)} ms are what AWS runs elsewhere: the local API Gateway (WebSocket frames,
+  the \`@connections\` HTTP hop), the handlers and the AWS SDK's requests (its share is in the profile
+  below). On AWS each Lambda invocation has CPU of its own and DynamoDB is not on the machine;
+  here they share two cores with DynamoDB Local and the load process.
+- The load process's ${fixed(loadChatMs, 1)} ms are the client SDK's ${result.clients} sessions (crypto, WebSocket frames).
+
+Handler durations in the chat rounds: \`send\` median ${fixed(quantile(send, 0.5))} ms / p99 ${fixed(quantile(send, 0.99))} ms,
+\`ack\` median ${fixed(quantile(ack, 0.5))} ms / p99 ${fixed(quantile(ack, 0.99))} ms: ${result.clients} invocations at once queue for the busy
+CPU and for the SDK's 50 sockets per endpoint, which the runner's handlers share like the
+baseline's client. These ratios describe the local runner on this machine.
 ${profileParagraph(result)}`,
   };
 

@@ -18,10 +18,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
+import { FUNCTIONS } from '../contract/manifest.ts';
 import { MAILBOX } from '../contract/schema.ts';
 import { localNames } from '../local/backing.ts';
 import { type Runner, type RunnerOptions, startRunner } from '../local/runner.ts';
-import { dynamoLocalPid } from './support.ts';
+import { dynamoLocalPid, sleep } from './support.ts';
 
 const route = new AsyncLocalStorage<string>();
 export const TMPFS = '/dev/shm';
@@ -82,6 +83,11 @@ export interface InstrumentedRunner {
   reset(): Tally;
   /** The tally since the last reset. */
   current(): Tally;
+  /**
+   * Waits until the WebSocket routes have been quiet for `quietMs`: no invocation ended, no AWS
+   * request sent. Frames nobody waits an answer for (acks of pushed messages) are handled by then.
+   */
+  quiet(quietMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -97,6 +103,8 @@ export async function startInstrumentedRunner(
   // a shared machine's disk would dominate and swing every write-heavy figure.
   const dataDir = mkdtempSync(join(existsSync(TMPFS) ? TMPFS : tmpdir(), 'switchyard-bench-'));
   let tally = emptyTally();
+  /** WebSocket route activity so far (invocations ended, requests sent), for `quiet`. */
+  let activity = 0;
   const runner = await startRunner({
     dataDir,
     port: 0,
@@ -105,6 +113,7 @@ export async function startInstrumentedRunner(
     ...options,
     logSink: (line) => {
       const fields = JSON.parse(line) as Partial<Invocation>;
+      if (WS_ROUTES.has(String(fields.route))) activity++;
       tally.invocations.push({
         route: String(fields.route),
         outcome: String(fields.outcome),
@@ -119,6 +128,7 @@ export async function startInstrumentedRunner(
     wrapStreamHandler: (name, handler) => (event) => route.run(name, () => handler(event)),
     onRequest: (service, operation, input) => {
       const name = route.getStore() ?? OUTSIDE_ROUTES;
+      if (WS_ROUTES.has(name)) activity++;
       if (service === 'DynamoDB') countIndexed(tally, operation, input);
       const byOperation = tally.requests.get(name) ?? new Map<string, number>();
       tally.requests.set(name, byOperation);
@@ -143,12 +153,30 @@ export async function startInstrumentedRunner(
       return previous;
     },
     current: () => tally,
+    async quiet(quietMs = 1000) {
+      const deadline = performance.now() + QUIET_TIMEOUT_MS;
+      let seen = activity;
+      let since = performance.now();
+      while (performance.now() - since < quietMs) {
+        if (performance.now() > deadline) throw new Error('the runner did not become quiet');
+        await sleep(50);
+        if (activity !== seen) {
+          seen = activity;
+          since = performance.now();
+        }
+      }
+    },
     async stop() {
       await runner.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
+
+/** The WebSocket routes' keys, as the handlers log them (`send`, `$connect`, …; not `reaper` or `wakeups`). */
+const WS_ROUTES: ReadonlySet<string> = new Set(Object.values(FUNCTIONS).flatMap((spec) => spec.wsRoutes));
+/** Longest wait for `quiet`: the drained traffic's last frames take well under this. */
+const QUIET_TIMEOUT_MS = 60_000;
 
 /** The bench runner's mailbox table (no name prefix). */
 const MAILBOX_TABLE = localNames().tables.mailbox;

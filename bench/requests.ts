@@ -216,6 +216,8 @@ export async function runRequestsBench(options: BenchOptions): Promise<RequestsB
             unacknowledgedDeliveries: 0,
             sendErrors: {},
           } as Ledger);
+      // Acks of pushed messages get no answer: the phase ends when the runner has handled them too.
+      if (drain) await instrumented.quiet();
       const tally = instrumented.reset();
       keepScheduled(tally);
       const frames = subtractFrames(await fleet.call({ type: 'frames' }), framesBefore);

@@ -110,14 +110,46 @@ export function processCpuSeconds(pid: number): number | undefined {
   }
 }
 
-/** Measures how busy a set of processes was between `start()` and `stop()`, in cores (1.0 = one core). */
+/**
+ * The whole machine's CPU seconds so far (/proc/stat's first line), summed over its cores: `busy`
+ * (user, nice, system, irq, softirq: every process and the kernel) and `steal` (time a virtual CPU
+ * had work but the host ran something else: on a shared VM, the other tenants' share).
+ */
+export function machineCpuSeconds(): { busy: number; steal: number } | undefined {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]!
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return {
+      busy: (user + nice + system + irq + softirq) / TICKS_PER_SECOND,
+      steal: steal / TICKS_PER_SECOND,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Measures how busy a set of processes was between `start()` and `stop()`, in cores (1.0 = one
+ * core); also the whole machine (`machine`) and the host's steal (`steal`), in cores.
+ */
 export function cpuMeter(pids: Readonly<Record<string, number | undefined>>) {
   let started = 0;
   let before: Record<string, number | undefined> = {};
-  const read = () =>
-    Object.fromEntries(
-      Object.entries(pids).map(([name, pid]) => [name, pid ? processCpuSeconds(pid) : undefined]),
-    );
+  const read = (): Record<string, number | undefined> => {
+    const machine = machineCpuSeconds();
+    return {
+      ...Object.fromEntries(
+        Object.entries(pids).map(([name, pid]) => [name, pid ? processCpuSeconds(pid) : undefined]),
+      ),
+      machine: machine?.busy,
+      steal: machine?.steal,
+    };
+  };
   return {
     start() {
       started = performance.now();
@@ -128,7 +160,7 @@ export function cpuMeter(pids: Readonly<Record<string, number | undefined>>) {
       const seconds = (performance.now() - started) / 1000;
       const after = read();
       const busy: Record<string, number> = {};
-      for (const name of Object.keys(pids)) {
+      for (const name of Object.keys(after)) {
         const a = after[name];
         const b = before[name];
         busy[name] = a !== undefined && b !== undefined ? (a - b) / seconds : Number.NaN;
@@ -136,6 +168,26 @@ export function cpuMeter(pids: Readonly<Record<string, number | undefined>>) {
       return busy;
     },
   };
+}
+
+export type CpuMeter = ReturnType<typeof cpuMeter>;
+
+/**
+ * The meter's reading over a load call's measured window only: started `warmupMs` from now and
+ * stopped `windowMs` later, while the call runs. Its warm-up before and its drain after (waiting for
+ * the last deliveries and acks, mostly idle) would dilute the window's figures.
+ */
+export function meterWindow(
+  meter: CpuMeter,
+  warmupMs: number,
+  windowMs: number,
+): Promise<Record<string, number>> {
+  return new Promise((resolve) => {
+    setTimeout(() => {
+      meter.start();
+      setTimeout(() => resolve(meter.stop()), windowMs);
+    }, warmupMs);
+  });
 }
 
 /** DynamoDB Local's pid, from the file the runner writes next to its data. */
