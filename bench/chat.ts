@@ -92,6 +92,8 @@ export interface ChatBenchResult {
     readonly baseline: LatencyRound[];
     readonly chatLedger: Ledger[];
     readonly breakdown: Breakdown[];
+    /** Cores busy per process, and the machine's busy and stolen, over each chat round's window. */
+    readonly cpu: Record<string, number>[];
   };
   /** Every ledger of the run (settling round, P1 and P2 rounds). */
   readonly ledgers: Ledger[];
@@ -224,8 +226,10 @@ export async function runChatBench(options: BenchOptions): Promise<ChatBenchResu
     const latencyBaseline: LatencyRound[] = [];
     const chatLedger: Ledger[] = [];
     const breakdown: Breakdown[] = [];
+    const latencyCpu: Record<string, number>[] = [];
     const openChat = async () => {
       instrumented.reset();
+      const cpu = meterWindow(meter, WARMUP_MS, latencyWindowMs);
       const loopDelay = monitorEventLoopDelay({ resolution: 5 });
       loopDelay.enable();
       const result = await fleet.call({
@@ -239,6 +243,7 @@ export async function runChatBench(options: BenchOptions): Promise<ChatBenchResu
       loopDelay.disable();
       await instrumented.quiet();
       breakdown.push(breakdownOf(instrumented.reset(), loopDelay));
+      latencyCpu.push(await cpu);
       ledgers.push(result.ledger);
       chatLedger.push(result.ledger);
       latencyChat.push(latencyRound(result.latencies));
@@ -283,6 +288,7 @@ export async function runChatBench(options: BenchOptions): Promise<ChatBenchResu
         baseline: latencyBaseline,
         chatLedger,
         breakdown,
+        cpu: latencyCpu,
       },
       ledgers,
       ...(profile ? { profile } : {}),
@@ -601,8 +607,10 @@ A delivery is the \`send\` handler's ${fixed(sendRequests, 1)} DynamoDB requests
 recipient's owner record, the copy's put; the sampled counters beside them) and then the push, so its latency is their sum,
 and the tail is where any of them is slow — DynamoDB Local's own tail at ${fixed(lat.rate * perMessageForRate(result), 0)} requests/s
 (≈ ${fixed(perMessageForRate(result), 1)} per message, against the baseline's 2), and the runner's event loop, which shares this
-machine's two cores with DynamoDB Local, the load process and whatever else runs on it. On AWS each
-of these requests is a few milliseconds to DynamoDB in the same Region. Lost
+machine's two cores with DynamoDB Local, the load process and whatever else runs on it: over these rounds'
+windows the machine was busy ${fixed(stats(lat.cpu.map((c) => c.machine!)).median, 2)} of its 2 cores and the host took another ${fixed(stats(lat.cpu.map((c) => c.steal!)).median, 2)} (medians),
+the runner ${fixed(stats(lat.cpu.map((c) => c.runner!)).median, 2)} and DynamoDB Local ${fixed(stats(lat.cpu.map((c) => c.java!)).median, 2)} (in P1's chat rounds: busy ${fixed(stats(result.chat.map((r) => r.cpu.machine!)).median, 2)}, stolen ${fixed(stats(result.chat.map((r) => r.cpu.steal!)).median, 2)});
+Poisson arrivals that bunch up queue for that CPU. On AWS each of these requests is a few milliseconds to DynamoDB in the same Region. Lost
 ${sum(lat.chatLedger.map((l) => l.lost))}, duplicated ${sum(lat.chatLedger.map((l) => l.duplicates))} in these rounds.
 `,
   };
