@@ -22,7 +22,7 @@ import { FUNCTIONS } from '../contract/manifest.ts';
 import { MAILBOX } from '../contract/schema.ts';
 import { localNames } from '../local/backing.ts';
 import { type Runner, type RunnerOptions, startRunner } from '../local/runner.ts';
-import { dynamoLocalPid, sleep } from './support.ts';
+import { dynamoLocalPid, onInterrupt, sleep } from './support.ts';
 
 const route = new AsyncLocalStorage<string>();
 export const TMPFS = '/dev/shm';
@@ -95,19 +95,53 @@ function emptyTally(): Tally {
   return { requests: new Map(), latencies: new Map(), invocations: [], indexed: { stored: 0, later: 0 } };
 }
 
+/** A runner for one benchmark on a fresh data folder, and how to stop it. */
+export interface BenchRunner {
+  readonly runner: Runner;
+  readonly dataDir: string;
+  /** Stops the runner (DynamoDB Local's java too) and removes its data folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a runner on a fresh data folder named `switchyard-bench-{name}-…` (on tmpfs when `tmpfs`
+ * and the machine has /dev/shm), listening on a free port. An interrupted run stops it as well
+ * (`cleanUpWhenInterrupted`), so no DynamoDB Local or data folder outlives the bench.
+ */
+export async function startBenchRunner(
+  name: string,
+  options: Omit<RunnerOptions, 'dataDir' | 'port'> & { readonly tmpfs?: boolean },
+): Promise<BenchRunner> {
+  const { tmpfs, ...runnerOptions } = options;
+  const parent = tmpfs && existsSync(TMPFS) ? TMPFS : tmpdir();
+  const dataDir = mkdtempSync(join(parent, `switchyard-bench-${name}-`));
+  let runner: Runner | undefined;
+  const stop = async () => {
+    unregister();
+    await runner?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  const unregister = onInterrupt(stop);
+  try {
+    runner = await startRunner({ dataDir, port: 0, ...runnerOptions });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { runner, dataDir, stop };
+}
+
 export async function startInstrumentedRunner(
   options: Partial<Pick<RunnerOptions, 'ws' | 'scheduleIntervalMs'>> = {},
 ): Promise<InstrumentedRunner> {
   tagServerSocketEvents();
-  // On tmpfs where there is one: DynamoDB Local's SQLite files then cost no disk flushes, which on
-  // a shared machine's disk would dominate and swing every write-heavy figure.
-  const dataDir = mkdtempSync(join(existsSync(TMPFS) ? TMPFS : tmpdir(), 'switchyard-bench-'));
   let tally = emptyTally();
   /** WebSocket route activity so far (invocations ended, requests sent), for `quiet`. */
   let activity = 0;
-  const runner = await startRunner({
-    dataDir,
-    port: 0,
+  const { runner, dataDir, stop } = await startBenchRunner('chat', {
+    // On tmpfs where there is one: DynamoDB Local's SQLite files then cost no disk flushes, which on
+    // a shared machine's disk would dominate and swing every write-heavy figure.
+    tmpfs: true,
     sweepIntervalMs: 0,
     codeSink: () => {},
     ...options,
@@ -166,10 +200,7 @@ export async function startInstrumentedRunner(
         }
       }
     },
-    async stop() {
-      await runner.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    stop,
   };
 }
 

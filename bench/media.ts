@@ -11,18 +11,15 @@
  * its throughput is reported beside it.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ChatSession } from '../client/chat/session.ts';
 import { DirectoryClient } from '../client/directory/client.ts';
 import { blobSize, decryptBlob, encryptBlob } from '../client/media/format.ts';
 import { MEDIA_BUCKET } from '../contract/schema.ts';
-import { startRunner } from '../local/runner.ts';
 import { fromHex } from '../protocol/bytes.ts';
 import { b64 } from '../protocol/chat.ts';
 import { generateKeyPair } from '../protocol/crypto.ts';
 import { BLOB_ACTIONS } from '../protocol/media.ts';
+import { startBenchRunner } from './instrument.ts';
 import {
   type BenchReport,
   fixed,
@@ -60,13 +57,10 @@ export async function runMediaBench(options: { quick: boolean }): Promise<MediaB
   const loadAtStart = loadAverage();
   const rounds = options.quick ? 3 : 7;
   const pairsPerRound = options.quick ? 2 : 5;
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-media-'));
   let objectCalls = 0;
   let counting = false;
   const frameBytes: number[] = [];
-  const runner = await startRunner({
-    dataDir,
-    port: 0,
+  const { runner, stop } = await startBenchRunner('media', {
     sweepIntervalMs: 0,
     media: { quotaBytes: 4 * 1024 * 1024 * 1024 },
     logSink: (line) => {
@@ -234,8 +228,7 @@ export async function runMediaBench(options: { quick: boolean }): Promise<MediaB
     };
   } finally {
     await session.close();
-    await runner.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await stop();
   }
 }
 

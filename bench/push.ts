@@ -8,17 +8,14 @@
  */
 
 import { createECDH, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ChatSession } from '../client/chat/session.ts';
 import { DirectoryClient } from '../client/directory/client.ts';
 import { addPushTarget } from '../client/push/client.ts';
-import { startRunner } from '../local/runner.ts';
 import { fromHex } from '../protocol/bytes.ts';
 import { generateKeyPair, type KeyPair } from '../protocol/crypto.ts';
+import { startBenchRunner } from './instrument.ts';
 import { PRICES } from './requests.ts';
 import { type BenchReport, fixed, loadAverage, machine, markdownTable, sleep, stats } from './support.ts';
 
@@ -55,13 +52,10 @@ export async function runPushBench(options: { quick: boolean }): Promise<PushBen
   });
   await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(service.address() as AddressInfo).port}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-push-'));
   let counting = false;
   const requests: Record<string, number> = {};
   const durations: number[] = [];
-  const runner = await startRunner({
-    dataDir,
-    port: 0,
+  const { runner, stop } = await startBenchRunner('push', {
     sweepIntervalMs: 0,
     scheduleIntervalMs: 0,
     logSink: (line) => {
@@ -110,9 +104,8 @@ export async function runPushBench(options: { quick: boolean }): Promise<PushBen
     }
     await sender.close();
   } finally {
-    await runner.stop();
+    await stop();
     service.close();
-    rmSync(dataDir, { recursive: true, force: true });
   }
   const dynamoPerWake = Object.fromEntries(
     Object.entries(requests)

@@ -23,7 +23,13 @@ import { mediaReport, runMediaBench } from './media.ts';
 import { pushReport, runPushBench } from './push.ts';
 import { requestsReports, runRequestsBench } from './requests.ts';
 import { runSafeBench, safeReport } from './safe.ts';
-import { type BenchOptions, type BenchReport, machine, replaceSection } from './support.ts';
+import {
+  type BenchOptions,
+  type BenchReport,
+  cleanUpWhenInterrupted,
+  machine,
+  replaceSection,
+} from './support.ts';
 import { runVaultBench, vaultReport } from './vault.ts';
 import { runWebBench, webReport } from './web.ts';
 
@@ -109,6 +115,7 @@ ${ordered.join('\n')}
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  cleanUpWhenInterrupted();
   const { values } = parseArgs({
     options: { quick: { type: 'boolean' }, only: { type: 'string' } },
     strict: true,

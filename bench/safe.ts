@@ -5,15 +5,12 @@
  * interleaved so that drift affects both alike; the ratio is what the gateway + handler cost.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { LOCAL_SAFE_BUCKET } from '../contract/schema.ts';
 import { backupKey } from '../lambdas/adapters/backups.ts';
 import { createClients, LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
-import { startRunner } from '../local/runner.ts';
 import { type BackupId, ensureBackupId } from '../protocol/safe.ts';
+import { startBenchRunner } from './instrument.ts';
 import {
   type BenchReport,
   fixed,
@@ -46,8 +43,7 @@ export async function runSafeBench(options: { quick: boolean }): Promise<SafeBen
   const loadAtStart = loadAverage();
   const rounds = options.quick ? 3 : 7;
   const opsPerRound = options.quick ? 20 : 100;
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
-  const runner = await startRunner({ dataDir, port: 0, sweepIntervalMs: 0, logSink: () => {} });
+  const { runner, stop } = await startBenchRunner('safe', { sweepIntervalMs: 0, logSink: () => {} });
   const aws = createClients({
     endpoints: runner.endpoints,
     region: LOCAL_REGION,
@@ -120,8 +116,7 @@ export async function runSafeBench(options: { quick: boolean }): Promise<SafeBen
     };
   } finally {
     aws.destroy();
-    await runner.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await stop();
   }
 }
 

@@ -201,3 +201,27 @@ export function dynamoLocalPid(dataDir: string): number | undefined {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** What must not outlive an interrupted run: each benchmark's runner (DynamoDB Local's java, its data folder). */
+const interruptCleanups = new Set<() => Promise<void>>();
+
+/** Registers `cleanup` for an interrupted run; returns the function that unregisters it. */
+export function onInterrupt(cleanup: () => Promise<void>): () => void {
+  interruptCleanups.add(cleanup);
+  return () => interruptCleanups.delete(cleanup);
+}
+
+/** On SIGINT or SIGTERM: runs every registered cleanup, then exits with 130 or 143. */
+export function cleanUpWhenInterrupted(): void {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`bench: ${signal}: stopping the runner and DynamoDB Local\n`);
+      void Promise.allSettled([...interruptCleanups].map((cleanup) => cleanup())).then(() =>
+        process.exit(code),
+      );
+    });
+  }
+}
