@@ -446,8 +446,8 @@ export function chatReports(result: ChatBenchResult): BenchReport[] {
     stats(rounds.map((r) => r.cpu.machine! + r.cpu.steal!)).median;
   const chatCpu = busyAndStolen(result.chat);
   const baselineCpu = busyAndStolen(result.baseline);
-  /** Within a tenth of a core of all the machine's cores. */
-  const machineFull = chatCpu >= cpus().length - 0.1;
+  /** At least 90 % of the machine's cores busy or stolen: no CPU left to speak of. */
+  const machineFull = chatCpu >= 0.9 * cpus().length;
   const runnerMs = msPerUnit(result.chat, 'runner');
   const javaChatMs = msPerUnit(result.chat, 'java');
   const loadChatMs = msPerUnit(result.chat, 'worker');
@@ -522,9 +522,9 @@ ${
     ? `**The machine's CPU is the limit, for both paths**: busy and stolen together it was ${fixed(chatCpu, 2)} of
 2 cores in the chat rounds and ${fixed(baselineCpu, 2)} in the baseline rounds. So each path's rate is what CPU
 this machine had, divided by what one message (one pair) costs it:`
-    : `The machine's CPU was not saturated in the chat rounds (busy and stolen together ${fixed(chatCpu, 2)} of 2
-cores; ${fixed(baselineCpu, 2)} in the baseline rounds), so the chat path waited on something else too. What one message
-(one pair) cost:`
+    : `The machine's cores were not all in use in the chat rounds (busy and stolen together ${fixed(chatCpu, 2)} of 2;
+${fixed(baselineCpu, 2)} in the baseline rounds), so CPU was not the chat path's only limit. What one message (one pair)
+cost:`
 }
 
 ${costTable}
@@ -610,7 +610,8 @@ and the tail is where any of them is slow — DynamoDB Local's own tail at ${fix
 machine's two cores with DynamoDB Local, the load process and whatever else runs on it: over these rounds'
 windows the machine was busy ${fixed(stats(lat.cpu.map((c) => c.machine!)).median, 2)} of its 2 cores and the host took another ${fixed(stats(lat.cpu.map((c) => c.steal!)).median, 2)} (medians),
 the runner ${fixed(stats(lat.cpu.map((c) => c.runner!)).median, 2)} and DynamoDB Local ${fixed(stats(lat.cpu.map((c) => c.java!)).median, 2)} (in P1's chat rounds: busy ${fixed(stats(result.chat.map((r) => r.cpu.machine!)).median, 2)}, stolen ${fixed(stats(result.chat.map((r) => r.cpu.steal!)).median, 2)});
-Poisson arrivals that bunch up queue for that CPU. On AWS each of these requests is a few milliseconds to DynamoDB in the same Region. Lost
+Poisson arrivals that bunch up queue for that CPU. DynamoDB Local alone, two requests per pair at the
+same rate, had a p99 of ${fixed(baseP99.median)} ms${baseP99.median > TARGET_P99_MS ? `: above the ${TARGET_P99_MS} ms target before any of Switchyard's layers` : ''}. On AWS each of these requests is a few milliseconds to DynamoDB in the same Region. Lost
 ${sum(lat.chatLedger.map((l) => l.lost))}, duplicated ${sum(lat.chatLedger.map((l) => l.duplicates))} in these rounds.
 `,
   };
