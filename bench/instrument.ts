@@ -18,8 +18,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { FUNCTIONS } from '../contract/manifest.ts';
 import { MAILBOX } from '../contract/schema.ts';
+import { WAKE_STREAM } from '../contract/streams.ts';
 import { localNames } from '../local/backing.ts';
 import { type Runner, type RunnerOptions, startRunner } from '../local/runner.ts';
 import { dynamoLocalPid, onInterrupt, sleep } from './support.ts';
@@ -84,8 +84,9 @@ export interface InstrumentedRunner {
   /** The tally since the last reset. */
   current(): Tally;
   /**
-   * Waits until the WebSocket routes have been quiet for `quietMs`: no invocation ended, no AWS
-   * request sent. Frames nobody waits an answer for (acks of pushed messages) are handled by then.
+   * Waits until the handlers have been quiet for `quietMs`: no invocation ended, no AWS request
+   * sent. Frames nobody waits an answer for (acks of pushed messages) are handled by then, and so
+   * are the wake-ups the mailbox stream feeds (the default outlasts the stream's batching window).
    */
   quiet(quietMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -136,7 +137,7 @@ export async function startInstrumentedRunner(
 ): Promise<InstrumentedRunner> {
   tagServerSocketEvents();
   let tally = emptyTally();
-  /** WebSocket route activity so far (invocations ended, requests sent), for `quiet`. */
+  /** Handler activity so far (invocations ended, requests sent), for `quiet`. */
   let activity = 0;
   const { runner, dataDir, stop } = await startBenchRunner('chat', {
     // On tmpfs where there is one: DynamoDB Local's SQLite files then cost no disk flushes, which on
@@ -147,7 +148,7 @@ export async function startInstrumentedRunner(
     ...options,
     logSink: (line) => {
       const fields = JSON.parse(line) as Partial<Invocation>;
-      if (WS_ROUTES.has(String(fields.route))) activity++;
+      activity++;
       tally.invocations.push({
         route: String(fields.route),
         outcome: String(fields.outcome),
@@ -162,7 +163,7 @@ export async function startInstrumentedRunner(
     wrapStreamHandler: (name, handler) => (event) => route.run(name, () => handler(event)),
     onRequest: (service, operation, input) => {
       const name = route.getStore() ?? OUTSIDE_ROUTES;
-      if (WS_ROUTES.has(name)) activity++;
+      activity++;
       if (service === 'DynamoDB') countIndexed(tally, operation, input);
       const byOperation = tally.requests.get(name) ?? new Map<string, number>();
       tally.requests.set(name, byOperation);
@@ -187,7 +188,7 @@ export async function startInstrumentedRunner(
       return previous;
     },
     current: () => tally,
-    async quiet(quietMs = 1000) {
+    async quiet(quietMs = QUIET_MS) {
       const deadline = performance.now() + QUIET_TIMEOUT_MS;
       let seen = activity;
       let since = performance.now();
@@ -204,8 +205,11 @@ export async function startInstrumentedRunner(
   };
 }
 
-/** The WebSocket routes' keys, as the handlers log them (`send`, `$connect`, …; not `reaper` or `wakeups`). */
-const WS_ROUTES: ReadonlySet<string> = new Set(Object.values(FUNCTIONS).flatMap((spec) => spec.wsRoutes));
+/**
+ * How long the handlers must have been quiet for `quiet`: longer than the mailbox stream's batching
+ * window, so the wake-ups a phase's copies caused are in it.
+ */
+export const QUIET_MS = WAKE_STREAM.maxBatchingWindowSeconds * 1000 + 500;
 /** Longest wait for `quiet`: the drained traffic's last frames take well under this. */
 const QUIET_TIMEOUT_MS = 60_000;
 

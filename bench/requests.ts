@@ -23,6 +23,7 @@ import { Fleet, type FrameCounts, type Ledger } from './fleet.ts';
 import {
   type InstrumentedRunner,
   OUTSIDE_ROUTES,
+  QUIET_MS,
   requestCount,
   startInstrumentedRunner,
   type Tally,
@@ -216,7 +217,8 @@ export async function runRequestsBench(options: BenchOptions): Promise<RequestsB
             unacknowledgedDeliveries: 0,
             sendErrors: {},
           } as Ledger);
-      // Acks of pushed messages get no answer: the phase ends when the runner has handled them too.
+      // Acks of pushed messages get no answer: the phase ends when the runner has handled them, and
+      // the wake-ups its copies caused, too.
       if (drain) await instrumented.quiet();
       const tally = instrumented.reset();
       keepScheduled(tally);
@@ -465,7 +467,9 @@ ack (${ACTIVE} messages in flight); recipients ack through the client SDK with i
 (\`ackBatch\` ${LIMITS.ackMaxMessages}, \`ackDelayMs\` 200). Everyone else registered or connected is idle.
 Identity records beyond the clients' own are written straight into the identities table (setup);
 the extra connections are real logged-in WebSocket sessions (registering them adds to the identities).
-Counts cover a phase from its first send until every message is delivered and every ack answered.
+Counts cover a phase from its first send until every message is delivered, every ack sent, and the
+handlers have been quiet for ${QUIET_MS / 1000} s (acks of pushed messages get no answer; the wake-ups the
+mailbox stream feeds come within its batching window).
 
 ${machine(command, result.load)}
 
