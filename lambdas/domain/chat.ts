@@ -110,24 +110,23 @@ export interface StoredMessage extends Delivery {
   readonly waiting: boolean;
 }
 
-/** What one read of a mailbox's owner record tells a send. */
-export interface OwnerState {
-  /** False once the identity is revoked or deleted: it receives nothing. */
-  readonly active: boolean;
-  /** Its logged-in sessions, expired ones included (the reader filters by time). */
-  readonly sessions: readonly LiveSession[];
-  /** Approximate quota counters (sampled; exact after a recount). */
-  readonly count: number;
-  readonly bytes: number;
-  /** The senders the last recount found holding their share of a full mailbox (refused while full). */
-  readonly heavy: readonly IdentityId[];
-}
-
 /** What a recount found: exact counters, and who holds a share of the mailbox if it is full. */
 export interface MailboxCount {
   readonly count: number;
   readonly bytes: number;
+  /** The senders holding their share of a full mailbox (refused while it is full). */
   readonly heavy: readonly IdentityId[];
+}
+
+/**
+ * What one read of a mailbox's owner record tells a send. Its counters are approximate (sampled;
+ * exact after a recount), `heavy` is what the last recount found.
+ */
+export interface OwnerState extends MailboxCount {
+  /** False once the identity is revoked or deleted: it receives nothing. */
+  readonly active: boolean;
+  /** Its logged-in sessions, expired ones included (the reader filters by time). */
+  readonly sessions: readonly LiveSession[];
 }
 
 export interface MailboxStore {

@@ -44,28 +44,29 @@ const VAPID_TOKEN_SECONDS = 12 * 60 * 60;
 const SCALAR_BYTES = 32;
 
 /**
- * The private scalar, `SCALAR_BYTES` long. Node's `ECDH.getPrivateKey()` drops leading zero bytes
- * (1 key in 256 comes out 31 bytes long), so a stored key may be that short: an earlier version
- * stored such keys as they came. The zeros are put back; the public half then checks the result.
+ * A private scalar at its full `SCALAR_BYTES`. Node's `ECDH.getPrivateKey()` drops leading zero
+ * bytes (1 key in 256 comes out 31 bytes long), and an earlier version stored such keys as they
+ * came: the zeros are put back in front.
  */
-function scalarOf(value: unknown): Uint8Array {
-  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{2,64}={0,2}$/.test(value))
-    throw new Error('VAPID private key is not base64url');
-  const bytes = Buffer.from(value, 'base64url');
+function fullScalar(bytes: Uint8Array): Uint8Array {
   if (bytes.length > SCALAR_BYTES) throw new Error('VAPID private key has a wrong length');
   const scalar = new Uint8Array(SCALAR_BYTES);
   scalar.set(bytes, SCALAR_BYTES - bytes.length);
   return scalar;
 }
 
+/** A stored private key (base64url, possibly short: see `fullScalar`); the public half then checks it. */
+function scalarOf(value: unknown): Uint8Array {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_-]{2,64}={0,2}$/.test(value))
+    throw new Error('VAPID private key is not base64url');
+  return fullScalar(Buffer.from(value, 'base64url'));
+}
+
 /** The key file of a generated pair, its private scalar at its full 32 bytes. */
 export function vapidKeyFileOf(ecdh: ECDH): VapidKeyFile {
-  const scalar = new Uint8Array(SCALAR_BYTES);
-  const raw = ecdh.getPrivateKey();
-  scalar.set(raw, SCALAR_BYTES - raw.length);
   return {
     publicKey: toB64Url(new Uint8Array(ecdh.getPublicKey())),
-    privateKey: toB64Url(scalar),
+    privateKey: toB64Url(fullScalar(ecdh.getPrivateKey())),
   };
 }
 
