@@ -348,9 +348,17 @@ const cores = (values: readonly number[]) => fixed(stats(values).median, 2);
  */
 function msPerUnit(
   rounds: readonly { perSecond: number; cpu: Record<string, number> }[],
-  process: string,
+  name: string,
 ): number {
-  return stats(rounds.map((r) => (1000 * r.cpu[process]!) / r.perSecond)).median;
+  return stats(rounds.map((r) => (1000 * r.cpu[name]!) / r.perSecond)).median;
+}
+
+/** What one unit cost each process of the path, and all of them together (CPU ms). */
+function costsPerUnit(rounds: readonly { perSecond: number; cpu: Record<string, number> }[]) {
+  const runner = msPerUnit(rounds, 'runner');
+  const java = msPerUnit(rounds, 'java');
+  const worker = msPerUnit(rounds, 'worker');
+  return { runner, java, worker, total: runner + java + worker };
 }
 
 export function chatReports(result: ChatBenchResult): BenchReport[] {
@@ -448,31 +456,17 @@ export function chatReports(result: ChatBenchResult): BenchReport[] {
   const baselineCpu = busyAndStolen(result.baseline);
   /** At least 90 % of the machine's cores busy or stolen: no CPU left to speak of. */
   const machineFull = chatCpu >= 0.9 * cpus().length;
-  const runnerMs = msPerUnit(result.chat, 'runner');
-  const javaChatMs = msPerUnit(result.chat, 'java');
-  const loadChatMs = msPerUnit(result.chat, 'worker');
-  const chatMs = runnerMs + javaChatMs + loadChatMs;
-  const javaBaselineMs = msPerUnit(result.baseline, 'java');
-  const baselineMs =
-    msPerUnit(result.baseline, 'runner') + javaBaselineMs + msPerUnit(result.baseline, 'worker');
+  const chatCost = costsPerUnit(result.chat);
+  const baselineCost = costsPerUnit(result.baseline);
+  const { runner: runnerMs, java: javaChatMs, worker: loadChatMs, total: chatMs } = chatCost;
+  const { java: javaBaselineMs, total: baselineMs } = baselineCost;
+  const costRow = (label: string, cost: ReturnType<typeof costsPerUnit>) => [
+    label,
+    ...[cost.runner, cost.java, cost.worker, cost.total].map((ms) => fixed(ms, 1)),
+  ];
   const costTable = markdownTable(
     ['CPU ms per', 'runner (Node.js)', 'DynamoDB Local (java)', 'load process (Node.js)', 'total'],
-    [
-      [
-        'delivered message (chat)',
-        fixed(runnerMs, 1),
-        fixed(javaChatMs, 1),
-        fixed(loadChatMs, 1),
-        fixed(chatMs, 1),
-      ],
-      [
-        'Put+Delete pair (baseline)',
-        fixed(msPerUnit(result.baseline, 'runner'), 1),
-        fixed(javaBaselineMs, 1),
-        fixed(msPerUnit(result.baseline, 'worker'), 1),
-        fixed(baselineMs, 1),
-      ],
-    ],
+    [costRow('delivered message (chat)', chatCost), costRow('Put+Delete pair (baseline)', baselineCost)],
     [false, true, true, true, true],
   );
   const perInvocation = (route: string) =>
