@@ -14,7 +14,7 @@ import {
   type TableName,
 } from '../contract/schema.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/runtime/clients.ts';
-import { startDynamoLocal } from './dynamodb.ts';
+import { type DynamoJit, startDynamoLocal } from './dynamodb.ts';
 import { ensureBucket, ensureTables } from './provision.ts';
 import { startS3Local } from './s3.ts';
 
@@ -54,12 +54,14 @@ export interface BackingServices {
 export async function startBackingServices(options: {
   readonly dataDir: string;
   readonly given?: ServiceEndpoints;
+  readonly jit?: DynamoJit;
   readonly onWaiting?: (seconds: number) => void;
 }): Promise<BackingServices> {
   if (options.given) return { endpoints: options.given, stop: async () => {} };
   const [dynamo, s3] = await Promise.allSettled([
     startDynamoLocal({
       dataDir: options.dataDir,
+      ...(options.jit ? { jit: options.jit } : {}),
       ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
     }),
     startS3Local({ dataDir: options.dataDir }),

@@ -27,6 +27,7 @@ import { createLogger } from '../lambdas/runtime/log.ts';
 import { toHex } from '../protocol/bytes.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { type LocalNames, localNames, provisionNames, startBackingServices } from './backing.ts';
+import type { DynamoJit } from './dynamodb.ts';
 import { openGateway } from './gateway.ts';
 import { startJobs } from './jobs.ts';
 import { createMediaProxy } from './media-proxy.ts';
@@ -47,6 +48,8 @@ export interface RunnerOptions {
    * missing and leaves the services running when it stops. Default: start its own.
    */
   readonly services?: { readonly dynamodb: string; readonly s3: string };
+  /** The JIT of the DynamoDB Local it starts (local/dynamodb.ts). Default `quick`. */
+  readonly dynamoJit?: DynamoJit;
   /**
    * Prefix of this runner's table and bucket names (`{prefix}-switchyard-mailbox`), so runners
    * sharing `services` never see each other's data: lowercase letters, digits, inner hyphens.
@@ -231,6 +234,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
     const services = await startBackingServices({
       dataDir: options.dataDir,
       ...(options.services ? { given: options.services } : {}),
+      ...(options.dynamoJit ? { jit: options.dynamoJit } : {}),
       ...(status
         ? {
             onWaiting: (seconds: number) =>

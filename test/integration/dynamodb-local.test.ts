@@ -1,9 +1,12 @@
 /**
  * Starting DynamoDB Local: its start timeout is long so a busy machine can start it, which makes
- * giving up early matter when the JVM has already died. This test starts a JVM of its own on purpose.
+ * giving up early matter when the JVM has already died. These tests start JVMs of their own on purpose.
  */
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lambdas/runtime/clients.ts';
 import { startDynamoLocal } from '../../local/dynamodb.ts';
 
 describe('DynamoDB Local start', () => {
@@ -21,6 +24,24 @@ describe('DynamoDB Local start', () => {
       );
     } finally {
       blocker.close();
+    }
+  });
+
+  it('runs the JVM with the quick C1 compiler only by default (it starts in less time and CPU)', async () => {
+    const dynamo = await startDynamoLocal();
+    try {
+      const args = readFileSync(`/proc/${dynamo.pid}/cmdline`, 'utf8').split('\0');
+      expect(args[0]).toBe('java');
+      expect(args[1]).toBe('-XX:TieredStopAtLevel=1');
+      expect(args).toContain('-inMemory');
+      const client = new DynamoDBClient({
+        endpoint: dynamo.endpoint,
+        region: LOCAL_REGION,
+        credentials: LOCAL_CREDENTIALS,
+      });
+      await expect(client.send(new ListTablesCommand({}))).resolves.toMatchObject({ TableNames: [] });
+    } finally {
+      await dynamo.stop();
     }
   });
 });
