@@ -12,5 +12,8 @@ export default defineConfig({
     // own report its error rather than a bare hook timeout when a busy machine makes it slow.
     hookTimeout: 240_000,
     maxWorkers: 2,
+    // The in-process runners allocate briskly (AWS SDK requests and replies): a larger young
+    // generation made the test workers spend about 9 % less CPU in a measured pair of e2e files.
+    execArgv: ['--max-semi-space-size=32'],
   },
 });

@@ -18,10 +18,18 @@ const cdkContext = (
 
 type Json = Record<string, unknown>;
 
-function apiTemplate(context: Json = {}) {
+function synth(context: Json = {}) {
   const app = new App({ context: { ...cdkContext, ...context, 'aws:cdk:bundling-stacks': [] } });
   const { api, stateful } = new Switchyard(app, 'Switchyard', readConfig(app));
   return { api, stateful, template: Template.fromStack(api) };
+}
+
+let byDefault: ReturnType<typeof synth> | undefined;
+/** The app from cdk.json's context plus `context`; the default one is synthesized once per file. */
+function apiTemplate(context?: Json) {
+  if (context) return synth(context);
+  byDefault ??= synth();
+  return byDefault;
 }
 
 interface MetricStat {
