@@ -341,7 +341,6 @@ function durations(invocations: readonly Invocation[], route: string): number[] 
 
 const cores = (values: readonly number[]) => fixed(stats(values).median, 2);
 
-/** DynamoDB Local's CPU milliseconds per request, from the rounds' median java CPU and a request rate. */
 /**
  * What one message (chat) or one pair (baseline) cost a process in CPU milliseconds: per round, its
  * cores over the round's window ÷ the round's rate; the median over rounds.
@@ -602,8 +601,8 @@ recipient's owner record, the copy's put; the sampled counters beside them) and 
 and the tail is where any of them is slow — DynamoDB Local's own tail at ${fixed(lat.rate * perMessageForRate(result), 0)} requests/s
 (≈ ${fixed(perMessageForRate(result), 1)} per message, against the baseline's 2), and the runner's event loop, which shares this
 machine's two cores with DynamoDB Local, the load process and whatever else runs on it: over these rounds'
-windows the machine was busy ${fixed(stats(lat.cpu.map((c) => c.machine!)).median, 2)} of its 2 cores and the host took another ${fixed(stats(lat.cpu.map((c) => c.steal!)).median, 2)} (medians),
-the runner ${fixed(stats(lat.cpu.map((c) => c.runner!)).median, 2)} and DynamoDB Local ${fixed(stats(lat.cpu.map((c) => c.java!)).median, 2)} (in P1's chat rounds: busy ${fixed(stats(result.chat.map((r) => r.cpu.machine!)).median, 2)}, stolen ${fixed(stats(result.chat.map((r) => r.cpu.steal!)).median, 2)});
+windows the machine was busy ${cores(lat.cpu.map((c) => c.machine!))} of its 2 cores and the host took another ${cores(lat.cpu.map((c) => c.steal!))} (medians),
+the runner ${cores(lat.cpu.map((c) => c.runner!))} and DynamoDB Local ${cores(lat.cpu.map((c) => c.java!))} (in P1's chat rounds: busy ${cores(result.chat.map((r) => r.cpu.machine!))}, stolen ${cores(result.chat.map((r) => r.cpu.steal!))});
 Poisson arrivals that bunch up queue for that CPU. DynamoDB Local alone, two requests per pair at the
 same rate, had a p99 of ${fixed(baseP99.median)} ms${baseP99.median > TARGET_P99_MS ? `: above the ${TARGET_P99_MS} ms target before any of Switchyard's layers` : ''}. On AWS each of these requests is a few milliseconds to DynamoDB in the same Region. Lost
 ${sum(lat.chatLedger.map((l) => l.lost))}, duplicated ${sum(lat.chatLedger.map((l) => l.duplicates))} in these rounds.
