@@ -1,10 +1,15 @@
-import { join } from 'node:path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { join, relative } from 'node:path';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Effect, Grant, type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, LoggingFormat, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Architecture,
+  Code,
+  Function as LambdaFunction,
+  LoggingFormat,
+  SystemLogLevel,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -14,7 +19,7 @@ import { MEDIA_BUCKET, SAFE_BUCKET, type TableName } from '../../contract/schema
 import { ENV } from '../../contract/settings.ts';
 import type { SwitchyardConfig } from '../config.ts';
 import { acknowledge, acknowledgeWildcardResources } from '../nag.ts';
-import { BUNDLE_BANNER, BUNDLE_EXTERNAL, BUNDLE_MAIN_FIELDS, NODE_RUNTIME, REPO_ROOT } from './bundling.ts';
+import { BUNDLE_HANDLER, bundleSync, NODE_RUNTIME, REPO_ROOT } from './bundling.ts';
 import type { VaultSetup } from './vault-setup.ts';
 import type { PushCredentials } from './wakeups.ts';
 
@@ -56,12 +61,10 @@ export function bundledFunction(scope: Construct, props: BundledFunctionProps) {
     description: `Switchyard ${props.description}`,
   });
   logGroup.grantWrite(role);
-  const fn = new NodejsFunction(scope, 'Function', {
+  const fn = new LambdaFunction(scope, 'Function', {
     description: props.description,
-    entry: props.entry,
-    handler: 'handler',
-    projectRoot: props.projectRoot,
-    depsLockFilePath: join(props.projectRoot, 'package-lock.json'),
+    code: bundledCode(props.entry, props.projectRoot),
+    handler: BUNDLE_HANDLER,
     runtime: NODE_RUNTIME,
     architecture: Architecture.ARM_64,
     memorySize: 256,
@@ -73,20 +76,8 @@ export function bundledFunction(scope: Construct, props: BundledFunctionProps) {
     // log ingestion than the handler's line; durations, errors and throttles are metrics anyway,
     // and timeouts and crashes (WARN and up) are still logged.
     systemLogLevelV2: SystemLogLevel.WARN,
-    // SDK v3 keeps connections alive on its own; the v2 switch would only add an unused variable.
-    awsSdkConnectionReuse: false,
     ...(props.environment ? { environment: props.environment } : {}),
     ...(props.reservedConcurrency ? { reservedConcurrentExecutions: props.reservedConcurrency } : {}),
-    bundling: {
-      // No Docker: bundle with the esbuild from devDependencies.
-      forceDockerBundling: false,
-      format: OutputFormat.ESM,
-      mainFields: BUNDLE_MAIN_FIELDS,
-      banner: BUNDLE_BANNER,
-      minify: true,
-      sourceMap: false,
-      externalModules: BUNDLE_EXTERNAL,
-    },
   });
   acknowledge(
     fn,
@@ -97,6 +88,31 @@ export function bundledFunction(scope: Construct, props: BundledFunctionProps) {
       'come from the allowlisted log lines and their embedded metrics instead.',
   );
   return { function: fn, role, logGroup };
+}
+
+/**
+ * The function's code: `entry` bundled by esbuild in this process (bundling.ts; no Docker), the AWS
+ * SDK inside and split into chunks, which NodejsFunction cannot do (it always writes one file). As
+ * with NodejsFunction, the asset's hash is that of the bundle.
+ */
+function bundledCode(entry: string, projectRoot: string) {
+  return Code.fromAsset(projectRoot, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Image and command are required by the type and never used: local bundling always succeeds
+      // or throws. The command names the entry because CDK reuses one bundle for assets whose
+      // options serialize alike, and `tryBundle` (a function) does not serialize: without it, every
+      // function would get the first one's code (test/infra/nag.test.ts counts the bundles).
+      image: DockerImage.fromRegistry('public.ecr.aws/lambda/nodejs:24'),
+      command: ['esbuild', relative(projectRoot, entry)],
+      local: {
+        tryBundle(outputDir) {
+          bundleSync(entry, outputDir);
+          return true;
+        },
+      },
+    },
+  });
 }
 
 /** Where a managed-connections function may push: the WebSocket stage's `@connections` API. */
@@ -159,7 +175,7 @@ export interface ManifestFunctionProps {
  */
 export class ManifestFunction extends Construct {
   /** The Lambda function; its description is the manifest name. */
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   /** The function's own execution role, holding exactly the manifest's grants plus logging. */
   readonly role: Role;
   /** The function's own log group, with the configured retention. */

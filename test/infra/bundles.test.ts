@@ -1,18 +1,34 @@
 /**
  * Each function loads only what it uses: every manifest entry bundled exactly as `cdk deploy`
- * bundles it, then its imports read from esbuild's metafile. The AWS SDK packages it imports
- * statically must be exactly those its grants need at every cold start; those it imports with
- * `import()` exactly those only some requests or deployments need. The OPAQUE library (422 KB of
- * inlined WebAssembly) is in the vault's bundle and no other.
+ * bundles it (the AWS SDK inside, split into chunks), then read from esbuild's metafile. The AWS SDK
+ * packages in the code a cold start loads must be exactly those its grants need at every cold
+ * start; those only in chunks loaded by `import()` exactly those only some requests or deployments
+ * need. The OPAQUE library (422 KB of inlined WebAssembly) is in the vault's bundle and no other.
+ * And the CDK app's own bundling writes a function that Node.js loads: its entry and chunks import,
+ * and it exports the handler.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { build, type Metafile } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES, FUNCTIONS, type FunctionName } from '../../contract/manifest.ts';
-import { sdkPackages } from '../../lambdas/runtime/sdk/packages.ts';
-import { esbuildOptions, sdkImportsOf } from '../../lib/constructs/bundling.ts';
+import { SDK_PACKAGES, sdkPackages } from '../../lambdas/runtime/sdk/packages.ts';
+import {
+  BUNDLE_ENTRY_FILE,
+  esbuildOptions,
+  fakeLambdaEnvironment,
+  outputsByLoad,
+  REPO_ROOT,
+  sdkImportsOf,
+} from '../../lib/constructs/bundling.ts';
+import { bundledFunction } from '../../lib/constructs/manifest-function.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'switchyard-bundles-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
@@ -22,7 +38,7 @@ const builds = new Map<FunctionName, Promise<Metafile>>();
 function bundle(name: FunctionName): Promise<Metafile> {
   let metafile = builds.get(name);
   if (!metafile) {
-    metafile = build(esbuildOptions(FUNCTIONS[name].entry, join(out, `${name}.mjs`))).then(
+    metafile = build(esbuildOptions(FUNCTIONS[name].entry, join(out, name))).then(
       (result) => result.metafile,
     );
     builds.set(name, metafile);
@@ -31,14 +47,65 @@ function bundle(name: FunctionName): Promise<Metafile> {
 }
 
 describe('function bundles', () => {
-  it.each(FUNCTION_NAMES)('%s imports only the SDK packages its manifest entry uses', async (name) => {
-    const metafile = await bundle(name);
-    expect(sdkImportsOf(metafile)).toEqual(sdkPackages(FUNCTIONS[name]));
-  });
+  it.each(FUNCTION_NAMES)(
+    '%s loads at cold start only the SDK packages its manifest entry uses',
+    async (name) => {
+      const metafile = await bundle(name);
+      expect(sdkImportsOf(metafile, SDK_PACKAGES)).toEqual(sdkPackages(FUNCTIONS[name]));
+    },
+  );
 
   it.each(FUNCTION_NAMES)('%s bundles the OPAQUE library only if it is the vault', async (name) => {
     const metafile = await bundle(name);
     const opaque = Object.keys(metafile.inputs).filter((path) => path.includes('@serenity-kit/opaque'));
     expect(opaque.length > 0).toBe(name === 'vault');
+  });
+
+  it('keeps the SDK credential providers a Lambda does not use out of the code a cold start loads', async () => {
+    // Lambda hands credentials in the environment; SSO, profiles, IMDS and STS are the default
+    // chain's later links, reached by `import()` only if the environment has none.
+    const metafile = await bundle('wsSend');
+    const { atLoad, onFirstUse } = outputsByLoad(metafile);
+    const inputsOf = (paths: string[]) =>
+      paths.flatMap((path) => Object.keys(metafile.outputs[path]?.inputs ?? {}));
+    const lazy = [
+      'credential-provider-sso',
+      'credential-provider-ini',
+      'credential-provider-imds',
+      'nested-clients',
+    ];
+    for (const name of lazy) {
+      expect(inputsOf(atLoad).some((input) => input.includes(`/${name}/`))).toBe(false);
+      expect(inputsOf(onFirstUse).some((input) => input.includes(`/${name}/`))).toBe(true);
+    }
+  });
+});
+
+describe("the CDK app's bundling", () => {
+  it('writes index.mjs and its chunks, which Node.js loads, exporting the handler', async () => {
+    const outdir = join(out, 'cdk.out');
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'BundleCheck');
+    bundledFunction(stack, {
+      description: 'wsConnect',
+      entry: join(REPO_ROOT, FUNCTIONS.wsConnect.entry),
+      projectRoot: REPO_ROOT,
+      logRetentionDays: RetentionDays.ONE_DAY,
+    });
+    app.synth();
+    const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0];
+    const hash = /^([0-9a-f]{64})\.zip$/.exec(fn?.Properties.Code.S3Key)?.[1];
+    const asset = join(outdir, `asset.${hash}`);
+    expect(fn?.Properties.Handler).toBe('index.handler');
+    expect(existsSync(join(asset, BUNDLE_ENTRY_FILE))).toBe(true);
+    expect(readdirSync(asset).filter((file) => file.startsWith('chunk-')).length).toBeGreaterThan(0);
+    // A fresh process, as Lambda's runtime imports the handler at cold start.
+    const script = 'const m = await import(process.argv[1]); process.stdout.write(typeof m.handler);';
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', script, pathToFileURL(join(asset, BUNDLE_ENTRY_FILE)).href],
+      { env: { PATH: process.env.PATH ?? '', ...fakeLambdaEnvironment() } },
+    );
+    expect(stdout).toBe('function');
   });
 });
