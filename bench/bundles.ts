@@ -107,6 +107,12 @@ export interface BundlesResult {
   readonly runs: number;
   readonly functions: BundleResult[];
   readonly emptyMs: Stats;
+  /** A module that only creates one SDK client, bundled the same way: each client's own floor. */
+  readonly clientFloors: readonly {
+    readonly client: string;
+    readonly bytesAtLoad: number;
+    readonly importMs: Stats;
+  }[];
   readonly target: string;
   readonly lambdaNodeVersion: string;
   /** 1-minute load average at the start and the end of the timing rounds. */
@@ -159,6 +165,18 @@ export async function runBundlesBench(options: BenchOptions): Promise<BundlesRes
     }
     const emptyFile = join(out, 'empty.mjs');
     writeFileSync(emptyFile, '');
+    // Each client's floor: a module that creates the client and does nothing else, bundled alike.
+    const floors: { client: string; dir: string; bytesAtLoad: number }[] = [];
+    for (const [client, pkg] of FLOOR_CLIENTS) {
+      const source = join(out, `floor-${client}.mjs`);
+      writeFileSync(
+        source,
+        `import { ${client} } from '${pkg}';\nexport const client = new ${client}({});\n`,
+      );
+      const dir = join(out, `floor-${client}`);
+      const { metafile } = await build(esbuildOptions(source, dir));
+      floors.push({ client, dir, bytesAtLoad: bundleBytes(metafile).atLoad });
+    }
 
     const loadAtStart = loadAverage();
     const timings = new Map<string, number[]>();
@@ -176,6 +194,8 @@ export async function runBundlesBench(options: BenchOptions): Promise<BundlesRes
         await time(`${b.name}:local`, process.execPath, b.file, record);
       }
       await time('empty', node24.path, emptyFile, record);
+      for (const floor of floors)
+        await time(`floor:${floor.client}`, node24.path, join(floor.dir, BUNDLE_ENTRY_FILE), record);
     }
     return {
       runs,
@@ -183,6 +203,11 @@ export async function runBundlesBench(options: BenchOptions): Promise<BundlesRes
       load: [loadAtStart, loadAverage()],
       lambdaNodeVersion: node24.version,
       emptyMs: stats(timings.get('empty') ?? []),
+      clientFloors: floors.map((floor) => ({
+        client: floor.client,
+        bytesAtLoad: floor.bytesAtLoad,
+        importMs: stats(timings.get(`floor:${floor.client}`) ?? []),
+      })),
       functions: built.map(({ file: _file, runtimeSdkFile: _runtimeSdkFile, ...b }) => ({
         ...b,
         importMs: stats(timings.get(b.name) ?? []),
@@ -194,6 +219,12 @@ export async function runBundlesBench(options: BenchOptions): Promise<BundlesRes
     rmSync(out, { recursive: true, force: true });
   }
 }
+
+/** The clients whose floor P5 measures: those every function that uses AWS loads first. */
+const FLOOR_CLIENTS = [
+  ['DynamoDBClient', '@aws-sdk/client-dynamodb'],
+  ['S3Client', '@aws-sdk/client-s3'],
+] as const;
 
 const shortName = (path: string) => path.replace('@aws-sdk/', '').replace('client-', '');
 
@@ -270,8 +301,14 @@ bundle holds only what the function's code reaches, and the credential chain pas
 waits in chunks. The price is size: the SDK's code is now in the bundles, over the ${TARGET_BYTES / 1000} KB budget set
 when it was not (the earlier one-file layout's largest was ${fixed(Math.max(...result.functions.map((f) => f.runtimeSdkBytes)) / 1000, 1)} KB without the SDK). What
 a cold start still compiles is mostly the SDK's shared core (its protocols, serde, retry and
-endpoint rules) and Node.js's own modules for HTTPS; S3's client (\`safe\`, \`wsBlob\`, \`health\`) is
-the largest, and the vault carries OPAQUE's 422 KB of inlined WebAssembly. Measured on this shared
+endpoint rules) and Node.js's own modules for HTTPS. Each client's floor, a module that only
+creates it, bundled alike, in the same rounds: ${result.clientFloors
+      .map((f) => `\`${f.client}\` ${fixed(f.bytesAtLoad / 1000, 1)} KB, ${triple(f.importMs)} ms`)
+      .join('; ')}. ${
+      overTime.length
+        ? `Where a function's median is over ${TARGET_IMPORT_MS} ms, its clients' floor alone is most of it: S3's client (\`safe\`, \`wsBlob\`, \`health\`) is the largest, and the vault carries OPAQUE's 422 KB of inlined WebAssembly.`
+        : ''
+    } Measured on this shared
 machine, not on Lambda (arm64), whose cold start adds the runtime's own start and the code
 download, and whose CPU share at 256 MB is smaller.
 `,
