@@ -10,7 +10,7 @@
  * P5), the runtime's own SDK costs more to load than the whole split bundle: its CommonJS build
  * compiles every command and protocol, and every credential provider, at the first import.
  */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BuildOptions, buildSync, type Metafile } from 'esbuild';
@@ -126,9 +126,6 @@ export function bundleBytes(metafile: Metafile): { atLoad: number; total: number
     paths.reduce((sum, path) => sum + (metafile.outputs[path]?.bytes ?? 0), 0);
   return { atLoad: bytes(byLoad.atLoad), total: bytes([...byLoad.atLoad, ...byLoad.onFirstUse]) };
 }
-
-/** The absolute path of the entry file of a bundle built into `outdir`. */
-export const bundleEntry = (outdir: string) => join(outdir, BUNDLE_ENTRY_FILE);
 
 /**
  * An environment like the one the stack gives every function, with fake values: enough for any
