@@ -32,6 +32,16 @@ export const NODE_MAJOR = Number(/nodejs(\d+)/.exec(NODE_RUNTIME.name)?.[1]);
 export const BUNDLE_ENTRY_FILE = 'index.mjs';
 export const BUNDLE_HANDLER = 'index.handler';
 
+/**
+ * Globals that bundled code sees as `undefined`. OPAQUE's WebAssembly loader (wasm-bindgen glue)
+ * tests `typeof Request` and `typeof Response` in case it is handed a fetch() request or response;
+ * in Node.js the first touch of either loads undici, about a quarter of the vault's cold import
+ * (146 → 110 ms median on Node.js 24, measured 2026-12-03). The vault hands it bytes, never either.
+ * test/infra/bundles.test.ts fails if any other code in any bundle uses these globals, and runs
+ * OPAQUE bundled this way.
+ */
+export const UNDEFINED_GLOBALS = ['Request', 'Response'] as const;
+
 /** CommonJS dependencies bundled into ESM may still call require(). */
 const BUNDLE_BANNER =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
@@ -56,6 +66,7 @@ export function esbuildOptions(entry: string, outdir: string) {
     minify: true,
     sourcemap: false,
     banner: { js: BUNDLE_BANNER },
+    define: Object.fromEntries(UNDEFINED_GLOBALS.map((name) => [name, 'undefined'])),
     // Metafile paths relative to the repository root, wherever the build runs from.
     absWorkingDir: REPO_ROOT,
     metafile: true,

@@ -3,12 +3,14 @@
  * bundles it (the AWS SDK inside, split into chunks), then read from esbuild's metafile. The AWS SDK
  * packages in the code a cold start loads must be exactly those its grants need at every cold
  * start; those only in chunks loaded by `import()` exactly those only some requests or deployments
- * need. The OPAQUE library (422 KB of inlined WebAssembly) is in the vault's bundle and no other.
+ * need. The OPAQUE library (422 KB of inlined WebAssembly) is in the vault's bundle and no other,
+ * and is the only code in any bundle that reads the globals the bundles define away
+ * (UNDEFINED_GLOBALS), and still works bundled so.
  * And the CDK app's own bundling writes a function that Node.js loads: its entry and chunks import,
  * and it exports the handler.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -27,6 +29,7 @@ import {
   outputsByLoad,
   REPO_ROOT,
   sdkImportsOf,
+  UNDEFINED_GLOBALS,
 } from '../../lib/constructs/bundling.ts';
 import { bundledFunction } from '../../lib/constructs/manifest-function.ts';
 
@@ -78,6 +81,48 @@ describe('function bundles', () => {
       expect(inputsOf(atLoad).some((input) => input.includes(`/${name}/`))).toBe(false);
       expect(inputsOf(onFirstUse).some((input) => input.includes(`/${name}/`))).toBe(true);
     }
+  });
+});
+
+describe('globals the bundles see as undefined', () => {
+  /**
+   * The modules (esbuild's `// path` comments of an unminified build) whose code reads any of
+   * UNDEFINED_GLOBALS: each global is replaced by a marker, which is then found in the output.
+   */
+  async function modulesReading(name: FunctionName): Promise<string[]> {
+    const dir = join(out, `${name}-globals`);
+    const markers = Object.fromEntries(UNDEFINED_GLOBALS.map((global) => [global, `__global_${global}__`]));
+    await build({ ...esbuildOptions(FUNCTIONS[name].entry, dir), minify: false, define: markers });
+    const modules = new Set<string>();
+    for (const file of readdirSync(dir)) {
+      let module = '(bundle prelude)';
+      for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
+        const comment = /^\/\/ ((?:node_modules|lambdas|protocol|contract)\/\S+)$/.exec(line);
+        if (comment) module = comment[1]!;
+        else if (Object.values(markers).some((marker) => line.includes(marker))) modules.add(module);
+      }
+    }
+    return [...modules].sort();
+  }
+
+  it.each(FUNCTION_NAMES)('%s: only OPAQUE reads Request or Response', async (name) => {
+    const modules = await modulesReading(name);
+    expect(modules.filter((module) => !module.startsWith('node_modules/@serenity-kit/opaque/'))).toEqual([]);
+    // The check sees what it looks for: the vault bundles OPAQUE, whose loader reads both.
+    expect(modules.length > 0).toBe(name === 'vault');
+  });
+
+  it('leaves OPAQUE working: bundled alike, it makes a server setup in a fresh process', async () => {
+    const dir = join(out, 'opaque-check');
+    const source = join(out, 'opaque-check.mjs');
+    writeFileSync(
+      source,
+      "import * as opaque from '@serenity-kit/opaque';\nawait opaque.ready;\nprocess.stdout.write(opaque.server.createSetup());\n",
+    );
+    // Resolved from the repository, as the vault's own import is.
+    await build({ ...esbuildOptions(source, dir), nodePaths: [join(REPO_ROOT, 'node_modules')] });
+    const { stdout } = await promisify(execFile)(process.execPath, [join(dir, BUNDLE_ENTRY_FILE)]);
+    expect(stdout).toMatch(/^[A-Za-z0-9_-]{100,}$/);
   });
 });
 
