@@ -49,6 +49,25 @@ function bundle(name: FunctionName): Promise<Metafile> {
   return metafile;
 }
 
+/**
+ * The packages a bundle holds more than one copy of: for each package name, the folders (inside
+ * node_modules, as the metafile names its inputs) its bundled files come from, where there are two
+ * or more.
+ */
+function packagesBundledTwice(metafile: Metafile): string[] {
+  const folders = new Map<string, Set<string>>();
+  for (const input of Object.keys(metafile.inputs)) {
+    const match = /^(.*node_modules\/((?:@[^/]+\/)?[^/]+))\//.exec(input);
+    if (!match) continue;
+    const [, folder, name] = match as unknown as [string, string, string];
+    folders.set(name, (folders.get(name) ?? new Set()).add(folder));
+  }
+  return [...folders]
+    .filter(([, found]) => found.size > 1)
+    .map(([name, found]) => `${name}: ${[...found].sort().join(', ')}`)
+    .sort();
+}
+
 describe('function bundles', () => {
   it.each(FUNCTION_NAMES)(
     '%s loads at cold start only the SDK packages its manifest entry uses',
@@ -62,6 +81,12 @@ describe('function bundles', () => {
     const metafile = await bundle(name);
     const opaque = Object.keys(metafile.inputs).filter((path) => path.includes('@serenity-kit/opaque'));
     expect(opaque.length > 0).toBe(name === 'vault');
+  });
+
+  it.each(FUNCTION_NAMES)('%s bundles one copy of each package', async (name) => {
+    // A package that npm installed twice (a dependency pinning another version of it, as
+    // @aws-sdk/s3-presigned-post pins @aws-sdk/client-s3) is compiled twice at every cold start.
+    expect(packagesBundledTwice(await bundle(name))).toEqual([]);
   });
 
   it('keeps the SDK credential providers a Lambda does not use out of the code a cold start loads', async () => {
