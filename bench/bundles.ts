@@ -311,9 +311,15 @@ creates it, bundled alike, in the same rounds: ${result.clientFloors
       .map((f) => `\`${f.client}\` ${fixed(f.bytesAtLoad / 1000, 1)} KB, ${triple(f.importMs)} ms`)
       .join('; ')}. ${
       overTime.length
-        ? `Where a function's median is over ${TARGET_IMPORT_MS} ms, its clients' floor alone is most of it: S3's client (\`safe\`, \`wsBlob\`, \`health\`) is the largest, and the vault carries OPAQUE's 422 KB of inlined WebAssembly.`
+        ? `Over ${TARGET_IMPORT_MS} ms in this run: ${overTime
+            .map(
+              (f) =>
+                `\`${f.name}\` (${fixed(f.bytesAtLoad / 1000, 1)} KB at load: ${f.sdkAtLoad.map(shortName).join(', ')})`,
+            )
+            .join('; ')}; the clients' floors alone are most of each. `
         : ''
-    } Measured on this shared
+    }This shared machine's speed drifts between runs (compare the empty module and the floors, timed
+in the same rounds), and a median near ${TARGET_IMPORT_MS} ms can land on either side of it. Measured on this shared
 machine, not on Lambda (arm64), whose cold start adds the runtime's own start and the code
 download, and whose CPU share at 256 MB is smaller.
 `,
