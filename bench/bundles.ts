@@ -319,8 +319,8 @@ creates it, bundled alike, in the same rounds: ${result.clientFloors
             .join('; ')}; the clients' floors alone are most of each. `
         : ''
     }This shared machine's speed drifts between runs (compare the empty module and the floors, timed
-in the same rounds), and a median near ${TARGET_IMPORT_MS} ms can land on either side of it. Measured on this shared
-machine, not on Lambda (arm64), whose cold start adds the runtime's own start and the code
+in the same rounds), and a median near ${TARGET_IMPORT_MS} ms can land on either side of it. Measured here, not
+on Lambda (arm64), whose cold start adds the runtime's own start and the code
 download, and whose CPU share at 256 MB is smaller.
 `,
   };
