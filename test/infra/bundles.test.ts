@@ -3,8 +3,8 @@
  * bundles it (the AWS SDK inside, split into chunks), then read from esbuild's metafile. The AWS SDK
  * packages in the code a cold start loads must be exactly those its grants need at every cold
  * start; those only in chunks loaded by `import()` exactly those only some requests or deployments
- * need. The OPAQUE library (422 KB, 413 KB of it inlined WebAssembly) is in the vault's bundle and no other,
- * and is the only code in any bundle that reads the globals the bundles define away
+ * need. The OPAQUE library (422 KB, 413 KB of it inlined WebAssembly) is in the vault's bundle
+ * and no other, and is the only code in any bundle that reads the globals the bundles define away
  * (UNDEFINED_GLOBALS), and still works bundled so. No bundle holds two copies of one package.
  * And the CDK app's own bundling writes a function that Node.js loads: its entry and chunks import,
  * and it exports the handler.
