@@ -103,9 +103,14 @@ export function outputsByLoad(metafile: Metafile): { atLoad: string[]; onFirstUs
   return { atLoad: [...atLoad].sort(), onFirstUse: onFirstUse.sort() };
 }
 
-/** `@aws-sdk/<name>` of a metafile input path inside node_modules, or undefined. */
-function sdkPackageOf(input: string): string | undefined {
-  return /(?:^|\/)node_modules\/(?!.*\/node_modules\/)(@aws-sdk\/[^/]+)\//.exec(input)?.[1];
+/**
+ * The package a metafile input path comes from: its name and the folder it was installed in (the
+ * innermost `node_modules`, so a copy npm nested under another package has a folder of its own), or
+ * undefined for the project's own files.
+ */
+export function packageOf(input: string): { name: string; folder: string } | undefined {
+  const match = /^((?:.*\/)?node_modules\/((?:@[^/]+\/)?[^/]+))\//.exec(input);
+  return match ? { folder: match[1]!, name: match[2]! } : undefined;
 }
 
 /**
@@ -121,7 +126,7 @@ export function sdkImportsOf(
     new Set(
       paths.flatMap((path) =>
         Object.keys(metafile.outputs[path]?.inputs ?? {})
-          .map(sdkPackageOf)
+          .map((input) => packageOf(input)?.name)
           .filter((name): name is string => name !== undefined && watched.includes(name)),
       ),
     );

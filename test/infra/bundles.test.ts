@@ -27,6 +27,7 @@ import {
   esbuildOptions,
   fakeLambdaEnvironment,
   outputsByLoad,
+  packageOf,
   REPO_ROOT,
   sdkImportsOf,
   UNDEFINED_GLOBALS,
@@ -50,17 +51,14 @@ function bundle(name: FunctionName): Promise<Metafile> {
 }
 
 /**
- * The packages a bundle holds more than one copy of: for each package name, the folders (inside
- * node_modules, as the metafile names its inputs) its bundled files come from, where there are two
- * or more.
+ * The packages a bundle holds more than one copy of: for each package name, the folders its bundled
+ * files come from, where there are two or more.
  */
 function packagesBundledTwice(metafile: Metafile): string[] {
   const folders = new Map<string, Set<string>>();
   for (const input of Object.keys(metafile.inputs)) {
-    const match = /^(.*node_modules\/((?:@[^/]+\/)?[^/]+))\//.exec(input);
-    if (!match) continue;
-    const [, folder, name] = match as unknown as [string, string, string];
-    folders.set(name, (folders.get(name) ?? new Set()).add(folder));
+    const found = packageOf(input);
+    if (found) folders.set(found.name, (folders.get(found.name) ?? new Set()).add(found.folder));
   }
   return [...folders]
     .filter(([, found]) => found.size > 1)
