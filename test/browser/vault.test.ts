@@ -52,6 +52,20 @@ async function nextCode(before: number): Promise<string> {
   return /: ([0-9]{6})$/.exec(codeLines.at(-1)!)![1]!;
 }
 
+/**
+ * Asks for a restore code on `page` and returns it once the page has taken the answer: the page
+ * empties the code field when the answer arrives, so a code typed before that would be wiped, as it
+ * was when the code reached the sink before the page had the answer.
+ */
+async function sendRestoreCode(page: Page): Promise<string> {
+  const lines = codeLines.length;
+  await page.getByRole('button', { name: 'Send code' }).click();
+  await page
+    .locator('#status', { hasText: 'If that address is linked to the ID, a code is on its way.' })
+    .waitFor();
+  return nextCode(lines);
+}
+
 /** The vault's tries left for `identity` (undefined: no vault), read from its table. */
 const triesLeft = (identity: string) => vaultTriesLeft(harness, identity);
 
@@ -157,9 +171,7 @@ describe('a Safe backup protected by a short password (headless Chromium)', () =
 
     // A wrong short password: one try spent, nothing restored.
     await linked.fill(EMAIL);
-    let lines = codeLines.length;
-    await fresh.getByRole('button', { name: 'Send code' }).click();
-    await code.fill(await nextCode(lines));
+    await code.fill(await sendRestoreCode(fresh));
     await shortPassword.fill('1357');
     await fresh.getByRole('button', { name: 'Restore' }).click();
     await alert(
@@ -171,9 +183,7 @@ describe('a Safe backup protected by a short password (headless Chromium)', () =
     expect(await code.inputValue()).toBe('');
 
     // The right one, after a new code: the identity is back under the same ID, and so are the tries.
-    lines = codeLines.length;
-    await fresh.getByRole('button', { name: 'Send code' }).click();
-    await code.fill(await nextCode(lines));
+    await code.fill(await sendRestoreCode(fresh));
     await shortPassword.fill(SHORT_PASSWORD);
     await fresh.getByRole('button', { name: 'Restore' }).click();
     await fresh.getByText('Online', { exact: true }).waitFor();
