@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type CliIo, EXIT } from '../../client/cli/command.ts';
 import { runCli } from '../../client/cli/main.ts';
 import { saveIdentityFile } from '../../client/keyfile.ts';
@@ -56,10 +56,6 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'switchyard-cli-unit-'));
   identityFile = join(dir, 'identity.json');
   await saveIdentityFile(identityFile, { identity: ID, keys });
-});
-
-afterEach(() => {
-  vi.unstubAllGlobals();
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

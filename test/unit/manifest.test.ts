@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { FUNCTION_NAMES, FUNCTIONS } from '../../contract/manifest.ts';
 import { TABLE_NAMES } from '../../contract/schema.ts';
+import { fakeLambdaEnvironment } from '../../lib/constructs/bundling.ts';
 
 describe('function manifest', () => {
   it('names an entry file for every function, which builds that function', () => {
@@ -14,37 +15,19 @@ describe('function manifest', () => {
   });
 
   it('exports a middy handler from every Lambda entry, the custom resource included', async () => {
-    // What the stack sets (fake values): the entries parse it at import, as on a cold start.
-    vi.stubEnv('AWS_REGION', 'eu-central-1');
-    for (const [name, value] of Object.entries({
-      TABLE_IDENTITIES: 'identities',
-      TABLE_MAILBOX: 'mailbox',
-      TABLE_CONNECTIONS: 'connections',
-      TABLE_EPHEMERAL: 'ephemeral',
-      TABLE_VAULT: 'vault',
-      VAULT_SETUP_SECRET_ARN: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:vault-setup-AbC123',
-      TABLE_BLOBS: 'blobs',
-      SAFE_BUCKET: 'safe',
-      MEDIA_BUCKET: 'media',
-      WS_MANAGEMENT_ENDPOINT: 'https://abc123.execute-api.eu-central-1.amazonaws.com/ws',
-      SERVER_KEY_SECRET_ARN: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:server-key-AbC123',
-      PUSH_VAPID_SECRET_ARN: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:push-vapid-AbC123',
-    }))
-      vi.stubEnv(name, value);
-    try {
-      const entries = [
-        ...FUNCTION_NAMES.map((name) => FUNCTIONS[name].entry),
-        'lambdas/entry/server-public-key.ts',
-      ];
-      for (const entry of entries) {
-        const { handler } = await import(pathToFileURL(entry).href);
-        // middy's handler carries its middleware API.
-        expect(typeof handler, entry).toBe('function');
-        expect(typeof handler.use, entry).toBe('function');
-        expect(typeof handler.before, entry).toBe('function');
-      }
-    } finally {
-      vi.unstubAllEnvs();
+    // What the stack sets (fake values, every table, bucket and secret of the settings' wiring): the
+    // entries parse it at import, as on a cold start. Vitest undoes the stubs after the test.
+    for (const [name, value] of Object.entries(fakeLambdaEnvironment())) vi.stubEnv(name, value);
+    const entries = [
+      ...FUNCTION_NAMES.map((name) => FUNCTIONS[name].entry),
+      'lambdas/entry/server-public-key.ts',
+    ];
+    for (const entry of entries) {
+      const { handler } = await import(pathToFileURL(entry).href);
+      // middy's handler carries its middleware API.
+      expect(typeof handler, entry).toBe('function');
+      expect(typeof handler.use, entry).toBe('function');
+      expect(typeof handler.before, entry).toBe('function');
     }
   });
 
