@@ -184,7 +184,7 @@ function runtimeConfig(
       ...(push.fcm !== undefined ? { fcm: { kind: 'value', value: push.fcm } as const } : {}),
       ...(push.apns !== undefined ? { apns: { kind: 'value', value: push.apns } as const } : {}),
       // The runner is on loopback itself, and the tests run their push service there.
-      allowLoopbackHttp: true,
+      allowLoopback: true,
       ...(push.providerOrigins ? { providerOrigins: push.providerOrigins } : {}),
     },
     safe: {

@@ -14,6 +14,7 @@
  * `p256dh` (65 bytes, an uncompressed P-256 point) and `auth` (16 bytes) are base64url without
  * padding, exactly as a browser's `PushSubscription.toJSON().keys` gives them (RFC 8291).
  */
+import { addressKind } from './addresses.ts';
 import { fromBase64 } from './bytes.ts';
 import { SwitchyardError } from './errors.ts';
 import { LIMITS } from './limits.ts';
@@ -87,10 +88,12 @@ export function toB64Url(bytes: Uint8Array): string {
 
 /**
  * A push endpoint: an absolute `https:` URL of at most LIMITS.pushEndpointBytes, without user info
- * or fragment. `http:` only to a loopback host and only where the server allows it (the local
- * runner, whose tests run a push service on 127.0.0.1).
+ * or fragment, whose host is a DNS name or a public IP address (addresses.ts): the server POSTs to
+ * it, so it must not point into the server's own network. Loopback hosts (127.0.0.0/8, `[::1]`,
+ * `localhost`), with `http:` too, only where the server allows it (the local runner, whose tests run
+ * a push service on 127.0.0.1).
  */
-export function ensurePushEndpoint(value: unknown, allowLoopbackHttp: boolean): string {
+export function ensurePushEndpoint(value: unknown, allowLoopback: boolean): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > LIMITS.pushEndpointBytes)
     throw new SwitchyardError('bad_request');
   let url: URL;
@@ -99,9 +102,12 @@ export function ensurePushEndpoint(value: unknown, allowLoopbackHttp: boolean): 
   } catch {
     throw new SwitchyardError('bad_request');
   }
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
-  const scheme = url.protocol === 'https:' || (url.protocol === 'http:' && loopback && allowLoopbackHttp);
-  if (!scheme || url.username || url.password || url.hash || url.href !== value)
+  const host = url.hostname;
+  const kind =
+    addressKind(host) ?? (host === 'localhost' || host.endsWith('.localhost') ? 'loopback' : 'name');
+  const reachable = kind === 'public' || kind === 'name' || (kind === 'loopback' && allowLoopback);
+  const scheme = url.protocol === 'https:' || (url.protocol === 'http:' && kind === 'loopback');
+  if (!reachable || !scheme || url.username || url.password || url.hash || url.href !== value)
     throw new SwitchyardError('bad_request');
   return value;
 }
@@ -110,7 +116,7 @@ const FCM_TOKEN = /^[A-Za-z0-9_:.-]+$/;
 const APNS_TOKEN = /^[0-9a-f]{64,200}$/;
 
 /** Parses `target` of a `pushTargetAdd` frame: size first, then shape. */
-export function parsePushTarget(value: unknown, allowLoopbackHttp: boolean): PushTarget {
+export function parsePushTarget(value: unknown, allowLoopback: boolean): PushTarget {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new SwitchyardError('bad_request');
   const fields = value as Record<string, unknown>;
@@ -119,7 +125,7 @@ export function parsePushTarget(value: unknown, allowLoopbackHttp: boolean): Pus
     case 'unifiedpush':
       return {
         kind: fields.kind,
-        endpoint: ensurePushEndpoint(fields.endpoint, allowLoopbackHttp),
+        endpoint: ensurePushEndpoint(fields.endpoint, allowLoopback),
         p256dh: fromB64Url(fields.p256dh, P256_POINT_BYTES),
         auth: fromB64Url(fields.auth, PUSH_AUTH_BYTES),
       };
@@ -146,12 +152,12 @@ export type PushTargetRequest =
 export function parsePushTargetRequest(
   action: PushTargetAction,
   payload: Readonly<Record<string, unknown>>,
-  allowLoopbackHttp: boolean,
+  allowLoopback: boolean,
 ): PushTargetRequest {
   const id = requestIdOf(payload);
   switch (action) {
     case 'pushTargetAdd':
-      return { action, id, target: parsePushTarget(payload.target, allowLoopbackHttp) };
+      return { action, id, target: parsePushTarget(payload.target, allowLoopback) };
     case 'pushTargetRemove':
       return { action, id, target: ensurePushTargetId(payload.target) };
     case 'pushTargetList':

@@ -24,15 +24,15 @@ export interface PushTargetHandlerDeps extends ChatHandlerDeps {
   /** The VAPID public key (base64url), read on first use. */
   readonly vapidKey: () => Promise<string>;
   readonly kinds: readonly PushKind[];
-  /** `http:` endpoints on loopback hosts (the local runner only). */
-  readonly allowLoopbackHttp: boolean;
+  /** Endpoints on loopback hosts, `http:` too (the local runner only). */
+  readonly allowLoopback: boolean;
 }
 
 function route(deps: PushTargetHandlerDeps, action: PushTargetAction): WsHandler {
   return sessionRoute(deps, false, async (identity, payload) => {
     const id = requestIdOf(payload);
     try {
-      const request = parsePushTargetRequest(action, payload, deps.allowLoopbackHttp);
+      const request = parsePushTargetRequest(action, payload, deps.allowLoopback);
       const targets =
         request.action === 'pushTargetAdd'
           ? await deps.pushTargets.add(identity, request.target)

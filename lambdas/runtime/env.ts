@@ -82,8 +82,11 @@ export interface PushConfig {
   readonly fcm?: CredentialSource;
   /** APNs credentials {keyId, teamId, topic, key, sandbox?}; absent, no APNs wake-ups. */
   readonly apns?: CredentialSource;
-  /** `http:` push endpoints on loopback hosts (the local runner, whose tests run a push service). */
-  readonly allowLoopbackHttp?: boolean;
+  /**
+   * Push endpoints on loopback hosts, `http:` too (the local runner, whose tests run a push service);
+   * otherwise only public addresses are registered and reached (protocol/addresses.ts).
+   */
+  readonly allowLoopback?: boolean;
   /** Other origins for FCM and APNs (stand-ins in tests); default Google's and Apple's. */
   readonly providerOrigins?: { readonly fcm?: string; readonly apns?: string };
 }

@@ -149,6 +149,15 @@ describe('push targets', () => {
         p256dh: webPush.subscribe().p256dh,
         auth: 'AAAAAAAAAAAAAAAAAAAAAA',
       },
+      // Into the server's own network, or its cloud's metadata service: never a push service.
+      ...['https://10.0.0.5/x', 'https://169.254.169.254/latest/meta-data/', 'https://[fd00::1]/x'].map(
+        (endpoint) => ({
+          kind: 'webpush',
+          endpoint,
+          p256dh: webPush.subscribe().p256dh,
+          auth: 'AAAAAAAAAAAAAAAAAAAAAA',
+        }),
+      ),
       { kind: 'fcm', token: 'has spaces' },
       { kind: 'apns', token: 'XYZ' },
       { kind: 'sms', token: 'x' },

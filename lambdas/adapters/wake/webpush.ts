@@ -21,6 +21,7 @@ import { LIMITS } from '../../../protocol/limits.ts';
 import type { PushTarget } from '../../../protocol/push-targets.ts';
 import { fromB64Url, P256_POINT_BYTES, toB64Url, WAKE_PAYLOAD } from '../../../protocol/push-targets.ts';
 import type { WakeOutcome, WakeSender } from '../../domain/wakeups.ts';
+import { guardedPost, UnreachableEndpointError } from './guarded-post.ts';
 import { signJwt } from './jwt.ts';
 
 /** The server's VAPID key pair as it is stored: base64url, as `web-push generate-vapid-keys` prints it. */
@@ -153,6 +154,8 @@ export interface WebPushOptions {
   readonly subject?: string;
   readonly now: () => number;
   readonly timeoutMs?: number;
+  /** Endpoints on loopback hosts may be reached (the local runner); default only public addresses. */
+  readonly allowLoopback?: boolean;
 }
 
 /** Classifies a push service's answer: 2xx sent; 404 and 410 gone (RFC 8030 §7.3); the rest failed. */
@@ -162,33 +165,39 @@ export function webPushOutcome(status: number): WakeOutcome {
 }
 
 export function webPushSender(options: WebPushOptions): WakeSender {
+  const poster = guardedPost(options.allowLoopback ?? false);
   return {
     async send(target: PushTarget) {
       if (!('endpoint' in target)) return 'failed';
       const keys = await options.keys();
       const body = encryptWebPush(utf8(WAKE_PAYLOAD), target);
-      const response = await fetch(target.endpoint, {
-        method: 'POST',
-        headers: {
-          authorization: vapidAuthorization(
-            keys,
-            target.endpoint,
-            Math.floor(options.now() / 1000),
-            options.subject,
-          ),
-          'content-encoding': 'aes128gcm',
-          'content-type': 'application/octet-stream',
-          ttl: String(LIMITS.pushWakeTtlSeconds),
-          urgency: 'high',
-          // A newer wake-up replaces one still undelivered: the device gets one, not a pile.
-          topic: 'wake',
-        },
-        body: Buffer.from(body),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(options.timeoutMs ?? 5000),
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      return webPushOutcome(response.status);
+      let status: number;
+      try {
+        status = await poster.post(target.endpoint, {
+          headers: {
+            authorization: vapidAuthorization(
+              keys,
+              target.endpoint,
+              Math.floor(options.now() / 1000),
+              options.subject,
+            ),
+            'content-encoding': 'aes128gcm',
+            'content-type': 'application/octet-stream',
+            ttl: String(LIMITS.pushWakeTtlSeconds),
+            urgency: 'high',
+            // A newer wake-up replaces one still undelivered: the device gets one, not a pile.
+            topic: 'wake',
+          },
+          body,
+          timeoutMs: options.timeoutMs ?? 5000,
+        });
+      } catch (error) {
+        // An address literal the server may not reach never will be: the target is dropped. A name
+        // that resolves to no public address may change, like any other failure to connect.
+        if (error instanceof UnreachableEndpointError) return 'gone';
+        throw error;
+      }
+      return webPushOutcome(status);
     },
   };
 }

@@ -75,7 +75,7 @@ export function composeWsPushTargets(config: RuntimeConfig, clients: PushClients
       pushTargets: createPushTargets({ targets: dynamoPushTargetStore(table), kinds }),
       vapidKey: async () => toB64Url((await vapid()).publicKey),
       kinds,
-      allowLoopbackHttp: push.allowLoopbackHttp ?? false,
+      allowLoopback: push.allowLoopback ?? false,
       random: base.random,
       log: base.log,
     }),
@@ -89,6 +89,7 @@ export function composeWakeups(config: RuntimeConfig, clients: PushClients, base
   const webPush = webPushSender({
     keys: vapidSource(push, clients),
     now,
+    allowLoopback: push.allowLoopback ?? false,
     ...(push.vapidSubject ? { subject: push.vapidSubject } : {}),
   });
   const senders: Partial<Record<PushKind, WakeSender>> = { webpush: webPush, unifiedpush: webPush };
