@@ -65,7 +65,6 @@ export interface ItemSizes {
   readonly owner: number;
   readonly rateWindow: number;
   readonly connection: number;
-  readonly connectionIndexEntry: number;
   readonly identity: number;
 }
 
@@ -136,16 +135,11 @@ async function measureSizes(instrumented: InstrumentedRunner, recipient: string)
     const identity = (await scan('identities'))[0];
     if (!message || !owner || !rate || !connection || !identity)
       throw new Error('could not read the items to size');
-    const C = CONNECTIONS.attributes;
-    const indexed: string[] = [C.connectionId, C.identity, ...CONNECTIONS.indexes[0].include];
     return {
       message: itemSize(message),
       owner: itemSize(owner),
       rateWindow: itemSize(rate),
       connection: itemSize(connection),
-      connectionIndexEntry:
-        itemSize(Object.fromEntries(Object.entries(connection).filter(([name]) => indexed.includes(name)))) +
-        INDEX_OVERHEAD,
       identity: itemSize(identity),
     };
   } finally {

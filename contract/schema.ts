@@ -121,18 +121,15 @@ export const MAILBOX = {
 
 /**
  * One item per WebSocket connection. After `hello` it holds the handshake's temporary server key;
- * after `login` the identity and the session key (the temporary secret is removed). The sparse
- * `byIdentity` index finds an identity's live sessions for pushes with a keyed query.
+ * after `login` the identity and the session key (the temporary secret is removed). An identity's
+ * live sessions are listed in its mailbox's owner record, not found through an index of this table:
+ * the `byIdentity` index that did that until 2026-12 copied every session key into an index nobody
+ * read, at two index writes a session.
  */
 export const CONNECTIONS = {
   logicalName: 'connections',
   partitionKey: { name: 'connectionId', type: 'S' },
   indexes: [
-    {
-      indexName: 'byIdentity',
-      partitionKey: { name: 'identity', type: 'S' },
-      include: ['sessionKey', 'expiresAt', 'state'],
-    },
     // Connections that have not logged in yet, by connect time, for the login-deadline reaper.
     // The key is one of PENDING_SHARDS, at random, so new connections spread over partitions.
     {

@@ -84,8 +84,18 @@ export async function ensureTable(
   const description = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
   if (description.Table?.TableStatus !== 'ACTIVE')
     throw new Error(`Table ${table.logicalName} is not active`);
-  // A data folder from an older version may lack indexes added since: add them, as CloudFormation would.
+  // A data folder from an older version may hold indexes removed since, and lack indexes added
+  // since: delete and add them, as CloudFormation would.
   const present = new Set((description.Table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  const wanted = new Set(indexes.map((index) => index.indexName));
+  for (const name of [...present].filter((candidate) => candidate && !wanted.has(candidate))) {
+    await dynamo.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: name } }],
+      }),
+    );
+  }
   for (const index of indexes.filter((candidate) => !present.has(candidate.indexName))) {
     await dynamo.send(
       new UpdateTableCommand({

@@ -51,8 +51,7 @@ export function dynamoConnectionStore(dynamo: DynamoDBDocumentClient, tableName:
   };
 }
 
-const _SESSION_INDEX = CONNECTIONS.indexes[0].indexName;
-const PENDING_INDEX = CONNECTIONS.indexes[1].indexName;
+const PENDING_INDEX = CONNECTIONS.indexes[0].indexName;
 
 function toSession(item: Record<string, unknown>): SessionRecord {
   const base = { connectedAt: Number(item[A.connectedAt]), expiresAt: Number(item[A.expiresAt]) };
