@@ -71,6 +71,38 @@ export interface Tally {
    * recipient had no live session), `later` by an UpdateItem after every push failed.
    */
   readonly indexed: { stored: number; later: number };
+  /**
+   * route → DynamoDB operation → the capacity units DynamoDB (Local) reported consuming: in all,
+   * and of those in the tables' secondary indexes.
+   */
+  readonly capacity: Map<string, Map<string, ConsumedUnits>>;
+}
+
+/** Capacity units as DynamoDB reports them (`ConsumedCapacity`), summed. */
+export interface ConsumedUnits {
+  units: number;
+  indexUnits: number;
+}
+
+/** The units in one `ConsumedCapacity` (a single table's, or a list for batches and transactions). */
+export function consumedUnits(capacity: unknown): ConsumedUnits {
+  type Entry = {
+    CapacityUnits?: number;
+    GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+    LocalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+  };
+  const entries = (Array.isArray(capacity) ? capacity : capacity ? [capacity] : []) as Entry[];
+  let units = 0;
+  let indexUnits = 0;
+  for (const entry of entries) {
+    units += entry.CapacityUnits ?? 0;
+    for (const index of [
+      ...Object.values(entry.GlobalSecondaryIndexes ?? {}),
+      ...Object.values(entry.LocalSecondaryIndexes ?? {}),
+    ])
+      indexUnits += index.CapacityUnits ?? 0;
+  }
+  return { units, indexUnits };
 }
 
 export interface InstrumentedRunner {
@@ -93,7 +125,13 @@ export interface InstrumentedRunner {
 }
 
 function emptyTally(): Tally {
-  return { requests: new Map(), latencies: new Map(), invocations: [], indexed: { stored: 0, later: 0 } };
+  return {
+    requests: new Map(),
+    latencies: new Map(),
+    invocations: [],
+    indexed: { stored: 0, later: 0 },
+    capacity: new Map(),
+  };
 }
 
 /** A runner for one benchmark on a fresh data folder, and how to stop it. */
@@ -162,6 +200,16 @@ export async function startInstrumentedRunner(
     },
     // A stream function's requests count under its name, like a WebSocket route's.
     wrapStreamHandler: (name, handler) => (event) => route.run(name, () => handler(event)),
+    onConsumedCapacity: (operation, capacity) => {
+      const name = route.getStore() ?? OUTSIDE_ROUTES;
+      const byOperation = tally.capacity.get(name) ?? new Map<string, ConsumedUnits>();
+      tally.capacity.set(name, byOperation);
+      const sums = byOperation.get(operation) ?? { units: 0, indexUnits: 0 };
+      byOperation.set(operation, sums);
+      const consumed = consumedUnits(capacity);
+      sums.units += consumed.units;
+      sums.indexUnits += consumed.indexUnits;
+    },
     onRequest: (service, operation, input) => {
       const name = route.getStore() ?? OUTSIDE_ROUTES;
       activity++;

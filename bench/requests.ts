@@ -673,6 +673,30 @@ function capacity(phases: readonly Phase[], delivered: number, sizes: ItemSizes)
 }
 
 /**
+ * What DynamoDB (Local) itself reported consuming per delivered message for the requests
+ * `capacity` prices (every route but those outside the WebSocket routes: $connect's and the
+ * scheduled functions'), secondary indexes included: the check on that estimate, at the sizes
+ * measured (not the 200 B variant).
+ */
+function measuredCapacity(phases: readonly Phase[], delivered: number) {
+  let reads = 0;
+  let writes = 0;
+  let indexWrites = 0;
+  for (const phase of phases)
+    for (const [route, operations] of phase.tally.capacity) {
+      if (route === OUTSIDE_ROUTES) continue;
+      for (const [operation, units] of operations) {
+        if (READ_OPERATIONS.has(operation)) reads += units.units;
+        else {
+          writes += units.units;
+          indexWrites += units.indexUnits;
+        }
+      }
+    }
+  return { reads: reads / delivered, writes: writes / delivered, indexWrites: indexWrites / delivered };
+}
+
+/**
  * Waits until the stream function (`wakeups`) has run for what was just written and then gone
  * quiet: its request count unchanged for 2 s (the runner's stream reader polls every 250 ms), at
  * most 30 s.
@@ -815,6 +839,8 @@ function costReport(result: RequestsBenchResult): BenchReport {
     result.sequential,
     result.sizes,
   );
+  const measuredOnline = measuredCapacity([base], base.ledger.delivered);
+  const measuredOffline = measuredCapacity(offlinePhases, result.offlineLogin.ledger.delivered);
   const onlineTotal = sum(online.map((l) => l.dollars));
   const offlineTotal = sum(offline.map((l) => l.dollars));
   const table = markdownTable(
@@ -942,7 +968,10 @@ one write unit each), the owner-record read of each recipient (one read unit), t
 counter and rate window (one write in ${LIMITS.quotaSampleEvery} sends each), the
 \`ack\` invocations and the answers the SDK asks for, and the log lines. DynamoDB is ${fixed(100 * dynamoShare, 0)} % of the online total,
 API Gateway ${fixed(100 * wsShare, 0)} %. Lambda durations here are local (handlers waiting on DynamoDB Local on a shared
-machine).
+machine). The DynamoDB lines are estimated from the requests and the item sizes; DynamoDB Local's
+own count of the same requests (\`ReturnConsumedCapacity: INDEXES\`) came to ${fixed(measuredOnline.writes, 2)} WRU
+(${fixed(measuredOnline.indexWrites, 2)} of them in the mailbox's index) and ${fixed(measuredOnline.reads, 2)} RRU per message online, ${fixed(measuredOffline.writes, 2)} WRU
+(${fixed(measuredOffline.indexWrites, 2)}) and ${fixed(measuredOffline.reads, 2)} RRU via the backlog.
 
 **Idle: no compute is provisioned — Lambda, API Gateway and on-demand DynamoDB cost nothing without
 requests — ${schedules.length > 0 ? 'except scheduled functions' : 'and nothing runs on a schedule'}.** ${idleLines.join('; ')}${idleLines.length ? '.' : ''}
@@ -968,6 +997,8 @@ A connected but silent client is not free: its connection-minutes, keep-alives a
 
 export const TARGET_CLIENT_MONTH = 0.025;
 const MINUTES_PER_MONTH = 30 * 24 * 60;
+/** DynamoDB operations billed in read units; every other data operation is billed in write units. */
+const READ_OPERATIONS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
 /** The routes and frames of one session's setup, as measured in the backlog phase. */
 const SESSION_ROUTES = ['$connect', 'hello', 'login'];
 const SESSION_FRAMES = ['hello', 'login', 'loginAck'];
@@ -979,7 +1010,8 @@ const SESSION_FRAMES = ['hello', 'login', 'loginAck'];
  * measured per login ($connect, hello, login: invocations, their median durations, frames, DynamoDB
  * requests), plus the SDK's empty \`pull\` at login and a \`$disconnect\` (one invocation each, at
  * the setup's median duration; 2 messages and 2 requests for the pull, 1 request for the
- * disconnect), DynamoDB priced by operation and item size. The floor: connection-minutes and one two-message
+ * disconnect), DynamoDB priced at the capacity units it reported for the measured requests (indexes
+ * included) and at a unit per estimated request. The floor: connection-minutes and one two-message
  * keep-alive per idle timeout, which nothing on API Gateway goes below.
  */
 export function clientMonth(result: RequestsBenchResult) {
@@ -1003,17 +1035,27 @@ export function clientMonth(result: RequestsBenchResult) {
     ...['hello', 'login'].flatMap((route) => [...(phase.tally.requests.get(route) ?? [])]),
     ['DynamoDB.PutItem', phase.tally.requests.get(OUTSIDE_ROUTES)?.get('DynamoDB.PutItem') ?? 0] as const,
   ].filter(([key]) => key.startsWith('DynamoDB.'));
-  // The records read and written here (connection, identity) are small: a strongly consistent read
-  // is one unit per 4 KB, a write one per KB; anything else (a transaction, a batch) two units.
-  const rru = Math.ceil(Math.max(result.sizes.connection, result.sizes.identity) / (4 * KB));
-  const wru = Math.ceil(result.sizes.connection / KB);
-  let reads = 2; // the empty pull: session GetItem + mailbox Query
-  let writes = wru; // $disconnect: DeleteItem of the connection record
-  for (const [key, count] of operations) {
-    const operation = key.slice('DynamoDB.'.length);
-    if (['GetItem', 'Query', 'BatchGetItem'].includes(operation)) reads += (count / logins) * rru;
-    else if (['PutItem', 'UpdateItem', 'DeleteItem'].includes(operation)) writes += (count / logins) * wru;
-    else writes += (count / logins) * 2 * wru;
+  // What DynamoDB (Local) reported those requests consumed, secondary indexes included: the
+  // connection's entry in the login-deadline index, written at $connect and removed at login.
+  const consumed = [
+    ...['hello', 'login'].flatMap((route) => [...(phase.tally.capacity.get(route) ?? [])]),
+    [
+      'PutItem',
+      phase.tally.capacity.get(OUTSIDE_ROUTES)?.get('PutItem') ?? { units: 0, indexUnits: 0 },
+    ] as const,
+  ];
+  // Not measured per login, estimated: the empty pull's session GetItem and mailbox Query (a read
+  // unit each), and $disconnect's DeleteItem of the connection record (a write unit per started KB;
+  // the record is in no index by then).
+  let reads = 2;
+  let writes = Math.ceil(result.sizes.connection / KB);
+  let indexWrites = 0;
+  for (const [operation, units] of consumed) {
+    if (READ_OPERATIONS.has(operation)) reads += units.units / logins;
+    else {
+      writes += units.units / logins;
+      indexWrites += units.indexUnits / logins;
+    }
   }
   const requests = sum(operations.map(([, count]) => count)) / logins + 3;
   const perSession =
@@ -1044,6 +1086,7 @@ export function clientMonth(result: RequestsBenchResult) {
     requests,
     reads,
     writes,
+    indexWrites,
     reconnects: sessions * perSession,
     /** The sessions' Lambda duration: local durations against DynamoDB Local, on a shared machine. */
     sessionDuration: sessions * gbSeconds * PRICES.lambdaGbSecond,
@@ -1067,7 +1110,7 @@ function clientMonthReport(result: RequestsBenchResult): BenchReport {
         c.keepAlive,
       ),
       row(
-        `a new session every ${LIMITS.wsMaxLifetimeMs / 3_600_000} h: ${fixed(c.invocations, 1)} invocations, ${fixed(c.messages, 1)} messages, ${fixed(c.requests, 1)} DynamoDB requests (${fixed(c.reads, 1)} RRU, ${fixed(c.writes, 1)} WRU) each`,
+        `a new session every ${LIMITS.wsMaxLifetimeMs / 3_600_000} h: ${fixed(c.invocations, 1)} invocations, ${fixed(c.messages, 1)} messages, ${fixed(c.requests, 1)} DynamoDB requests (${fixed(c.reads, 1)} RRU, ${fixed(c.writes, 1)} WRU, ${fixed(c.indexWrites, 1)} of them in an index) each`,
         `${c.sessions} sessions`,
         c.reconnects,
       ),
@@ -1089,10 +1132,12 @@ ${LIMITS.wsMaxLifetimeMs / 3_600_000} hours, so the client opens ${c.sessions} s
 phase measured per login (\`$connect\`, \`hello\`, \`login\`: invocations at their measured durations, median
 ${c.medianMs} ms, handshake frames, DynamoDB requests) plus the SDK's empty \`pull\` at login and the
 \`$disconnect\` (estimated: one invocation each at that median; two messages and two reads, the session and an
-empty mailbox query, for the pull; one delete for the disconnect). DynamoDB requests are priced by
-operation on the records they touch (connection ${result.sizes.connection} B, identity ${result.sizes.identity} B): a read one unit per
-started 4 KB, a put, update or delete one per started KB, anything else two. Lambda durations are
-local, against DynamoDB Local.
+empty mailbox query, for the pull; one delete for the disconnect). DynamoDB is priced at the capacity
+units DynamoDB Local reported consuming for the measured requests (\`ReturnConsumedCapacity: INDEXES\`,
+as DynamoDB bills on-demand units: reads by the started 4 KB, writes by the started KB, transactions
+twice), secondary indexes included: the connection's entry in the login-deadline index, written at
+\`$connect\` and removed at login; the estimated reads and delete at a unit each (the connection
+record is ${result.sizes.connection} B). Lambda durations are local, against DynamoDB Local.
 
 ${machine(command, result.load)}
 
@@ -1123,6 +1168,7 @@ function withoutSessionSetup(phase: Phase): Phase {
       latencies: phase.tally.latencies,
       invocations: phase.tally.invocations.filter((i) => keep(i.route)),
       indexed: phase.tally.indexed,
+      capacity: new Map([...phase.tally.capacity].filter(([route]) => keep(route))),
     },
     frames: Object.fromEntries(
       Object.entries(phase.frames).filter(([action]) => !['hello', 'login', 'loginAck'].includes(action)),

@@ -92,6 +92,8 @@ export interface RunnerOptions {
   readonly scheduleIntervalMs?: number;
   /** Called for every AWS SDK request the handlers send (the benchmarks count and time them). */
   readonly onRequest?: (service: string, operation: string, input: unknown) => (() => void) | undefined;
+  /** Called with the capacity DynamoDB reports for each of the handlers' requests (the benchmarks price it). */
+  readonly onConsumedCapacity?: (operation: string, capacity: unknown) => void;
   /**
    * Called with every WebSocket connection id the gateway creates (tests scan logs for all of
    * them, not just those still in the connections table). Default none.
@@ -251,6 +253,7 @@ export async function startRunner(options: RunnerOptions): Promise<Runner> {
       region: LOCAL_REGION,
       credentials: LOCAL_CREDENTIALS,
       ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      ...(options.onConsumedCapacity ? { onConsumedCapacity: options.onConsumedCapacity } : {}),
       ...(options.injectFault ? { injectFault: options.injectFault } : {}),
     });
     stops.push(async () => clients.destroy());

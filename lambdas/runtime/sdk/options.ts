@@ -28,6 +28,13 @@ export interface ClientOptions {
    */
   readonly onRequest?: (service: string, operation: string, input: unknown) => (() => void) | undefined;
   /**
+   * Called with the capacity DynamoDB reports it consumed for each DynamoDB data request (its
+   * `ConsumedCapacity` with the per-index breakdown: every request is sent with
+   * `ReturnConsumedCapacity: INDEXES` when this is set). The benchmarks price DynamoDB from it;
+   * absent on AWS.
+   */
+  readonly onConsumedCapacity?: (operation: string, capacity: unknown) => void;
+  /**
    * Fault injection for the reliability tests; absent on AWS. Called for every attempt of every
    * DynamoDB, S3 and `@connections` request, after the SDK's retry step (so each retry is asked
    * again, `attempt` counting from 1); a fault it returns replaces that attempt's outcome.
@@ -57,7 +64,11 @@ interface ObservableStack {
       next: (args: unknown) => Promise<unknown>,
       context: { readonly commandName?: string },
     ) => (args: unknown) => Promise<unknown>,
-    options: { readonly step: 'finalizeRequest'; readonly priority: 'low'; readonly name: string },
+    options: {
+      readonly step: 'initialize' | 'finalizeRequest';
+      readonly priority: 'low';
+      readonly name: string;
+    },
   ): void;
 }
 
@@ -106,6 +117,50 @@ export function observed<C extends { readonly middlewareStack: unknown }>(
       { step: 'finalizeRequest', priority: 'low', name: 'switchyardInjectFault' },
     );
   }
+  return client;
+}
+
+/** The DynamoDB operations that can report the capacity they consumed. */
+const CAPACITY_OPERATIONS = new Set([
+  'GetItem',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'Query',
+  'Scan',
+  'BatchGetItem',
+  'BatchWriteItem',
+  'TransactGetItems',
+  'TransactWriteItems',
+]);
+
+/**
+ * Adds `onConsumedCapacity` to a DynamoDB client: each data request asks for its consumed capacity
+ * by index, once per command (not per attempt), and hands what comes back to the callback.
+ */
+export function capacityObserved<C extends { readonly middlewareStack: unknown }>(
+  client: C,
+  options: Pick<ClientOptions, 'onConsumedCapacity'>,
+): C {
+  const { onConsumedCapacity } = options;
+  if (!onConsumedCapacity) return client;
+  (client.middlewareStack as ObservableStack).add(
+    (next, context) => async (args) => {
+      const operation = (context.commandName ?? 'unknown').replace(/Command$/, '');
+      if (!CAPACITY_OPERATIONS.has(operation)) return next(args);
+      const { input } = args as { input?: Record<string, unknown> };
+      const result = await next({
+        ...(args as object),
+        input: { ...input, ReturnConsumedCapacity: 'INDEXES' },
+      });
+      onConsumedCapacity(
+        operation,
+        (result as { output?: { ConsumedCapacity?: unknown } }).output?.ConsumedCapacity,
+      );
+      return result;
+    },
+    { step: 'initialize', priority: 'low', name: 'switchyardConsumedCapacity' },
+  );
   return client;
 }
 
