@@ -78,14 +78,15 @@ export interface Tally {
   readonly capacity: Map<string, Map<string, ConsumedUnits>>;
 }
 
-/** Capacity units as DynamoDB reports them (`ConsumedCapacity`), summed. */
+/** Capacity units as DynamoDB reports them (`ConsumedCapacity`), summed, and the requests that reported them. */
 export interface ConsumedUnits {
   units: number;
   indexUnits: number;
+  reports: number;
 }
 
 /** The units in one `ConsumedCapacity` (a single table's, or a list for batches and transactions). */
-export function consumedUnits(capacity: unknown): ConsumedUnits {
+export function consumedUnits(capacity: unknown): Omit<ConsumedUnits, 'reports'> {
   type Entry = {
     CapacityUnits?: number;
     GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
@@ -204,11 +205,12 @@ export async function startInstrumentedRunner(
       const name = route.getStore() ?? OUTSIDE_ROUTES;
       const byOperation = tally.capacity.get(name) ?? new Map<string, ConsumedUnits>();
       tally.capacity.set(name, byOperation);
-      const sums = byOperation.get(operation) ?? { units: 0, indexUnits: 0 };
+      const sums = byOperation.get(operation) ?? { units: 0, indexUnits: 0, reports: 0 };
       byOperation.set(operation, sums);
       const consumed = consumedUnits(capacity);
       sums.units += consumed.units;
       sums.indexUnits += consumed.indexUnits;
+      sums.reports++;
     },
     onRequest: (service, operation, input) => {
       const name = route.getStore() ?? OUTSIDE_ROUTES;

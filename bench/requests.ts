@@ -971,7 +971,9 @@ API Gateway ${fixed(100 * wsShare, 0)} %. Lambda durations here are local (handl
 machine). The DynamoDB lines are estimated from the requests and the item sizes; DynamoDB Local's
 own count of the same requests (\`ReturnConsumedCapacity: INDEXES\`) came to ${fixed(measuredOnline.writes, 2)} WRU
 (${fixed(measuredOnline.indexWrites, 2)} of them in the mailbox's index) and ${fixed(measuredOnline.reads, 2)} RRU per message online, ${fixed(measuredOffline.writes, 2)} WRU
-(${fixed(measuredOffline.indexWrites, 2)}) and ${fixed(measuredOffline.reads, 2)} RRU via the backlog.
+(${fixed(measuredOffline.indexWrites, 2)}) and ${fixed(measuredOffline.reads, 2)} RRU via the backlog. A write refused by its condition
+(a \`wakeups\` debounce claim within the interval) reports no capacity, though DynamoDB bills it: the
+estimate counts those, the reported units do not.
 
 **Idle: no compute is provisioned — Lambda, API Gateway and on-demand DynamoDB cost nothing without
 requests — ${schedules.length > 0 ? 'except scheduled functions' : 'and nothing runs on a schedule'}.** ${idleLines.join('; ')}${idleLines.length ? '.' : ''}
@@ -1041,7 +1043,7 @@ export function clientMonth(result: RequestsBenchResult) {
     ...['hello', 'login'].flatMap((route) => [...(phase.tally.capacity.get(route) ?? [])]),
     [
       'PutItem',
-      phase.tally.capacity.get(OUTSIDE_ROUTES)?.get('PutItem') ?? { units: 0, indexUnits: 0 },
+      phase.tally.capacity.get(OUTSIDE_ROUTES)?.get('PutItem') ?? { units: 0, indexUnits: 0, reports: 0 },
     ] as const,
   ];
   // Not measured per login, estimated: the empty pull's session GetItem and mailbox Query (a read
@@ -1057,6 +1059,13 @@ export function clientMonth(result: RequestsBenchResult) {
       indexWrites += units.indexUnits / logins;
     }
   }
+  // A request that reported no capacity was refused (a write whose condition failed, billed all the
+  // same) or was an attempt the SDK retried: each is priced as a write unit.
+  const unreported = Math.max(
+    0,
+    (sum(operations.map(([, count]) => count)) - sum(consumed.map(([, units]) => units.reports))) / logins,
+  );
+  writes += unreported;
   const requests = sum(operations.map(([, count]) => count)) / logins + 3;
   const perSession =
     invocations * PRICES.lambdaRequest +
@@ -1087,6 +1096,7 @@ export function clientMonth(result: RequestsBenchResult) {
     reads,
     writes,
     indexWrites,
+    unreported,
     reconnects: sessions * perSession,
     /** The sessions' Lambda duration: local durations against DynamoDB Local, on a shared machine. */
     sessionDuration: sessions * gbSeconds * PRICES.lambdaGbSecond,
@@ -1137,7 +1147,9 @@ units DynamoDB Local reported consuming for the measured requests (\`ReturnConsu
 as DynamoDB bills on-demand units: reads by the started 4 KB, writes by the started KB, transactions
 twice), secondary indexes included: the connection's entry in the login-deadline index, written at
 \`$connect\` and removed at login; the estimated reads and delete at a unit each (the connection
-record is ${result.sizes.connection} B). Lambda durations are local, against DynamoDB Local.
+record is ${result.sizes.connection} B). A request that reports no capacity (a write refused by its
+condition, which DynamoDB bills all the same, or an attempt the SDK retried) is priced at a write
+unit: ${fixed(c.unreported, 2)} per session here. Lambda durations are local, against DynamoDB Local.
 
 ${machine(command, result.load)}
 

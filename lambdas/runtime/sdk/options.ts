@@ -30,8 +30,9 @@ export interface ClientOptions {
   /**
    * Called with the capacity DynamoDB reports it consumed for each DynamoDB data request (its
    * `ConsumedCapacity` with the per-index breakdown: every request is sent with
-   * `ReturnConsumedCapacity: INDEXES` when this is set). The benchmarks price DynamoDB from it;
-   * absent on AWS.
+   * `ReturnConsumedCapacity: INDEXES` when this is set). A request that fails, a write refused by its
+   * condition among them, reports nothing, though DynamoDB bills such a write. The benchmarks price
+   * DynamoDB from it; absent on AWS.
    */
   readonly onConsumedCapacity?: (operation: string, capacity: unknown) => void;
   /**
