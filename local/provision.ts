@@ -33,6 +33,24 @@ function indexDefinition(index: IndexSchema) {
   };
 }
 
+/** How long an index change may take to finish on DynamoDB Local before provisioning gives up. */
+const INDEX_CHANGE_TIMEOUT_MS = 60_000;
+
+/** Waits until the table and every index on it are ACTIVE: no index change is in progress. */
+async function indexesSettled(dynamo: DynamoDBClient, tableName: string): Promise<void> {
+  const deadline = Date.now() + INDEX_CHANGE_TIMEOUT_MS;
+  for (;;) {
+    const { Table: described } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+    const settled =
+      described?.TableStatus === 'ACTIVE' &&
+      (described.GlobalSecondaryIndexes ?? []).every((index) => index.IndexStatus === 'ACTIVE');
+    if (settled) return;
+    if (Date.now() > deadline)
+      throw new Error(`An index change on a table did not finish in ${INDEX_CHANGE_TIMEOUT_MS / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export async function ensureTable(
   dynamo: DynamoDBClient,
   table: TableSchema,
@@ -88,6 +106,7 @@ export async function ensureTable(
   // since: delete and add them, as CloudFormation would.
   const present = new Set((description.Table.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
   const wanted = new Set(indexes.map((index) => index.indexName));
+  // DynamoDB takes one index change per table at a time: each waits for the one before to finish.
   for (const name of [...present].filter((candidate) => candidate && !wanted.has(candidate))) {
     await dynamo.send(
       new UpdateTableCommand({
@@ -95,6 +114,7 @@ export async function ensureTable(
         GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: name } }],
       }),
     );
+    await indexesSettled(dynamo, tableName);
   }
   for (const index of indexes.filter((candidate) => !present.has(candidate.indexName))) {
     await dynamo.send(
@@ -107,6 +127,7 @@ export async function ensureTable(
         GlobalSecondaryIndexUpdates: [{ Create: indexDefinition(index) }],
       }),
     );
+    await indexesSettled(dynamo, tableName);
   }
   // …and a stream added since (the mailbox's, which feeds the wake-ups).
   if (table.stream && !description.Table.StreamSpecification?.StreamEnabled) {
