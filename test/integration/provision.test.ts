@@ -1,7 +1,9 @@
 /**
  * Provisioning a data folder written by an older version: the tables are brought to the schema as
  * CloudFormation would bring a deployed table, deleting the indexes removed since and adding those
- * added since, with the items kept.
+ * added since, with the items kept. On a DynamoDB Local of its own, as the runner's start-up has:
+ * on the test run's shared one, busy with every other file, an index deletion once stayed
+ * DELETING for over a minute.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -11,17 +13,26 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTIONS } from '../../contract/schema.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../lambdas/runtime/clients.ts';
+import { type DynamoLocal, startDynamoLocal } from '../../local/dynamodb.ts';
 import { ensureTable } from '../../local/provision.ts';
 
-const dynamo = new DynamoDBClient({
-  endpoint: inject('dynamoEndpoint'),
-  region: LOCAL_REGION,
-  credentials: LOCAL_CREDENTIALS,
+let local: DynamoLocal;
+let dynamo: DynamoDBClient;
+beforeAll(async () => {
+  local = await startDynamoLocal();
+  dynamo = new DynamoDBClient({
+    endpoint: local.endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
 });
-afterAll(() => dynamo.destroy());
+afterAll(async () => {
+  dynamo?.destroy();
+  await local?.stop();
+});
 
 /** The table's indexes, each with its status: provisioning returns only when none is still changing. */
 const indexesOf = async (table: string) =>
