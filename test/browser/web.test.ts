@@ -349,10 +349,9 @@ describe('browser client (headless Chromium)', () => {
     await expect.poll(() => unreadOf(alice, carolId), { timeout: UI_TIMEOUT_MS }).toBe('1');
     await alice.reload();
     await alice.getByText('Online', { exact: true }).waitFor();
-    expect(await alice.locator('#conversations .name').allTextContents()).toEqual([
-      `Carol (${carolId})`,
-      `Bob (${bobId})`,
-    ]);
+    await expect
+      .poll(() => alice.locator('#conversations .name').allTextContents(), { timeout: UI_TIMEOUT_MS })
+      .toEqual([`Carol (${carolId})`, `Bob (${bobId})`]);
     expect(await unreadOf(alice, carolId)).toBe('1');
     expect(await alice.title()).toBe('(1) Switchyard');
     await entry(alice, bobId).click();
@@ -392,12 +391,11 @@ describe('browser client (headless Chromium)', () => {
     await bob.getByText('Online', { exact: true }).waitFor();
     await expect.poll(() => unreadOf(bob, aliceId), { timeout: UI_TIMEOUT_MS }).toBe('1');
     await entry(bob, aliceId).click();
-    // Bob's history came back from his device, the new message from the server.
-    expect(await bob.locator('#messages li .text').allTextContents()).toEqual([
-      'Hello Bob, end to end',
-      'Hi Alice!',
-      'While you were away',
-    ]);
+    // Bob's history came back from his device, the new message from the server. The thread renders
+    // once the page has read it from IndexedDB: wait for it (it once came up empty when read at once).
+    await expect
+      .poll(() => bob.locator('#messages li .text').allTextContents(), { timeout: UI_TIMEOUT_MS })
+      .toEqual(['Hello Bob, end to end', 'Hi Alice!', 'While you were away']);
     await delivered(alice, 'While you were away');
     await shot(alice, 'history-after-reload');
 
