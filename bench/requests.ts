@@ -21,6 +21,7 @@ import { Switchyard } from '../lib/switchyard.ts';
 import { KEEP_ALIVE_MS, LIMITS } from '../protocol/limits.ts';
 import { Fleet, type FrameCounts, type Ledger } from './fleet.ts';
 import {
+  type ConsumedUnits,
   type InstrumentedRunner,
   OUTSIDE_ROUTES,
   QUIET_MS,
@@ -673,26 +674,36 @@ function capacity(phases: readonly Phase[], delivered: number, sizes: ItemSizes)
 }
 
 /**
+ * Reported capacity by what DynamoDB bills: read units, write units, the write units spent in
+ * secondary indexes, and how many requests reported.
+ */
+function billedUnits(entries: Iterable<readonly [string, ConsumedUnits]>) {
+  const billed = { reads: 0, writes: 0, indexWrites: 0, reports: 0 };
+  for (const [operation, units] of entries) {
+    billed.reports += units.reports;
+    if (READ_OPERATIONS.has(operation)) billed.reads += units.units;
+    else {
+      billed.writes += units.units;
+      billed.indexWrites += units.indexUnits;
+    }
+  }
+  return billed;
+}
+
+/**
  * What DynamoDB (Local) itself reported consuming per delivered message for the requests
  * `capacity` prices (every route but those outside the WebSocket routes: $connect's and the
  * scheduled functions'), secondary indexes included: the check on that estimate, at the sizes
  * measured (not the 200 B variant).
  */
 function measuredCapacity(phases: readonly Phase[], delivered: number) {
-  let reads = 0;
-  let writes = 0;
-  let indexWrites = 0;
-  for (const phase of phases)
-    for (const [route, operations] of phase.tally.capacity) {
-      if (route === OUTSIDE_ROUTES) continue;
-      for (const [operation, units] of operations) {
-        if (READ_OPERATIONS.has(operation)) reads += units.units;
-        else {
-          writes += units.units;
-          indexWrites += units.indexUnits;
-        }
-      }
-    }
+  const { reads, writes, indexWrites } = billedUnits(
+    phases.flatMap((phase) =>
+      [...phase.tally.capacity]
+        .filter(([route]) => route !== OUTSIDE_ROUTES)
+        .flatMap(([, operations]) => [...operations]),
+    ),
+  );
   return { reads: reads / delivered, writes: writes / delivered, indexWrites: indexWrites / delivered };
 }
 
@@ -1046,27 +1057,18 @@ export function clientMonth(result: RequestsBenchResult) {
       phase.tally.capacity.get(OUTSIDE_ROUTES)?.get('PutItem') ?? { units: 0, indexUnits: 0, reports: 0 },
     ] as const,
   ];
+  const billed = billedUnits(consumed);
+  const sent = sum(operations.map(([, count]) => count));
+  // A request that reported no capacity was refused (a write whose condition failed, billed all the
+  // same) or was an attempt the SDK retried: each is priced as a write unit.
+  const unreported = Math.max(0, (sent - billed.reports) / logins);
   // Not measured per login, estimated: the empty pull's session GetItem and mailbox Query (a read
   // unit each), and $disconnect's DeleteItem of the connection record (a write unit per started KB;
   // the record is in no index by then).
-  let reads = 2;
-  let writes = Math.ceil(result.sizes.connection / KB);
-  let indexWrites = 0;
-  for (const [operation, units] of consumed) {
-    if (READ_OPERATIONS.has(operation)) reads += units.units / logins;
-    else {
-      writes += units.units / logins;
-      indexWrites += units.indexUnits / logins;
-    }
-  }
-  // A request that reported no capacity was refused (a write whose condition failed, billed all the
-  // same) or was an attempt the SDK retried: each is priced as a write unit.
-  const unreported = Math.max(
-    0,
-    (sum(operations.map(([, count]) => count)) - sum(consumed.map(([, units]) => units.reports))) / logins,
-  );
-  writes += unreported;
-  const requests = sum(operations.map(([, count]) => count)) / logins + 3;
+  const reads = 2 + billed.reads / logins;
+  const writes = Math.ceil(result.sizes.connection / KB) + billed.writes / logins + unreported;
+  const indexWrites = billed.indexWrites / logins;
+  const requests = sent / logins + 3;
   const perSession =
     invocations * PRICES.lambdaRequest +
     gbSeconds * PRICES.lambdaGbSecond +

@@ -106,3 +106,11 @@ export function addressKind(host: string): AddressKind | undefined {
   const v6 = bare.includes(':') ? ipv6Bytes(bare) : undefined;
   return v6 ? v6Kind(v6) : undefined;
 }
+
+/**
+ * Whether the server may reach an address of this kind on a client's behalf: a public one always,
+ * loopback only where `allowLoopback` (the local runner).
+ */
+export function mayReach(kind: AddressKind, allowLoopback: boolean): boolean {
+  return kind === 'public' || (kind === 'loopback' && allowLoopback);
+}

@@ -14,7 +14,7 @@
  * `p256dh` (65 bytes, an uncompressed P-256 point) and `auth` (16 bytes) are base64url without
  * padding, exactly as a browser's `PushSubscription.toJSON().keys` gives them (RFC 8291).
  */
-import { addressKind } from './addresses.ts';
+import { addressKind, mayReach } from './addresses.ts';
 import { fromBase64 } from './bytes.ts';
 import { SwitchyardError } from './errors.ts';
 import { LIMITS } from './limits.ts';
@@ -105,7 +105,8 @@ export function ensurePushEndpoint(value: unknown, allowLoopback: boolean): stri
   const host = url.hostname;
   const kind =
     addressKind(host) ?? (host === 'localhost' || host.endsWith('.localhost') ? 'loopback' : 'name');
-  const reachable = kind === 'public' || kind === 'name' || (kind === 'loopback' && allowLoopback);
+  // A name is checked where it is resolved, when a wake-up is sent (guarded-post.ts).
+  const reachable = kind === 'name' || mayReach(kind, allowLoopback);
   const scheme = url.protocol === 'https:' || (url.protocol === 'http:' && kind === 'loopback');
   if (!reachable || !scheme || url.username || url.password || url.hash || url.href !== value)
     throw new SwitchyardError('bad_request');

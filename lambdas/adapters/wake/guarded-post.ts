@@ -9,7 +9,7 @@ import { type LookupAddress, lookup } from 'node:dns';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { addressKind } from '../../../protocol/addresses.ts';
+import { addressKind, mayReach } from '../../../protocol/addresses.ts';
 
 /** The endpoint is one the server may never reach (an address literal, a scheme): nothing was sent. */
 export class UnreachableEndpointError extends Error {
@@ -19,16 +19,16 @@ export class UnreachableEndpointError extends Error {
   }
 }
 
-function permitted(address: string, allowLoopback: boolean): boolean {
-  const kind = addressKind(address);
-  return kind === 'public' || (kind === 'loopback' && allowLoopback);
-}
-
 /** dns.lookup, keeping only the addresses the server may reach; none left is ENOTFOUND. */
 export function publicLookup(allowLoopback: boolean): LookupFunction {
   return (hostname, options, callback) => {
     lookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-      const reachable = error ? [] : addresses.filter((entry) => permitted(entry.address, allowLoopback));
+      const reachable = error
+        ? []
+        : addresses.filter((entry) => {
+            const kind = addressKind(entry.address);
+            return kind !== undefined && mayReach(kind, allowLoopback);
+          });
       const first = reachable[0];
       if (error || !first) {
         const refused = error ?? Object.assign(new Error('no public address'), { code: 'ENOTFOUND' });
@@ -70,9 +70,10 @@ export function guardedPost(allowLoopback: boolean): GuardedPost {
   return {
     post(url, { headers, body, timeoutMs }) {
       const target = new URL(url);
-      const literal = addressKind(target.hostname) !== undefined;
+      // A literal is checked here: Node.js connects to one without a lookup.
+      const literal = addressKind(target.hostname);
       const scheme = target.protocol === 'https:' || target.protocol === 'http:';
-      if (!scheme || (literal && !permitted(target.hostname, allowLoopback)))
+      if (!scheme || (literal !== undefined && !mayReach(literal, allowLoopback)))
         return Promise.reject(new UnreachableEndpointError());
       const [send, agent] = target.protocol === 'https:' ? [httpsRequest, https] : [httpRequest, http];
       return new Promise((resolve, reject) => {

@@ -81,6 +81,11 @@ function attemptOf(args: unknown): number {
   return Number(/attempt=(\d+)/.exec(header ?? '')?.[1] ?? 1);
 }
 
+/** The operation a middleware context names: `PutItemCommand` → `PutItem`. */
+function operationOf(context: { readonly commandName?: string }): string {
+  return (context.commandName ?? 'unknown').replace(/Command$/, '');
+}
+
 /**
  * Adds `onRequest` and `injectFault` to a client: after the retry step, so every attempt on the
  * wire counts once and can fail on its own.
@@ -92,8 +97,6 @@ export function observed<C extends { readonly middlewareStack: unknown }>(
 ): C {
   const { onRequest, injectFault } = options;
   const stack = client.middlewareStack as ObservableStack;
-  const operationOf = (context: { readonly commandName?: string }) =>
-    (context.commandName ?? 'unknown').replace(/Command$/, '');
   if (onRequest) {
     stack.add(
       (next, context) => async (args) => {
@@ -147,7 +150,7 @@ export function capacityObserved<C extends { readonly middlewareStack: unknown }
   if (!onConsumedCapacity) return client;
   (client.middlewareStack as ObservableStack).add(
     (next, context) => async (args) => {
-      const operation = (context.commandName ?? 'unknown').replace(/Command$/, '');
+      const operation = operationOf(context);
       if (!CAPACITY_OPERATIONS.has(operation)) return next(args);
       const { input } = args as { input?: Record<string, unknown> };
       const result = await next({
